@@ -1,0 +1,496 @@
+"""The template's formulas as small expression trees.
+
+Each formula of the template is built once, as a tree that both renders the Excel text the
+template carries and evaluates the same thing in Python. The generator writes the text (with the
+value it evaluates to as the saved value); the checker compares a submission's formula text with
+it (X301/X302) and recomputes the value from the submission's inputs (X303, and every score).
+Nothing here knows about the domain: see ``layout.py`` for which formula goes where.
+
+Evaluation follows Excel where our formulas need it: an empty cell is 0 in arithmetic, text in
+arithmetic is ``#VALUE!``, an error propagates, SUMIFS/COUNTIF compare text case-insensitively.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol, Union
+
+__all__ = [
+    "ExcelError", "Value", "Expr", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
+    "parse_expression", "col_letter", "col_index", "split_a1", "a1", "normalize_formula",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelError:
+    """An Excel error value such as ``#DIV/0!``."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+DIV0 = ExcelError("#DIV/0!")
+VALUE = ExcelError("#VALUE!")
+NA = ExcelError("#N/A")
+
+Value = Union[float, str, bool, None, ExcelError]
+
+
+class Env(Protocol):
+    """Where an expression reads its cells from."""
+
+    def value(self, sheet: str, cell: str) -> Value: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# A1 helpers
+
+_A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def col_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def col_index(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def split_a1(ref: str) -> tuple[int, int]:
+    """'B12' -> (12, 2): row and column, both 1-based."""
+    m = _A1.match(ref.upper())
+    if not m:
+        raise ValueError(f"not an A1 reference: {ref!r}")
+    return int(m.group(2)), col_index(m.group(1))
+
+
+def a1(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+def _quote_sheet(sheet: str) -> str:
+    # Excel writes CJK sheet names bare; names with spaces or punctuation need quotes.
+    if re.fullmatch(r"[\w\u4e00-\u9fff]+", sheet):
+        return sheet
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Expression tree
+
+
+def _number(v: Value) -> float | ExcelError:
+    """A value as Excel arithmetic sees it."""
+    if isinstance(v, ExcelError):
+        return v
+    if v is None or v == "":
+        return 0.0
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(str(v).strip())
+    except ValueError:
+        return VALUE
+
+
+class Expr:
+    """A formula node: ``excel()`` renders it, ``eval(env)`` computes it."""
+
+    def excel(self) -> str:
+        raise NotImplementedError
+
+    def eval(self, env: Env) -> Value:
+        raise NotImplementedError
+
+    def refs(self) -> Iterable["Ref"]:
+        """Every single-cell reference in the tree (for 'which inputs does this use')."""
+        return ()
+
+    def names(self) -> Iterable[str]:
+        return ()
+
+    def bind(self, lookup: Callable[[str], "Expr"]) -> "Expr":
+        """Replace each Name by what ``lookup`` gives for it."""
+        return self
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: float
+
+    def excel(self) -> str:
+        v = self.value
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+    def eval(self, env: Env) -> Value:
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class Str(Expr):
+    value: str
+
+    def excel(self) -> str:
+        return '"' + self.value.replace('"', '""') + '"'
+
+    def eval(self, env: Env) -> Value:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    """A name to be bound to a cell later (a 预算情况 key in a rule file's rate)."""
+
+    name: str
+
+    def excel(self) -> str:
+        raise ValueError(f"unbound name {self.name!r}")
+
+    def eval(self, env: Env) -> Value:
+        raise ValueError(f"unbound name {self.name!r}")
+
+    def names(self) -> Iterable[str]:
+        return (self.name,)
+
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
+        return lookup(self.name)
+
+
+@dataclass(frozen=True)
+class Ref(Expr):
+    """One cell. ``sheet`` is None for a cell on the formula's own sheet."""
+
+    sheet: str | None
+    cell: str
+    home: str = ""  # the sheet the formula lives on, for evaluating a sheet-less reference
+    absolute: bool = False
+
+    def excel(self) -> str:
+        row, col = split_a1(self.cell)
+        ref = f"${col_letter(col)}${row}" if self.absolute else self.cell
+        return f"{_quote_sheet(self.sheet)}!{ref}" if self.sheet else ref
+
+    def eval(self, env: Env) -> Value:
+        return env.value(self.sheet or self.home, self.cell)
+
+    def refs(self) -> Iterable["Ref"]:
+        return (self,)
+
+
+@dataclass(frozen=True)
+class Area(Expr):
+    """A rectangular range, always absolute in the text (``$G$3:$G$43``)."""
+
+    sheet: str | None
+    first: str
+    last: str
+    home: str = ""
+
+    def excel(self) -> str:
+        r1, c1 = split_a1(self.first)
+        r2, c2 = split_a1(self.last)
+        text = f"${col_letter(c1)}${r1}:${col_letter(c2)}${r2}"
+        return f"{_quote_sheet(self.sheet)}!{text}" if self.sheet else text
+
+    def cells(self) -> list[str]:
+        r1, c1 = split_a1(self.first)
+        r2, c2 = split_a1(self.last)
+        return [a1(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+    def values(self, env: Env) -> list[Value]:
+        sheet = self.sheet or self.home
+        return [env.value(sheet, c) for c in self.cells()]
+
+    def eval(self, env: Env) -> Value:
+        return VALUE  # a bare range is only meaningful inside a function
+
+
+def _criterion(value: Value, criterion: Value) -> bool:
+    """SUMIFS/COUNTIF matching for the criteria our formulas use: "text" and "<>text"."""
+    crit = "" if criterion is None else str(criterion)
+    cell = "" if value is None else str(value).strip()
+    if crit.startswith("<>"):
+        return cell.casefold() != crit[2:].casefold()
+    return cell.casefold() == crit.casefold() and cell != ""
+
+
+def _is_number(v: Value) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _round_excel(x: float, digits: int) -> float:
+    from .numbers import round_half_up
+
+    return round_half_up(x, digits)
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+
+    def excel(self) -> str:
+        return f"{self.func}({','.join(a.excel() for a in self.args)})"
+
+    def refs(self) -> Iterable[Ref]:
+        for a in self.args:
+            yield from a.refs()
+
+    def names(self) -> Iterable[str]:
+        for a in self.args:
+            yield from a.names()
+
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
+        return Call(self.func, tuple(a.bind(lookup) for a in self.args))
+
+    def eval(self, env: Env) -> Value:
+        f = self.func
+        a = self.args
+        if f == "IF":
+            cond = a[0].eval(env)
+            if isinstance(cond, ExcelError):
+                return cond
+            truthy = _number(cond)
+            if isinstance(truthy, ExcelError):
+                return truthy
+            if truthy:
+                return a[1].eval(env)
+            return a[2].eval(env) if len(a) > 2 else False
+        if f == "AND":
+            result = True
+            for arg in a:
+                v = _number(arg.eval(env))
+                if isinstance(v, ExcelError):
+                    return v
+                result = result and bool(v)
+            return result
+        if f == "ABS":
+            v = _number(a[0].eval(env))
+            return v if isinstance(v, ExcelError) else abs(v)
+        if f == "ROUND":
+            v = _number(a[0].eval(env))
+            d = _number(a[1].eval(env))
+            if isinstance(v, ExcelError):
+                return v
+            if isinstance(d, ExcelError):
+                return d
+            return _round_excel(v, int(d))
+        if f in ("SUM", "COUNT"):
+            total = 0.0
+            count = 0
+            for arg in a:
+                vals = arg.values(env) if isinstance(arg, Area) else [arg.eval(env)]
+                for v in vals:
+                    if isinstance(v, ExcelError):
+                        return v
+                    if _is_number(v):
+                        total += float(v)
+                        count += 1
+            return total if f == "SUM" else float(count)
+        if f == "SUMIFS":
+            sums = a[0].values(env)  # type: ignore[attr-defined]
+            keep = [True] * len(sums)
+            for rng, crit in zip(a[1::2], a[2::2]):
+                c = crit.eval(env)
+                for i, v in enumerate(rng.values(env)):  # type: ignore[attr-defined]
+                    keep[i] = keep[i] and _criterion(v, c)
+            return _sum_kept(sums, keep)
+        if f == "SUMIF":
+            c = a[1].eval(env)
+            keep = [_criterion(v, c) for v in a[0].values(env)]  # type: ignore[attr-defined]
+            return _sum_kept(a[2].values(env), keep)  # type: ignore[attr-defined]
+        if f == "COUNTIF":
+            c = a[1].eval(env)
+            return float(sum(_criterion(v, c) for v in a[0].values(env)))  # type: ignore[attr-defined]
+        raise ValueError(f"function {f} is not supported")
+
+
+def _sum_kept(values: list[Value], keep: list[bool]) -> Value:
+    total = 0.0
+    for v, k in zip(values, keep):
+        if not k:
+            continue
+        if isinstance(v, ExcelError):
+            return v
+        if _is_number(v):
+            total += float(v)
+    return total
+
+
+_OPS: dict[str, Callable[[float, float], float | bool]] = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+    "=": lambda x, y: x == y,
+    "<>": lambda x, y: x != y,
+    ">=": lambda x, y: x >= y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    "<": lambda x, y: x < y,
+}
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+    def excel(self) -> str:
+        def side(e: Expr) -> str:
+            return f"({e.excel()})" if isinstance(e, BinOp) and _looser(e.op, self.op) else e.excel()
+
+        right = self.right.excel()
+        if isinstance(self.right, BinOp) and (
+            _looser(self.right.op, self.op) or (self.op in "-/" and _same(self.right.op, self.op))
+        ):
+            right = f"({right})"
+        return f"{side(self.left)}{self.op}{right}"
+
+    def refs(self) -> Iterable[Ref]:
+        yield from self.left.refs()
+        yield from self.right.refs()
+
+    def names(self) -> Iterable[str]:
+        yield from self.left.names()
+        yield from self.right.names()
+
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
+        return BinOp(self.op, self.left.bind(lookup), self.right.bind(lookup))
+
+    def eval(self, env: Env) -> Value:
+        lv = self.left.eval(env)
+        rv = self.right.eval(env)
+        if self.op in ("=", "<>") and isinstance(lv, str) and isinstance(rv, str):
+            same = lv.casefold() == rv.casefold()
+            return same if self.op == "=" else not same
+        x = _number(lv)
+        y = _number(rv)
+        if isinstance(x, ExcelError):
+            return x
+        if isinstance(y, ExcelError):
+            return y
+        if self.op == "/" and y == 0:
+            return DIV0
+        return _OPS[self.op](x, y)
+
+
+_PRECEDENCE = {"=": 0, "<>": 0, ">=": 0, "<=": 0, ">": 0, "<": 0, "+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _looser(inner: str, outer: str) -> bool:
+    return _PRECEDENCE[inner] < _PRECEDENCE[outer]
+
+
+def _same(inner: str, outer: str) -> bool:
+    return _PRECEDENCE[inner] == _PRECEDENCE[outer]
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+
+    def excel(self) -> str:
+        return f"-{self.operand.excel()}"
+
+    def eval(self, env: Env) -> Value:
+        v = _number(self.operand.eval(env))
+        return v if isinstance(v, ExcelError) else -v
+
+    def refs(self) -> Iterable[Ref]:
+        return self.operand.refs()
+
+    def names(self) -> Iterable[str]:
+        return self.operand.names()
+
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
+        return Neg(self.operand.bind(lookup))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule-file expressions: "ABS(调整预算数 - 年初预算数 - 政策性调整剔除数)"
+
+_AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse a rule file's arithmetic over 预算情况 keys: names, numbers, + - * /, ABS().
+
+    Raises ValueError with a readable reason for anything else.
+    """
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"无法解析表达式 {text!r}: {exc.msg}") from None
+
+    def conv(node: ast.AST) -> Expr:
+        if isinstance(node, ast.Name):
+            return Name(node.id)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return Num(float(node.value))
+        if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
+            return BinOp(_AST_OPS[type(node.op)], conv(node.left), conv(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return Neg(conv(node.operand))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id.upper() == "ABS"
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            return Call("ABS", (conv(node.args[0]),))
+        raise ValueError(f"表达式 {text!r} 中有不支持的写法（只能用预算情况的项目名、数字、+ - * / 和 ABS()）")
+
+    return conv(tree.body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing formula texts
+
+
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def normalize_formula(text: str) -> str:
+    """A formula's text in a form where equal formulas compare equal.
+
+    Differences that do not change what a formula computes are removed: the leading '=',
+    whitespace, '$' anchors, quotes around sheet names, the `_xlfn.` prefix and letter case
+    outside string literals.
+    """
+    text = text.strip()
+    if text.startswith("="):
+        text = text[1:]
+    parts: list[str] = []
+    pos = 0
+    for m in _STRING.finditer(text):
+        parts.append(_normalize_code(text[pos : m.start()]))
+        parts.append(m.group(0))
+        pos = m.end()
+    parts.append(_normalize_code(text[pos:]))
+    return "".join(parts)
+
+
+def _normalize_code(code: str) -> str:
+    code = re.sub(r"\s+", "", code)
+    code = code.replace("$", "")
+    code = re.sub(r"_xlfn\.", "", code, flags=re.I)
+    code = re.sub(r"'((?:[^']|'')+)'!", lambda m: m.group(1).replace("''", "'") + "!", code)
+    return code.upper()

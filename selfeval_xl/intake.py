@@ -1,0 +1,341 @@
+"""Taking in an untrusted file (spec/intake.md): decide what it is before any parser runs.
+
+``open_package(path)`` reads the file once, decides its format from its first bytes, inspects the
+zip directory against the limits before inflating anything, refuses DTDs in every XML part (so no
+parser downstream can expand an entity or fetch an external one), and maps sheet names to their
+parts. A file that cannot be taken in raises ``Rejected`` with its F-code and a Chinese
+explanation of what the department should do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from .sheetxml import SheetScan, scan_sheet
+
+__all__ = ["Limits", "Rejected", "Package", "open_package", "check_xml_defences", "F_CODES"]
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits (Apache POI's ZipSecureFile defaults are the model)."""
+
+    max_file_bytes: int = 100 * MiB
+    max_entries: int = 5000
+    max_entry_bytes: int = 256 * MiB
+    max_total_bytes: int = 1 * GiB
+    max_ratio: float = 100.0
+    ratio_min_bytes: int = 100 * KiB
+    max_cells: int = 2_000_000  # real cells in one sheet
+    max_span: int = 2_000_000  # rows x columns between a sheet's first and last real cell
+
+
+#: F-codes and what the department is told to do (findings.md)
+F_CODES = {
+    "F001": "文件是空的（0 字节）。请重新保存申报表后再提交。",
+    "F002": "不是 Excel 工作簿。请用 Excel 或 WPS 打开申报表，另存为 .xlsx 格式后再提交。",
+    "F003": "文件已损坏，无法打开。请重新保存或从原始文件重新导出后再提交。",
+    "F004": "文件已加密（设有打开密码）。请取消密码保护后重新提交。",
+    "F005": "这是旧版 .xls（或 WPS .et）格式。请用 Excel 或 WPS 另存为 .xlsx 格式后再提交。",
+    "F006": "文件超出了安全限制（大小、部件数量、压缩比或单元格数量）。请只保留申报表的内容，另存为新的 .xlsx 后再提交。",
+    "F007": "文件含有不安全的 XML 内容（实体定义或外部引用），已拒绝读取。请用 Excel 或 WPS 另存为新的 .xlsx 后再提交。",
+    "F008": "处理时间超过了限制。请检查文件是否含有大量无关数据，另存为新的 .xlsx 后再提交。",
+    "F009": "读取该文件时程序意外退出（其余文件不受影响）。请另存为新的 .xlsx 后再提交，如仍有问题请联系财政部门。",
+}
+
+
+class Rejected(Exception):
+    """A file that cannot be taken in as a workbook."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        what_to_do = F_CODES[self.code]
+        return f"{self.detail}。{what_to_do}" if self.detail else what_to_do
+
+
+_ZIP = b"PK\x03\x04"
+_EMPTY_ZIP = b"PK\x05\x06"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_DOC = _REL_NS + "/officeDocument"
+_WORKSHEET = _REL_NS + "/worksheet"
+
+
+@dataclass
+class Package:
+    """A workbook file taken in: its bytes (read once), its zip, and where its sheets are."""
+
+    path: Path
+    data: bytes
+    sha256: str
+    limits: Limits
+    zip: zipfile.ZipFile
+    workbook_part: str
+    sheets: dict[str, str]  # sheet name -> part name, in workbook order
+    macro_enabled: bool = False
+    _scans: dict[str, SheetScan] = field(default_factory=dict)
+
+    def read_part(self, name: str) -> bytes:
+        """Inflate one part; its declared size was checked against the limits."""
+        try:
+            with self.zip.open(name) as fh:
+                data = fh.read(self.limits.max_entry_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise Rejected("F003", f"部件 {name} 无法解压（{type(exc).__name__}）") from None
+        if len(data) > self.limits.max_entry_bytes:
+            raise Rejected("F006", f"部件 {name} 解压后超过 {self.limits.max_entry_bytes // MiB} MiB")
+        return data
+
+    def scan(self, sheet: str) -> SheetScan:
+        """The real cells, formulas and error values of a sheet, checked against the cell limits
+        before anything allocates by them."""
+        if sheet not in self._scans:
+            part = self.sheets[sheet]
+            s = scan_sheet(self.read_part(part))
+            if s.cells > self.limits.max_cells:
+                raise Rejected("F006", f"工作表“{sheet}”有 {s.cells:,} 个单元格，超过 {self.limits.max_cells:,} 个的限制")
+            if s.span > self.limits.max_span:
+                raise Rejected("F006", f"工作表“{sheet}”的数据分布在 {s.extent} 的范围内（{s.span:,} 个单元格），超过限制")
+            self._scans[sheet] = s
+        return self._scans[sheet]
+
+
+def open_package(path: str | Path, limits: Limits | None = None) -> Package:
+    """Take in one file; raise ``Rejected`` (with an F-code) for anything that is not a readable,
+    safe .xlsx/.xlsm workbook. The file itself is only read."""
+    limits = limits or Limits()
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Rejected("F003", f"无法读取文件（{exc.strerror or exc}）") from None
+    if size == 0:
+        raise Rejected("F001")
+    if size > limits.max_file_bytes:
+        raise Rejected("F006", f"文件大小 {size / MiB:.1f} MiB，超过 {limits.max_file_bytes // MiB} MiB 的限制")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Rejected("F003", f"无法读取文件（{exc.strerror or exc}）") from None
+    return open_bytes(data, path, limits)
+
+
+def open_bytes(data: bytes, path: Path, limits: Limits) -> Package:
+    sha = hashlib.sha256(data).hexdigest()
+    head = data[:8]
+    if head.startswith(_OLE):
+        raise _ole_rejection(data)
+    if head.startswith(_EMPTY_ZIP):
+        raise Rejected("F002", "这是一个空的压缩包")
+    if not head.startswith(_ZIP):
+        raise Rejected("F002", _describe_unknown(data))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise Rejected("F003", f"压缩结构损坏（{type(exc).__name__}）") from None
+    _check_zip_directory(infos, limits)
+    names = {i.filename for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise Rejected("F004", "压缩包中的部件已加密")
+    if "[Content_Types].xml" not in names:
+        raise Rejected("F002", _describe_zip(names, zf))
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            _check_prolog(zf, info, limits)
+    workbook_part = _workbook_part(zf, names)
+    if workbook_part is None or workbook_part not in names:
+        raise Rejected("F002", _describe_zip(names, zf))
+    if workbook_part.endswith(".bin"):
+        raise Rejected("F002", "这是二进制工作簿（.xlsb）")
+    sheets = _sheet_parts(zf, workbook_part, names)
+    content_types = _read_small(zf, "[Content_Types].xml", limits)
+    macro = b"macroEnabled" in content_types or any(n.lower().endswith("vbaproject.bin") for n in names)
+    return Package(path, data, sha, limits, zf, workbook_part, sheets, macro)
+
+
+def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(infos) > limits.max_entries:
+        raise Rejected("F006", f"压缩包有 {len(infos):,} 个部件，超过 {limits.max_entries:,} 个的限制")
+    total = 0
+    for i in infos:
+        if i.file_size > limits.max_entry_bytes:
+            raise Rejected("F006", f"部件 {i.filename} 解压后 {i.file_size / MiB:.0f} MiB，超过限制")
+        total += i.file_size
+        if i.file_size > limits.ratio_min_bytes:
+            ratio = i.file_size / max(i.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise Rejected("F006", f"部件 {i.filename} 的压缩比为 {ratio:,.0f} 倍，超过 {limits.max_ratio:g} 倍的限制（疑似压缩炸弹）")
+    if total > limits.max_total_bytes:
+        raise Rejected("F006", f"解压后共 {total / MiB:,.0f} MiB，超过 {limits.max_total_bytes // MiB} MiB 的限制")
+
+
+_PROLOG_CHUNK = 4096
+_PROLOG_MAX = 256 * KiB
+_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Refuse a DTD (entity definitions, external entities) anywhere before the root element.
+    Office parts never carry one; we read only as far as the root element's start."""
+    buf = b""
+    try:
+        with zf.open(info) as fh:
+            while len(buf) < _PROLOG_MAX:
+                chunk = fh.read(_PROLOG_CHUNK)
+                if not chunk:
+                    break
+                buf += chunk
+                text = _strip_comments(buf)
+                if b"<!DOCTYPE" in text.upper() or b"<!ENTITY" in text.upper():
+                    raise Rejected("F007", f"部件 {info.filename} 含有 DTD 定义")
+                if _ELEMENT_START.search(text):
+                    return
+    except Rejected:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+            raise Rejected("F004", "压缩包中的部件已加密") from None
+        raise Rejected("F003", f"部件 {info.filename} 无法解压（{type(exc).__name__}）") from None
+    if buf.strip() and not _ELEMENT_START.search(_strip_comments(buf)):
+        raise Rejected("F003", f"部件 {info.filename} 不是有效的 XML")
+
+
+def _strip_comments(buf: bytes) -> bytes:
+    return re.sub(rb"<!--.*?-->", b"", buf, flags=re.S)
+
+
+def _read_small(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
+    try:
+        with zf.open(name) as fh:
+            return fh.read(min(limits.max_entry_bytes, 64 * MiB) + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+        raise Rejected("F003", f"部件 {name} 无法解压（{type(exc).__name__}）") from None
+
+
+def _parse(zf: zipfile.ZipFile, name: str):
+    try:
+        return SafeET.fromstring(_read_small(zf, name, Limits()))
+    except DefusedXmlException:
+        raise Rejected("F007", f"部件 {name} 含有不安全的 XML 定义") from None
+    except SafeET.ParseError as exc:
+        raise Rejected("F003", f"部件 {name} 不是有效的 XML（{exc}）") from None
+
+
+def _rels(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, tuple[str, str, str]]:
+    """Relationships of a part: id -> (type, target part, target mode)."""
+    base = posixpath.dirname(part)
+    rels_name = posixpath.join(base, "_rels", posixpath.basename(part) + ".rels")
+    if rels_name not in names:
+        return {}
+    out = {}
+    for rel in _parse(zf, rels_name):
+        if not rel.tag.endswith("Relationship"):
+            continue
+        target = rel.get("Target", "")
+        mode = rel.get("TargetMode", "Internal")
+        if mode == "External":
+            resolved = target
+        elif target.startswith("/"):
+            resolved = target.lstrip("/")
+        else:
+            resolved = posixpath.normpath(posixpath.join(base, target))
+        out[rel.get("Id", "")] = (rel.get("Type", ""), resolved, mode)
+    return out
+
+
+def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    for _id, (typ, target, _mode) in _rels(zf, "", names).items():
+        if typ.endswith("/officeDocument"):
+            return target
+    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
+
+
+def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str]) -> dict[str, str]:
+    rels = _rels(zf, workbook_part, names)
+    root = _parse(zf, workbook_part)
+    out: dict[str, str] = {}
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = el.get(f"{{{_REL_NS}}}id") or el.get("id") or ""
+        typ, target, mode = rels.get(rid, ("", "", ""))
+        if typ.endswith("/worksheet") and mode == "Internal" and target in names:
+            out[el.get("name", "")] = target
+    return out
+
+
+def _ole_rejection(data: bytes) -> Rejected:
+    """An OLE compound file: an encrypted xlsx, or a legacy .xls/.et workbook."""
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        return Rejected("F004")
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return Rejected("F005")
+    if "WordDocument".encode("utf-16-le") in data:
+        return Rejected("F002", "这是 Word 文档（.doc）")
+    return Rejected("F005", "这是旧版 Office 格式的文件")
+
+
+def _describe_unknown(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"%pdf"):
+        return "这是 PDF 文件"
+    if head.startswith((b"<html", b"<!doctype html")) or b"<table" in head:
+        return "这是网页（HTML）文件"
+    if head.startswith(b"<?xml"):
+        return "这是 XML 文件（可能是 Excel 2003 XML 表格）"
+    if head.startswith(b"rar!") or data[:4] == b"Rar!":
+        return "这是 RAR 压缩包"
+    try:
+        data[:4096].decode("utf-8")
+        return "这是文本文件（如 CSV）"
+    except UnicodeDecodeError:
+        pass
+    return "无法识别的文件格式"
+
+
+def _describe_zip(names: set[str], zf: zipfile.ZipFile) -> str:
+    if "word/document.xml" in names:
+        return "这是 Word 文档（.docx）改了扩展名"
+    if "ppt/presentation.xml" in names:
+        return "这是 PowerPoint 演示文稿"
+    if "mimetype" in names:
+        try:
+            mt = zf.read("mimetype")[:100]
+        except Exception:  # noqa: BLE001 - any failure just means "unknown"
+            mt = b""
+        if b"spreadsheet" in mt:
+            return "这是 ODS（OpenDocument）表格"
+        if b"opendocument" in mt:
+            return "这是 OpenDocument 文档"
+    if "xl/workbook.bin" in names:
+        return "这是二进制工作簿（.xlsb）"
+    return "这是一个不含 Excel 工作簿的压缩包"
+
+
+def check_xml_defences() -> None:
+    """At start-up: openpyxl must parse with defusedxml (intake.md). Raises RuntimeError if not."""
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:
+        raise RuntimeError("openpyxl is not using defusedxml; install defusedxml")

@@ -1,0 +1,43 @@
+"""Rounding and display of figures, the way a finance bureau writes them."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+__all__ = ["round_half_up", "fmt_number", "fmt_percent", "fmt_score"]
+
+_NOISE = Decimal("1e-9")
+
+
+def round_half_up(x: float, digits: int = 2) -> float:
+    """Round half up (0.125 -> 0.13, -0.125 -> -0.13), the accounting convention.
+
+    Python's round() rounds half to even and sees 2.675 as 2.67499999…; we first drop the binary
+    noise below 1e-9, then round half up in decimal.
+    """
+    d = Decimal(repr(float(x))).quantize(_NOISE, rounding=ROUND_HALF_EVEN)
+    q = Decimal(1).scaleb(-digits)
+    return float(d.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def fmt_number(x: float | None, digits: int = 2) -> str:
+    """2181.72 -> '2181.72', 10.0 -> '10', 0.75 -> '0.75'."""
+    if x is None:
+        return ""
+    r = round_half_up(x, digits)
+    text = f"{r:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_percent(x: float | None, digits: int = 2) -> str:
+    """0.952316 -> '95.23%'."""
+    if x is None:
+        return ""
+    return fmt_number(x * 100, digits) + "%"
+
+
+def fmt_score(x: float | None) -> str:
+    """Scores always show two decimals: 9.5 -> '9.50'."""
+    if x is None:
+        return ""
+    return f"{round_half_up(x, 2):.2f}"

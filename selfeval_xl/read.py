@@ -1,0 +1,445 @@
+"""Reading a filled workbook into a typed, in-memory submission.
+
+``read_submission(path)`` takes the file in (``intake``), reads the values of the standard sheets
+with python-calamine, and takes formula text and error values from one scan of those sheets' XML
+(``sheetxml``). Cells are found by label and header, never by fixed coordinates, so a department
+that inserted rows is read correctly. Every value keeps its address: frames carry the Excel row
+(``行号``) and ``Submission.cell(...)`` gives the A1 address of any field.
+
+Nothing here judges the values: the reader records what it found and what it did not, and the
+checks (``validate``) turn that into findings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import python_calamine
+
+from . import standard as S
+from .formulas import ExcelError, Value, a1, col_letter
+from .intake import Limits, Package, Rejected, open_package
+from .layout import Layout
+from .rules import Rules, load_rules
+from .sheetxml import FormulaCell
+
+__all__ = ["Submission", "BasicInfo", "SheetInfo", "read_submission", "read_package", "label_key", "ROW"]
+
+#: the column every frame carries: the Excel row a record was read from
+ROW = "行号"
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": '"', "’": '"', "「": '"', "」": '"', "＂": '"'})
+
+
+@lru_cache(maxsize=8192)
+def _label_key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", "", text).rstrip("*:：")
+
+
+def label_key(value: Any) -> str:
+    """A label or header as compared: full-width folded, quotes straightened, spaces and a
+    trailing '*' or colon dropped ("部门（单位）名称*：" -> "部门(单位)名称")."""
+    if value is None:
+        return ""
+    return _label_key(value if isinstance(value, str) else str(value))
+
+
+@dataclass
+class SheetInfo:
+    """What the reader found of one standard sheet."""
+
+    present: bool
+    header_row: int | None = None
+    missing: list[str] = field(default_factory=list)  # headers or labels not found
+
+
+@dataclass
+class BasicInfo:
+    """基本信息 as typed fields; ``raw`` keeps each value as read and ``cells`` its address."""
+
+    unit_name: str = ""
+    unit_code: str = ""
+    competent_dept: str = ""
+    year: int | None = None
+    filler: str = ""
+    phone: str = ""
+    fill_date: str = ""
+    template_version: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)  # label -> value as read
+    cells: dict[str, str] = field(default_factory=dict)  # label -> A1
+
+
+Record = dict[str, Any]
+
+
+@dataclass
+class Submission:
+    """A filled workbook in memory.
+
+    Each table is held as records (one dict per row: header -> value as read, plus ``行号``) and
+    offered as a pandas DataFrame (object dtype, built on first access). The checks read the
+    records: building the six frames costs about as much as calamine's whole read of the file.
+    """
+
+    path: Path
+    sha256: str
+    macro_enabled: bool
+    sheet_names: list[str]
+    structure: dict[str, SheetInfo]
+    basic: BasicInfo
+    goal_records: list[Record]
+    task_records: list[Record]
+    budget_records: list[Record]  # label, key, 数值, 说明, 行号 (inputs and computed rates)
+    indicator_records: list[Record]  # the 绩效指标 headers present, plus 行号
+    summary_records: list[Record]  # 类别 label and the 得分汇总 headers present, plus 行号
+    problem_records: list[Record]
+    layout: Layout
+    formulas: dict[tuple[str, str], FormulaCell]  # (sheet, A1) -> formula as saved
+    errors: dict[tuple[str, str], str]  # (sheet, A1) -> '#DIV/0!' etc.
+    grids: dict[str, list[list[Any]]] = field(repr=False, default_factory=dict)
+
+    def value(self, sheet: str, cell: str) -> Value:
+        """The saved value of a cell, errors as ``ExcelError`` (the formula Env protocol)."""
+        err = self.errors.get((sheet, cell))
+        if err:
+            return ExcelError(err)
+        grid = self.grids.get(sheet)
+        if grid is None:
+            return None
+        from .formulas import split_a1
+
+        r, c = split_a1(cell)
+        if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
+            v = grid[r - 1][c - 1]
+            return None if v == "" else v
+        return None
+
+    def ind_cell(self, header: str, row: int) -> str:
+        """A1 address of a 绩效指标 field in an Excel row."""
+        return a1(row, self.layout.ind_cols[header])
+
+    # the tables as DataFrames -----------------------------------------------------------------
+    @cached_property
+    def goals(self) -> pd.DataFrame:
+        """履职目标: 序号, 年度履职目标, 行号."""
+        return _frame(self.goal_records, [*S.GOALS_HEADERS, ROW])
+
+    @cached_property
+    def tasks(self) -> pd.DataFrame:
+        """主要任务: 序号, 任务名称, 主要内容, 完成情况, 行号."""
+        return _frame(self.task_records, [*S.TASKS_HEADERS, ROW])
+
+    @cached_property
+    def problems(self) -> pd.DataFrame:
+        """问题与改进: 主要问题, 原因分析, 改进措施, 行号."""
+        return _frame(self.problem_records, [*S.PROBLEMS_HEADERS, ROW])
+
+    @cached_property
+    def budget(self) -> pd.DataFrame:
+        """预算情况, indexed by label: key, 数值, 说明, 行号 (input rows and computed rates)."""
+        return _frame(self.budget_records, ["key", "数值", "说明", ROW], "label")
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """绩效指标: one row per indicator in use, the standard headers plus 行号."""
+        return _frame(self.indicator_records, [*S.INDICATOR_HEADERS, ROW])
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """得分汇总, indexed by 类别 (categories, 合计, 自评等级, 核定等级)."""
+        return _frame(self.summary_records, [*S.SUMMARY_HEADERS, ROW], S.CATEGORY)
+
+    @property
+    def label(self) -> str:
+        """How to name this submission to a person: unit name, else the file name."""
+        return self.basic.unit_name or self.path.name
+
+
+def read_submission(path: str | Path, rules: Rules | None = None, limits: Limits | None = None) -> Submission:
+    """Read a filled workbook. Raises ``intake.Rejected`` for a file that is no readable workbook."""
+    return read_package(open_package(path, limits), rules)
+
+
+def read_package(pkg: Package, rules: Rules | None = None) -> Submission:
+    rules = rules or load_rules()
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+    except python_calamine.PasswordError:
+        raise Rejected("F004") from None
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise Rejected("F003", f"工作簿无法读取（{_short(exc)}）") from None
+    grids: dict[str, list[list[Any]]] = {}
+    formulas: dict[tuple[str, str], FormulaCell] = {}
+    errors: dict[tuple[str, str], str] = {}
+    for name in S.SHEETS[1:]:
+        if name not in pkg.sheets:
+            continue
+        scan = pkg.scan(name)  # checks the cell limits before calamine allocates
+        try:
+            grids[name] = book.get_sheet_by_name(name).to_python(skip_empty_area=False) if scan.cells else []
+        except (python_calamine.CalamineError, ValueError, OSError) as exc:
+            raise Rejected("F003", f"工作表“{name}”无法读取（{_short(exc)}）") from None
+        formulas.update({(name, c): f for c, f in scan.formulas.items()})
+        errors.update({(name, c): e for c, e in scan.errors.items()})
+    book.close()
+
+    lay = Layout(ind_plan=[])
+    structure: dict[str, SheetInfo] = {}
+    basic = _read_basic(grids, lay, structure)
+    goals = _read_list(grids, S.GOALS, S.GOALS_HEADERS, "年度履职目标", structure, lay, "goals_header_row")
+    tasks = _read_list(grids, S.TASKS, S.TASKS_HEADERS, "任务名称", structure, lay, "tasks_header_row",
+                       also=("主要内容",))
+    problems = _read_list(grids, S.PROBLEMS, S.PROBLEMS_HEADERS, "主要问题", structure, lay,
+                          "problems_header_row", also=("原因分析", "改进措施"))
+    budget = _read_budget(grids, rules, lay, structure)
+    indicators = _read_indicators(grids, rules, lay, structure)
+    summary = _read_summary(grids, rules, lay, structure)
+    structure[S.INSTRUCTIONS] = SheetInfo(S.INSTRUCTIONS in pkg.sheets)
+    return Submission(
+        path=pkg.path, sha256=pkg.sha256, macro_enabled=pkg.macro_enabled,
+        sheet_names=list(pkg.sheets), structure=structure, basic=basic,
+        goal_records=goals, task_records=tasks, budget_records=budget, indicator_records=indicators,
+        summary_records=summary, problem_records=problems, layout=lay,
+        formulas=formulas, errors=errors, grids=grids,
+    )
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding headers and labels
+
+
+def _cell(grid: list[list[Any]], row: int, col: int) -> Any:
+    """Value at a 1-based row/column, None when empty or outside the sheet."""
+    if row - 1 < len(grid):
+        r = grid[row - 1]
+        if col - 1 < len(r):
+            v = r[col - 1]
+            return None if v == "" else v
+    return None
+
+
+def _find_header(grid: list[list[Any]], headers: tuple[str, ...], scan_rows: int = 15) -> tuple[int | None, dict[str, int]]:
+    """The row (1-based) holding most of ``headers``, and header -> column for those found."""
+    wanted = {label_key(h): h for h in headers}
+    best: tuple[int, int | None, dict[str, int]] = (0, None, {})
+    for i, row in enumerate(grid[:scan_rows]):
+        found: dict[str, int] = {}
+        for j, v in enumerate(row):
+            if v == "" or not isinstance(v, str):
+                continue
+            h = wanted.get(label_key(v))
+            if h and h not in found:
+                found[h] = j + 1
+        if len(found) > best[0]:
+            best = (len(found), i + 1, found)
+    if best[0] < min(2, len(headers)):
+        return None, {}
+    return best[1], best[2]
+
+
+def _labels(grid: list[list[Any]], col: int, start: int, wanted: list[str]) -> dict[str, int]:
+    """label -> row for each wanted label found in ``col`` at or below ``start`` (first one wins)."""
+    keys = {label_key(w): w for w in wanted}
+    out: dict[str, int] = {}
+    for r in range(start, len(grid) + 1):
+        v = _cell(grid, r, col)
+        if isinstance(v, str):
+            w = keys.get(label_key(v))
+            if w and w not in out:
+                out[w] = r
+    return out
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (_dt.datetime, _dt.date)):
+        return v.isoformat()[:10]
+    return str(v).strip()
+
+
+def _year(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)) and float(v).is_integer() and 1900 <= v <= 2100:
+        return int(v)
+    if isinstance(v, str):
+        m = re.fullmatch(r"(\d{4})(?:年度?)?", unicodedata.normalize("NFKC", v).strip())
+        if m and 1900 <= int(m.group(1)) <= 2100:
+            return int(m.group(1))
+    return None
+
+
+def _frame(records: list[Record], columns: list[str], index: str | None = None) -> pd.DataFrame:
+    data = {c: [r.get(c) for r in records] for c in columns}
+    idx = pd.Index([r[index] for r in records], dtype=object, name=None) if index else None
+    return pd.DataFrame(data, index=idx, dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sheets
+
+
+def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> BasicInfo:
+    info = BasicInfo()
+    grid = grids.get(S.BASIC)
+    if grid is None:
+        structure[S.BASIC] = SheetInfo(False)
+        return info
+    header, cols = _find_header(grid, S.BASIC_HEADERS)
+    si = SheetInfo(True, header, [h for h in S.BASIC_HEADERS if h not in cols])
+    structure[S.BASIC] = si
+    label_col = cols.get("项目", 1)
+    value_col = cols.get("内容", label_col + 1)
+    lay.basic_value_col = value_col
+    rows = _labels(grid, label_col, (header or 0) + 1, [f.label for f in S.BASIC_FIELDS])
+    lay.basic_rows = rows
+    si.missing += [f.label for f in S.BASIC_FIELDS if f.label not in rows]
+    for fld in S.BASIC_FIELDS:
+        r = rows.get(fld.label)
+        if r is None:
+            continue
+        v = _cell(grid, r, value_col)
+        info.raw[fld.label] = v
+        info.cells[fld.label] = a1(r, value_col)
+        if fld.attr == "year":
+            info.year = _year(v)
+        else:
+            setattr(info, fld.attr, _text(v))
+    return info
+
+
+def _read_list(grids: dict, sheet: str, headers: tuple[str, ...], main: str, structure: dict[str, SheetInfo],
+               lay: Layout, attr: str, also: tuple[str, ...] = ()) -> list[Record]:
+    grid = grids.get(sheet)
+    if grid is None:
+        structure[sheet] = SheetInfo(False)
+        return []
+    header, cols = _find_header(grid, headers)
+    structure[sheet] = SheetInfo(True, header, [h for h in headers if h not in cols])
+    if header is None:
+        return []
+    setattr(lay, attr, header)
+    records = []
+    for r in range(header + 1, len(grid) + 1):
+        rec = {h: _cell(grid, r, c) for h, c in cols.items()}
+        if any(rec.get(h) not in (None, "") for h in (main, *also)):
+            rec[ROW] = r
+            records.append(rec)
+    return records
+
+
+def _read_budget(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
+    grid = grids.get(S.BUDGET)
+    if grid is None:
+        structure[S.BUDGET] = SheetInfo(False)
+        return []
+    header, cols = _find_header(grid, S.BUDGET_HEADERS)
+    si = SheetInfo(True, header, [h for h in S.BUDGET_HEADERS if h not in cols])
+    structure[S.BUDGET] = si
+    label_col = cols.get("项目", 1)
+    value_col = cols.get("数值", label_col + 1)
+    note_col = cols.get("说明", value_col + 1)
+    lay.budget_value_col = value_col
+    items = [(b.label, b.key) for b in rules.budget] + [(r.label, r.key) for r in rules.rates]
+    rows = _labels(grid, label_col, (header or 0) + 1, [label for label, _ in items])
+    lay.budget_rows = rows
+    si.missing += [label for label, _ in items if label not in rows]
+    records = []
+    for label, key in items:
+        r = rows.get(label)
+        if r is not None:
+            records.append({"label": label, "key": key, "数值": _cell(grid, r, value_col),
+                            "说明": _cell(grid, r, note_col), ROW: r})
+    return records
+
+
+_USED = (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE)
+
+
+def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
+    grid = grids.get(S.INDICATORS)
+    if grid is None:
+        structure[S.INDICATORS] = SheetInfo(False)
+        return []
+    header, cols = _find_header(grid, S.INDICATOR_HEADERS)
+    si = SheetInfo(True, header, [h for h in S.INDICATOR_HEADERS if h not in cols])
+    structure[S.INDICATORS] = si
+    if header is None:
+        return []
+    lay.ind_header_row = header
+    lay.ind_cols = dict(cols)
+    lay.ind_first = header + 1
+    l1 = cols.get(S.LEVEL1)
+    records = []
+    level1 = None
+    last_content = header
+    for r in range(header + 1, len(grid) + 1):
+        first = _cell(grid, r, l1) if l1 else None
+        if isinstance(first, str) and label_key(first) == S.TOTAL:
+            lay.ind_total_row = r
+            break
+        rec = {h: _cell(grid, r, c) for h, c in cols.items()}
+        if any(v is not None for v in rec.values()):
+            last_content = r
+        if isinstance(rec.get(S.LEVEL1), str) and rec[S.LEVEL1].strip():
+            level1 = rec[S.LEVEL1].strip()
+        elif any(rec.get(h) is not None for h in _USED):
+            rec[S.LEVEL1] = level1  # merged 一级指标 cells: carry the group down
+        if not any(rec.get(h) is not None for h in _USED):
+            continue
+        rec[ROW] = r
+        records.append(rec)
+    lay.ind_last = (lay.ind_total_row - 1) if lay.ind_total_row else last_content
+    names = {}
+    for rec in records:
+        n = rec.get(S.NAME)
+        if isinstance(n, str):
+            names.setdefault(label_key(n), rec[ROW])
+    lay.ind_rows = {i.name: names[label_key(i.name)] for i in rules.indicators if label_key(i.name) in names}
+    return records
+
+
+def _read_summary(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
+    grid = grids.get(S.SUMMARY)
+    labels = [c.name for c in rules.categories] + [S.TOTAL, S.SELF_GRADE, S.VERIFIED_GRADE]
+    if grid is None:
+        structure[S.SUMMARY] = SheetInfo(False)
+        return []
+    header, cols = _find_header(grid, S.SUMMARY_HEADERS)
+    si = SheetInfo(True, header, [h for h in S.SUMMARY_HEADERS if h not in cols])
+    structure[S.SUMMARY] = si
+    lay.sum_header_row = header or lay.sum_header_row
+    lay.sum_cols = dict(cols)
+    label_col = cols.get(S.CATEGORY, 1)
+    rows = _labels(grid, label_col, (header or 0) + 1, labels)
+    lay.sum_rows = rows
+    si.missing += [label for label in labels if label not in rows]
+    records = []
+    for label in labels:
+        r = rows.get(label)
+        if r is None:
+            continue
+        rec = {h: _cell(grid, r, c) for h, c in cols.items()}
+        if label in (S.SELF_GRADE, S.VERIFIED_GRADE):
+            rec = {S.SUMMARY_HEADERS[1]: _cell(grid, r, label_col + 1)}
+        rec[S.CATEGORY] = label
+        rec[ROW] = r
+        records.append(rec)
+    return records

@@ -1,0 +1,738 @@
+"""Generate the standard template (申报表模板.xlsx) from a rule set, blank or filled.
+
+``write_template(path, rules)`` writes the blank template a department fills. ``Filling`` is what a
+clerk types into it; ``write_template(path, rules, filling)`` writes the template with those
+entries, and with every formula's saved value computed the way a spreadsheet program would, which
+is how the samples and the benchmark corpus are made. Output is byte-for-byte deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from . import standard as S
+from .formulas import ExcelError, Expr, Value, a1, col_letter, split_a1
+from .layout import IndicatorRow, Layout, default_layout, template_formulas
+from .numbers import fmt_number
+from .rules import METHODS, Rules, load_rules
+
+__all__ = ["Filling", "OwnIndicator", "CommonAnswer", "Typed", "FormulaText", "SavedValue",
+           "write_template", "TEMPLATE_CREATED"]
+
+#: fixed creation time written into every generated file, so output is reproducible
+TEMPLATE_CREATED = _dt.datetime(2026, 1, 1, 0, 0, 0)
+
+#: header row of the free lists (履职目标, 主要任务, 问题与改进); row 2 holds the hint
+LIST_HEADER_ROW = 3
+
+BODY_FONT = "宋体"
+TITLE_FONT = "黑体"
+
+
+# ---------------------------------------------------------------------------------------------
+# What a clerk types
+
+
+@dataclass
+class CommonAnswer:
+    """The department's entries on a common (fixed) indicator row."""
+
+    actual: Any = None  # 实际完成值 (ignored on rate rows: a formula computes it)
+    self_score: float | None = None
+    reason: str = ""
+
+
+@dataclass
+class OwnIndicator:
+    """A department's own row (个性指标) under 产出指标 or 效益指标."""
+
+    level2: str
+    name: str
+    weight: float | None
+    target: Any
+    actual: Any
+    self_score: float | None = None
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A value typed over a cell (over a formula: the X301 mistake)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class FormulaText:
+    """A formula written by hand into a cell, with the value a spreadsheet saved for it."""
+
+    text: str
+    saved: Any
+
+
+@dataclass(frozen=True)
+class SavedValue:
+    """The template's formula kept, but with this saved value (a stale result: X303)."""
+
+    value: Any
+
+
+CellEdit = Typed | FormulaText | SavedValue
+
+
+@dataclass
+class Filling:
+    """Everything a department enters. Keys of ``basic`` are 基本信息 labels, of ``budget`` the
+    rule set's budget keys, of ``common`` the 三级指标 of the common rows; ``own`` maps an
+    一级指标 to its rows (more rows than the template has means rows were inserted)."""
+
+    basic: dict[str, Any] = field(default_factory=dict)
+    goals: list[str] = field(default_factory=list)
+    tasks: list[tuple[str, str, str]] = field(default_factory=list)
+    budget: dict[str, Any] = field(default_factory=dict)
+    common: dict[str, CommonAnswer] = field(default_factory=dict)
+    own: dict[str, list[OwnIndicator]] = field(default_factory=dict)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    #: edits by (sheet, A1) applied last, given the layout: how samples carry typical mistakes
+    edits: Callable[[Layout], dict[tuple[str, str], CellEdit]] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Styles: one table, referred to by name
+
+_BORDER = {"border": 1, "border_color": "#8C8C8C"}
+_BASE = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
+INPUT_FILL = "#FFF2CC"  # light yellow: type here
+FORMULA_FILL = "#DDEBF7"  # light blue: computed, locked
+FIXED_FILL = "#F2F2F2"  # light grey: fixed text, locked
+TOOL_FILL = "#EDEDED"  # grey: written by the finance bureau's tool
+HEADER_FILL = "#BDD7EE"
+
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"font_name": TITLE_FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"},
+    "subtitle": {"font_name": BODY_FONT, "font_size": 10, "align": "left", "valign": "vcenter",
+                 "font_color": "#595959"},
+    "subtitle_wrap": {"font_name": BODY_FONT, "font_size": 10, "align": "left", "valign": "top",
+                      "font_color": "#595959", "text_wrap": True},
+    "header": {**_BASE, **_BORDER, "font_name": TITLE_FONT, "bold": True, "align": "center", "bg_color": HEADER_FILL},
+    "label": {**_BASE, **_BORDER, "bg_color": FIXED_FILL},
+    "label_req": {**_BASE, **_BORDER, "bg_color": FIXED_FILL, "bold": True},
+    "fixed": {**_BASE, **_BORDER, "bg_color": FIXED_FILL},
+    "fixed_c": {**_BASE, **_BORDER, "bg_color": FIXED_FILL, "align": "center"},
+    "fixed_num": {**_BASE, **_BORDER, "bg_color": FIXED_FILL, "align": "center", "num_format": "0.00"},
+    "note": {**_BASE, **_BORDER, "bg_color": FIXED_FILL, "font_size": 9, "font_color": "#404040"},
+    "input": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False},
+    "input_c": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "align": "center"},
+    "input_text": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "@"},
+    "input_text_c": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "@", "align": "center"},
+    "input_money": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "#,##0.00"},
+    "input_count": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "0"},
+    "input_score": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "0.00", "align": "center"},
+    "input_date": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "yyyy-mm-dd", "align": "left"},
+    "input_year": {**_BASE, **_BORDER, "bg_color": INPUT_FILL, "locked": False, "num_format": "0", "align": "left"},
+    "formula_pct": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "num_format": "0.00%", "align": "center"},
+    "formula_score": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "num_format": "0.00", "align": "center"},
+    "formula_text": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "align": "center", "bold": True},
+    "total_label": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "bold": True, "align": "center"},
+    "tool": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "italic": True},
+    "tool_score": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "num_format": "0.00", "align": "center"},
+    "tool_pct": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "num_format": "0.00%", "align": "center"},
+    "warn": {"bg_color": "#F8CBAD", "font_color": "#9C0006"},
+    # 填报说明
+    "doc_h": {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "valign": "vcenter"},
+    "doc": {"font_name": BODY_FONT, "font_size": 11, "valign": "top", "text_wrap": True},
+    "doc_key": {"font_name": BODY_FONT, "font_size": 11, "valign": "top", "text_wrap": True, "bold": True},
+    "swatch_input": {**_BORDER, "bg_color": INPUT_FILL},
+    "swatch_formula": {**_BORDER, "bg_color": FORMULA_FILL},
+    "swatch_fixed": {**_BORDER, "bg_color": FIXED_FILL},
+    "swatch_tool": {**_BORDER, "bg_color": TOOL_FILL},
+}
+
+# Which sheets may have rows inserted (the variable lists); all sheets are protected, no password.
+_PROTECT_TABLE = {"insert_rows": True, "delete_rows": True, "format_columns": True, "format_rows": True}
+_PROTECT_FIXED = {"format_columns": True, "format_rows": True}
+
+_BASIC_HELP = {
+    "部门(单位)名称": "必填。单位全称，与公章一致",
+    "单位编码": "必填。财政部门分配的单位编码（按文本填写，保留开头的 0）",
+    "主管部门": "必填。上级主管部门全称，财政部门按此分组汇总",
+    "评价年度": "必填。4 位年份，如 2021",
+    "填报人": "填报人姓名",
+    "联系电话": "填报人联系电话",
+    "填报日期": "如 2022-03-15",
+    "模板版本": "由模板生成，请勿修改",
+}
+
+
+class _Book:
+    """A workbook with the style table and text-width helpers."""
+
+    def __init__(self, path: str | Path, rules: Rules):
+        self.wb = xlsxwriter.Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self.wb.set_properties({
+            "title": rules.title, "subject": "部门整体支出绩效自评", "author": "selfeval-xl",
+            "comments": f"模板版本 {rules.version}", "created": TEMPLATE_CREATED,
+        })
+        self.wb.set_calc_mode("auto")
+        self.fmt: dict[str, Format] = {name: self.wb.add_format(spec) for name, spec in STYLES.items()}
+
+    def sheet(self, name: str, widths: list[float], *, landscape: bool = True) -> Worksheet:
+        ws = self.wb.add_worksheet(name)
+        for i, w in enumerate(widths):
+            ws.set_column(i, i, w)
+        ws.set_paper(9)  # A4
+        if landscape:
+            ws.set_landscape()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.center_horizontally()
+        ws.fit_to_pages(1, 0)
+        ws.set_footer("&C&\"宋体\"&9第 &P 页，共 &N 页")
+        ws.hide_gridlines(2)
+        return ws
+
+
+def _text_height(texts: list[tuple[str, float]], line: float = 15.0) -> float:
+    """Row height for wrapped texts in columns of the given widths (CJK counts double)."""
+    lines = 1
+    for text, width in texts:
+        if not text:
+            continue
+        n = 0
+        for part in str(text).split("\n"):
+            units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in part)
+            n += max(1, math.ceil(units / max(width - 1, 1)))
+        lines = max(lines, n)
+    return max(20.0, lines * line + 5)
+
+
+def _write_value(ws: Worksheet, cell: str, value: Any, fmt: Format) -> None:
+    """Write what a clerk typed: text always as text, numbers as numbers."""
+    if value is None or value == "":
+        ws.write_blank(cell, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(cell, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(cell, value, fmt)
+    elif isinstance(value, (_dt.date, _dt.datetime)):
+        v = value if isinstance(value, _dt.datetime) else _dt.datetime(value.year, value.month, value.day)
+        ws.write_datetime(cell, v, fmt)
+    else:
+        ws.write_string(cell, str(value), fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator
+
+
+def write_template(path: str | Path, rules: Rules | None = None, filling: Filling | None = None,
+                   *, unit_name: str = "", unit_code: str = "", year: int | None = None,
+                   competent_dept: str = "") -> Layout:
+    """Write the template (blank, or with ``filling``) to ``path``; return its layout.
+
+    ``unit_name`` / ``unit_code`` / ``year`` / ``competent_dept`` pre-fill 基本信息 for a
+    bureau that sends each department its own copy.
+    """
+    rules = rules or load_rules()
+    filling = filling or Filling()
+    own_counts = {k: len(v) for k, v in filling.own.items()}
+    lay = default_layout(rules, own_counts)
+    basic = dict(filling.basic)
+    for label, v in (("部门(单位)名称", unit_name), ("单位编码", unit_code), ("主管部门", competent_dept),
+                     ("评价年度", year)):
+        if v not in (None, "") and basic.get(label) in (None, ""):
+            basic[label] = v
+
+    grid = _Grid(rules, lay)  # every cell written, to compute the formulas' saved values
+    grid.formulas = template_formulas(rules, lay)
+    grid.edits = filling.edits(lay) if filling.edits else {}
+    book = _Book(path, rules)
+    _instructions(book, rules)
+    _basic_sheet(book, rules, lay, basic, grid)
+    _list_sheet(book, grid, S.GOALS, S.GOALS_HEADERS, [6, 100], [[g] for g in filling.goals], 20,
+                "每行填写一条年度履职目标；行数不够可在中间插入行。")
+    _list_sheet(book, grid, S.TASKS, S.TASKS_HEADERS, [6, 26, 60, 40], [list(t) for t in filling.tasks], 12,
+                "每行一项主要任务：任务名称、主要内容和年度完成情况。")
+    _budget_sheet(book, rules, lay, filling, grid)
+    _indicator_sheet(book, rules, lay, filling, grid)
+    _summary_sheet(book, rules, lay, grid)
+    _list_sheet(book, grid, S.PROBLEMS, S.PROBLEMS_HEADERS, [45, 45, 45], [list(p) for p in filling.problems], 10,
+                "填写绩效自评中发现的主要问题、原因分析和改进措施，一行一个问题。", numbered=False)
+    book.wb.close()
+    return lay
+
+
+class _Grid:
+    """The cell values of the workbook being written, and the formulas' values over them."""
+
+    def __init__(self, rules: Rules, lay: Layout):
+        self.rules = rules
+        self.lay = lay
+        self.cells: dict[tuple[str, str], Any] = {}
+        self.formulas: dict[tuple[str, str], Expr] = {}
+        self.edits: dict[tuple[str, str], CellEdit] = {}
+        self._memo: dict[tuple[str, str], Value] = {}
+
+    def put(self, sheet: str, cell: str, value: Any) -> None:
+        self.cells[(sheet, cell)] = value
+
+    def value(self, sheet: str, cell: str) -> Value:
+        key = (sheet, cell)
+        edit = self.edits.get(key)
+        if isinstance(edit, Typed):
+            return edit.value
+        if isinstance(edit, FormulaText):
+            return edit.saved
+        if key in self.formulas:
+            # a stale saved value (SavedValue) is what the sheet shows, but a spreadsheet
+            # computes dependants from the formula: use the formula's value here
+            if key not in self._memo:
+                self._memo[key] = self.formulas[key].eval(self)
+            return self._memo[key]
+        v = self.cells.get(key)
+        if isinstance(v, (_dt.date, _dt.datetime)):
+            return None
+        return v
+
+
+class _Cells:
+    """Writes the cells of one sheet, recording each in the grid the saved values come from."""
+
+    def __init__(self, ws: Worksheet, sheet: str, grid: _Grid):
+        self.ws, self.sheet, self.grid = ws, sheet, grid
+
+    def put(self, cell: str, fmt: Format, value: Any = None) -> None:
+        """Write one cell: the template's formula (with its saved value), or ``value``, or the
+        edit a sample asks for."""
+        key = (self.sheet, cell)
+        edit = self.grid.edits.get(key)
+        self.grid.put(self.sheet, cell, value)
+        if isinstance(edit, Typed):
+            _write_value(self.ws, cell, edit.value, fmt)
+        elif isinstance(edit, FormulaText):
+            self.ws.write_formula(cell, edit.text, fmt, _saved(edit.saved))
+        elif key in self.grid.formulas:
+            saved = edit.value if isinstance(edit, SavedValue) else self.grid.value(self.sheet, cell)
+            self.ws.write_formula(cell, "=" + self.grid.formulas[key].excel(), fmt, _saved(saved))
+        else:
+            _write_value(self.ws, cell, value, fmt)
+
+    def at(self, row: int, col: int, fmt: Format, value: Any = None) -> None:
+        """Same, 0-based like xlsxwriter."""
+        self.put(a1(row + 1, col + 1), fmt, value)
+
+
+def _saved(value: Value) -> Any:
+    if isinstance(value, ExcelError):
+        return value.code
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+# --- 填报说明 ------------------------------------------------------------------------------------
+
+
+def _instructions(book: _Book, rules: Rules) -> None:
+    ws = book.sheet(S.INSTRUCTIONS, [4, 22, 92], landscape=False)
+    f = book.fmt
+    ws.merge_range("A1:C1", f"{rules.title} 填报说明", f["title"])
+    ws.set_row(0, 32)
+    r = 2
+    ws.write_string(r, 1, "模板版本", f["doc_key"])
+    ws.write_string(r, 2, f"{rules.version}（评分细则：{'默认' if rules.source == 'default' else Path(rules.source).name}）", f["doc"])
+    r += 2
+
+    def heading(text: str) -> None:
+        nonlocal r
+        ws.merge_range(r, 0, r, 2, text, f["doc_h"])
+        ws.set_row(r, 22)
+        r += 1
+
+    def item(key: str, text: str, key_fmt: str = "doc_key") -> None:
+        nonlocal r
+        ws.write_string(r, 1, key, f[key_fmt])
+        ws.write_string(r, 2, text, f["doc"])
+        ws.set_row(r, _text_height([(key, 22), (text, 92)], 14.5))
+        r += 1
+
+    heading("一、单元格颜色")
+    for swatch, text in (
+        ("swatch_input", "浅黄色：需要填写的单元格。只有这些单元格可以修改。"),
+        ("swatch_formula", "浅蓝色：自动计算的公式（比率、合计、等级），已锁定，请勿覆盖或修改。"),
+        ("swatch_fixed", "浅灰色：统一的标签和共性指标，已锁定。"),
+        ("swatch_tool", "灰色斜体：核定得分、审核意见，由财政部门审核时填写，单位不填。"),
+    ):
+        ws.write_blank(r, 1, None, f[swatch])
+        ws.write_string(r, 2, text, f["doc"])
+        ws.set_row(r, 20)
+        r += 1
+    r += 1
+
+    heading("二、填写步骤")
+    cats = "、".join(f"{c.name} {fmt_number(c.weight)} 分" for c in rules.categories)
+    own = {fr.level1: fr for fr in rules.free_rows}
+    common_by_l1: dict[str, float] = {}
+    for i in rules.indicators:
+        common_by_l1[i.level1] = common_by_l1.get(i.level1, 0) + i.weight
+    level1_weight: dict[str, float] = {}
+    for c in rules.categories:
+        level1_weight[c.level1] = level1_weight.get(c.level1, 0) + c.weight
+    own_text = "；".join(
+        f"{l1}合计 {fmt_number(level1_weight[l1])} 分" + (
+            f"（其中共性指标 {fmt_number(common_by_l1[l1])} 分，本单位指标 {fmt_number(level1_weight[l1] - common_by_l1[l1])} 分）"
+            if common_by_l1.get(l1) else "")
+        for l1 in own)
+    steps = [
+        ("1. 基本信息", "填写部门(单位)名称、单位编码、主管部门和评价年度（均为必填）。单位编码按文本填写，保留开头的 0。"),
+        ("2. 履职目标", "每行一条年度履职目标。"),
+        ("3. 主要任务", "每行一项主要任务，写明任务名称、主要内容和完成情况。"),
+        ("4. 预算情况", "金额单位为万元，项目数单位为个、意见建议数单位为条。所有浅黄色单元格都要填写，没有的填 0"
+                       "（只有“政策性调整剔除数”没有时可以不填）。下方各项比率自动计算，不要改动。"),
+        ("5. 绩效指标（共性指标）", "投入管理指标是统一的共性指标，指标名称、分值、指标值已锁定。定性指标的实际完成值从下拉列表中选择；"
+                                "预算类比率的实际完成值自动取自“预算情况”。每行填写自评得分。"),
+        ("6. 绩效指标（本单位指标）", f"产出指标、效益指标由本单位设置：填写二级指标、三级指标、分值、指标值、实际完成值和自评得分。{own_text}。"
+                                  "行数不够时，在表格中间（不要在“合计”行之后）右键插入行。不用的空行留空即可。"),
+        ("7. 偏差说明", "自评得分低于分值、实际完成值超过指标值 30% 以上、预算执行率低于 90%、或标为“不适用”的指标，"
+                       "都要在“偏差原因分析及改进措施”中写明原因。"),
+        ("8. 得分汇总", f"按类别自动汇总，无需填写：{cats}，满分 {fmt_number(rules.total_weight)} 分。"),
+        ("9. 问题与改进", "写明发现的主要问题、原因分析和改进措施。"),
+        ("10. 提交前自查", "运行 selfeval-xl check 文件名.xlsx，按提示逐条改正后再提交。请保存为 .xlsx 格式，不要加密码。"),
+    ]
+    for key, text in steps:
+        item(key, text)
+    r += 1
+
+    heading("三、指标值和实际完成值的写法")
+    for key, text in (
+        ("指标值", "数量指标写运算符和数值：≥90%、≤5%、=100%、≥50个、不低于90%、不超过5%、90%以上、5%以内。"
+                  "定性指标写一个词：相关、科学、合理、完整、达标、提升、提高等。"),
+        ("实际完成值", "数量指标填数字或百分比，单位与指标值一致（如 96%、52个）。"
+                     "定性指标填：指标值本身（如“达标”，表示达成）、“基本/部分/较”+指标值（部分达成）、“不/未/无”+指标值（未达成），"
+                     "或“达成年度指标”“部分达成年度指标并具有一定效果”“未达成年度指标且效果较差”。"),
+        ("不适用", f"确实不适用的指标，实际完成值填“{rules.not_applicable}”，并在偏差原因栏说明理由；该指标不计分，总分按其余指标折算为百分制。"),
+    ):
+        item(key, text)
+    r += 1
+
+    heading("四、评分规则（摘要）")
+    item("得分类别", cats + "。")
+    for m in ("execution", "positive", "reverse", "per_point"):
+        item(_METHOD_NAMES[m], _METHOD_TEXT[m](rules))
+    tiers = "；".join(
+        f"{t.name}：{fmt_number(t.low * 100)}%–{fmt_number(t.high * 100)}% 的分值"
+        for t in rules.tiers)
+    item("定性指标", f"分三档：{tiers}。自评得分须在所选档次的区间内。")
+    item("取整", f"每项核定得分四舍五入保留 {rules.decimals} 位小数，类别得分为各项之和。")
+    grades = "；".join(
+        f"{g.grade}：{fmt_number(g.min)} 分及以上" if i < len(rules.grades) - 1 else f"{g.grade}：{fmt_number(rules.grades[i - 1].min)} 分以下"
+        for i, g in enumerate(rules.grades))
+    item("评价等级", grades + "。")
+    r += 1
+
+    heading("五、常见退回原因")
+    for key, text in (
+        ("必填项为空", "基本信息必填项、预算情况任一金额、指标的分值或实际完成值没有填写。"),
+        ("覆盖了公式", "在浅蓝色单元格中直接输入了数字。请恢复模板原有公式（可从空白模板复制）。"),
+        ("金额不平衡", "财政性资金 + 其他资金、基本支出 + 项目支出，应分别等于年初预算数。"),
+        ("分值合计不对", "产出指标、效益指标各行分值之和应等于类别权重分值。"),
+        ("自评得分超出", "自评得分不能高于分值，定性指标的自评得分应在所选档次区间内。"),
+    ):
+        item(key, text)
+    ws.protect("", _PROTECT_FIXED)
+    ws.activate()
+
+
+_METHOD_NAMES = {"execution": "预算执行率", "positive": "正向指标（≥）", "reverse": "反向指标（≤）", "per_point": "控制率（按百分点扣分）"}
+_METHOD_TEXT: dict[str, Callable[[Rules], str]] = {
+    "execution": lambda r: "得分 = 预算执行率（最高 100%）× 分值；低于 90% 须说明原因。",
+    "positive": lambda r: "实际完成值达到指标值得满分；未达到按 实际完成值 ÷ 指标值 × 分值 计分，超过不加分。",
+    "reverse": lambda r: "不超过指标值得满分；超过的按 (1 − 超出部分 ÷ 指标值) × 分值 计分，达到指标值 2 倍及以上得 0 分。",
+    "per_point": lambda r: "不超过指标值得满分；每超出 1 个百分点扣 "
+                           + "、".join(sorted({fmt_number(i.step) for i in r.indicators if i.step})) + " 分，扣完为止。",
+}
+assert set(_METHOD_NAMES) <= set(METHODS)
+
+
+# --- 基本信息 and the list sheets ---------------------------------------------------------------
+
+
+def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], grid: _Grid) -> None:
+    ws = book.sheet(S.BASIC, [18, 50, 48])
+    w = _Cells(ws, S.BASIC, grid)
+    f = book.fmt
+    ws.merge_range("A1:C1", rules.title, f["title"])
+    ws.set_row(0, 36)
+    for c, h in enumerate((*S.BASIC_HEADERS, "填写说明")):
+        w.at(1, c, f["header"], h)
+    style = {"单位编码": "input_text", "评价年度": "input_year", "填报日期": "input_date", "联系电话": "input_text"}
+    for fld in S.BASIC_FIELDS:
+        row = lay.basic_rows[fld.label] - 1
+        w.at(row, 0, f["label_req" if fld.required else "label"], fld.label)
+        w.at(row, 2, f["note"], _BASIC_HELP[fld.label])
+        if fld.label == S.TEMPLATE_VERSION:
+            w.at(row, 1, f["fixed"], rules.version)
+        else:
+            w.at(row, 1, f[style.get(fld.label, "input")], basic.get(fld.label))
+        ws.set_row(row, 24)
+    ws.data_validation(a1(lay.basic_rows["评价年度"], 2), {
+        "validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100,
+        "input_title": "评价年度", "input_message": "4 位年份，如 2021",
+        "error_title": "评价年度", "error_message": "请填写 4 位年份，如 2021"})
+    ws.data_validation(a1(lay.basic_rows["填报日期"], 2), {
+        "validate": "date", "criteria": ">=", "value": _dt.date(2000, 1, 1),
+        "error_type": "warning", "error_title": "填报日期", "error_message": "请填写日期，如 2022-03-15"})
+    ws.write_string(len(S.BASIC_FIELDS) + 3, 0, "加粗的项目为必填项。浅黄色单元格为填写区域。", f["subtitle"])
+    ws.repeat_rows(0, 1)
+    ws.freeze_panes(2, 0)
+    ws.protect("", _PROTECT_FIXED)
+
+
+def _list_sheet(book: _Book, grid: _Grid, name: str, headers: tuple[str, ...], widths: list[float],
+                rows: list[list[Any]], minimum: int, hint: str, *, numbered: bool = True) -> None:
+    """A free list (履职目标, 主要任务, 问题与改进): title, hint, header, then one item a row."""
+    ws = book.sheet(name, widths)
+    w = _Cells(ws, name, grid)
+    f = book.fmt
+    last = col_letter(len(headers))
+    ws.merge_range(f"A1:{last}1", name, f["title"])
+    ws.set_row(0, 32)
+    ws.merge_range(f"A2:{last}2", hint, f["subtitle"])
+    header = LIST_HEADER_ROW - 1
+    for c, h in enumerate(headers):
+        w.at(header, c, f["header"], h)
+    first_input = 1 if numbered else 0
+    for i in range(max(minimum, len(rows))):
+        r = header + 1 + i
+        values = list(rows[i]) if i < len(rows) else []
+        if numbered:
+            w.at(r, 0, f["fixed_c"], i + 1)
+        texts = []
+        for c in range(first_input, len(headers)):
+            v = values[c - first_input] if c - first_input < len(values) else None
+            w.at(r, c, f["input"], v)
+            texts.append((v or "", widths[c]))
+        ws.set_row(r, _text_height(texts) if any(t for t, _ in texts) else 30)
+    ws.repeat_rows(0, header)
+    ws.freeze_panes(header + 1, 0)
+    ws.protect("", _PROTECT_TABLE)
+
+
+# --- 预算情况 ---------------------------------------------------------------------------------
+
+
+def _budget_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, grid: _Grid) -> None:
+    ws = book.sheet(S.BUDGET, [26, 16, 62], landscape=False)
+    w = _Cells(ws, S.BUDGET, grid)
+    f = book.fmt
+    ws.merge_range("A1:C1", "预算情况（金额单位：万元）", f["title"])
+    ws.set_row(0, 32)
+    for c, h in enumerate(S.BUDGET_HEADERS):
+        w.at(1, c, f["header"], h)
+    for item in rules.budget:
+        row = lay.budget_rows[item.label]
+        cell = a1(row, lay.budget_value_col)
+        count = item.unit != "万元"
+        note = item.note + ("" if item.required else "（可不填）")
+        w.at(row - 1, 0, f["label"], item.label)
+        w.put(cell, f["input_count" if count else "input_money"], filling.budget.get(item.key))
+        w.at(row - 1, 2, f["note"], note)
+        ws.data_validation(cell, {
+            "validate": "integer" if count else "decimal", "criteria": ">=", "value": 0,
+            "input_title": item.label[:32], "input_message": f"单位：{item.unit}。没有的填 0。",
+            "error_title": item.label[:32], "error_message": f"请填写不小于 0 的{'整数' if count else '数字'}（单位：{item.unit}）"})
+        ws.set_row(row - 1, _text_height([(note, 62 * 1.2)], 13))
+    for rate in rules.rates:
+        row = lay.budget_rows[rate.label]
+        z = "100%" if rate.zero_over_zero == 1 else f"{fmt_number(rate.zero_over_zero * 100)}%"
+        note = f"自动计算：{rate.numerator_text} ÷ {rate.denominator_text}。分子分母都为 0 时按 {z} 计。"
+        w.at(row - 1, 0, f["label_req"], rate.label)
+        w.put(a1(row, lay.budget_value_col), f["formula_pct"])
+        w.at(row - 1, 2, f["note"], note)
+        ws.set_row(row - 1, _text_height([(note, 62 * 1.2)], 13))
+    ws.write_string(max(lay.budget_rows.values()) + 1, 0,
+                    "浅黄色单元格填写金额或个数；浅蓝色比率自动计算，请勿修改。", f["subtitle"])
+    ws.repeat_rows(0, 1)
+    ws.freeze_panes(2, 0)
+    ws.protect("", _PROTECT_FIXED)
+
+
+# --- 绩效指标 ---------------------------------------------------------------------------------
+
+_IND_WIDTHS = {S.LEVEL1: 10, S.LEVEL2: 13, S.NAME: 26, S.WEIGHT: 7, S.TARGET: 11, S.ACTUAL: 13,
+               S.SELF_SCORE: 9, S.REASON: 30, S.NOTE: 40, S.VERIFIED: 9, S.OPINION: 28}
+
+
+def _qualitative_choices(word: str, rules: Rules) -> list[str]:
+    """The drop-down of a qualitative row: the word for each tier, then 不适用."""
+    out = [word if not tier.prefixes else tier.prefixes[0] + word for tier in rules.tiers]
+    return out + [rules.not_applicable]
+
+
+def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, grid: _Grid) -> None:
+    cols = lay.ind_cols
+    ws = book.sheet(S.INDICATORS, [_IND_WIDTHS[h] for h in S.INDICATOR_HEADERS])
+    w = _Cells(ws, S.INDICATORS, grid)
+    f = book.fmt
+    ws.merge_range(f"A1:{col_letter(len(S.INDICATOR_HEADERS))}1", "部门整体支出绩效指标", f["title"])
+    ws.set_row(0, 32)
+    for h, c in cols.items():
+        w.put(a1(lay.ind_header_row, c), f["header"], h)
+    ws.set_row(lay.ind_header_row - 1, 32)
+
+    own_iter = {l1: iter(rows) for l1, rows in filling.own.items()}
+    for i, plan in enumerate(lay.ind_plan):
+        row = lay.ind_first + i
+        cell = {h: a1(row, c) for h, c in cols.items()}
+        w.put(cell[S.LEVEL1], f["fixed_c"], plan.level1)
+        if plan.common:
+            ind = rules.common(plan.name)
+            assert ind is not None
+            ans = filling.common.get(ind.name, CommonAnswer())
+            w.put(cell[S.LEVEL2], f["fixed"], ind.level2)
+            w.put(cell[S.NAME], f["fixed"], ind.name)
+            w.put(cell[S.WEIGHT], f["fixed_num"], ind.weight)
+            w.put(cell[S.TARGET], f["fixed_c"], ind.target)
+            w.put(cell[S.NOTE], f["note"], ind.note)
+            if ind.rate:
+                w.put(cell[S.ACTUAL], f["formula_pct"])
+            else:
+                w.put(cell[S.ACTUAL], f["input_c"], ans.actual)
+                if ind.method == "qualitative":
+                    choices = _qualitative_choices(ind.target, rules)
+                    ws.data_validation(cell[S.ACTUAL], {
+                        "validate": "list", "source": choices, "input_title": "请选择",
+                        "input_message": f"达成选“{choices[0]}”，部分达成选“{choices[1]}”，未达成选“{choices[2]}”",
+                        "error_title": ind.name[:32], "error_message": "请从下拉列表中选择"})
+                else:
+                    ws.data_validation(cell[S.ACTUAL], {
+                        "validate": "any", "input_title": ind.name[:32],
+                        "input_message": f"指标值 {ind.target}：填写实际完成的数值或百分比"})
+            self_score, reason, name, note = ans.self_score, ans.reason, ind.name, ind.note
+        else:
+            own = next(own_iter[plan.level1], None) if plan.level1 in own_iter else None
+            name, note = (own.name, own.note) if own else ("", "")
+            for h, style, value in (
+                (S.LEVEL2, "input", own.level2 if own else None), (S.NAME, "input", name or None),
+                (S.WEIGHT, "input_score", own.weight if own else None),
+                (S.TARGET, "input_text_c", own.target if own else None),
+                (S.ACTUAL, "input_c", own.actual if own else None), (S.NOTE, "input", note or None),
+            ):
+                w.put(cell[h], f[style], value)
+            self_score, reason = (own.self_score, own.reason) if own else (None, "")
+        w.put(cell[S.SELF_SCORE], f["input_score"], self_score)
+        w.put(cell[S.REASON], f["input"], reason or None)
+        w.put(cell[S.VERIFIED], f["tool_score"])
+        w.put(cell[S.OPINION], f["tool"])
+        texts = [(name, _IND_WIDTHS[S.NAME]), (note, _IND_WIDTHS[S.NOTE] * 1.25), (reason, _IND_WIDTHS[S.REASON])]
+        ws.set_row(row - 1, min(_text_height(texts, 13.5), 160) if plan.common or name else 24)
+
+    # drop-downs and prompts on the department's own rows, one range per 一级指标 block
+    free_level2 = {fr.level1: fr.level2 for fr in rules.free_rows}
+    blocks: dict[str, list[int]] = {}
+    for i, plan in enumerate(lay.ind_plan):
+        if not plan.common:
+            blocks.setdefault(plan.level1, []).append(lay.ind_first + i)
+    for level1, rows in blocks.items():
+        def rng(h: str) -> str:
+            return f"{a1(rows[0], cols[h])}:{a1(rows[-1], cols[h])}"
+
+        if free_level2.get(level1):
+            ws.data_validation(rng(S.LEVEL2), {
+                "validate": "list", "source": list(free_level2[level1]), "error_type": "information",
+                "input_title": "二级指标", "input_message": "可从列表选择，也可填写其他名称",
+                "error_title": "二级指标", "error_message": "不在建议列表中，确定使用该名称吗？"})
+        ws.data_validation(rng(S.WEIGHT), {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": rules.total_weight,
+            "input_title": "分值", "input_message": f"{level1}各行分值合计应等于类别权重分值",
+            "error_title": "分值", "error_message": "请填写 0 到 100 之间的数字"})
+        ws.data_validation(rng(S.TARGET), {
+            "validate": "any", "input_title": "指标值",
+            "input_message": "如 ≥90%、≤5%、=100%、≥50个；定性指标写一个词，如 达标、提升"})
+        ws.data_validation(rng(S.ACTUAL), {
+            "validate": "any", "input_title": "实际完成值",
+            "input_message": "数量指标填数字或百分比（单位同指标值）；定性指标填指标值本身（达成）、"
+                             f"“基本”+指标值（部分达成）或“未”+指标值；不适用填“{rules.not_applicable}”"})
+
+    # 自评得分: a number from 0 to the row's 分值, flagged red when above it
+    g_first = a1(lay.ind_first, cols[S.SELF_SCORE])
+    g_range = f"{g_first}:{a1(lay.ind_last, cols[S.SELF_SCORE])}"
+    d_first = f"${col_letter(cols[S.WEIGHT])}{lay.ind_first}"
+    ws.data_validation(g_range, {
+        "validate": "custom", "value": f'=AND(ISNUMBER({g_first}),{g_first}>=0,OR({d_first}="",{g_first}<={d_first}))',
+        "input_title": "自评得分", "input_message": "0 到本行分值之间的数字",
+        "error_title": "自评得分", "error_message": "自评得分应在 0 到本行分值之间"})
+    ws.conditional_format(g_range, {
+        "type": "formula", "criteria": f"=AND(ISNUMBER({g_first}),ISNUMBER({d_first}),{g_first}>{d_first})",
+        "format": f["warn"]})
+
+    # 合计
+    tr = lay.ind_total_row
+    assert tr is not None
+    w.put(a1(tr, 1), f["total_label"], S.TOTAL)
+    for h in (S.LEVEL2, S.NAME, S.TARGET, S.ACTUAL, S.REASON, S.NOTE):
+        w.put(a1(tr, cols[h]), f["total_label"])
+    for h in (S.WEIGHT, S.SELF_SCORE):
+        w.put(a1(tr, cols[h]), f["formula_score"])
+    w.put(a1(tr, cols[S.VERIFIED]), f["tool_score"])
+    w.put(a1(tr, cols[S.OPINION]), f["tool"])
+    ws.conditional_format(a1(tr, cols[S.WEIGHT]), {
+        "type": "cell", "criteria": "!=", "value": rules.total_weight, "format": f["warn"]})
+    ws.set_row(tr - 1, 24)
+    ws.write_string(tr + 1, 0, f"浅黄色单元格由本单位填写；分值合计应为 {fmt_number(rules.total_weight)}（不等时合计分值显示为红色）。"
+                    "行数不够时在表格中间插入行，不要在“合计”行之后添加。", f["subtitle"])
+    ws.repeat_rows(0, lay.ind_header_row - 1)
+    ws.freeze_panes(lay.ind_header_row, 3)
+    ws.protect("", _PROTECT_TABLE)
+
+
+# --- 得分汇总 ---------------------------------------------------------------------------------
+
+
+def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid) -> None:
+    ws = book.sheet(S.SUMMARY, [16, 12, 12, 12, 12, 12])
+    w = _Cells(ws, S.SUMMARY, grid)
+    f = book.fmt
+    ws.merge_range("A1:F1", "得分汇总", f["title"])
+    ws.set_row(0, 32)
+    for h, c in lay.sum_cols.items():
+        w.put(a1(lay.sum_header_row, c), f["header"], h)
+    h_w, h_s, h_sr, h_v, h_vr = S.SUMMARY_HEADERS[1:]
+    col = lay.sum_cols
+    for cat in [*rules.categories, None]:
+        label = cat.name if cat else S.TOTAL
+        row = lay.sum_rows[label]
+        w.put(a1(row, col[S.CATEGORY]), f["label_req" if cat is None else "label"], label)
+        w.put(a1(row, col[h_w]), f["fixed_num" if cat else "formula_score"], cat.weight if cat else None)
+        w.put(a1(row, col[h_s]), f["formula_score"])
+        w.put(a1(row, col[h_sr]), f["formula_pct"])
+        w.put(a1(row, col[h_v]), f["tool_score"])
+        w.put(a1(row, col[h_vr]), f["tool_pct"])
+        ws.set_row(row - 1, 24)
+    for label, style in ((S.SELF_GRADE, "formula_text"), (S.VERIFIED_GRADE, "tool")):
+        row = lay.sum_rows[label]
+        w.put(a1(row, col[S.CATEGORY]), f["label_req"], label)
+        w.put(a1(row, col[S.CATEGORY] + 1), f[style])
+        ws.set_row(row - 1, 24)
+    note_row = lay.sum_rows[S.VERIFIED_GRADE] + 1
+    grades = "、".join(f"{g.grade} ≥ {fmt_number(g.min)}" for g in rules.grades[:-1])
+    ws.merge_range(note_row, 0, note_row, 5,
+                   f"自评列由“绩效指标”自动汇总；核定列由财政部门审核时填写。等级：{grades}，其余为{rules.grades[-1].grade}。"
+                   f"有“{rules.not_applicable}”指标时，合计按适用指标折算为百分制。", f["subtitle_wrap"])
+    ws.set_row(note_row, 36)
+    ws.repeat_rows(0, lay.sum_header_row - 1)
+    ws.protect("", _PROTECT_FIXED)
