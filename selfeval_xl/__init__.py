@@ -1,0 +1,24 @@
+"""selfeval-xl: 部门整体支出绩效自评 (a department's whole-year spending performance self-evaluation).
+
+The pipeline, one module per stage::
+
+    rules (YAML) → template                                   rules.py, template.py
+    file → intake → read → validate → score → write back      intake.py, read.py, validate.py, score.py
+    folder → batch (workers) → summary / consolidation        batch.py, summary.py, consolidate.py
+
+The public API is re-exported here; ``cli.py`` is a thin layer over it.
+"""
+
+__version__ = "0.1.0"
+
+from .assess import Assessment, assess  # noqa: E402
+from .findings import Finding  # noqa: E402
+from .intake import Limits, Rejected  # noqa: E402
+from .read import Submission, read_submission  # noqa: E402
+from .rules import Rules, RulesError, load_rules  # noqa: E402
+from .template import Filling, write_template  # noqa: E402
+
+__all__ = [
+    "Assessment", "Finding", "Filling", "Limits", "Rejected", "Rules", "RulesError", "Submission",
+    "assess", "load_rules", "read_submission", "write_template", "__version__",
+]

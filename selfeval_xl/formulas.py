@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol, Union
 
 __all__ = [
-    "ExcelError", "Value", "Expr", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
+    "ExcelError", "Value", "Expr", "Env", "Recalc", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
     "parse_expression", "col_letter", "col_index", "split_a1", "a1", "normalize_formula",
 ]
 
@@ -421,6 +421,38 @@ class Neg(Expr):
 
     def bind(self, lookup: Callable[[str], Expr]) -> Expr:
         return Neg(self.operand.bind(lookup))
+
+
+class Recalc:
+    """An Env that recomputes formula cells from their inputs.
+
+    Cells in ``formulas`` are evaluated (memoised) from their expression; every other cell is read
+    from ``source``. Used by the checker with the template's formulas, so a typed-over or stale
+    formula cell never feeds a score.
+    """
+
+    def __init__(self, source: Env, formulas: dict[tuple[str, str], Expr]):
+        self.source = source
+        self.formulas = formulas
+        self._memo: dict[tuple[str, str], Value] = {}
+        self._busy: set[tuple[str, str]] = set()
+
+    def value(self, sheet: str, cell: str) -> Value:
+        key = (sheet, cell)
+        expr = self.formulas.get(key)
+        if expr is None:
+            return self.source.value(sheet, cell)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._busy:  # a circular reference: Excel shows an error, so do we
+            return ExcelError("#REF!")
+        self._busy.add(key)
+        try:
+            v = expr.eval(self)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = v
+        return v
 
 
 # ---------------------------------------------------------------------------------------------

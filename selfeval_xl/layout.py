@@ -206,3 +206,26 @@ def template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]:
             cell = a1(grade_row, sc[S.CATEGORY] + 1)
             out[(S.SUMMARY, cell)] = Call("IF", (none_typed, Str(""), expr))
     return out
+
+
+def describe_cell(lay: Layout, sheet: str, cell: str) -> str:
+    """What a template formula cell holds, in words a clerk knows ("“预算调整率”的实际完成值")."""
+    from .formulas import split_a1
+
+    row, col = split_a1(cell)
+    if sheet == S.BUDGET:
+        label = next((k for k, r in lay.budget_rows.items() if r == row), "")
+        return f"预算情况“{label}”" if label else f"预算情况 {cell}"
+    if sheet == S.INDICATORS:
+        header = next((h for h, c in lay.ind_cols.items() if c == col), "")
+        if row == lay.ind_total_row:
+            return f"绩效指标合计行的{header}"
+        name = next((n for n, r in lay.ind_rows.items() if r == row), "")
+        return f"“{name}”的{header}" if name else f"绩效指标 {cell}"
+    if sheet == S.SUMMARY:
+        label = next((k for k, r in lay.sum_rows.items() if r == row), "")
+        header = next((h for h, c in lay.sum_cols.items() if c == col), "")
+        if label in (S.SELF_GRADE, S.VERIFIED_GRADE):
+            return f"得分汇总的{label}"
+        return f"得分汇总“{label}”的{header}" if label else f"得分汇总 {cell}"
+    return f"{sheet}!{cell}"

@@ -25,7 +25,9 @@ def fmt_number(x: float | None, digits: int = 2) -> str:
     if x is None:
         return ""
     r = round_half_up(x, digits)
-    text = f"{r:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{r:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -41,3 +43,40 @@ def fmt_score(x: float | None) -> str:
     if x is None:
         return ""
     return f"{round_half_up(x, 2):.2f}"
+
+
+_NUMERIC_TEXT = None
+
+
+def read_number(value: object) -> tuple[float | None, bool]:
+    """A cell as a number: (number, True); (None, True) when empty; (None, False) when it is
+    something else. Numeric text ('2,181.72', '２１８１') counts as the number: spreadsheet
+    arithmetic reads it so, and a pasted number often arrives as text."""
+    import datetime as _dt
+    import re
+    import unicodedata
+
+    global _NUMERIC_TEXT
+    if value is None:
+        return None, True
+    if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
+        return None, False
+    if isinstance(value, (int, float)):
+        return float(value), True
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
+    if not text:
+        return None, True
+    if _NUMERIC_TEXT is None:
+        _NUMERIC_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+    if _NUMERIC_TEXT.match(text):
+        return float(text), True
+    return None, False
+
+
+def fmt_value(value: object) -> str:
+    """A cell's value as a clerk would recognise it in a message."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, float):
+        return fmt_number(value, 6)
+    return str(value)

@@ -81,18 +81,12 @@ class Rate:
     denominator: Expr
     zero_over_zero: float
     inputs: tuple[str, ...]  # budget keys it reads
-
-    @property
-    def numerator_text(self) -> str:
-        return _expr_text(self.numerator)
-
-    @property
-    def denominator_text(self) -> str:
-        return _expr_text(self.denominator)
+    numerator_text: str = ""  # the expression in 预算情况 labels, for people
+    denominator_text: str = ""
 
 
-def _expr_text(e: Expr) -> str:
-    return e.bind(lambda n: _Label(n)).excel()
+def _expr_text(e: Expr, labels: dict[str, str]) -> str:
+    return e.bind(lambda n: _Label(labels.get(n, n))).excel()
 
 
 class _Label(Expr):
@@ -342,7 +336,9 @@ def _build(data: Any, source: str) -> Rules:
         P.need(z is not None, where + ".zero_over_zero", "应是一个数（如 1 表示 100%）")
         if len(exprs) == 2 and z is not None:
             inputs = tuple(dict.fromkeys([*exprs[0].names(), *exprs[1].names()]))
-            rates.append(Rate(str(r["key"]), str(r.get("label", r["key"])), exprs[0], exprs[1], z, inputs))
+            labels = {b.key: b.label.removeprefix("其中：") for b in budget}
+            rates.append(Rate(str(r["key"]), str(r.get("label", r["key"])), exprs[0], exprs[1], z, inputs,
+                              _expr_text(exprs[0], labels), _expr_text(exprs[1], labels)))
     rate_keys = {r.key for r in rates}
     P.need(len(rate_keys) == len(rates), "rates", "key 重复")
     P.need(not (rate_keys & known_keys), "rates", "比率的 key 与预算情况的 key 重复")

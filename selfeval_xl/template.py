@@ -292,7 +292,7 @@ class _Grid:
         if isinstance(edit, Typed):
             return edit.value
         if isinstance(edit, FormulaText):
-            return edit.saved
+            return _as_value(edit.saved)
         if key in self.formulas:
             # a stale saved value (SavedValue) is what the sheet shows, but a spreadsheet
             # computes dependants from the formula: use the formula's value here
@@ -330,6 +330,14 @@ class _Cells:
     def at(self, row: int, col: int, fmt: Format, value: Any = None) -> None:
         """Same, 0-based like xlsxwriter."""
         self.put(a1(row + 1, col + 1), fmt, value)
+
+
+_ERROR_CODES = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
+
+
+def _as_value(saved: Any) -> Value:
+    """A saved value as a spreadsheet's dependants see it: an error code is an error."""
+    return ExcelError(saved) if isinstance(saved, str) and saved in _ERROR_CODES else saved
 
 
 def _saved(value: Value) -> Any:

@@ -1,0 +1,160 @@
+"""One submission through the pipeline: intake → read → validate → score.
+
+``assess(path, rules)`` never raises for a bad file: a file that cannot be taken in gives an
+Assessment with its F-finding and no scores. ``Assessment.to_dict()`` is the object of
+``check --format json`` and of a batch's results.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import standard as S
+from .findings import ERROR, INFO, WARNING, Finding, finding
+from .intake import Limits, Rejected, open_package
+from .read import Submission, read_package
+from .rules import Rules, load_rules
+from .score import Scores, score_lines
+from .validate import Context, run_checks
+
+__all__ = ["Assessment", "assess", "assess_submission"]
+
+
+@dataclass
+class Assessment:
+    """What the tool concluded about one file."""
+
+    file: Path
+    sha256: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    scores: Scores | None = None
+    submission: Submission | None = field(default=None, repr=False)
+    rules_version: str = ""
+
+    # ---- convenience -------------------------------------------------------------------------
+    @property
+    def failed(self) -> bool:
+        """The file could not be read as a submission at all (an F-code)."""
+        return self.scores is None
+
+    @property
+    def failure(self) -> Finding | None:
+        return next((f for f in self.findings if f.code.startswith("F")), None)
+
+    def count(self, level: str) -> int:
+        return sum(f.level == level for f in self.findings)
+
+    @property
+    def errors(self) -> int:
+        return self.count(ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(WARNING)
+
+    @property
+    def infos(self) -> int:
+        return self.count(INFO)
+
+    @property
+    def unit_code(self) -> str:
+        return self.submission.basic.unit_code if self.submission else ""
+
+    @property
+    def unit_name(self) -> str:
+        return self.submission.basic.unit_name if self.submission else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of one file (``check --format json``, ``results.json``)."""
+        sub, sc = self.submission, self.scores
+        basic = sub.basic if sub else None
+        out: dict[str, Any] = {
+            "file": str(self.file),
+            "sha256": self.sha256,
+            "unit_code": basic.unit_code if basic else "",
+            "unit_name": basic.unit_name if basic else "",
+            "competent_dept": basic.competent_dept if basic else "",
+            "year": basic.year if basic else None,
+            "rules_version": self.rules_version,
+            "status": "failed" if self.failed else ("errors" if self.errors else "ok"),
+            "self_total": sc.self_total if sc else None,
+            "total": sc.total if sc else None,
+            "self_grade": sc.self_grade if sc else "",
+            "grade": sc.grade if sc else "",
+            "rescaled": sc.rescaled if sc else False,
+            "categories": {c.name: c.verified for c in sc.categories} if sc else {},
+            "self_categories": {c.name: c.self_score for c in sc.categories} if sc else {},
+            "counts": {ERROR: self.errors, WARNING: self.warnings, INFO: self.infos},
+            "budget": _budget_dict(self),
+            "rows": [
+                {"一级指标": r.level1, "二级指标": r.level2, "三级指标": r.name, "分值": r.weight,
+                 "指标值": r.target, "实际完成值": r.actual, "自评得分": r.self_score, "核定得分": r.verified,
+                 "审核意见": r.opinion, "行号": r.row}
+                for r in (sc.rows if sc else [])
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        return out
+
+
+def _budget_dict(a: Assessment) -> dict[str, Any]:
+    """预算情况 figures and rates, for the summary's budget sheet and consolidation."""
+    sub = a.submission
+    if sub is None:
+        return {}
+    out: dict[str, Any] = {}
+    from .numbers import read_number
+
+    for rec in sub.budget_records:
+        v, ok = read_number(rec["数值"]) if not (S.BUDGET, _cell(sub, rec)) in sub.formulas else (None, True)
+        out[rec["key"]] = v if ok else None
+    return out
+
+
+def _cell(sub: Submission, rec: dict) -> str:
+    from .formulas import a1
+
+    return a1(rec["行号"], sub.layout.budget_value_col)
+
+
+def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None = None) -> Assessment:
+    """Check and score one file. Never raises for anything wrong with the file."""
+    rules = rules or load_rules()
+    path = Path(path)
+    try:
+        pkg = open_package(path, limits)
+        sub = read_package(pkg, rules)
+    except Rejected as rej:
+        return Assessment(path, findings=[finding(rej.code, rej.message)], rules_version=rules.version)
+    return assess_submission(sub, rules)
+
+
+def assess_submission(sub: Submission, rules: Rules) -> Assessment:
+    ctx = Context.of(sub, rules)
+    findings = run_checks(ctx)
+    scores, score_findings = score_lines(ctx)
+    findings += score_findings
+    a = Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version)
+    if ctx.budget.rates:
+        a._rates = ctx.budget.rates  # type: ignore[attr-defined]
+    return a
+
+
+_LEVEL_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+_SHEET_ORDER = {s: i for i, s in enumerate(S.SHEETS)}
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then infos; within a level by sheet order and row."""
+    from .formulas import split_a1
+
+    def key(f: Finding) -> tuple:
+        try:
+            r, c = split_a1(f.cell) if f.cell else (0, 0)
+        except ValueError:
+            r, c = 0, 0
+        return (_LEVEL_ORDER[f.level], _SHEET_ORDER.get(f.sheet, -1), r, c, f.code)
+
+    return sorted(findings, key=key)

@@ -1,0 +1,100 @@
+"""selfeval-xl: 部门整体支出绩效自评表的模板生成、审核评分、批量汇总。
+
+The command line is a thin layer over the library: each command parses its options, calls one
+library function, and renders what it returns.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .rules import Rules, RulesError, load_rules
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: what a folder given to check/score expands to
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods", ".csv")
+
+
+def _rules(path: Path | None) -> Rules:
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given; a folder stands for the spreadsheet files directly inside it."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SPREADSHEET_SUFFIXES
+                          and not f.name.startswith(("~$", ".")))
+        else:
+            out.append(p)
+    return out
+
+
+rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                            help="评分细则文件（YAML）；不指定时使用内置的默认细则。")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="selfeval-xl")
+def main() -> None:
+    """部门整体支出绩效自评：生成申报表模板，审核并评分，批量汇总。
+
+    \b
+    常用命令：
+      selfeval-xl template -o 申报表模板.xlsx     生成空白模板
+      selfeval-xl check 申报表.xlsx               审核一个文件（不写任何文件）
+      selfeval-xl score 申报表.xlsx -o 审核结果/   写出带核定得分的审核副本
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("申报表模板.xlsx"),
+              show_default=True, help="模板保存路径。")
+@rules_option
+@click.option("--unit-name", default="", help="预填的部门(单位)名称。")
+@click.option("--unit-code", default="", help="预填的单位编码。")
+@click.option("--competent-dept", default="", help="预填的主管部门。")
+@click.option("--year", type=click.IntRange(1900, 2100), default=None, help="预填的评价年度（4 位年份）。")
+def template(output: Path, rules_path: Path | None, unit_name: str, unit_code: str, competent_dept: str,
+             year: int | None) -> None:
+    """生成申报表模板（按评分细则，可预填单位信息）。"""
+    from .template import write_template
+
+    rules = _rules(rules_path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_template(output, rules, unit_name=unit_name, unit_code=unit_code, year=year, competent_dept=competent_dept)
+    click.echo(f"已生成模板：{output}（模板版本 {rules.version}）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式：text 为中文审核报告，json 供其他程序读取。")
+def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
+    """审核申报表并评分，只报告，不写任何文件。
+
+    FILES 可以是文件或文件夹（文件夹中的表格文件）。有任何“错误”时退出码为 1。
+    """
+    from .assess import assess
+    from .report import render_json, render_text
+
+    rules = _rules(rules_path)
+    paths = expand_inputs(files)
+    if not paths:
+        raise click.UsageError("没有找到要审核的文件。")
+    results = [assess(p, rules) for p in paths]
+    click.echo(render_json(results) if fmt == "json" else render_text(results))
+    sys.exit(1 if any(a.errors for a in results) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

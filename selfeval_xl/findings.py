@@ -1,0 +1,97 @@
+"""Findings (审核发现): the codes of spec/findings.md and the record every check emits.
+
+A finding is data: code, level, sheet, cell, a Chinese message that tells a clerk what is wrong
+and what to do, and where it applies the expected and the actual value. Checks produce them;
+writers (text report, JSON, scored copy, summary) render them. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["Finding", "CODES", "ERROR", "WARNING", "INFO", "LEVELS", "finding"]
+
+ERROR = "错误"
+WARNING = "警告"
+INFO = "提示"
+#: levels, most severe first
+LEVELS = (ERROR, WARNING, INFO)
+
+#: code -> (level, short title). The codes of findings.md are the standard; V208 is this project's.
+CODES: dict[str, tuple[str, str]] = {
+    "F001": (ERROR, "空文件"),
+    "F002": (ERROR, "不是 Excel 工作簿"),
+    "F003": (ERROR, "文件已损坏"),
+    "F004": (ERROR, "文件已加密"),
+    "F005": (ERROR, "旧版 .xls/.et 格式"),
+    "F006": (ERROR, "超出安全限制"),
+    "F007": (ERROR, "不安全的 XML"),
+    "F008": (ERROR, "处理超时"),
+    "F009": (ERROR, "读取时程序崩溃"),
+    "S101": (ERROR, "缺少工作表"),
+    "S102": (ERROR, "缺少或改动了标题、标签"),
+    "S103": (WARNING, "模板版本不符"),
+    "S104": (ERROR, "共性指标缺失或被改动"),
+    "V201": (ERROR, "必填项为空"),
+    "V202": (ERROR, "不是数字"),
+    "V203": (ERROR, "指标值无法识别"),
+    "V204": (ERROR, "实际完成值无法识别"),
+    "V205": (ERROR, "预算金额为负数"),
+    "V206": (WARNING, "百分比填成了数字"),
+    "V207": (ERROR, "单元格是 Excel 错误值"),
+    "V208": (ERROR, "一级指标不在规定之列"),
+    "X301": (ERROR, "公式被数值覆盖"),
+    "X302": (ERROR, "公式被改动"),
+    "X303": (WARNING, "公式保存的结果与重算结果不一致"),
+    "B401": (ERROR, "资金来源之和不等于年初预算数"),
+    "B402": (ERROR, "资金结构之和不等于年初预算数"),
+    "B403": (ERROR, "预算执行数大于调整预算数"),
+    "B404": (ERROR, "比率的分母为 0"),
+    "B405": (INFO, "比率分子分母均为 0，按规定计"),
+    "P501": (ERROR, "类别分值之和不等于权重分值"),
+    "P502": (WARNING, "得分低于分值但未说明原因"),
+    "P503": (WARNING, "实际完成值远超指标值但未说明"),
+    "P504": (ERROR, "自评得分超出范围"),
+    "P505": (ERROR, "定性指标自评得分不在档次区间内"),
+    "P506": (WARNING, "自评得分与核定得分不一致"),
+    "P507": (WARNING, "自评总分或等级与核定不一致"),
+    "P508": (WARNING, "预算执行率低于 90% 未说明原因"),
+    "P509": (WARNING, "不适用指标未说明理由"),
+    "P510": (INFO, "不适用指标不计分，总分已折算"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    level: str
+    sheet: str
+    cell: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+
+    @property
+    def where(self) -> str:
+        """'绩效指标!F12', '绩效指标', or '' for a file-level finding."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def finding(code: str, message: str, sheet: str = "", cell: str = "", expected: object = "",
+            actual: object = "") -> Finding:
+    """A finding of ``code``, its level taken from the code table."""
+    level = CODES[code][0]
+    return Finding(code, level, sheet, cell, message, _text(expected), _text(actual))
+
+
+def _text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:g}" if abs(v) < 1e15 else repr(v)
+    return str(v)

@@ -1,0 +1,527 @@
+"""The checks of spec/findings.md on structure (S), values (V), formulas (X) and budget (B).
+
+Each check is a small function ``check(ctx) -> Iterable[Finding]``; ``CHECKS`` runs them in order.
+Two of them also leave what they read on the context for scoring: ``check_budget`` the 预算情况
+figures and the ten rates, ``check_indicators`` one ``Line`` per indicator row (weight, target,
+method, actual and self score, read once). Nothing here computes a score: see ``score.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import standard as S
+from .findings import ERROR, Finding, finding
+from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, normalize_formula
+from .layout import describe_cell, template_formulas
+from .numbers import fmt_number, fmt_percent, fmt_value, read_number
+from .read import ROW, Submission, label_key
+from .rules import CommonIndicator, Rate, Rules
+from .targets import Actual, Target, parse_target, read_actual
+
+__all__ = ["Context", "Line", "RateResult", "Budget", "CHECKS", "run_checks"]
+
+
+@dataclass
+class RateResult:
+    """One computed rate of 预算情况, from the inputs (never from a saved value)."""
+
+    key: str
+    label: str
+    value: float | None  # a fraction; None when it cannot be computed
+    numerator: float | None = None
+    denominator: float | None = None
+    status: str = "ok"  # ok | zero_over_zero | div0 | missing
+    missing: tuple[str, ...] = ()  # labels of inputs that are empty or not numbers
+    cell: str = ""  # where the rate sits in 预算情况
+
+
+@dataclass
+class Budget:
+    values: dict[str, float | None] = field(default_factory=dict)  # key -> number, None if unusable
+    cells: dict[str, str] = field(default_factory=dict)  # key -> A1 in 预算情况
+    rates: dict[str, RateResult] = field(default_factory=dict)
+
+
+@dataclass
+class Line:
+    """One indicator row of 绩效指标, read for scoring."""
+
+    row: int
+    level1: str
+    level2: str
+    name: str
+    cells: dict[str, str]  # header -> A1
+    common: CommonIndicator | None = None
+    category: str | None = None
+    weight: float | None = None
+    target: Target | None = None
+    method: str | None = None
+    actual: Actual | None = None  # typed rows
+    rate: RateResult | None = None  # rows whose actual is a computed rate
+    self_score: float | None = None
+    reason: str = ""
+    actual_text: str = ""  # 实际完成值 as typed
+    blocked: str = ""  # why the row cannot be scored (it then scores 0); empty when it can
+
+    @property
+    def not_applicable(self) -> bool:
+        return bool(self.actual and self.actual.not_applicable)
+
+
+@dataclass
+class Context:
+    sub: Submission
+    rules: Rules
+    formulas: dict[tuple[str, str], Expr]
+    recalc: Recalc  # the workbook recomputed as filed (for X303)
+    budget: Budget = field(default_factory=Budget)
+    lines: list[Line] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, sub: Submission, rules: Rules) -> "Context":
+        formulas = template_formulas(rules, sub.layout)
+        # Recompute the workbook as filed: the template's formulas where the file still has them;
+        # a cell typed over or changed feeds its dependants its own saved value, as a spreadsheet
+        # would. (Scores never read this: rates are computed from the inputs.)
+        intact = {k: e for k, e in formulas.items()
+                  if k in sub.formulas and normalize_formula(sub.formulas[k].text) == normalize_formula("=" + e.excel())}
+        return cls(sub, rules, formulas, Recalc(sub, intact))
+
+    def present(self, sheet: str) -> bool:
+        info = self.sub.structure.get(sheet)
+        return bool(info and info.present)
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Structure
+
+
+def check_structure(ctx: Context) -> Iterable[Finding]:
+    """S101 missing sheets, S102 missing headers and labels, S103 template version."""
+    data_sheets = S.SHEETS[1:]
+    missing = [s for s in data_sheets if not ctx.present(s)]
+    if len(missing) == len(data_sheets):
+        yield finding("S101", "这不是部门整体支出绩效自评申报表：找不到标准工作表（" + "、".join(data_sheets)
+                      + "）。请使用标准模板（申报表模板.xlsx）填报后再提交。",
+                      expected="、".join(data_sheets), actual="、".join(ctx.sub.sheet_names[:10]))
+        return
+    for sheet in missing:
+        yield finding("S101", f"缺少工作表“{sheet}”。请使用标准模板填报，不要删除或重命名工作表。",
+                      sheet=sheet, expected=sheet)
+    headers = {S.BASIC: S.BASIC_HEADERS, S.GOALS: S.GOALS_HEADERS, S.TASKS: S.TASKS_HEADERS,
+               S.BUDGET: S.BUDGET_HEADERS, S.INDICATORS: S.INDICATOR_HEADERS, S.SUMMARY: S.SUMMARY_HEADERS,
+               S.PROBLEMS: S.PROBLEMS_HEADERS}
+    for sheet in data_sheets:
+        info = ctx.sub.structure.get(sheet)
+        if not info or not info.present:
+            continue
+        lost_headers = [m for m in info.missing if m in headers[sheet]]
+        if lost_headers:
+            yield finding("S102", f"工作表“{sheet}”找不到表头“{'、'.join(lost_headers)}”。请不要修改或删除模板的表头，"
+                                  "可从空白模板复制表头行。",
+                          sheet=sheet, cell=a1(info.header_row, 1) if info.header_row else "",
+                          expected="、".join(lost_headers))
+        for label in info.missing:
+            if label in headers[sheet]:
+                continue
+            yield finding("S102", f"工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。",
+                          sheet=sheet, expected=label)
+    if ctx.present(S.BASIC) and S.TEMPLATE_VERSION in ctx.sub.basic.cells:
+        version = ctx.sub.basic.template_version
+        if version != ctx.rules.version:
+            yield finding("S103", (f"模板版本为“{version}”，本年度评分细则要求的版本为“{ctx.rules.version}”。" if version
+                                   else f"模板版本为空，本年度评分细则要求的版本为“{ctx.rules.version}”。")
+                          + "请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
+                          sheet=S.BASIC, cell=ctx.sub.basic.cells[S.TEMPLATE_VERSION],
+                          expected=ctx.rules.version, actual=version)
+
+
+# ---------------------------------------------------------------------------------------------
+# 基本信息
+
+
+def check_basic(ctx: Context) -> Iterable[Finding]:
+    """V201 empty required fields, V202 a year that is not a year, V207 error values."""
+    if not ctx.present(S.BASIC):
+        return
+    basic = ctx.sub.basic
+    for fld in S.BASIC_FIELDS:
+        cell = basic.cells.get(fld.label)
+        if cell is None:
+            continue
+        err = ctx.sub.errors.get((S.BASIC, cell))
+        if err:
+            yield _error_value(S.BASIC, cell, f"“{fld.label}”", err)
+            continue
+        raw = basic.raw.get(fld.label)
+        if fld.required and (raw is None or (isinstance(raw, str) and not raw.strip())):
+            yield finding("V201", f"“{fld.label}”未填写。请填写后再提交。", sheet=S.BASIC, cell=cell)
+        elif fld.attr == "year" and basic.year is None:
+            yield finding("V202", f"评价年度“{fmt_value(raw)}”不是 4 位年份。请填写如 2021 的年份。",
+                          sheet=S.BASIC, cell=cell, expected="4 位年份", actual=fmt_value(raw))
+
+
+def _error_value(sheet: str, cell: str, what: str, code: str) -> Finding:
+    """V207; ``what`` names the field as the message should show it (quoted where a name)."""
+    return finding("V207", f"{what}的单元格显示错误值 {code}，无法读取。请改为正确的数值或文字。",
+                   sheet=sheet, cell=cell, actual=code)
+
+
+# ---------------------------------------------------------------------------------------------
+# 预算情况
+
+
+def check_budget(ctx: Context) -> Iterable[Finding]:
+    """V201/V202/V205/V207 on the inputs, B401-B403 consistency, B404/B405 on the rates.
+    Leaves the figures and the rates on ``ctx.budget``."""
+    if not ctx.present(S.BUDGET):
+        return
+    rules, sub = ctx.rules, ctx.sub
+    records = {r["label"]: r for r in sub.budget_records}
+    col = sub.layout.budget_value_col
+    b = ctx.budget
+    for item in rules.budget:
+        rec = records.get(item.label)
+        if rec is None:
+            b.values[item.key] = None
+            continue
+        cell = a1(rec[ROW], col)
+        b.cells[item.key] = cell
+        err = sub.errors.get((S.BUDGET, cell))
+        number, ok = read_number(rec["数值"])
+        if err:
+            yield _error_value(S.BUDGET, cell, f"“{item.label}”", err)
+            number = None
+        elif not ok:
+            yield finding("V202", f"“{item.label}”应填写数字（单位：{item.unit}），现为“{fmt_value(rec['数值'])}”。"
+                                  "请只填写数字，不要带单位或文字。",
+                          sheet=S.BUDGET, cell=cell, expected=f"数字（{item.unit}）", actual=fmt_value(rec["数值"]))
+        elif number is None:
+            if item.required:
+                what = "金额" if item.unit == "万元" else "数量"
+                yield finding("V201", f"“{item.label}”未填写。请填写{what}（单位：{item.unit}），没有的填 0。",
+                              sheet=S.BUDGET, cell=cell)
+            else:
+                number = 0.0
+        elif number < 0:
+            yield finding("V205", f"“{item.label}”为负数 {fmt_number(number)}。预算金额和个数不能为负，请核对后改正。",
+                          sheet=S.BUDGET, cell=cell, expected="≥ 0", actual=fmt_number(number))
+        b.values[item.key] = number
+
+    yield from _budget_consistency(ctx)
+    for rate in rules.rates:
+        result = _compute_rate(ctx, rate)
+        b.rates[rate.key] = result
+        yield from _rate_findings(ctx, rate, result)
+
+
+def _budget_consistency(ctx: Context) -> Iterable[Finding]:
+    b, rules = ctx.budget, ctx.rules
+    tol = rules.tolerance
+    for chk in rules.budget_checks:
+        if chk.parts:
+            vals = [b.values.get(k) for k in chk.parts]
+            total = b.values.get(chk.total)
+            if total is None or any(v is None for v in vals):
+                continue
+            s = sum(vals)  # type: ignore[arg-type]
+            if abs(s - total) > tol + 1e-9:
+                parts = " + ".join(f"{rules.budget_item(k).label.removeprefix('其中：')} {fmt_number(v)}"
+                                   for k, v in zip(chk.parts, vals))
+                label = rules.budget_item(chk.total).label
+                yield finding(chk.code, f"{parts} = {fmt_number(s)}，不等于{label} {fmt_number(total)}"
+                                        f"（相差 {fmt_number(abs(s - total))} 万元）。请核对各项金额。",
+                              sheet=S.BUDGET, cell=b.cells.get(chk.total, ""), expected=fmt_number(total),
+                              actual=fmt_number(s))
+        else:
+            left, right = b.values.get(chk.left), b.values.get(chk.right)
+            if left is None or right is None:
+                continue
+            if left > right + 1e-9:
+                ll, rl = rules.budget_item(chk.left).label, rules.budget_item(chk.right).label
+                yield finding(chk.code, f"{ll} {fmt_number(left)} 大于{rl} {fmt_number(right)}。"
+                                        f"执行数不能超过调整后的预算，请核对两项金额。",
+                              sheet=S.BUDGET, cell=b.cells.get(chk.left, ""), expected=f"≤ {fmt_number(right)}",
+                              actual=fmt_number(left))
+
+
+def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
+    rules, b = ctx.rules, ctx.budget
+    cell = ctx.sub.layout.budget_cell(rate.label) or ""
+    missing = tuple(rules.budget_item(k).label for k in rate.inputs if b.values.get(k) is None)
+    if missing:
+        return RateResult(rate.key, rate.label, None, status="missing", missing=missing, cell=cell)
+    values = {k: Num(b.values[k]) for k in rate.inputs}  # type: ignore[arg-type]
+    num = rate.numerator.bind(values.__getitem__).eval(_NO_CELLS)
+    den = rate.denominator.bind(values.__getitem__).eval(_NO_CELLS)
+    assert isinstance(num, float) and isinstance(den, float)
+    if den == 0:
+        if num == 0:
+            return RateResult(rate.key, rate.label, rate.zero_over_zero, num, den, "zero_over_zero", cell=cell)
+        return RateResult(rate.key, rate.label, None, num, den, "div0", cell=cell)
+    return RateResult(rate.key, rate.label, num / den, num, den, "ok", cell=cell)
+
+
+class _NoCells:
+    def value(self, sheet: str, cell: str) -> Value:
+        raise AssertionError("a rate's inputs are bound to numbers")
+
+
+_NO_CELLS = _NoCells()
+
+
+def _rate_findings(ctx: Context, rate: Rate, r: RateResult) -> Iterable[Finding]:
+    where = r.cell or ctx.budget.cells.get(rate.inputs[-1], "")
+    if r.status == "div0":
+        yield finding("B404", f"{rate.label}无法计算：{rate.denominator_text} 为 0，而 {rate.numerator_text} 为 "
+                              f"{fmt_number(r.numerator)}。请核对这两项；该指标计 0 分。",
+                      sheet=S.BUDGET, cell=where, expected=f"{rate.denominator_text} > 0", actual="0")
+    elif r.status == "zero_over_zero":
+        yield finding("B405", f"{rate.label}的分子（{rate.numerator_text}）和分母（{rate.denominator_text}）均为 0，"
+                              f"按 {fmt_percent(rate.zero_over_zero)} 计。",
+                      sheet=S.BUDGET, cell=where, actual=fmt_percent(rate.zero_over_zero))
+
+
+# ---------------------------------------------------------------------------------------------
+# Formulas
+
+
+def check_formulas(ctx: Context) -> Iterable[Finding]:
+    """X301 a formula typed over, X302 a formula changed, X303 a saved value that is not what the
+    formula gives. Cells without a saved value (files from tools that do not calculate) are normal."""
+    sub = ctx.sub
+    for (sheet, cell), expr in ctx.formulas.items():
+        if not ctx.present(sheet):
+            continue
+        expected = "=" + expr.excel()
+        desc = describe_cell(sub.layout, sheet, cell)
+        actual = sub.formulas.get((sheet, cell))
+        if actual is None:
+            value = sub.value(sheet, cell)
+            shown = str(value) if isinstance(value, ExcelError) else fmt_value(value)
+            yield finding("X301", f"{desc}应为自动计算的公式，现被直接填写为“{shown}”。"
+                                  "请恢复模板公式（可从空白模板复制该单元格），审核按公式重新计算。",
+                          sheet=sheet, cell=cell, expected=expected, actual=shown)
+        elif normalize_formula(actual.text) != normalize_formula(expected):
+            yield finding("X302", f"{desc}的公式被改动。请恢复模板公式（可从空白模板复制该单元格），审核按模板公式重新计算。",
+                          sheet=sheet, cell=cell, expected=expected, actual=actual.text)
+        elif actual.has_saved:
+            recomputed = ctx.recalc.value(sheet, cell)
+            if not _same_value(actual.saved, recomputed):
+                yield finding("X303", f"{desc}保存的结果为 {_show(actual.saved)}，按公式重算为 {_show(recomputed)}。"
+                                      "审核使用重算结果；请在 Excel/WPS 中打开文件，确认已自动重算（或按 F9）后保存再提交。",
+                              sheet=sheet, cell=cell, expected=_show(recomputed), actual=_show(actual.saved))
+
+
+def _same_value(a: Value, b: Value) -> bool:
+    if isinstance(a, ExcelError) or isinstance(b, ExcelError):
+        return isinstance(a, ExcelError) and isinstance(b, ExcelError) and a.code == b.code
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b)))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    return str(a).strip() == str(b).strip()
+
+
+def _show(v: Value) -> str:
+    if isinstance(v, ExcelError):
+        return v.code
+    if v is None or v == "":
+        return "（空）"
+    if isinstance(v, float):
+        return fmt_number(v, 6)
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# 绩效指标: read every row once
+
+
+def check_indicators(ctx: Context) -> Iterable[Finding]:
+    """S104 common rows, and V201-V208 on every indicator row. Leaves ``ctx.lines``."""
+    if not ctx.present(S.INDICATORS) or ctx.sub.structure[S.INDICATORS].header_row is None:
+        return
+    rules, sub = ctx.rules, ctx.sub
+    lay = sub.layout
+    cols = lay.ind_cols
+    common_rows = {lay.ind_rows[i.name]: i for i in rules.indicators if i.name in lay.ind_rows}
+    for ind in rules.indicators:
+        if ind.name not in lay.ind_rows:
+            yield finding("S104", f"缺少共性指标“{ind.name}”（{ind.level1} / {ind.level2}），或其名称被改动。"
+                                  "请从空白模板复制该行，共性指标的名称、分值和指标值不能修改；该指标计 0 分。",
+                          sheet=S.INDICATORS, expected=ind.name)
+    level1_names = rules.level1_names
+    for rec in sub.indicator_records:
+        row = rec[ROW]
+        cells = {h: a1(row, c) for h, c in cols.items()}
+        line = Line(row=row, level1=_str(rec.get(S.LEVEL1)), level2=_str(rec.get(S.LEVEL2)),
+                    name=_str(rec.get(S.NAME)), cells=cells, reason=_str(rec.get(S.REASON)))
+        ctx.lines.append(line)
+        common = common_rows.get(row)
+        if common:
+            yield from _read_common(ctx, line, common, rec)
+        else:
+            yield from _read_own(ctx, line, rec, level1_names)
+        yield from _read_self_score(ctx, line, rec)
+
+
+def _str(v: object) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _blocked(line: Line, f: Finding) -> Finding:
+    if f.level == ERROR and not line.blocked:
+        line.blocked = f.message
+    return f
+
+
+def _cell_error(ctx: Context, line: Line, header: str) -> str | None:
+    cell = line.cells.get(header)
+    return ctx.sub.errors.get((S.INDICATORS, cell)) if cell else None
+
+
+def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> Iterable[Finding]:
+    rules = ctx.rules
+    line.common = ind
+    line.category = next((c.name for c in rules.categories if c.claims(ind.level1, ind.name)), None)
+    line.weight = ind.weight
+    line.target = parse_target(ind.target, rules)
+    line.method = ind.method
+    # the fixed cells must be as the rules say; scoring uses the rules' values either way
+    changed = []
+    if label_key(line.level1) != label_key(ind.level1):
+        changed.append((S.LEVEL1, ind.level1, line.level1))
+    if line.level2 and label_key(line.level2) != label_key(ind.level2):
+        changed.append((S.LEVEL2, ind.level2, line.level2))
+    w, ok = read_number(rec.get(S.WEIGHT))
+    if not ok or w is None or abs(w - ind.weight) > 1e-9:
+        changed.append((S.WEIGHT, fmt_number(ind.weight), fmt_value(rec.get(S.WEIGHT))))
+    sheet_target = parse_target(rec.get(S.TARGET), rules)
+    if sheet_target is None or (sheet_target.kind, sheet_target.value, sheet_target.word) != (
+            line.target.kind, line.target.value, line.target.word):  # type: ignore[union-attr]
+        changed.append((S.TARGET, ind.target, fmt_value(rec.get(S.TARGET))))
+    for header, expected, actual in changed:
+        yield finding("S104", f"共性指标“{ind.name}”的{header}被改为“{actual}”，应为“{expected}”。"
+                              "共性指标不能修改，请从空白模板复制该行；审核按规定的值计分。",
+                      sheet=S.INDICATORS, cell=line.cells.get(header, ""), expected=expected, actual=actual)
+    if ind.rate:
+        line.rate = ctx.budget.rates.get(ind.rate)
+        r = line.rate
+        if r is None:
+            line.blocked = f"预算情况中找不到“{ctx.rules.rate(ind.rate).label}”的数据，无法计算"
+        elif r.status == "missing":
+            line.blocked = f"预算情况中“{'、'.join(r.missing)}”未填写或不是数字，无法计算"
+        elif r.status == "div0":
+            line.blocked = f"{r.label}的分母为 0，无法计算"
+        return
+    yield from _read_actual(ctx, line, rec)
+
+
+def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
+    rules = ctx.rules
+    where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
+    level1 = next((n for n in level1_names if label_key(n) == label_key(line.level1)), None)
+    if level1 is None:
+        yield _blocked(line, finding(
+            "V208", f"{where}的一级指标“{line.level1}”不是规定的一级指标（{'、'.join(level1_names)}）。"
+                    "请改为其中之一；该行暂不计分。",
+            sheet=S.INDICATORS, cell=line.cells.get(S.LEVEL1, ""), expected="、".join(level1_names),
+            actual=line.level1))
+    else:
+        line.level1 = level1
+        line.category = next((c.name for c in rules.categories if c.claims(level1, line.name)), None)
+    if not line.name:
+        yield _blocked(line, finding("V201", f"绩效指标第 {line.row} 行的三级指标（指标名称）未填写。请填写指标名称。",
+                                     sheet=S.INDICATORS, cell=line.cells.get(S.NAME, "")))
+    # 分值
+    err = _cell_error(ctx, line, S.WEIGHT)
+    w, ok = read_number(rec.get(S.WEIGHT))
+    if err:
+        yield _blocked(line, _error_value(S.INDICATORS, line.cells[S.WEIGHT], f"{where}的分值", err))
+    elif not ok or (w is not None and w < 0):
+        yield _blocked(line, finding("V202", f"{where}的分值“{fmt_value(rec.get(S.WEIGHT))}”不是不小于 0 的数字。请填写分值。",
+                                     sheet=S.INDICATORS, cell=line.cells.get(S.WEIGHT, ""), expected="数字",
+                                     actual=fmt_value(rec.get(S.WEIGHT))))
+    elif w is None:
+        yield _blocked(line, finding("V201", f"{where}的分值未填写。请填写分值，{line.level1}各行分值之和应等于类别权重分值。",
+                                     sheet=S.INDICATORS, cell=line.cells.get(S.WEIGHT, "")))
+    else:
+        line.weight = w
+    # 指标值
+    raw_target = rec.get(S.TARGET)
+    err = _cell_error(ctx, line, S.TARGET)
+    line.target = None if err else parse_target(raw_target, rules)
+    if err:
+        yield _blocked(line, _error_value(S.INDICATORS, line.cells[S.TARGET], f"{where}的指标值", err))
+    elif line.target is None:
+        shown = fmt_value(raw_target)
+        yield _blocked(line, finding(
+            "V203", (f"{where}的指标值未填写。" if raw_target in (None, "") else f"{where}的指标值“{shown}”无法识别。")
+            + "数量指标请写成 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。",
+            sheet=S.INDICATORS, cell=line.cells.get(S.TARGET, ""), expected="如 ≥90%、≤5%、达标", actual=shown))
+    else:
+        t = line.target
+        line.method = "qualitative" if t.kind == "qualitative" else rules.methods_for_own_rows[t.kind]
+    yield from _read_actual(ctx, line, rec)
+
+
+def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
+    where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
+    cell = line.cells.get(S.ACTUAL, "")
+    err = _cell_error(ctx, line, S.ACTUAL)
+    if err:
+        yield _blocked(line, _error_value(S.INDICATORS, cell, f"{where}的实际完成值", err))
+        return
+    raw = rec.get(S.ACTUAL)
+    if raw is None and (S.INDICATORS, cell) in ctx.sub.formulas:
+        yield _blocked(line, finding("V204", f"{where}的实际完成值是公式，但文件中没有保存计算结果。"
+                                             "请在 Excel/WPS 中打开并保存文件，或直接填写数值。",
+                                     sheet=S.INDICATORS, cell=cell, actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
+        return
+    if line.target is None:
+        return
+    actual = read_actual(raw, line.target, ctx.rules)
+    line.actual = actual
+    line.actual_text = fmt_value(raw)
+    if actual.missing:
+        yield _blocked(line, finding("V201", f"{where}的实际完成值未填写。请填写实际完成情况"
+                                             f"（确实不适用的填“{ctx.rules.not_applicable}”并说明理由）；该指标暂计 0 分。",
+                                     sheet=S.INDICATORS, cell=cell))
+    elif actual.problem:
+        yield _blocked(line, finding("V204", f"{where}：{actual.problem}；该指标暂计 0 分。",
+                                     sheet=S.INDICATORS, cell=cell, expected=line.target.text, actual=fmt_value(raw)))
+    elif actual.percent_as_number:
+        yield finding("V206", f"{where}的实际完成值填为 {fmt_value(raw)}，指标值是百分比，已按 {fmt_percent(actual.value)} 读取。"
+                              f"请改为 {fmt_percent(actual.value)}（带 % 号）以免误读。",
+                      sheet=S.INDICATORS, cell=cell, expected=fmt_percent(actual.value), actual=fmt_value(raw))
+
+
+def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
+    cell = line.cells.get(S.SELF_SCORE, "")
+    err = _cell_error(ctx, line, S.SELF_SCORE)
+    where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
+    if err:
+        yield _error_value(S.INDICATORS, cell, f"{where}的自评得分", err)
+        return
+    v, ok = read_number(rec.get(S.SELF_SCORE))
+    if not ok:
+        yield finding("V202", f"{where}的自评得分“{fmt_value(rec.get(S.SELF_SCORE))}”不是数字。请填写数字。",
+                      sheet=S.INDICATORS, cell=cell, expected="数字", actual=fmt_value(rec.get(S.SELF_SCORE)))
+    line.self_score = v
+
+
+CHECKS: tuple[Check, ...] = (check_structure, check_basic, check_budget, check_formulas, check_indicators)
+
+
+def run_checks(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for check in CHECKS:
+        out.extend(check(ctx))
+    return out

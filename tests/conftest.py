@@ -1,0 +1,67 @@
+"""Shared fixtures: the rules, generated files, the samples and their inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfeval_xl.rules import load_rules
+from selfeval_xl.template import write_template
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = ROOT / "samples"
+SHARED = ROOT.parent / "shared"
+
+
+def _load_samples_module():
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES_DIR / "make_samples.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["make_samples"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+make_samples = _load_samples_module()
+
+
+@pytest.fixture(scope="session")
+def rules():
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def samples_module():
+    return make_samples
+
+
+@pytest.fixture(scope="session")
+def blank_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "申报表模板.xlsx"
+    write_template(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory) -> dict[str, Path]:
+    """The samples, freshly generated (the committed copies are compared in test_samples)."""
+    out = tmp_path_factory.mktemp("samples")
+    make_samples.main(out)
+    return {name: out / name for name in make_samples.SAMPLES}
+
+
+@pytest.fixture
+def write_filled(tmp_path):
+    """write_filled(filling, name) -> path of the template filled with it."""
+    def _write(filling, name="submission.xlsx", **kw):
+        path = tmp_path / name
+        write_template(path, filling=filling, **kw)
+        return path
+    return _write
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")

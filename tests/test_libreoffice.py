@@ -1,0 +1,111 @@
+"""A real spreadsheet program computes the template's formulas as we do.
+
+LibreOffice opens the blank template and every sample whose saved values were all replaced by
+nonsense, recalculates everything, and saves; every formula value it computed must equal the
+rates and totals the rules give, and our own recomputation of the same workbook.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from selfeval_xl import standard as S
+from selfeval_xl.formulas import ExcelError
+from selfeval_xl.layout import template_formulas
+from selfeval_xl.read import read_submission
+from selfeval_xl.template import SavedValue, write_template
+from selfeval_xl.validate import Context
+
+from .conftest import make_samples
+from .libreoffice import convert
+
+pytestmark = pytest.mark.libreoffice
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory, rules):
+    """name -> (the filling, LibreOffice's recalculated copy)."""
+    src = tmp_path_factory.mktemp("lo-src")
+    files, fillings = [], {}
+    blank = src / "blank.xlsx"
+    write_template(blank)
+    files.append(blank)
+    for name, make in make_samples.SAMPLES.items():
+        filling = make()
+        own = filling.edits
+
+        def nonsense(lay, own=own):
+            edits = {k: SavedValue(12345.0) for k in template_formulas(rules, lay)}
+            edits.update(own(lay) if own else {})  # the sample's own mistakes stay
+            return edits
+        filling.edits = nonsense
+        path = src / name
+        write_template(path, filling=filling)
+        files.append(path)
+        fillings[name] = make()
+    outs = convert(files, tmp_path_factory.mktemp("lo-out"))
+    return {"blank": (None, outs[0]), **{n: (fillings[n], o) for n, o in zip(fillings, outs[1:])}}
+
+
+def _rates(sub):
+    return {r["label"]: r["数值"] for r in sub.budget_records}
+
+
+def test_blank_template_computes_in_libreoffice(recalculated):
+    sub = read_submission(recalculated["blank"][1])
+    rates = _rates(sub)
+    assert rates["预算执行率"] == 1 and rates['"三公经费"控制率'] == 1  # 0/0 counts as 100%
+    assert rates["预算调整率"] == 0 and rates["结转结余率"] == 0  # ... and as 0% for the "at most" rates
+    assert sub.summary.loc["合计", "权重分值"] == 100
+    assert sub.summary.loc["合计", "自评得分"] == 0
+    assert sub.summary.loc["自评等级", "权重分值"] in (None, "")
+
+
+def test_rates_and_totals_in_libreoffice(recalculated, rules):
+    filling, path = recalculated["02_市场监督管理局_2023.xlsx"]
+    sub = read_submission(path)
+    b = filling.budget
+    rates = _rates(sub)
+    assert rates["预算执行率"] == pytest.approx(b["预算执行数"] / b["调整预算数"])
+    assert rates["预算调整率"] == pytest.approx(abs(b["调整预算数"] - b["年初预算数"] - b["政策性调整剔除数"]) / b["年初预算数"])
+    assert rates["结转结余率"] == pytest.approx(b["结转结余总额"] / b["调整预算数"])
+    assert rates['"三公经费"控制率'] == pytest.approx(b["三公经费实际支出数"] / b["三公经费预算数"])
+    assert rates["政府采购执行率"] == pytest.approx(b["实际政府采购金额"] / b["政府采购预算数"])
+    assert rates["专项资金细化率"] == pytest.approx(b["已细化专项资金数"] / b["专项资金分配总数"])
+    assert rates["评价结果应用率"] == pytest.approx(b["已采纳意见建议数"] / b["评价提出意见建议数"])
+    # the rates flow into 绩效指标's 实际完成值
+    actual = {r[S.NAME]: r[S.ACTUAL] for r in sub.indicator_records}
+    assert actual["预算执行率"] == pytest.approx(rates["预算执行率"])
+    assert sub.summary.loc["预算执行", "自评得分"] == pytest.approx(9.71)
+    assert sub.summary.loc["合计", "自评得分"] == pytest.approx(99.71)
+    assert sub.summary.loc["自评等级", "权重分值"] == "优"
+
+
+def test_inserted_rows_and_not_applicable_in_libreoffice(recalculated):
+    school = read_submission(recalculated["03_文化路第一小学_2022.xlsx"][1])
+    assert school.summary.loc["产出指标", "自评得分"] == pytest.approx(40)  # all 15 rows counted
+    hospital = read_submission(recalculated["04_金水区人民医院_2023.xlsx"][1])
+    # one 不适用 row of 分值 4: the self total is rescaled to the 96 applicable points
+    self_sum = sum(hospital.summary.loc[c, "自评得分"] for c in ("预算执行", "投入管理", "产出指标", "效益指标"))
+    assert hospital.summary.loc["合计", "自评得分"] == pytest.approx(round(self_sum / 96 * 100, 2))
+
+
+@pytest.mark.parametrize("name", ["blank", *make_samples.SAMPLES])
+def test_every_formula_value_matches_our_recomputation(recalculated, rules, name):
+    sub = read_submission(recalculated[name][1])
+    ctx = Context.of(sub, rules)
+    checked = 0
+    for key, f in sub.formulas.items():
+        if key not in ctx.formulas:
+            continue
+        ours = ctx.recalc.value(*key)
+        if isinstance(ours, ExcelError):
+            assert isinstance(f.saved, ExcelError) and f.saved.code == ours.code, key
+        elif ours in (None, ""):
+            assert f.saved in (None, "", 0.0) or not f.has_saved, key
+        elif isinstance(ours, str):
+            assert f.saved == ours, key
+        else:
+            assert f.saved == pytest.approx(ours, abs=1e-9), key
+        checked += 1
+    assert checked >= 30

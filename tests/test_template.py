@@ -1,0 +1,221 @@
+"""The generated template: the names of template.md, locked formulas, drop-downs, protection,
+print set-up, and saved values that are right for the blank form."""
+
+from __future__ import annotations
+
+import hashlib
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from selfeval_xl import standard as S
+from selfeval_xl.cli import main
+from selfeval_xl.formulas import Recalc, normalize_formula
+from selfeval_xl.layout import default_layout, template_formulas
+from selfeval_xl.read import read_submission
+from selfeval_xl.template import write_template
+
+from .conftest import ROOT
+
+COMMITTED = ROOT / "templates" / "申报表模板.xlsx"
+
+
+@pytest.fixture(scope="module")
+def wb(blank_template):
+    return openpyxl.load_workbook(blank_template)
+
+
+def test_committed_template_is_what_the_generator_makes(tmp_path):
+    out = tmp_path / "t.xlsx"
+    result = CliRunner().invoke(main, ["template", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(COMMITTED.read_bytes()).hexdigest(), \
+        "templates/申报表模板.xlsx is stale: run `selfeval-xl template -o templates/申报表模板.xlsx`"
+
+
+def test_output_is_deterministic(tmp_path):
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_template(a, unit_name="某单位", unit_code="001", year=2024)
+    write_template(b, unit_name="某单位", unit_code="001", year=2024)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_sheets_in_standard_order(wb):
+    assert wb.sheetnames == list(S.SHEETS)
+
+
+def _column(ws, col, start=1):
+    return [ws.cell(r, col).value for r in range(start, ws.max_row + 1)]
+
+
+def test_labels_and_headers(wb, rules):
+    basic = wb[S.BASIC]
+    assert [basic.cell(2, c).value for c in (1, 2)] == list(S.BASIC_HEADERS)
+    assert [f.label for f in S.BASIC_FIELDS] == [v for v in _column(basic, 1, 3) if v][: len(S.BASIC_FIELDS)]
+    budget = wb[S.BUDGET]
+    assert [budget.cell(2, c).value for c in (1, 2, 3)] == list(S.BUDGET_HEADERS)
+    labels = [v for v in _column(budget, 1, 3) if v]
+    spec_inputs = ["年初预算数", "其中：财政性资金", "其中：其他资金", "其中：基本支出", "其中：项目支出", "调整预算数",
+                   "预算执行数", "政策性调整剔除数", "结转结余总额", '"三公经费"预算数', '"三公经费"实际支出数',
+                   "政府采购预算数", "实际政府采购金额", "专项资金分配总数", "已细化专项资金数", "项目总数",
+                   "已实施绩效监控项目数", "已完成绩效自评项目数", "重点绩效评价项目数", "已完成重点绩效评价项目数",
+                   "评价提出意见建议数", "已采纳意见建议数"]
+    spec_rates = ["预算执行率", "预算调整率", "结转结余率", '"三公经费"控制率', "政府采购执行率", "专项资金细化率",
+                  "绩效监控完成率", "绩效自评完成率", "部门绩效评价完成率", "评价结果应用率"]
+    assert labels[: len(spec_inputs) + len(spec_rates)] == spec_inputs + spec_rates
+    ind = wb[S.INDICATORS]
+    assert [ind.cell(2, c).value for c in range(1, 12)] == list(S.INDICATOR_HEADERS)
+    summary = wb[S.SUMMARY]
+    assert [summary.cell(2, c).value for c in range(1, 7)] == list(S.SUMMARY_HEADERS)
+    assert _column(summary, 1, 3)[:7] == ["预算执行", "投入管理", "产出指标", "效益指标", "合计", "自评等级", "核定等级"]
+    assert [summary.cell(r, 2).value for r in range(3, 7)] == [10, 20, 40, 30]
+    for sheet, headers in ((S.GOALS, S.GOALS_HEADERS), (S.TASKS, S.TASKS_HEADERS), (S.PROBLEMS, S.PROBLEMS_HEADERS)):
+        ws = wb[sheet]
+        assert [ws.cell(3, c).value for c in range(1, len(headers) + 1)] == list(headers)
+
+
+def test_common_rows_and_free_rows(wb, rules):
+    ws = wb[S.INDICATORS]
+    rows = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(3, ws.max_row + 1)]
+    common = [r for r in rows if r[0] == "投入管理指标"]
+    assert len(common) == 19
+    table1 = [(i.level2, i.name, i.weight, i.target) for i in rules.indicators if i.level1 == "投入管理指标"]
+    assert [(r[1], r[2], r[3], r[4]) for r in common] == table1
+    assert table1[0] == ("工作目标管理", "年度履职目标相关性", 1, "相关")
+    assert table1[-1] == ("绩效管理", "评价结果应用率", 0.75, "≥80%")
+    free_output = [r for r in rows if r[0] == "产出指标" and r[2] is None]
+    free_effect = [r for r in rows if r[0] == "效益指标" and r[2] is None]
+    assert len(free_output) >= 12 and len(free_effect) >= 8
+    satisfaction = [r[1:5] for r in rows if r[0] == "效益指标" and r[2]]
+    assert satisfaction == [["满意度", "社会公众满意度", 8, "≥90%"], ["满意度", "服务对象满意度", 8, "≥90%"]]
+    # the tool's columns are empty in the template
+    assert all(ws.cell(r, 10).value is None and ws.cell(r, 11).value is None for r in range(3, 3 + len(rows) - 1))
+
+
+def test_formulas(wb, rules):
+    lay = default_layout(rules)
+    expected = template_formulas(rules, lay)
+    found = {}
+    for sheet in (S.BUDGET, S.INDICATORS, S.SUMMARY):
+        for row in wb[sheet].iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    found[(sheet, c.coordinate)] = c.value
+    assert {k: normalize_formula(v) for k, v in found.items()} == {
+        k: normalize_formula("=" + e.excel()) for k, e in expected.items()}
+    # the ten rates, the ten rate rows' actuals, 得分汇总's 自评 columns and grade
+    assert sum(k[0] == S.BUDGET for k in found) == 10
+    rate_actuals = [v for (s, c), v in found.items() if s == S.INDICATORS and c.startswith("F")]
+    assert len(rate_actuals) == 10 and all(v.startswith("=预算情况!B") for v in rate_actuals)
+    budget = wb[S.BUDGET]
+    row = {budget.cell(r, 1).value: r for r in range(1, budget.max_row + 1)}
+    assert found[(S.BUDGET, f"B{row['预算执行率']}")] == \
+        f"=IF(AND(B{row['调整预算数']}=0,B{row['预算执行数']}=0),1,B{row['预算执行数']}/B{row['调整预算数']})"
+    assert f"ABS(B{row['调整预算数']}-B{row['年初预算数']}-B{row['政策性调整剔除数']})" in \
+        found[(S.BUDGET, f"B{row['预算调整率']}")]
+    summary_cells = {c for s, c in found if s == S.SUMMARY}
+    assert {"C3", "C4", "C5", "C6", "C7", "D3", "D7", "B7", "B8"} <= summary_cells
+    assert "SUMIFS" in found[(S.SUMMARY, "C3")] and '"预算执行率"' in found[(S.SUMMARY, "C3")]
+
+
+def test_saved_values_are_right_for_the_blank_template(blank_template, rules):
+    sub = read_submission(blank_template)
+    formulas = template_formulas(rules, sub.layout)
+    recalc = Recalc(sub, formulas)
+    for key, f in sub.formulas.items():
+        want = recalc.value(*key)
+        got = f.saved if f.has_saved else ""
+        assert (got in (None, "", 0.0) and want in (None, "", 0.0)) or got == pytest.approx(want), key
+    rates = {r["label"]: r["数值"] for r in sub.budget_records if r["key"] in {x.key for x in rules.rates}}
+    assert rates["预算执行率"] == 1 and rates["预算调整率"] == 0 and rates["结转结余率"] == 0
+    assert sub.summary.loc["合计", "权重分值"] == 100
+
+
+def _validations(ws):
+    out = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in str(dv.sqref).split():
+            out[rng] = dv
+    return out
+
+
+def test_drop_downs(wb, rules):
+    ws = wb[S.INDICATORS]
+    dvs = _validations(ws)
+    names = {ws.cell(r, 3).value: r for r in range(3, ws.max_row + 1)}
+    for ind in rules.indicators:
+        if ind.method != "qualitative":
+            continue
+        dv = dvs[f"F{names[ind.name]}"]
+        assert dv.type == "list"
+        choices = dv.formula1.strip('"').split(",")
+        assert choices[0] == ind.target and "不适用" in choices and len(choices) == 4
+        assert len(dv.formula1) <= 257  # an inline list Excel keeps (≤ 255 characters)
+    level2_lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and "数量指标" in dv.formula1]
+    assert level2_lists and level2_lists[0].errorStyle == "information"
+    # no list points at another sheet (Excel would move it to an x14 extension openpyxl drops)
+    assert all("!" not in (dv.formula1 or "") for w in wb for dv in w.data_validations.dataValidation if dv.type == "list")
+
+
+def test_input_cells_unlocked_everything_else_locked(wb, rules):
+    ws = wb[S.INDICATORS]
+    lay = default_layout(rules)
+    for i, plan in enumerate(lay.ind_plan):
+        r = lay.ind_first + i
+        assert ws.cell(r, 1).protection.locked  # 一级指标
+        assert not ws.cell(r, 7).protection.locked  # 自评得分
+        assert ws.cell(r, 10).protection.locked and ws.cell(r, 11).protection.locked  # 核定得分, 审核意见
+        if plan.common:
+            assert all(ws.cell(r, c).protection.locked for c in (2, 3, 4, 5))
+            ind = rules.common(plan.name)
+            assert ws.cell(r, 6).protection.locked == bool(ind.rate)
+        else:
+            assert not any(ws.cell(r, c).protection.locked for c in (2, 3, 4, 5, 6))
+    budget = wb[S.BUDGET]
+    for r in range(3, budget.max_row + 1):
+        label = budget.cell(r, 1).value
+        if label in {b.label for b in rules.budget}:
+            assert not budget.cell(r, 2).protection.locked
+        elif label in {x.label for x in rules.rates}:
+            assert budget.cell(r, 2).protection.locked
+    basic = wb[S.BASIC]
+    assert basic.cell(10, 1).value == "模板版本" and basic.cell(10, 2).protection.locked
+    assert basic.cell(10, 2).value == rules.version
+
+
+def test_protection_print_and_fonts(wb):
+    for ws in wb:
+        assert ws.protection.sheet, ws.title
+        assert not ws.protection.password, ws.title
+        assert ws.page_setup.paperSize in (9, "9"), ws.title
+    for name in (S.BASIC, S.INDICATORS, S.SUMMARY, S.GOALS):
+        assert wb[name].page_setup.orientation == "landscape"
+    assert wb[S.INDICATORS].print_title_rows == "$1:$2"
+    assert wb[S.INDICATORS].protection.insertRows is False  # False means "allowed" in OOXML
+    assert wb[S.BUDGET].protection.insertRows is True
+    fonts = {wb[S.INDICATORS].cell(3, c).font.name for c in range(1, 12)}
+    assert fonts == {"宋体"}
+    assert wb[S.INDICATORS]["A1"].font.name == "黑体"
+
+
+def test_input_cells_stand_out(wb):
+    ws = wb[S.INDICATORS]
+    input_fill = ws["G3"].fill.fgColor.rgb
+    assert input_fill != ws["C3"].fill.fgColor.rgb != ws["F7"].fill.fgColor.rgb
+    assert input_fill.endswith("FFF2CC")
+
+
+def test_instructions_sheet(wb, rules):
+    text = "\n".join(str(c.value) for row in wb[S.INSTRUCTIONS].iter_rows() for c in row if c.value)
+    for needle in ("浅黄色", "浅蓝色", rules.version, "不适用", "预算执行 10 分", "优：90 分及以上", "selfeval-xl check"):
+        assert needle in text
+
+
+def test_prefilled_unit(tmp_path):
+    out = tmp_path / "t.xlsx"
+    r = CliRunner().invoke(main, ["template", "-o", str(out), "--unit-name", "某某局", "--unit-code", "00123",
+                                  "--year", "2024", "--competent-dept", "某某区政府"])
+    assert r.exit_code == 0, r.output
+    b = read_submission(out).basic
+    assert (b.unit_name, b.unit_code, b.year, b.competent_dept) == ("某某局", "00123", 2024, "某某区政府")
