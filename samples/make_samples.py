@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from selfeval_xl import standard as S  # noqa: E402
 from selfeval_xl.layout import Layout  # noqa: E402
+from selfeval_xl.rules import load_rules  # noqa: E402
 from selfeval_xl.template import (  # noqa: E402
     CommonAnswer, Filling, FormulaText, OwnIndicator, SavedValue, Typed, write_template,
 )
@@ -99,8 +100,6 @@ SEED_NOTE_EFFECT = "反映部门履职对经济社会发展等所带来的直接
 def seed() -> Filling:
     common = {name: CommonAnswer(actual=word, self_score=None) for name, word in SEED_QUALITATIVE.items()}
     # ILLUSTRATIVE: the report scores 投入管理 20/20 and 预算执行 10/10: every row at its 分值
-    from selfeval_xl.rules import load_rules
-
     for ind in load_rules().indicators:
         if ind.level1 == "投入管理指标":
             common.setdefault(ind.name, CommonAnswer())
@@ -153,8 +152,6 @@ def seed() -> Filling:
 
 def full_marks(**answers: object) -> dict[str, CommonAnswer]:
     """Every common row answered at its target with full self score; ``answers`` overrides."""
-    from selfeval_xl.rules import load_rules
-
     out = {}
     for ind in load_rules().indicators:
         actual = None if ind.rate else (ind.target if ind.method == "qualitative" else None)

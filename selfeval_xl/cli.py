@@ -96,5 +96,39 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
     sys.exit(1 if any(a.errors for a in results) else 0)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="审核副本保存的文件夹。")
+@rules_option
+def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) -> None:
+    """审核评分并写出审核副本（<文件名>_审核.xlsx），原文件不做任何改动。
+
+    审核副本中填写了每个指标的核定得分和审核意见、得分汇总的核定列和核定等级，
+    有问题的单元格标色并加批注，另有“审核结果”工作表列出全部问题。有任何“错误”时退出码为 1。
+    """
+    from .assess import assess
+    from .numbers import fmt_score
+    from .scored_copy import write_scored_copy
+
+    rules = _rules(rules_path)
+    paths = expand_inputs(files)
+    if not paths:
+        raise click.UsageError("没有找到要审核的文件。")
+    any_errors = False
+    for path in paths:
+        a = assess(path, rules)
+        any_errors |= bool(a.errors)
+        if a.failed:
+            f = a.failure
+            click.echo(f"{path}：无法读取（{f.code}）{f.message}" if f else f"{path}：无法读取")
+            continue
+        out = write_scored_copy(a, output_dir)
+        sc = a.scores
+        click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{sc.grade}），"
+                   f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
+    sys.exit(1 if any_errors else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -106,6 +106,9 @@ class Submission:
     formulas: dict[tuple[str, str], FormulaCell]  # (sheet, A1) -> formula as saved
     errors: dict[tuple[str, str], str]  # (sheet, A1) -> '#DIV/0!' etc.
     grids: dict[str, list[list[Any]]] = field(repr=False, default_factory=dict)
+    data: bytes = field(repr=False, default=b"")  # the file as submitted (for the scored copy)
+    workbook_part: str = "xl/workbook.xml"
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part
 
     def value(self, sheet: str, cell: str) -> Value:
         """The saved value of a cell, errors as ``ExcelError`` (the formula Env protocol)."""
@@ -209,7 +212,8 @@ def read_package(pkg: Package, rules: Rules | None = None) -> Submission:
         sheet_names=list(pkg.sheets), structure=structure, basic=basic,
         goal_records=goals, task_records=tasks, budget_records=budget, indicator_records=indicators,
         summary_records=summary, problem_records=problems, layout=lay,
-        formulas=formulas, errors=errors, grids=grids,
+        formulas=formulas, errors=errors, grids=grids, data=pkg.data, workbook_part=pkg.workbook_part,
+        sheet_parts=dict(pkg.sheets),
     )
 
 

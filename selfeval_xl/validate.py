@@ -434,6 +434,12 @@ def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]
                     "请改为其中之一；该行暂不计分。",
             sheet=S.INDICATORS, cell=line.cells.get(S.LEVEL1, ""), expected="、".join(level1_names),
             actual=line.level1))
+    elif level1 not in {fr.level1 for fr in rules.free_rows}:
+        line.level1 = level1
+        yield _blocked(line, finding(
+            "V208", f"{where}不是{level1}的统一指标。{level1}只能使用模板中的共性指标，不能自设、改名或复制；"
+                    "请从空白模板恢复原有的行。该行不计分。",
+            sheet=S.INDICATORS, cell=line.cells.get(S.NAME, ""), expected=f"{level1}的共性指标", actual=line.name))
     else:
         line.level1 = level1
         line.category = next((c.name for c in rules.categories if c.claims(level1, line.name)), None)

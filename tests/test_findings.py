@@ -1,0 +1,226 @@
+"""Every finding code of findings.md (S101-P510): a submission that triggers it, and one that
+does not (the clean bureau sample, and a near miss on the other side of each threshold)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import re
+import zipfile
+
+import pytest
+import xlsxwriter
+
+from selfeval_xl import standard as S
+from selfeval_xl.assess import assess
+from selfeval_xl.findings import CODES
+from selfeval_xl.template import CommonAnswer, FormulaText, OwnIndicator, SavedValue, Typed
+
+from .conftest import make_samples
+
+
+def clean():
+    return make_samples.bureau()
+
+
+def own(f, level1, i, **changes):
+    f.own[level1][i] = dataclasses.replace(f.own[level1][i], **changes)
+    return f
+
+
+def common(f, name, **changes):
+    f.common[name] = dataclasses.replace(f.common.get(name, CommonAnswer()), **changes)
+    return f
+
+
+def budget(f, **values):
+    f.budget.update(values)
+    return f
+
+
+def edit(f, fn):
+    """Add cell edits computed from the generator's layout."""
+    before = f.edits
+    f.edits = lambda lay: {**(before(lay) if before else {}), **fn(lay)}
+    return f
+
+
+def own_row(lay, level1, i):
+    return [lay.ind_first + k for k, p in enumerate(lay.ind_plan) if not p.common and p.level1 == level1][i]
+
+
+def rate_cell(lay, label):
+    return (S.BUDGET, lay.budget_cell(label))
+
+
+# code -> a mutation of the clean submission that must trigger it
+TRIGGER = {
+    "S102": lambda f: edit(f, lambda lay: {(S.BUDGET, f"A{lay.budget_rows['调整预算数']}"): Typed("调整后预算数")}),
+    "S103": lambda f: edit(f, lambda lay: {(S.BASIC, f"B{lay.basic_rows['模板版本']}"): Typed("2019.1")}),
+    "S104": lambda f: edit(f, lambda lay: {(S.INDICATORS, lay.ind_cell(S.WEIGHT, lay.ind_rows["预算执行率"])): Typed(5)}),
+    "V201": lambda f: own(f, "产出指标", 0, actual=None),
+    "V202": lambda f: budget(f, 年初预算数="3856.4万元"),
+    "V203": lambda f: own(f, "产出指标", 0, target="大约3000批"),
+    "V204": lambda f: own(f, "产出指标", 1, actual="很好"),
+    "V205": lambda f: budget(f, 结转结余总额=-1),
+    "V206": lambda f: own(f, "产出指标", 1, actual=97.3),
+    "V207": lambda f: edit(f, lambda lay: {(S.BUDGET, lay.budget_cell("项目总数")): FormulaText("=1/0", "#DIV/0!")}),
+    "V208": lambda f: edit(f, lambda lay: {(S.INDICATORS, lay.ind_cell(S.LEVEL1, own_row(lay, "产出指标", 0))): Typed("其他指标")}),
+    "X301": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): Typed(0.02)}),
+    "X302": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): FormulaText(f"={lay.budget_cell('结转结余总额')}/100", 1.1153)}),
+    "X303": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): SavedValue(0.5)}),
+    "B401": lambda f: budget(f, 其他资金=100.02),
+    "B402": lambda f: budget(f, 项目支出=735),
+    "B403": lambda f: budget(f, 预算执行数=3903),
+    "B404": lambda f: budget(f, 政府采购预算数=0),
+    "B405": lambda f: budget(f, 政府采购预算数=0, 实际政府采购金额=0),
+    "P501": lambda f: own(f, "产出指标", 0, weight=5, self_score=5),
+    "P502": lambda f: own(f, "产出指标", 0, actual="2700批", self_score=5.4),
+    "P503": lambda f: own(f, "产出指标", 0, actual="3900批"),
+    "P504": lambda f: own(f, "产出指标", 0, self_score=7),
+    "P505": lambda f: own(f, "效益指标", 2, actual="基本提升", self_score=4, reason="市场主体活跃度提升幅度有限。"),
+    "P506": lambda f: own(f, "产出指标", 0, actual="2700批", reason="抽检任务调整。"),
+    "P507": lambda f: own(f, "产出指标", 0, actual="2700批", reason="抽检任务调整。"),
+    "P508": lambda f: common(budget(f, 预算执行数=3500), "预算执行率", reason=""),
+    "P509": lambda f: own(f, "产出指标", 7, actual="不适用", self_score=None),
+    "P510": lambda f: own(f, "产出指标", 7, actual="不适用", self_score=None, reason="本年度无专项经费。"),
+}
+
+# code -> a mutation just on the other side of the threshold, which must not trigger it
+NEAR_MISS = {
+    "S103": lambda f: edit(f, lambda lay: {(S.BASIC, f"B{lay.basic_rows['模板版本']}"): Typed(make_samples.load_rules().version)}),
+    "V202": lambda f: budget(f, 年初预算数="3,856.40"),  # numeric text is a number
+    "V203": lambda f: own(f, "产出指标", 0, target="不少于3000批"),
+    "V206": lambda f: own(f, "产出指标", 1, actual="97.3%"),
+    "B401": lambda f: budget(f, 其他资金=100.01),  # within 0.01 万元
+    "B403": lambda f: budget(f, 预算执行数=3902.15, 结转结余总额=0),
+    "P502": lambda f: own(f, "产出指标", 0, actual="2700批", self_score=5.4, reason="抽检任务下调。"),
+    "P503": lambda f: own(f, "产出指标", 0, actual="3899批"),  # 129.97%
+    "P504": lambda f: own(f, "产出指标", 0, self_score=6),
+    "P505": lambda f: own(f, "效益指标", 2, actual="基本提升", self_score=3.19, reason="市场主体活跃度提升幅度有限。"),
+    "P506": lambda f: own(f, "产出指标", 0, actual="2700批", self_score=5.4, reason="抽检任务调整。"),
+    "P508": lambda f: common(budget(f, 预算执行数=3511.94), "预算执行率", self_score=9.0),  # 90.0%: 3511.935/3902.15
+    "P509": lambda f: own(f, "产出指标", 7, actual="不适用", self_score=None, reason="本年度无专项经费。"),
+}
+
+
+@pytest.fixture(scope="module")
+def clean_result(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clean") / "clean.xlsx"
+    from selfeval_xl.template import write_template
+
+    write_template(path, filling=clean())
+    return assess(path)
+
+
+def test_the_clean_submission_has_no_findings(clean_result):
+    assert clean_result.findings == []
+    assert clean_result.scores.total == clean_result.scores.self_total == 99.71
+
+
+@pytest.mark.parametrize("code", sorted(TRIGGER))
+def test_code_is_triggered(write_filled, code):
+    f = TRIGGER[code](copy.deepcopy(clean()))
+    a = assess(write_filled(f))
+    codes = [x.code for x in a.findings]
+    assert code in codes, f"{code} not in {codes}"
+    hit = next(x for x in a.findings if x.code == code)
+    assert hit.level == CODES[code][0]
+    assert hit.message and re.search(r"[\u4e00-\u9fff]", hit.message)  # Chinese, for the clerk
+    if code not in ("S101",):
+        assert hit.sheet
+
+
+@pytest.mark.parametrize("code", sorted(NEAR_MISS))
+def test_near_miss_does_not_trigger(write_filled, code):
+    f = NEAR_MISS[code](copy.deepcopy(clean()))
+    a = assess(write_filled(f))
+    assert code not in [x.code for x in a.findings], [x.message for x in a.findings if x.code == code]
+
+
+def test_every_structure_to_score_code_is_covered():
+    wanted = {c for c in CODES if c[0] in "SVXBP"}
+    assert wanted - set(TRIGGER) == {"S101"}  # S101 needs a workbook without a sheet: below
+
+
+def _drop_sheet(src, dst, sheet):
+    zin = zipfile.ZipFile(src)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rf'<sheet name="{sheet}"[^>]*/>'.encode(), b"", data)
+            zout.writestr(info, data)
+    dst.write_bytes(buf.getvalue())
+
+
+def test_s101_missing_sheet(write_filled, tmp_path):
+    src = write_filled(clean())
+    dst = tmp_path / "no_problems_sheet.xlsx"
+    _drop_sheet(src, dst, S.PROBLEMS)
+    a = assess(dst)
+    s101 = [x for x in a.findings if x.code == "S101"]
+    assert len(s101) == 1 and s101[0].sheet == S.PROBLEMS and s101[0].level == "错误"
+    assert a.scores.total == 99.71  # the rest is still read and scored
+
+
+def test_s101_not_a_template_at_all(tmp_path):
+    path = tmp_path / "other.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    wb.add_worksheet("Sheet1").write("A1", "某个其他表格")
+    wb.close()
+    a = assess(path)
+    assert [x.code for x in a.findings] == ["S101"]
+    assert "不是部门整体支出绩效自评申报表" in a.findings[0].message
+    assert a.scores.total == 0 and a.scores.grade == "差"
+
+
+def test_s104_missing_common_row_scores_zero(write_filled):
+    f = edit(clean(), lambda lay: {(S.INDICATORS, lay.ind_cell(S.NAME, lay.ind_rows["政府采购执行率"])): Typed("采购执行率")})
+    a = assess(write_filled(f))
+    s104 = [x for x in a.findings if x.code == "S104"]
+    assert any("缺少共性指标“政府采购执行率”" in x.message for x in s104)
+    assert any(x.code == "V208" and "采购执行率" in x.message for x in a.findings)  # the renamed row is not counted
+    assert a.scores.categories[1].verified == pytest.approx(19.0)
+
+
+def test_changed_common_weight_is_scored_by_the_rules(write_filled):
+    a = assess(write_filled(TRIGGER["S104"](clean())))
+    row = next(r for r in a.scores.rows if r.name == "预算执行率")
+    assert row.weight == 10 and row.verified == 9.71
+
+
+def test_typed_over_formula_never_fools_the_score(write_filled):
+    """A clerk types 100% over the execution rate: the score uses the rate recomputed from the inputs."""
+    f = edit(budget(clean(), 预算执行数=3000), lambda lay: {rate_cell(lay, "预算执行率"): Typed(1.0)})
+    a = assess(write_filled(f))
+    assert "X301" in [x.code for x in a.findings]
+    row = next(r for r in a.scores.rows if r.name == "预算执行率")
+    assert row.verified == pytest.approx(round(3000 / 3902.15 * 10, 2))
+
+
+def test_messages_give_figures_and_what_to_do(write_filled):
+    a = assess(write_filled(budget(clean(), 调整预算数=4259.4, 年初预算数=2181.72, 财政性资金=2081.72, 基本支出=1445.72, 政策性调整剔除数=0)))
+    p = next(x for x in a.findings if x.code == "P502" and "预算调整率" in x.message)
+    assert "0.00" in p.message and "请在" in p.message
+    row = next(r for r in a.scores.rows if r.name == "预算调整率")
+    assert "95.23%" in row.opinion and "≤5%" in row.opinion
+
+
+def test_saved_values_absent_are_normal(write_filled, tmp_path):
+    """A file saved by a tool that does not calculate (no saved values) gets no X303."""
+    src = write_filled(clean())
+    dst = tmp_path / "nocalc.xlsx"
+    zin = zipfile.ZipFile(src)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", data)
+            zout.writestr(info, data)
+    dst.write_bytes(buf.getvalue())
+    a = assess(dst)
+    assert a.findings == [] and a.scores.total == 99.71
