@@ -109,3 +109,28 @@ def test_every_formula_value_matches_our_recomputation(recalculated, rules, name
             assert f.saved == pytest.approx(ours, abs=1e-9), key
         checked += 1
     assert checked >= 30
+
+
+def test_scored_copies_open_in_libreoffice(sample_files, tmp_path):
+    """LibreOffice loads every scored copy and keeps what we wrote: values, comments, the result sheet."""
+    import openpyxl
+
+    from selfeval_xl.assess import assess
+    from selfeval_xl.scored_copy import write_scored_copy
+
+    copies, assessments = [], []
+    for path in sample_files.values():
+        a = assess(path)
+        assessments.append(a)
+        copies.append(write_scored_copy(a, tmp_path / "scored"))
+    outs = convert(copies, tmp_path / "lo", recalc=False)
+    for a, out in zip(assessments, outs):
+        wb = openpyxl.load_workbook(out)
+        assert S.RESULTS in wb.sheetnames
+        ws = wb[S.INDICATORS]
+        for r in a.scores.rows:
+            assert ws.cell(r.row, 10).value == r.verified or (r.verified is None and ws.cell(r.row, 10).value is None)
+        commented = {(f.sheet, f.cell) for f in a.findings if f.cell}
+        for sheet, cell in commented:
+            assert wb[sheet][cell].comment is not None, (sheet, cell)
+        assert wb[S.RESULTS].max_row >= 3 + len(a.findings)

@@ -1,0 +1,79 @@
+"""The command line: check's text and JSON, exit codes, help."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from selfeval_xl.cli import main
+
+SEED = "01_杜岭街道办事处_2021.xlsx"
+CLEAN = "02_市场监督管理局_2023.xlsx"
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+def test_check_json_has_the_contract_fields(sample_files):
+    r = run("check", "--format", "json", sample_files[SEED], sample_files[CLEAN])
+    assert r.exit_code == 1, r.output  # the seed has errors
+    data = json.loads(r.output)
+    assert len(data) == 2
+    seed = data[0]
+    for key in ("file", "unit_code", "unit_name", "self_total", "total", "grade", "categories", "rows", "findings"):
+        assert key in seed
+    assert seed["unit_name"] == "郑州市金水区杜岭街道办事处" and seed["unit_code"] == ""
+    assert (seed["self_total"], seed["total"], seed["grade"]) == (96.0, 91.54, "优")
+    assert seed["categories"] == {"预算执行": 10.0, "投入管理": 15.04, "产出指标": 36.5, "效益指标": 30.0}
+    row = next(x for x in seed["rows"] if x["三级指标"] == "预算调整率")
+    assert {k: row[k] for k in ("一级指标", "二级指标", "分值", "核定得分")} == \
+        {"一级指标": "投入管理指标", "二级指标": "预算和财务管理", "分值": 2.0, "核定得分": 0.0}
+    f = seed["findings"][0]
+    assert set(f) >= {"code", "level", "sheet", "cell", "message", "expected", "actual"}
+    assert data[1]["findings"] == []
+
+
+def test_check_exit_codes(sample_files, tmp_path):
+    assert run("check", sample_files[CLEAN]).exit_code == 0
+    assert run("check", sample_files[SEED]).exit_code == 1
+    assert run("check").exit_code == 2  # no file
+    assert run("check", tmp_path / "missing.xlsx").exit_code == 2
+    assert run("check", "--format", "xml", sample_files[CLEAN]).exit_code == 2
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("version: 1\n", encoding="utf-8")
+    r = run("check", "--rules", bad, sample_files[CLEAN])
+    assert r.exit_code == 2 and "评分细则文件" in r.output
+
+
+def test_check_text_report(sample_files):
+    r = run("check", sample_files[SEED])
+    out = r.output
+    assert "郑州市金水区杜岭街道办事处" in out and "91.54" in out and "96.00" in out
+    assert out.index("【错误】") < out.index("【警告】") < out.index("【提示】")
+    assert "基本信息!B4" in out and "“单位编码”未填写" in out
+
+
+def test_check_a_file_that_is_no_workbook(tmp_path):
+    p = tmp_path / "empty.xlsx"
+    p.write_bytes(b"")
+    r = run("check", "--format", "json", p)
+    assert r.exit_code == 1
+    res = json.loads(r.output)[0]
+    assert res["status"] == "failed" and res["findings"][0]["code"] == "F001" and res["total"] is None
+
+
+def test_check_folder_expands_to_spreadsheets(sample_files):
+    folder = next(iter(sample_files.values())).parent
+    r = run("check", "--format", "json", folder)
+    assert len(json.loads(r.output)) == len(sample_files)
+
+
+def test_help_is_chinese_with_english_options():
+    r = run("--help")
+    assert r.exit_code == 0 and "生成申报表模板" in r.output
+    r = run("check", "--help")
+    assert "--format" in r.output and "--rules" in r.output and "审核" in r.output
+    r = run("template", "--help")
+    assert "--unit-name" in r.output and "--unit-code" in r.output and "--year" in r.output
