@@ -32,16 +32,18 @@ class Assessment:
     scores: Scores | None = None
     submission: Submission | None = field(default=None, repr=False)
     rules_version: str = ""
+    rates: dict[str, float | None] = field(default_factory=dict)  # the ten rates, from the inputs
 
     # ---- convenience -------------------------------------------------------------------------
     @property
     def failed(self) -> bool:
-        """The file could not be read as a submission at all (an F-code)."""
+        """The file could not be read as a submission at all: an F-code, or a readable workbook
+        with none of the template's sheets (S101). It has no scores and no scored copy."""
         return self.scores is None
 
     @property
     def failure(self) -> Finding | None:
-        return next((f for f in self.findings if f.code.startswith("F")), None)
+        return self.findings[0] if self.failed and self.findings else None
 
     def count(self, level: str) -> int:
         return sum(f.level == level for f in self.findings)
@@ -88,6 +90,7 @@ class Assessment:
             "self_categories": {c.name: c.self_score for c in sc.categories} if sc else {},
             "counts": {ERROR: self.errors, WARNING: self.warnings, INFO: self.infos},
             "budget": _budget_dict(self),
+            "rates": dict(self.rates),
             "rows": [
                 {"一级指标": r.level1, "二级指标": r.level2, "三级指标": r.name, "分值": r.weight,
                  "指标值": r.target, "实际完成值": r.actual, "自评得分": r.self_score, "核定得分": r.verified,
@@ -100,23 +103,21 @@ class Assessment:
 
 
 def _budget_dict(a: Assessment) -> dict[str, Any]:
-    """预算情况 figures and rates, for the summary's budget sheet and consolidation."""
+    """预算情况 input figures as numbers (None where empty or not a number), for the summary's
+    budget sheet and consolidation."""
     sub = a.submission
     if sub is None:
         return {}
-    out: dict[str, Any] = {}
     from .numbers import read_number
 
+    out: dict[str, Any] = {}
+    rate_keys = set(a.rates)
     for rec in sub.budget_records:
-        v, ok = read_number(rec["数值"]) if not (S.BUDGET, _cell(sub, rec)) in sub.formulas else (None, True)
+        if rec["key"] in rate_keys:
+            continue
+        v, ok = read_number(rec["数值"])
         out[rec["key"]] = v if ok else None
     return out
-
-
-def _cell(sub: Submission, rec: dict) -> str:
-    from .formulas import a1
-
-    return a1(rec["行号"], sub.layout.budget_value_col)
 
 
 def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None = None) -> Assessment:
@@ -134,12 +135,12 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
 def assess_submission(sub: Submission, rules: Rules) -> Assessment:
     ctx = Context.of(sub, rules)
     findings = run_checks(ctx)
+    if not any(ctx.present(s) for s in S.SHEETS[1:]):  # not the template at all: nothing to score
+        return Assessment(sub.path, sub.sha256, findings, None, sub, rules.version)
     scores, score_findings = score_lines(ctx)
     findings += score_findings
-    a = Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version)
-    if ctx.budget.rates:
-        a._rates = ctx.budget.rates  # type: ignore[attr-defined]
-    return a
+    rates = {k: r.value for k, r in ctx.budget.rates.items()}
+    return Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version, rates)
 
 
 _LEVEL_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -130,5 +130,73 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     sys.exit(1 if any_errors else 0)
 
 
+class ProgressLine:
+    """A progress bar with done / failed counts on stderr (a line every 10% when not a terminal)."""
+
+    def __init__(self, label: str = "审核"):
+        import time
+
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.last_step = -1
+        self.last_draw = 0.0
+
+    def __call__(self, done: int, failed: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        elapsed = now - self.start
+        if self.tty:
+            if now - self.last_draw < 0.1 and done < total:
+                return
+            self.last_draw = now
+            width = 30
+            filled = int(width * done / total) if total else width
+            rate = done / elapsed if elapsed > 0 else 0
+            eta = f"，约剩 {(total - done) / rate:.0f} 秒" if rate and done < total else ""
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                             f"完成 {done - failed} 失败 {failed}{eta}   ")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            step = int(10 * done / total) if total else 10
+            if step != self.last_step:
+                self.last_step = step
+                click.echo(f"{self.label}：{done}/{total}，完成 {done - failed}，失败 {failed}（{elapsed:.1f} 秒）", err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹：审核副本、results.json、findings.csv 和 审核汇总.xlsx。")
+@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, show_default=True,
+              help="并行进程数；0 表示每个 CPU 核一个。")
+@rules_option
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=60, show_default=True, help="每个文件的时间上限（秒）。")
+@click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True,
+              help="每个进程的内存上限（MB）；0 表示不限制。")
+def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None, timeout: float, memory_mb: int) -> None:
+    """批量审核一个文件夹（含子文件夹）中的所有文件。
+
+    每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 OUTPUT_DIR/审核副本/，
+    并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
+    有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
+    """
+    from .batch import BatchOptions, run_batch
+
+    _rules(rules_path)  # a bad rule file is a usage error before any work starts
+    if output_dir.resolve() == directory.resolve():
+        raise click.UsageError("输出文件夹不能与输入文件夹相同。")
+    result = run_batch(directory, output_dir, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb,
+                                                           rules_path=rules_path), progress=ProgressLine())
+    n = len(result.results)
+    click.echo(f"共 {n} 个文件：审核 {n - result.failed} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个"
+               f"；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，用时 {result.seconds:.1f} 秒。")
+    click.echo(f"审核汇总：{result.outdir / 'SUMMARY'}".replace("SUMMARY", "审核汇总.xlsx"))
+    sys.exit(result.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -155,6 +155,8 @@ def open_bytes(data: bytes, path: Path, limits: Limits) -> Package:
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
         raise Rejected("F003", f"压缩结构损坏（{type(exc).__name__}）") from None
     _check_zip_directory(infos, limits)
+    if any("\\" in i.filename for i in infos):
+        zf, infos = _normalized(zf, infos)
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
         raise Rejected("F004", "压缩包中的部件已加密")
@@ -171,7 +173,25 @@ def open_bytes(data: bytes, path: Path, limits: Limits) -> Package:
     sheets = _sheet_parts(zf, workbook_part, names)
     content_types = _read_small(zf, "[Content_Types].xml", limits)
     macro = b"macroEnabled" in content_types or any(n.lower().endswith("vbaproject.bin") for n in names)
+    if zf.fp is not None and isinstance(zf.fp, io.BytesIO) and zf.fp.getbuffer().nbytes != len(data):
+        data = zf.fp.getvalue()  # the normalized package
     return Package(path, data, sha, limits, zf, workbook_part, sheets, macro)
+
+
+def _normalized(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """A zip written with Windows path separators (``xl\\workbook.xml``, as .NET Framework's zip
+    writer does) rebuilt in memory with standard names, so every later stage reads it alike.
+    Called after the directory passed the limits."""
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+            for info in infos:
+                with zf.open(info) as fh:
+                    zout.writestr(info.filename.replace("\\", "/").lstrip("/"), fh.read(info.file_size + 1))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise Rejected("F003", f"压缩结构损坏（{type(exc).__name__}）") from None
+    zf = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    return zf, zf.infolist()
 
 
 def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -206,7 +226,7 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) ->
                 if not chunk:
                     break
                 buf += chunk
-                text = _strip_comments(buf)
+                text = _strip_comments(_as_utf8(buf))
                 if b"<!DOCTYPE" in text.upper() or b"<!ENTITY" in text.upper():
                     raise Rejected("F007", f"部件 {info.filename} 含有 DTD 定义")
                 if _ELEMENT_START.search(text):
@@ -217,8 +237,17 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) ->
         if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
             raise Rejected("F004", "压缩包中的部件已加密") from None
         raise Rejected("F003", f"部件 {info.filename} 无法解压（{type(exc).__name__}）") from None
-    if buf.strip() and not _ELEMENT_START.search(_strip_comments(buf)):
+    if buf.strip() and not _ELEMENT_START.search(_strip_comments(_as_utf8(buf))):
         raise Rejected("F003", f"部件 {info.filename} 不是有效的 XML")
+
+
+def _as_utf8(buf: bytes) -> bytes:
+    """The start of a part as UTF-8: XML parts may be UTF-16 (customXml items often are)."""
+    if buf.startswith((b"\xff\xfe", b"\xfe\xff")) or buf[1:2] == b"\x00" or buf[:1] == b"\x00":
+        enc = "utf-16-be" if buf.startswith(b"\xfe\xff") or buf[:1] == b"\x00" else "utf-16-le"
+        body = buf[2:] if buf[:2] in (b"\xff\xfe", b"\xfe\xff") else buf
+        return body[: len(body) // 2 * 2].decode(enc, "replace").encode("utf-8")
+    return buf
 
 
 def _strip_comments(buf: bytes) -> bytes:
@@ -278,7 +307,8 @@ def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str]) -> di
     for el in root.iter():
         if el.tag.rsplit("}", 1)[-1] != "sheet":
             continue
-        rid = el.get(f"{{{_REL_NS}}}id") or el.get("id") or ""
+        # r:id, in the transitional or the Strict (purl.oclc.org) relationships namespace
+        rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "") or el.get("id") or ""
         typ, target, mode = rels.get(rid, ("", "", ""))
         if typ.endswith("/worksheet") and mode == "Internal" and target in names:
             out[el.get("name", "")] = target
@@ -287,13 +317,18 @@ def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str]) -> di
 
 def _ole_rejection(data: bytes) -> Rejected:
     """An OLE compound file: an encrypted xlsx, or a legacy .xls/.et workbook."""
-    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+    low = data.lower()  # stream names are UTF-16; some writers capitalise them ("WORKBOOK")
+
+    def has(name: str) -> bool:
+        return name.lower().encode("utf-16-le") in low
+
+    if has("EncryptedPackage") or has("EncryptionInfo"):
         return Rejected("F004")
-    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-        return Rejected("F005")
-    if "WordDocument".encode("utf-16-le") in data:
+    if has("WordDocument"):
         return Rejected("F002", "这是 Word 文档（.doc）")
-    return Rejected("F005", "这是旧版 Office 格式的文件")
+    if has("PowerPoint Document"):
+        return Rejected("F002", "这是 PowerPoint 演示文稿（.ppt）")
+    return Rejected("F005")
 
 
 def _describe_unknown(data: bytes) -> str:

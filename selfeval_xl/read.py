@@ -19,9 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import python_calamine
 
 from . import standard as S
@@ -30,6 +29,9 @@ from .intake import Limits, Package, Rejected, open_package
 from .layout import Layout
 from .rules import Rules, load_rules
 from .sheetxml import FormulaCell
+
+if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
+    import pandas as pd
 
 __all__ = ["Submission", "BasicInfo", "SheetInfo", "read_submission", "read_package", "label_key", "ROW"]
 
@@ -132,32 +134,32 @@ class Submission:
 
     # the tables as DataFrames -----------------------------------------------------------------
     @cached_property
-    def goals(self) -> pd.DataFrame:
+    def goals(self) -> "pd.DataFrame":
         """履职目标: 序号, 年度履职目标, 行号."""
         return _frame(self.goal_records, [*S.GOALS_HEADERS, ROW])
 
     @cached_property
-    def tasks(self) -> pd.DataFrame:
+    def tasks(self) -> "pd.DataFrame":
         """主要任务: 序号, 任务名称, 主要内容, 完成情况, 行号."""
         return _frame(self.task_records, [*S.TASKS_HEADERS, ROW])
 
     @cached_property
-    def problems(self) -> pd.DataFrame:
+    def problems(self) -> "pd.DataFrame":
         """问题与改进: 主要问题, 原因分析, 改进措施, 行号."""
         return _frame(self.problem_records, [*S.PROBLEMS_HEADERS, ROW])
 
     @cached_property
-    def budget(self) -> pd.DataFrame:
+    def budget(self) -> "pd.DataFrame":
         """预算情况, indexed by label: key, 数值, 说明, 行号 (input rows and computed rates)."""
         return _frame(self.budget_records, ["key", "数值", "说明", ROW], "label")
 
     @cached_property
-    def indicators(self) -> pd.DataFrame:
+    def indicators(self) -> "pd.DataFrame":
         """绩效指标: one row per indicator in use, the standard headers plus 行号."""
         return _frame(self.indicator_records, [*S.INDICATOR_HEADERS, ROW])
 
     @cached_property
-    def summary(self) -> pd.DataFrame:
+    def summary(self) -> "pd.DataFrame":
         """得分汇总, indexed by 类别 (categories, 合计, 自评等级, 核定等级)."""
         return _frame(self.summary_records, [*S.SUMMARY_HEADERS, ROW], S.CATEGORY)
 
@@ -290,7 +292,9 @@ def _year(v: Any) -> int | None:
     return None
 
 
-def _frame(records: list[Record], columns: list[str], index: str | None = None) -> pd.DataFrame:
+def _frame(records: list[Record], columns: list[str], index: str | None = None) -> "pd.DataFrame":
+    import pandas as pd
+
     data = {c: [r.get(c) for r in records] for c in columns}
     idx = pd.Index([r[index] for r in records], dtype=object, name=None) if index else None
     return pd.DataFrame(data, index=idx, dtype=object)

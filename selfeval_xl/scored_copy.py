@@ -115,15 +115,9 @@ def write_scored_copy(a: Assessment, outdir: Path) -> Path:
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_NS_REL_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_T_WORKSHEET = _NS_REL + "/worksheet"
-_T_COMMENTS = _NS_REL + "/comments"
-_T_VML = _NS_REL + "/vmlDrawing"
-_T_STYLES = _NS_REL + "/styles"
-_T_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
-_T_EXTLINK = _NS_REL + "/externalLink"
-_T_CONNECTIONS = _NS_REL + "/connections"
-_T_CALCCHAIN = _NS_REL + "/calcChain"
 _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -142,6 +136,10 @@ class _Package:
 
     def __init__(self, data: bytes, workbook_part: str, sheet_parts: dict[str, str]):
         self.zin = zipfile.ZipFile(io.BytesIO(data))
+        strict = b"purl.oclc.org/ooxml/spreadsheetml/main" in self.zin.read(workbook_part)[:4096]
+        #: the namespaces of what we add: Strict OOXML packages get Strict ones
+        self.ns_main = _NS_MAIN_STRICT if strict else _NS_MAIN
+        self.ns_rel = _NS_REL_STRICT if strict else _NS_REL
         self.infos = {i.filename: i for i in self.zin.infolist()}
         self.changed: dict[str, bytes] = {}
         self.dropped: set[str] = set()
@@ -242,6 +240,10 @@ class _Package:
             out.append((attrs.get("Id", ""), attrs.get("Type", ""), target, resolved))
         return out
 
+    def rel_type(self, kind: str) -> str:
+        """A relationship type in this package's namespace ('worksheet', 'comments', ...)."""
+        return f"{self.ns_rel}/{kind}"
+
     def add_rel(self, part: str, typ: str, target_part: str) -> str:
         name = self.rels_name(part)
         text = self.text(name) if self.has(name) else (
@@ -292,11 +294,11 @@ class _Package:
     def _drop_what_is_not_kept(self) -> None:
         wb = self.workbook_part
         # the calculation chain: rebuilt by Excel; stale once any formula is dropped
-        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1] == _T_CALCCHAIN):
+        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1].endswith("/calcChain")):
             self.drop(target)
             self.remove_override(target)
         # macros: an .xlsm's copy is a plain .xlsx
-        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1] == _T_VBA):
+        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1].endswith("/vbaProject")):
             self.drop(target)
             self.remove_override(target)
             sig = posixpath.join(posixpath.dirname(target), "vbaProjectSignature.bin")
@@ -307,7 +309,7 @@ class _Package:
                                     f'ContentType="{_CT_WORKBOOK}"', self.content_types)
         # external links (and DDE) and data connections are not kept; formulas that read an
         # external workbook keep their last value, as Excel's "break link" does
-        ext = self.remove_rels(wb, lambda r: r[1] in (_T_EXTLINK, _T_CONNECTIONS))
+        ext = self.remove_rels(wb, lambda r: r[1].endswith(("/externalLink", "/connections")))
         if not ext:
             return
         for rid, typ, _t, target in ext:
@@ -332,21 +334,21 @@ class _Package:
 
     def _styles_part(self) -> str:
         for _rid, typ, _t, target in self.rels(self.workbook_part):
-            if typ == _T_STYLES and target:
+            if typ.endswith("/styles") and target:
                 return target
         return ""
 
     # comments -----------------------------------------------------------------------------------
     def _comments(self, sheet_part: str, notes: dict[str, str]) -> None:
         rels = self.rels(sheet_part)
-        comments_part = next((t for _r, ty, _x, t in rels if ty == _T_COMMENTS and self.has(t)), "")
-        vml_part = next((t for _r, ty, _x, t in rels if ty == _T_VML and self.has(t)), "")
+        comments_part = next((t for _r, ty, _x, t in rels if ty.endswith("/comments") and self.has(t)), "")
+        vml_part = next((t for _r, ty, _x, t in rels if ty.endswith("/vmlDrawing") and self.has(t)), "")
         if comments_part:
             self.put(comments_part, _merge_comments(self.text(comments_part), notes))
         else:
             comments_part = self.new_part_name("xl/comments%d.xml")
-            self.put(comments_part, _new_comments(notes))
-            self.add_rel(sheet_part, _T_COMMENTS, comments_part)
+            self.put(comments_part, _new_comments(notes, self.ns_main))
+            self.add_rel(sheet_part, self.rel_type("comments"), comments_part)
             self.override(comments_part, _CT_COMMENTS)
         existing_refs: set[str] = set()
         if vml_part:
@@ -356,11 +358,10 @@ class _Package:
         else:
             vml_part = self.new_part_name("xl/drawings/vmlDrawing%d.vml")
             self.put(vml_part, _new_vml(list(notes), self._vml_block()))
-            rid = self.add_rel(sheet_part, _T_VML, vml_part)
+            rid = self.add_rel(sheet_part, self.rel_type("vmlDrawing"), vml_part)
             self.default("vml", _CT_VML)
             xml = self.text(sheet_part)
-            self.put(sheet_part, _insert_sheet_child(xml, f'<legacyDrawing r:id="{rid}"/>', "legacyDrawing",
-                                                     need_r_ns=True))
+            self.put(sheet_part, _insert_sheet_child(xml, f'<legacyDrawing xmlns:r="{self.ns_rel}" r:id="{rid}"/>'))
 
     def _vml_block(self) -> int:
         """An idmap block no other VML drawing of the workbook uses."""
@@ -383,18 +384,20 @@ class _Package:
         body = self.styles.add_xf(border=True, wrap=True)
         link = self.styles.add_xf(font=("u", "blue"), border=True, wrap=False)
         levels = {lvl: self.styles.add_xf(fill=MARK_FILLS[lvl], border=True, wrap=False) for lvl in LEVELS}
-        xml = _results_xml(p, {"header": header, "title": title, "body": body, "link": link, **levels})
+        xml = _results_xml(p, {"header": header, "title": title, "body": body, "link": link, **levels},
+                           self.ns_main, self.ns_rel)
         if existing and self.has(existing):
             self.put(existing, xml)  # a copy of a copy: the old verdict is replaced, not kept
             return
         part = self.new_part_name("xl/worksheets/sheet%d.xml")
         self.put(part, xml)
         self.override(part, _CT_WORKSHEET)
-        rid = self.add_rel(wb, _T_WORKSHEET, part)
+        rid = self.add_rel(wb, self.rel_type("worksheet"), part)
         ids = [int(x) for x in re.findall(r"<(?:\w+:)?sheet\b[^>]*\bsheetId=\"(\d+)\"", wb_text)]
         prefix = _prefix(wb_text, "sheets")
-        rel_prefix = _rel_prefix(wb_text)
-        entry = f'<{prefix}sheet name="{S.RESULTS}" sheetId="{max(ids, default=0) + 1}" {rel_prefix}:id="{rid}"/>'
+        # the element declares the namespace it uses: some writers declare it per <sheet>, not on the root
+        entry = (f'<{prefix}sheet xmlns:r="{self.ns_rel}" name="{S.RESULTS}" sheetId="{max(ids, default=0) + 1}" '
+                 f'r:id="{rid}"/>')
         wb_text = re.sub(rf"(</{re.escape(prefix)}sheets>)", lambda m: entry + m.group(1), wb_text, count=1)
         self.put(wb, wb_text)
 
@@ -561,15 +564,11 @@ _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "contr
                  "tableParts", "extLst")
 
 
-def _insert_sheet_child(xml: str, element: str, name: str, need_r_ns: bool = False) -> str:
+def _insert_sheet_child(xml: str, element: str) -> str:
+    """Insert a child of <worksheet> where the schema's element order puts it (``element`` declares
+    any namespace it uses itself)."""
     p = _prefix(xml, "sheetData")
     element = element.replace("<", f"<{p}", 1) if p else element
-    if need_r_ns:
-        rp = _rel_prefix(xml)
-        if not re.search(rf'xmlns:{rp}="', xml):
-            xml = re.sub(r"(<(?:\w+:)?worksheet\b)", lambda m: m.group(1) + f' xmlns:r="{_NS_REL}"', xml, count=1)
-            rp = "r"
-        element = element.replace("r:id=", f"{rp}:id=")
     for follower in _AFTER_LEGACY:
         m = re.search(rf"<{re.escape(p)}{follower}\b", xml)
         if m:
@@ -589,10 +588,10 @@ def _comment_runs(text: str, p: str = "") -> str:
             f'<{p}r><{p}rPr>{font}</{p}rPr><{p}t xml:space="preserve">\n{xml_text(text)}</{p}t></{p}r>')
 
 
-def _new_comments(notes: dict[str, str]) -> str:
+def _new_comments(notes: dict[str, str], ns_main: str = _NS_MAIN) -> str:
     body = "".join(f'<comment ref="{ref}" authorId="0"><text>{_comment_runs(t)}</text></comment>'
                    for ref, t in sorted(notes.items(), key=lambda kv: split_a1(kv[0])))
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{ns_main}">'
             f"<authors><author>{COMMENT_AUTHOR}</author></authors><commentList>{body}</commentList></comments>")
 
 
@@ -686,7 +685,7 @@ class _Styles:
             self.xml = pkg.text(part)
             self.created = False
         else:
-            self.xml = _MINIMAL_STYLES
+            self.xml = _MINIMAL_STYLES.replace(_NS_MAIN, pkg.ns_main)
             self.created = True
         self.p = _prefix(self.xml, "styleSheet")
         p = re.escape(self.p)
@@ -793,7 +792,7 @@ class _Styles:
             xml = self._replace(xml, container, items)
         self.pkg.put(self.part, xml)
         if self.created:
-            self.pkg.add_rel(self.pkg.workbook_part, _T_STYLES, self.part)
+            self.pkg.add_rel(self.pkg.workbook_part, self.pkg.rel_type("styles"), self.part)
             self.pkg.override(self.part, _CT_STYLES)
 
     def _replace(self, xml: str, container: str, items: list[str]) -> str:
@@ -834,7 +833,7 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _results_xml(p: Plan, st: dict[str, int]) -> str:
+def _results_xml(p: Plan, st: dict[str, int], ns_main: str = _NS_MAIN, ns_rel: str = _NS_REL) -> str:
     rows = []
 
     def cell(ref: str, value: str, style: int) -> str:
@@ -866,7 +865,7 @@ def _results_xml(p: Plan, st: dict[str, int]) -> str:
     cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(_RESULT_WIDTHS))
     hyperlinks = f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else ""
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+            f'<worksheet xmlns="{ns_main}" xmlns:r="{ns_rel}">'
             '<sheetPr><tabColor rgb="FFC00000"/><pageSetUpPr fitToPage="1"/></sheetPr>'
             f'<dimension ref="A1:G{last}"/>'
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/>'

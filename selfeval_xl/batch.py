@@ -1,0 +1,406 @@
+"""Batch: every file under a folder through the pipeline, in worker processes.
+
+``run_batch(indir, outdir)`` finds every file under ``indir`` (recursively), checks and scores each
+in a worker process with a time and a memory limit, writes each scored copy under
+``outdir/审核副本/`` atomically, and then the batch's outputs: ``results.json`` (the check JSON
+objects), ``findings.csv`` and the auditor's summary workbook ``审核汇总.xlsx``.
+
+One file that hangs (F008), crashes its worker or exhausts its memory (F009) costs that file only:
+the worker is replaced and the batch goes on. Each finished file is appended to a journal in
+``outdir``; run again, a batch skips every file whose result is complete (same path, same content,
+same rules) and ends with the same outputs. Nothing under ``indir`` is ever written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .findings import ERROR, finding
+from .intake import F_CODES, Limits
+from .rules import Rules, load_rules
+from .safe import atomic_write, csv_cell, safe_filename
+
+__all__ = ["BatchOptions", "BatchResult", "run_batch", "find_inputs", "COPIES_DIR", "JOURNAL", "RESULTS_JSON",
+           "FINDINGS_CSV", "SUMMARY_XLSX"]
+
+COPIES_DIR = "审核副本"
+JOURNAL = ".selfeval-journal.jsonl"
+RESULTS_JSON = "results.json"
+FINDINGS_CSV = "findings.csv"
+SUMMARY_XLSX = "审核汇总.xlsx"
+_SKIP_NAMES = {"thumbs.db", "desktop.ini"}
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    jobs: int = 0  # worker processes; 0: one per core
+    timeout: float = 60.0  # seconds per file
+    memory_mb: int = 1024  # address space per worker
+    limits: Limits = field(default_factory=Limits)
+    rules_path: Path | None = None
+    summary: bool = True
+
+
+@dataclass
+class FileTask:
+    index: int
+    path: str  # absolute
+    rel: str  # relative to the input folder, '/'-separated
+    sha256: str
+    copy_rel: str  # the scored copy, relative to the output folder
+
+
+@dataclass
+class BatchResult:
+    outdir: Path
+    results: list[dict[str, Any]]  # one per file, in input order
+    skipped: int = 0  # complete from an earlier run
+    processed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(r["status"] == "failed" for r in self.results)
+
+    @property
+    def with_errors(self) -> int:
+        return sum(r["status"] == "errors" for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """intake.md: 1 when some file failed or has errors, 0 when all are clean."""
+        return 1 if any(r["status"] != "ok" for r in self.results) else 0
+
+
+Progress = Callable[[int, int, int], None]  # (done, failed, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the inputs
+
+
+def find_inputs(indir: Path, outdir: Path | None = None) -> list[Path]:
+    """Every file under ``indir``, sorted; hidden files, Office lock files (~$…) and anything
+    under ``outdir`` are left out."""
+    indir = indir.resolve()
+    out = outdir.resolve() if outdir else None
+    found = []
+    for root, dirs, files in os.walk(indir):
+        root_path = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (out is None or (root_path / d).resolve() != out))
+        for name in files:
+            if name.startswith((".", "~$")) or name.lower() in _SKIP_NAMES:
+                continue
+            p = root_path / name
+            if p.is_file() and not p.is_symlink():
+                found.append(p)
+    return sorted(found, key=lambda p: p.relative_to(indir).as_posix())
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _plan_tasks(indir: Path, files: list[Path]) -> list[FileTask]:
+    """Tasks in input order; scored-copy names mirror the input folders and never collide."""
+    from .scored_copy import scored_copy_name
+
+    used: set[str] = set()
+    tasks = []
+    for i, p in enumerate(files):
+        rel = p.relative_to(indir).as_posix()
+        folder = "/".join(safe_filename(part) for part in rel.split("/")[:-1])
+        name = scored_copy_name(p)
+        candidate = f"{COPIES_DIR}/{folder}/{name}" if folder else f"{COPIES_DIR}/{name}"
+        n = 2
+        while candidate.lower() in used:
+            stem = name[: -len("_审核.xlsx")]
+            alt = f"{stem}_{n}_审核.xlsx"
+            candidate = f"{COPIES_DIR}/{folder}/{alt}" if folder else f"{COPIES_DIR}/{alt}"
+            n += 1
+        used.add(candidate.lower())
+        tasks.append(FileTask(i, str(p), rel, _sha256(p), candidate))
+    return tasks
+
+
+# ---------------------------------------------------------------------------------------------
+# One file, in a worker
+
+
+def _failure(task: FileTask, code: str, detail: str = "", rules_version: str = "") -> dict[str, Any]:
+    f = finding(code, (detail + "。" if detail else "") + F_CODES[code])
+    return {
+        "file": task.rel, "sha256": task.sha256, "unit_code": "", "unit_name": "", "competent_dept": "",
+        "year": None, "rules_version": rules_version, "status": "failed", "self_total": None, "total": None,
+        "self_grade": "", "grade": "", "rescaled": False, "categories": {}, "self_categories": {},
+        "counts": {"错误": 1, "警告": 0, "提示": 0}, "budget": {}, "rates": {}, "rows": [], "findings": [f.to_dict()], "copy": "",
+    }
+
+
+def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> dict[str, Any]:
+    """Check and score one file and write its scored copy; the result object of results.json."""
+    from .assess import assess
+    from .scored_copy import scored_copy_bytes
+
+    a = assess(task.path, rules, limits)
+    result = a.to_dict()
+    result["file"] = task.rel
+    result["sha256"] = task.sha256
+    result["copy"] = ""
+    if not a.failed:
+        atomic_write(outdir / task.copy_rel, scored_copy_bytes(a))
+        result["copy"] = task.copy_rel
+    return result
+
+
+def _limit_memory(memory_mb: int) -> None:
+    if memory_mb <= 0:
+        return
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit still holds
+        pass
+
+
+def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    _limit_memory(memory_mb)
+    rules = load_rules(rules_path)
+    out = Path(outdir)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            result = process_file(task, rules, limits, out)
+        except MemoryError:
+            result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
+        except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
+            result = _failure(task, "F009", f"处理时出错（{type(exc).__name__}）", rules.version)
+        try:
+            conn.send(result)
+        except (OSError, ValueError):
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool: one task per worker at a time, a deadline per task, replaced workers
+
+
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Connection
+    task: FileTask | None = None
+    started: float = 0.0
+
+
+class _Pool:
+    def __init__(self, jobs: int, timeout: float, args: tuple):
+        self.ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.jobs = jobs
+        self.timeout = timeout
+        self.args = args
+        self.workers: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker, args=(child, *self.args), daemon=True)
+        proc.start()
+        child.close()
+        w = _Worker(proc, parent)
+        self.workers.append(w)
+        return w
+
+    def _retire(self, w: _Worker, kill: bool) -> None:
+        if kill and w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        w.conn.close()
+        self.workers.remove(w)
+
+    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, dict], None],
+            on_lost: Callable[[FileTask, str, str], dict]) -> None:
+        pending = deque(tasks)
+        idle = [self._spawn() for _ in range(min(self.jobs, len(pending)))]
+        busy: dict[Connection, _Worker] = {}
+        try:
+            while pending or busy:
+                while pending and idle:
+                    w = idle.pop()
+                    w.task, w.started = pending.popleft(), time.monotonic()
+                    try:
+                        w.conn.send(w.task)
+                        busy[w.conn] = w
+                    except (OSError, ValueError):  # the worker died while idle
+                        pending.appendleft(w.task)
+                        self._retire(w, kill=True)
+                        idle.append(self._spawn())
+                now = time.monotonic()
+                deadline = min(w.started + self.timeout for w in busy.values())
+                for conn in wait(list(busy), timeout=max(0.0, deadline - now)):
+                    w = busy.pop(conn)
+                    task = w.task
+                    try:
+                        result = conn.recv()
+                    except (EOFError, OSError):
+                        code = w.proc.exitcode
+                        self._retire(w, kill=True)
+                        on_result(task, on_lost(task, "F009", f"读取该文件的进程意外退出（退出码 {code}）"))
+                        if pending or busy:
+                            idle.append(self._spawn())
+                        continue
+                    on_result(task, result)
+                    w.task = None
+                    idle.append(w)
+                now = time.monotonic()
+                for conn, w in list(busy.items()):
+                    if now - w.started >= self.timeout:
+                        busy.pop(conn)
+                        task = w.task
+                        self._retire(w, kill=True)
+                        on_result(task, on_lost(task, "F008", f"处理超过 {self.timeout:g} 秒"))
+                        if pending or busy:
+                            idle.append(self._spawn())
+        finally:
+            for w in list(self.workers):
+                try:
+                    w.conn.send(None)
+                except (OSError, ValueError):
+                    pass
+            for w in list(self.workers):
+                self._retire(w, kill=w.task is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The journal: what is complete
+
+
+def _load_journal(outdir: Path, rules: Rules) -> dict[str, dict]:
+    """rel path -> result, for every file finished by an earlier run under the same rules."""
+    path = outdir / JOURNAL
+    done: dict[str, dict] = {}
+    if not path.exists():
+        return done
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by an interruption
+            if entry.get("rules") == rules.digest and isinstance(entry.get("result"), dict):
+                done[entry["rel"]] = entry["result"]
+    return done
+
+
+def _complete(task: FileTask, result: dict | None, outdir: Path) -> bool:
+    if result is None or result.get("sha256") != task.sha256:
+        return False
+    if result.get("status") == "failed" and result["findings"] and result["findings"][0]["code"] in ("F008", "F009"):
+        return False  # a timeout or crash is tried again
+    return result.get("copy", "") == ("" if result["status"] == "failed" else task.copy_rel) and (
+        not result.get("copy") or (outdir / result["copy"]).exists())
+
+
+# ---------------------------------------------------------------------------------------------
+# The batch
+
+
+def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | None = None,
+              progress: Progress | None = None) -> BatchResult:
+    started = time.monotonic()
+    options = options or BatchOptions()
+    indir, outdir = Path(indir).resolve(), Path(outdir).resolve()
+    rules = load_rules(options.rules_path)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tasks = _plan_tasks(indir, find_inputs(indir, outdir))
+    journal = _load_journal(outdir, rules)
+    results: dict[int, dict] = {}
+    todo = []
+    for t in tasks:
+        prev = journal.get(t.rel)
+        if _complete(t, prev, outdir):
+            results[t.index] = prev  # type: ignore[assignment]
+        else:
+            todo.append(t)
+    skipped = len(results)
+    failed = sum(r["status"] == "failed" for r in results.values())
+    total = len(tasks)
+    if progress:
+        progress(len(results), failed, total)
+
+    with open(outdir / JOURNAL, "a", encoding="utf-8") as jfh:
+        def on_result(task: FileTask, result: dict) -> None:
+            nonlocal failed
+            results[task.index] = result
+            failed += result["status"] == "failed"
+            jfh.write(json.dumps({"rel": task.rel, "rules": rules.digest, "result": result}, ensure_ascii=False) + "\n")
+            jfh.flush()
+            if progress:
+                progress(len(results), failed, total)
+
+        def on_lost(task: FileTask, code: str, detail: str) -> dict:
+            return _failure(task, code, detail, rules.version)
+
+        if todo:
+            jobs = options.jobs or os.cpu_count() or 1
+            pool = _Pool(jobs, options.timeout, (str(options.rules_path) if options.rules_path else None,
+                                                 options.limits, options.memory_mb, str(outdir)))
+            pool.run(todo, on_result, on_lost)
+
+    ordered = [results[t.index] for t in tasks]
+    write_results_json(ordered, outdir / RESULTS_JSON)
+    write_findings_csv(ordered, outdir / FINDINGS_CSV)
+    if options.summary:
+        from .summary import write_summary
+
+        write_summary(ordered, outdir / SUMMARY_XLSX, rules)
+    return BatchResult(outdir, ordered, skipped, len(todo), time.monotonic() - started)
+
+
+def write_results_json(results: list[dict], path: Path) -> None:
+    atomic_write(path, json.dumps(results, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
+
+
+def write_findings_csv(results: list[dict], path: Path) -> None:
+    """Every finding of every file, one a row; UTF-8 with BOM so Excel shows the Chinese; no cell
+    a spreadsheet would read as a formula."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(FINDINGS_COLUMNS)
+    for r in results:
+        for f in r["findings"]:
+            w.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level"], f["code"],
+                                               f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
+    atomic_write(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+
+
+assert ERROR == "错误"

@@ -1,0 +1,399 @@
+"""The auditor's summary workbook of a batch (审核汇总.xlsx), written with XlsxWriter.
+
+Sheets: 总览 (counts, grade and score distributions with native charts, budget totals, the most
+frequent findings), 单位得分 (one row per unit, a link to its scored copy), 问题清单 (every finding,
+each with a link that opens the scored copy at its cell), 指标明细 (units × common indicators),
+预算汇总 (per unit and per 主管部门), 处理失败 (every file that could not be scored).
+
+Everything that came from a submission is written as a string; links are built by us from our own
+file names and standard sheet names. The work per unit and per finding is constant: nothing here
+grows faster than the number of rows it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .findings import CODES, ERROR, INFO, WARNING
+from .rules import Rules
+from .safe import clean_text
+
+__all__ = ["write_summary", "SHEETS", "UNIT_COLUMNS"]
+
+SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "处理失败")
+UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
+                "核定等级", "错误数", "警告数", "文件")
+FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
+FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
+CREATED = _dt.datetime(2026, 1, 1)
+GRADE_COLORS = {"优": "#C6EFCE", "良": "#E2EFDA", "中": "#FFEB9C", "差": "#FFC7CE"}
+LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
+SCORE_BINS = ((0, 60, "60 分以下"), (60, 70, "60–70"), (70, 80, "70–80"), (80, 90, "80–90"), (90, 100.001, "90–100"))
+BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
+
+
+def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
+    """A link into a scored copy (our own file name, a standard sheet name, an A1 address)."""
+    target = copy
+    if sheet and cell:
+        target += "#'" + sheet.replace("'", "''") + "'!" + cell
+    return target
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class _Writer:
+    def __init__(self, path: Path, rules: Rules):
+        self.wb = xlsxwriter.Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self.wb.set_properties({"title": "部门整体支出绩效自评 审核汇总", "author": "selfeval-xl",
+                                "comments": f"评分细则 {rules.version}", "created": CREATED})
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+        add = self.wb.add_format
+        self.f = {
+            "title": add({**base, "font_name": "黑体", "font_size": 16, "bold": True}),
+            "h2": add({**base, "font_name": "黑体", "font_size": 12, "bold": True}),
+            "header": add({**base, "bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center"}),
+            "text": add({**base, "border": 1}),
+            "wrap": add({**base, "border": 1, "text_wrap": True}),
+            "int": add({**base, "border": 1, "num_format": "0"}),
+            "score": add({**base, "border": 1, "num_format": "0.00"}),
+            "money": add({**base, "border": 1, "num_format": "#,##0.00"}),
+            "pct": add({**base, "border": 1, "num_format": "0.00%"}),
+            "link": add({**base, "border": 1, "font_color": "#0563C1", "underline": 1}),
+            "note": add({**base, "font_color": "#595959"}),
+            "label": add({**base, "border": 1, "bg_color": "#F2F2F2"}),
+        }
+        self.grade_fmt = {g: add({"bg_color": c}) for g, c in GRADE_COLORS.items()}
+        self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
+        self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+
+    def sheet(self, name: str, widths: list[float]):
+        ws = self.wb.add_worksheet(name)
+        for i, w in enumerate(widths):
+            ws.set_column(i, i, w)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        return ws
+
+    def header(self, ws, row: int, names: tuple[str, ...] | list[str]) -> None:
+        for c, h in enumerate(names):
+            ws.write_string(row, c, h, self.f["header"])
+
+    def text(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
+        """Text from a submission: always a string."""
+        if value is None or value == "":
+            ws.write_blank(row, col, None, self.f[fmt])
+        else:
+            ws.write_string(row, col, clean_text(value), self.f[fmt])
+
+    def number(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(row, col, value, self.f[fmt])
+        else:
+            ws.write_blank(row, col, None, self.f[fmt])
+
+
+def write_summary(results: list[dict[str, Any]], path: Path, rules: Rules) -> Path:
+    """Write the summary of a batch's results (results.json objects, input order) to ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}")
+    w = _Writer(tmp, rules)
+    scored = [r for r in results if r["status"] != "failed"]
+    failed = [r for r in results if r["status"] == "failed"]
+    _overview(w, results, scored, failed, rules)
+    _units(w, scored)
+    _findings(w, results)
+    _indicators(w, scored, rules)
+    _budget(w, scored)
+    _failed(w, failed)
+    w.wb.close()
+    tmp.replace(path)
+    return path
+
+
+# --- 总览 ---------------------------------------------------------------------------------------
+
+
+def _overview(w: _Writer, results, scored, failed, rules: Rules) -> None:
+    ws = w.sheet("总览", [24, 12, 12, 36, 3, 12])
+    ws.fit_to_pages(1, 1)
+    f = w.f
+    ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
+    ws.write_string(1, 0, f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。", f["note"])
+    errors = sum(r["status"] == "errors" for r in results)
+    row = 3
+    ws.write_string(row, 0, "一、文件", f["h2"])
+    row += 1
+    totals = [r["total"] for r in scored]
+    selfs = [r["self_total"] for r in scored if r["self_total"] is not None]
+    counts = [("提交文件", len(results)), ("成功审核", len(scored)), ("处理失败", len(failed)),
+              ("有错误的文件", errors), ("无错误的文件", len(scored) - errors)]
+    for label, n in counts:
+        ws.write_string(row, 0, label, f["label"])
+        ws.write_number(row, 1, n, f["int"])
+        row += 1
+    for label, values in (("平均核定总分", totals), ("平均自评总分", selfs)):
+        ws.write_string(row, 0, label, f["label"])
+        w.number(ws, row, 1, round(sum(values) / len(values), 2) if values else None, "score")
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, "二、核定等级分布", f["h2"])
+    row += 1
+    w.header(ws, row, ["等级", "单位数", "占比"])
+    grade_first = row + 1
+    grades = Counter(r["grade"] for r in scored)
+    for g in [x.grade for x in rules.grades]:
+        row += 1
+        ws.write_string(row, 0, g, f["label"])
+        ws.write_number(row, 1, grades.get(g, 0), f["int"])
+        ws.write_number(row, 2, grades.get(g, 0) / len(scored) if scored else 0, f["pct"])
+    grade_last = row
+    chart = w.wb.add_chart({"type": "column"})
+    chart.add_series({"name": "单位数", "categories": ["总览", grade_first, 0, grade_last, 0],
+                      "values": ["总览", grade_first, 1, grade_last, 1], "data_labels": {"value": True},
+                      "fill": {"color": "#4472C4"}})
+    chart.set_title({"name": "核定等级分布", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"num_font": {"name": "宋体"}})
+    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
+                      "major_unit": _count_step(max(grades.values(), default=0))})
+    chart.set_size({"width": 420, "height": 240})
+    ws.insert_chart(3, 5, chart, {"x_offset": 10})
+
+    row += 2
+    ws.write_string(row, 0, "三、核定总分分布", f["h2"])
+    row += 1
+    w.header(ws, row, ["分数段", "单位数", "占比"])
+    bin_first = row + 1
+    for lo, hi, label in SCORE_BINS:
+        row += 1
+        n = sum(lo <= t < hi for t in totals)
+        ws.write_string(row, 0, label, f["label"])
+        ws.write_number(row, 1, n, f["int"])
+        ws.write_number(row, 2, n / len(totals) if totals else 0, f["pct"])
+    bin_last = row
+    chart = w.wb.add_chart({"type": "column"})
+    chart.add_series({"name": "单位数", "categories": ["总览", bin_first, 0, bin_last, 0],
+                      "values": ["总览", bin_first, 1, bin_last, 1], "data_labels": {"value": True},
+                      "fill": {"color": "#70AD47"}, "gap": 30})
+    chart.set_title({"name": "核定总分分布", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
+                      "major_unit": _count_step(max((sum(lo <= t < hi for t in totals) for lo, hi, _ in SCORE_BINS), default=0))})
+    chart.set_size({"width": 420, "height": 240})
+    ws.insert_chart(17, 5, chart, {"x_offset": 10})
+
+    row += 2
+    ws.write_string(row, 0, "四、预算合计（万元）", f["h2"])
+    row += 1
+    sums = {k: sum(r["budget"].get(k) or 0.0 for r in scored) for k in BUDGET_KEYS}
+    for k in BUDGET_KEYS:
+        ws.write_string(row, 0, k, f["label"])
+        ws.write_number(row, 1, round(sums[k], 2), f["money"])
+        row += 1
+    ws.write_string(row, 0, "总体预算执行率", f["label"])
+    w.number(ws, row, 1, sums["预算执行数"] / sums["调整预算数"] if sums["调整预算数"] else None, "pct")
+    row += 2
+
+    ws.write_string(row, 0, "五、最常见的问题", f["h2"])
+    row += 1
+    w.header(ws, row, ["代码", "出现次数", "涉及文件数", "问题"])
+    code_count: Counter[str] = Counter()
+    code_files: Counter[str] = Counter()
+    for r in results:
+        codes = [x["code"] for x in r["findings"]]
+        code_count.update(codes)
+        code_files.update(set(codes))
+    for code, n in sorted(code_count.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
+        row += 1
+        ws.write_string(row, 0, code, f["text"])
+        ws.write_number(row, 1, n, f["int"])
+        ws.write_number(row, 2, code_files[code], f["int"])
+        ws.write_string(row, 3, f"{CODES[code][0]}：{CODES[code][1]}", f["text"])
+    ws.activate()
+
+
+# --- 单位得分 -----------------------------------------------------------------------------------
+
+
+def _units(w: _Writer, scored) -> None:
+    ws = w.sheet("单位得分", [14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44])
+    w.header(ws, 0, UNIT_COLUMNS)
+    native_links = len(scored) <= 65000
+    for i, r in enumerate(scored, start=1):
+        w.text(ws, i, 0, r["unit_code"])
+        w.text(ws, i, 1, r["unit_name"])
+        w.text(ws, i, 2, r["competent_dept"])
+        w.number(ws, i, 3, r["year"], "int")
+        w.number(ws, i, 4, r["self_total"], "score")
+        w.number(ws, i, 5, r["total"], "score")
+        diff = round(r["total"] - r["self_total"], 2) if r["self_total"] is not None else None
+        w.number(ws, i, 6, diff, "score")
+        w.text(ws, i, 7, r["self_grade"])
+        w.text(ws, i, 8, r["grade"])
+        ws.write_number(i, 9, r["counts"]["错误"], w.f["int"])
+        ws.write_number(i, 10, r["counts"]["警告"], w.f["int"])
+        if r["copy"] and native_links:
+            ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
+        elif r["copy"]:
+            ws.write_formula(i, 11, f"=HYPERLINK({_quote(r['copy'])},{_quote(clean_text(r['file']))})", w.f["link"],
+                             clean_text(r["file"]))
+        else:
+            w.text(ws, i, 11, r["file"])
+    last = max(len(scored), 1)
+    ws.autofilter(0, 0, last, len(UNIT_COLUMNS) - 1)
+    ws.freeze_panes(1, 2)
+    ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": -0.005, "format": w.neg_fmt})
+    for col in (7, 8):
+        for g, fmt in w.grade_fmt.items():
+            ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": fmt})
+    ws.conditional_format(1, 9, last, 9, {"type": "cell", "criteria": ">", "value": 0, "format": w.level_fmt[ERROR]})
+    ws.repeat_rows(0)
+
+
+# --- 问题清单 -----------------------------------------------------------------------------------
+
+
+def _findings(w: _Writer, results) -> None:
+    ws = w.sheet("问题清单", [30, 14, 26, 6, 7, 10, 9, 70, 16, 16])
+    w.header(ws, 0, FINDING_COLUMNS)
+    f = w.f
+    i = 0
+    for r in results:
+        file, code, name, copy = clean_text(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
+        for x in r["findings"]:
+            i += 1
+            ws.write_string(i, 0, file, f["text"])
+            w.text(ws, i, 1, code)
+            w.text(ws, i, 2, name)
+            ws.write_string(i, 3, x["level"], f["text"])
+            ws.write_string(i, 4, x["code"], f["text"])
+            w.text(ws, i, 5, x["sheet"])
+            where = f"{x['sheet']}!{x['cell']}" if x["cell"] else ""
+            if copy and where:
+                ws.write_formula(i, 6, f"=HYPERLINK({_quote(_link_target(copy, x['sheet'], x['cell']))},{_quote(x['cell'])})",
+                                 f["link"], x["cell"])
+            else:
+                w.text(ws, i, 6, x["cell"])
+            w.text(ws, i, 7, x["message"], "wrap")
+            w.text(ws, i, 8, x["expected"])
+            w.text(ws, i, 9, x["actual"])
+    last = max(i, 1)
+    ws.autofilter(0, 0, last, len(FINDING_COLUMNS) - 1)
+    ws.freeze_panes(1, 0)
+    for lvl, fmt in w.level_fmt.items():
+        ws.conditional_format(1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{lvl}"', "format": fmt})
+    ws.repeat_rows(0)
+
+
+# --- 指标明细 -----------------------------------------------------------------------------------
+
+
+def _indicators(w: _Writer, scored, rules: Rules) -> None:
+    common = [i for i in rules.indicators]
+    cats = [c for c in rules.categories]
+    headers = ["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in common] + \
+              [f"{c.name}（{_fmt(c.weight)}分）" for c in cats] + ["核定总分"]
+    ws = w.sheet("指标明细", [14, 26, 20] + [11] * (len(common) + len(cats) + 1))
+    w.header(ws, 0, headers)
+    ws.set_row(0, 54)
+    names = [i.name for i in common]
+    for n, r in enumerate(scored, start=1):
+        w.text(ws, n, 0, r["unit_code"])
+        w.text(ws, n, 1, r["unit_name"])
+        w.text(ws, n, 2, r["competent_dept"])
+        by_name = {}
+        for row in r["rows"]:
+            by_name.setdefault(row["三级指标"], row["核定得分"])
+        for j, name in enumerate(names):
+            w.number(ws, n, 3 + j, by_name.get(name), "score")
+        for j, c in enumerate(cats):
+            w.number(ws, n, 3 + len(names) + j, r["categories"].get(c.name), "score")
+        w.number(ws, n, 3 + len(names) + len(cats), r["total"], "score")
+    last = max(len(scored), 1)
+    for col in range(3, len(headers)):
+        ws.conditional_format(1, col, last, col, {"type": "3_color_scale", "min_color": "#F8696B",
+                                                  "mid_color": "#FFEB84", "max_color": "#FFFFFF"})
+    ws.autofilter(0, 0, last, len(headers) - 1)
+    ws.freeze_panes(1, 2)
+
+
+def _count_step(largest: int) -> int:
+    """A whole-number axis step for counts (no 0.5 units)."""
+    return max(1, -(-largest // 5))
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+# --- 预算汇总 -----------------------------------------------------------------------------------
+
+_BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "年初预算数", "调整预算数", "预算执行数",
+                     "预算执行率", "预算调整率", "结转结余率")
+_BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
+
+
+def _budget(w: _Writer, scored) -> None:
+    ws = w.sheet("预算汇总", [14, 26, 22, 13, 13, 13, 10, 10, 10, 3, 24, 8, 13, 13, 13, 10, 10])
+    ws.write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
+    w.header(ws, 1, _BUDGET_UNIT_COLS)
+    groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for n, r in enumerate(scored, start=2):
+        b, rates = r["budget"], r.get("rates", {})
+        w.text(ws, n, 0, r["unit_code"])
+        w.text(ws, n, 1, r["unit_name"])
+        w.text(ws, n, 2, r["competent_dept"])
+        for j, k in enumerate(BUDGET_KEYS):
+            w.number(ws, n, 3 + j, b.get(k), "money")
+        for j, k in enumerate(("预算执行率", "预算调整率", "结转结余率")):
+            w.number(ws, n, 6 + j, rates.get(k), "pct")
+        g = groups[r["competent_dept"] or "（未填写主管部门）"]
+        g["单位数"] += 1
+        for k in (*BUDGET_KEYS, "政策性调整剔除数"):
+            g[k] += b.get(k) or 0.0
+    last = max(len(scored) + 1, 2)
+    ws.autofilter(1, 0, last, len(_BUDGET_UNIT_COLS) - 1)
+    ws.freeze_panes(2, 0)
+    col0 = len(_BUDGET_UNIT_COLS) + 1
+    ws.write_string(0, col0, "按主管部门合计（比率按合计数计算）", w.f["h2"])
+    for c, h in enumerate(_BUDGET_GROUP_COLS):
+        ws.write_string(1, col0 + c, h, w.f["header"])
+    for n, (dept, g) in enumerate(sorted(groups.items()), start=2):
+        w.text(ws, n, col0, dept)
+        ws.write_number(n, col0 + 1, g["单位数"], w.f["int"])
+        for j, k in enumerate(BUDGET_KEYS):
+            ws.write_number(n, col0 + 2 + j, round(g[k], 2), w.f["money"])
+        w.number(ws, n, col0 + 5, g["预算执行数"] / g["调整预算数"] if g["调整预算数"] else None, "pct")
+        adj = abs(g["调整预算数"] - g["年初预算数"] - g["政策性调整剔除数"]) / g["年初预算数"] if g["年初预算数"] else None
+        w.number(ws, n, col0 + 6, adj, "pct")
+
+
+# --- 处理失败 -----------------------------------------------------------------------------------
+
+
+def _failed(w: _Writer, failed) -> None:
+    ws = w.sheet("处理失败", [40, 7, 24, 90])
+    w.header(ws, 0, FAILED_COLUMNS)
+    for n, r in enumerate(failed, start=1):
+        x = r["findings"][0]
+        w.text(ws, n, 0, r["file"])
+        ws.write_string(n, 1, x["code"], w.f["text"])
+        ws.write_string(n, 2, CODES[x["code"]][1], w.f["text"])
+        w.text(ws, n, 3, x["message"], "wrap")
+    if failed:
+        ws.autofilter(0, 0, len(failed), len(FAILED_COLUMNS) - 1)
+    else:
+        ws.write_string(1, 0, "没有处理失败的文件。", w.f["note"])
+    ws.freeze_panes(1, 0)
