@@ -183,6 +183,9 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str) -> None:
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported as F009; no traceback dump on the batch's stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -338,6 +341,8 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     indir, outdir = Path(indir).resolve(), Path(outdir).resolve()
     rules = load_rules(options.rules_path)
     outdir.mkdir(parents=True, exist_ok=True)
+    for stale in outdir.rglob(".tmp-*"):  # left by a run killed while writing a file
+        stale.unlink(missing_ok=True)
     tasks = _plan_tasks(indir, find_inputs(indir, outdir))
     journal = _load_journal(outdir, rules)
     results: dict[int, dict] = {}

@@ -163,7 +163,7 @@ def _overview(w: _Writer, results, scored, failed, rules: Rules) -> None:
     chart.add_series({"name": "单位数", "categories": ["总览", grade_first, 0, grade_last, 0],
                       "values": ["总览", grade_first, 1, grade_last, 1], "data_labels": {"value": True},
                       "fill": {"color": "#4472C4"}})
-    chart.set_title({"name": "核定等级分布", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_title({"name": "各等级单位数", "name_font": {"name": "黑体", "size": 11}})
     chart.set_legend({"none": True})
     chart.set_x_axis({"num_font": {"name": "宋体"}})
     chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
@@ -187,7 +187,7 @@ def _overview(w: _Writer, results, scored, failed, rules: Rules) -> None:
     chart.add_series({"name": "单位数", "categories": ["总览", bin_first, 0, bin_last, 0],
                       "values": ["总览", bin_first, 1, bin_last, 1], "data_labels": {"value": True},
                       "fill": {"color": "#70AD47"}, "gap": 30})
-    chart.set_title({"name": "核定总分分布", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_title({"name": "各分数段单位数", "name_font": {"name": "黑体", "size": 11}})
     chart.set_legend({"none": True})
     chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
                       "major_unit": _count_step(max((sum(lo <= t < hi for t in totals) for lo, hi, _ in SCORE_BINS), default=0))})

@@ -134,3 +134,21 @@ def test_scored_copies_open_in_libreoffice(sample_files, tmp_path):
         for sheet, cell in commented:
             assert wb[sheet][cell].comment is not None, (sheet, cell)
         assert wb[S.RESULTS].max_row >= 3 + len(a.findings)
+
+
+def test_summary_opens_and_its_charts_render(sample_files, tmp_path):
+    """LibreOffice renders the summary workbook, charts included (their titles exist only in the charts)."""
+    import subprocess
+
+    from selfeval_xl.batch import BatchOptions, run_batch
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for p in sample_files.values():
+        (indir / p.name).write_bytes(p.read_bytes())
+    run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
+    pdf = convert([tmp_path / "out" / "审核汇总.xlsx"], tmp_path / "pdf", "pdf", recalc=False)[0]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "部门整体支出绩效自评 审核汇总" in text
+    assert "各等级单位数" in text and "各分数段单位数" in text
+    assert "郑州市金水区杜岭街道办事处" in text and "91.54" in text

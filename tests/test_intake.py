@@ -1,0 +1,126 @@
+"""Untrusted files (intake.md): every bad file gets its F-code and a Chinese explanation."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from selfeval_xl.assess import assess
+from selfeval_xl.intake import F_CODES, Limits, Rejected, check_xml_defences, open_package
+from selfeval_xl.intake import _check_zip_directory  # noqa: PLC2701 - the limits, tested directly
+
+from .badfiles import make_bad_files
+
+GOOD = "02_市场监督管理局_2023.xlsx"
+
+
+@pytest.fixture(scope="module")
+def bad_files(sample_files, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    return folder, make_bad_files(sample_files[GOOD], folder)
+
+
+def test_every_bad_file_gets_its_code(bad_files, sample_files):
+    folder, expected = bad_files
+    good = assess(sample_files[GOOD])
+    for name, code in expected.items():
+        a = assess(folder / name)
+        if code is None:
+            assert not a.failed and a.scores.total == good.scores.total, name
+            continue
+        assert a.failed, name
+        f = a.findings[0]
+        assert f.code == code, (name, f.code, f.message)
+        assert F_CODES[code] in f.message  # what to do, in Chinese
+        assert f.level == "错误"
+
+
+def test_messages_say_what_the_file_is(bad_files):
+    folder, _ = bad_files
+    said = {name: assess(folder / name).findings[0].message for name in
+            ("renamed_docx.xlsx", "renamed_ods.xlsx", "web_page.xls", "text.xlsx", "encrypted.xlsx", "zip_bomb.xlsx")}
+    assert "Word" in said["renamed_docx.xlsx"]
+    assert "ODS" in said["renamed_ods.xlsx"]
+    assert "网页" in said["web_page.xls"]
+    assert "文本文件" in said["text.xlsx"]
+    assert "取消密码保护" in said["encrypted.xlsx"]
+    assert "压缩比" in said["zip_bomb.xlsx"]
+
+
+def test_the_real_corpus_gets_an_answer_for_every_file():
+    """The odd files of calamine's test suite: an F-code, or S101 for a workbook that is not ours."""
+    from .conftest import SHARED
+
+    corpus = sorted((SHARED / "corpus" / "calamine").iterdir())
+    assert len(corpus) > 100
+    for path in corpus:
+        a = assess(path)
+        assert a.failed and a.findings, path.name
+        assert a.findings[0].code in F_CODES or a.findings[0].code == "S101", path.name
+
+
+def test_zip_directory_limits():
+    def info(name, size, compressed):
+        i = zipfile.ZipInfo(name)
+        i.file_size, i.compress_size = size, compressed
+        return i
+
+    limits = Limits()
+    _check_zip_directory([info("a.xml", 50_000, 100)], limits)  # small parts may compress well
+    for infos, words in (
+        ([info("a.xml", 200_000, 1_000)], "压缩比"),
+        ([info("a.xml", 300 << 20, 200 << 20)], "解压后"),
+        ([info(f"p{i}.xml", 300 << 20, 200 << 20) for i in range(4)], "解压后"),
+        ([info(f"p{i}.xml", 10, 10) for i in range(5001)], "部件"),
+    ):
+        with pytest.raises(Rejected) as exc:
+            _check_zip_directory(infos, limits)
+        assert exc.value.code == "F006" and words in exc.value.message
+
+
+def test_cell_limit_is_a_setting(sample_files):
+    with pytest.raises(Rejected) as exc:
+        open_package(sample_files[GOOD], Limits(max_cells=100)).scan("绩效指标")
+    assert exc.value.code == "F006" and "单元格" in exc.value.message
+    a = assess(sample_files[GOOD], limits=Limits(max_cells=100))
+    assert a.failed and a.findings[0].code == "F006"
+
+
+def test_file_size_limit_is_a_setting(sample_files):
+    a = assess(sample_files[GOOD], limits=Limits(max_file_bytes=1000))
+    assert a.findings[0].code == "F006"
+
+
+def test_utf16_parts_are_fine_and_checked(sample_files, tmp_path):
+    z = zipfile.ZipFile(sample_files[GOOD])
+    parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    ok = dict(parts)
+    ok["customXml/item1.xml"] = '<?xml version="1.0" encoding="utf-16"?><root/>'.encode("utf-16")
+    bad = dict(parts)
+    bad["customXml/item1.xml"] = '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>'.encode("utf-16")
+    for name, p in (("ok.xlsx", ok), ("bad.xlsx", bad)):
+        with zipfile.ZipFile(tmp_path / name, "w") as out:
+            for n, d in p.items():
+                out.writestr(n, d)
+    assert not assess(tmp_path / "ok.xlsx").failed
+    assert assess(tmp_path / "bad.xlsx").findings[0].code == "F007"
+
+
+def test_xml_defences_are_on():
+    check_xml_defences()
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML
+
+
+def test_the_input_is_never_written(bad_files):
+    import hashlib
+
+    folder, expected = bad_files
+    before = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in expected}
+    for n in expected:
+        assess(folder / n)
+    assert before == {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in expected}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
