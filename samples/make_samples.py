@@ -125,9 +125,9 @@ def seed() -> Filling:
     ]
     return Filling(
         basic={"部门(单位)名称": "郑州市金水区杜岭街道办事处", "评价年度": 2021},
-        goals=SEED_GOALS,
-        tasks=SEED_TASKS,
-        budget=SEED_BUDGET,
+        goals=list(SEED_GOALS),
+        tasks=list(SEED_TASKS),
+        budget=dict(SEED_BUDGET),  # a fresh copy: callers may change their filling
         common=common,
         own={
             "产出指标": [OwnIndicator(l2, name, 5, target, actual, 4.5, note=note)

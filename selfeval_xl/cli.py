@@ -198,5 +198,31 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     sys.exit(result.exit_code)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="汇总工作簿保存路径（.xlsx）。")
+@click.option("--dept", "depts", multiple=True, help="只汇总这个主管部门的单位（可重复给出）。")
+@click.option("--units", "units", default="", help="只汇总这些单位编码（逗号分隔）。")
+def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...], units: str) -> None:
+    """汇总多个批量审核结果（各下级财政或各年度），供财政部门合并汇总。
+
+    RESULTS 是 batch 的输出文件夹或其中的 results.json。按主管部门分组小计、排名、等级分布、
+    历年对比和预算汇总；同一年度重复的单位编码单独列出，不合并。
+    默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位。
+    """
+    from .consolidate import ConsolidationError
+    from .consolidate import consolidate as run
+
+    if depts and units:
+        raise click.UsageError("--dept 和 --units 只能选一个。")
+    try:
+        info = run(results, output, depts=depts, units_wanted=units.replace("，", ",").split(","))
+    except ConsolidationError as exc:
+        raise click.UsageError(str(exc)) from None
+    dup = f"，重复单位编码 {info['duplicates']} 份（已单独列出，未合并）" if info["duplicates"] else ""
+    click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,448 @@
+"""Consolidation for the bureau: several batch results (sub-bureaus, years) in one workbook.
+
+``consolidate(inputs, path)`` reads each input (a batch's output folder or its results.json) and
+writes: 说明 (the inputs, the scope, duplicates found), 分组明细 (units grouped by 主管部门 with
+subtotals and averages), 排名 (ranking per year, overall and within the group), 等级分布 (grades
+per group, with a chart), 历年对比 (the same unit across years with the change in score), 重复编码
+(a 单位编码 met more than once in a year: reported, never merged) and 预算汇总 (budget per group
+and year, rates from the sums).
+
+Scope, as Chinese reporting clients offer it: the whole tree (default), one or more chosen
+主管部门 (``depts``), or a hand-picked set of units (``units``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import xlsxwriter
+
+from .batch import RESULTS_JSON
+from .safe import clean_text
+
+__all__ = ["Unit", "load_inputs", "consolidate", "ConsolidationError"]
+
+GRADES = ("优", "良", "中", "差")
+NO_DEPT = "（未填写主管部门）"
+CREATED = _dt.datetime(2026, 1, 1)
+
+
+class ConsolidationError(ValueError):
+    """An input that is not a batch result."""
+
+
+@dataclass
+class Unit:
+    """One scored submission in the consolidation."""
+
+    source: str  # the input it came from
+    file: str
+    code: str
+    name: str
+    dept: str
+    year: int | None
+    total: float
+    grade: str
+    self_total: float | None
+    errors: int
+    budget: dict[str, Any]
+    duplicate: bool = False
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        return (self.code, self.year)
+
+
+def _label(path: Path) -> str:
+    return path.parent.name if path.name == RESULTS_JSON else path.name
+
+
+def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, list[dict]]], list[Unit]]:
+    """Read every input; return (label, results.json path, results) per input and the scored units."""
+    loaded = []
+    units: list[Unit] = []
+    labels: Counter[str] = Counter()
+    for raw in inputs:
+        path = Path(raw)
+        file = path / RESULTS_JSON if path.is_dir() else path
+        try:
+            results = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConsolidationError(f"无法读取批量审核结果 {file}：{exc}") from None
+        if not isinstance(results, list) or not all(isinstance(r, dict) and "status" in r for r in results):
+            raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json")
+        label = _label(file)
+        labels[label] += 1
+        if labels[label] > 1:
+            label = f"{label}（{labels[label]}）"
+        loaded.append((label, file, results))
+        for r in results:
+            if r["status"] == "failed" or r.get("total") is None:
+                continue
+            units.append(Unit(label, r["file"], r.get("unit_code") or "", r.get("unit_name") or "",
+                              r.get("competent_dept") or "", r.get("year"), float(r["total"]), r.get("grade") or "",
+                              r.get("self_total"), int(r.get("counts", {}).get("错误", 0)), r.get("budget") or {}))
+    return loaded, units
+
+
+def _mark_duplicates(units: list[Unit]) -> list[list[Unit]]:
+    """Units sharing a 单位编码 and a year; each is marked (not merged)."""
+    seen: dict[tuple[str, int | None], list[Unit]] = defaultdict(list)
+    for u in units:
+        if u.code:
+            seen[u.key].append(u)
+    groups = [g for g in seen.values() if len(g) > 1]
+    for g in groups:
+        for u in g:
+            u.duplicate = True
+    return groups
+
+
+def _ranks(values: list[float]) -> list[int]:
+    """Standard competition ranking (1, 2, 2, 4) for scores, highest first."""
+    order = sorted(range(len(values)), key=lambda i: -values[i])
+    ranks = [0] * len(values)
+    for pos, i in enumerate(order):
+        ranks[i] = pos + 1 if pos == 0 or values[order[pos - 1]] != values[i] else ranks[order[pos - 1]]
+    return ranks
+
+
+def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterable[str] = (),
+                units_wanted: Iterable[str] = ()) -> dict[str, Any]:
+    """Write the consolidation workbook; return a few figures about it."""
+    loaded, units = load_inputs(inputs)
+    depts = [d for d in depts if d]
+    wanted = {c.strip() for c in units_wanted if c.strip()}
+    if depts:
+        units = [u for u in units if u.dept in depts]
+        scope = "指定主管部门：" + "、".join(depts)
+    elif wanted:
+        units = [u for u in units if u.code in wanted]
+        scope = f"指定单位：{len(wanted)} 个单位编码"
+    else:
+        scope = "全部单位"
+    duplicates = _mark_duplicates(units)
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}")
+    w = _Book(tmp)
+    years = sorted({u.year for u in units if u.year is not None})
+    _about(w, loaded, units, duplicates, scope, years)
+    _groups(w, units)
+    _ranking(w, units)
+    _grades(w, units)
+    _years(w, units, years)
+    _duplicates(w, duplicates)
+    _budget(w, units)
+    w.wb.close()
+    tmp.replace(path)
+    return {"units": len(units), "inputs": len(loaded), "duplicates": sum(len(g) for g in duplicates), "years": years}
+
+
+class _Book:
+    def __init__(self, path: Path):
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False})
+        self.wb.set_properties({"title": "部门整体支出绩效自评 汇总", "author": "selfeval-xl", "created": CREATED})
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+        add = self.wb.add_format
+        self.f = {
+            "title": add({**base, "font_name": "黑体", "font_size": 16, "bold": True}),
+            "h2": add({**base, "font_name": "黑体", "font_size": 12, "bold": True}),
+            "header": add({**base, "bold": True, "bg_color": "#BDD7EE", "border": 1, "align": "center", "text_wrap": True}),
+            "text": add({**base, "border": 1}),
+            "group": add({**base, "border": 1, "bold": True, "bg_color": "#DDEBF7"}),
+            "sub": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2"}),
+            "sub_score": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"}),
+            "sub_money": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"}),
+            "sub_pct": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"}),
+            "int": add({**base, "border": 1, "num_format": "0"}),
+            "score": add({**base, "border": 1, "num_format": "0.00"}),
+            "delta": add({**base, "border": 1, "num_format": "+0.00;-0.00;0.00"}),
+            "money": add({**base, "border": 1, "num_format": "#,##0.00"}),
+            "pct": add({**base, "border": 1, "num_format": "0.00%"}),
+            "note": add({**base, "font_color": "#595959"}),
+            "warn": add({**base, "border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+        }
+
+    def sheet(self, name: str, widths: list[float]):
+        ws = self.wb.add_worksheet(name)
+        for i, width in enumerate(widths):
+            ws.set_column(i, i, width)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        return ws
+
+    def header(self, ws, row: int, names) -> None:
+        for c, h in enumerate(names):
+            ws.write_string(row, c, h, self.f["header"])
+
+    def s(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
+        if value in (None, ""):
+            ws.write_blank(row, col, None, self.f[fmt])
+        else:
+            ws.write_string(row, col, clean_text(value), self.f[fmt])
+
+    def n(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(row, col, value, self.f[fmt])
+        else:
+            ws.write_blank(row, col, None, self.f[fmt])
+
+
+def _dept(u: Unit) -> str:
+    return u.dept or NO_DEPT
+
+
+def _mark(u: Unit) -> str:
+    return "编码重复" if u.duplicate else ("无单位编码" if not u.code else "")
+
+
+# --- 说明 -----------------------------------------------------------------------------------------
+
+
+def _about(w: _Book, loaded, units, duplicates, scope: str, years) -> None:
+    ws = w.sheet("说明", [28, 60, 10, 10, 10])
+    ws.write_string(0, 0, "部门整体支出绩效自评 汇总", w.f["title"])
+    ws.write_string(1, 0, f"范围：{scope}；单位 {len(units)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
+                          "核定得分来自各批量审核结果。", w.f["note"])
+    w.header(ws, 3, ["来源", "结果文件", "文件数", "已审核", "处理失败"])
+    for i, (label, file, results) in enumerate(loaded, start=4):
+        w.s(ws, i, 0, label)
+        w.s(ws, i, 1, str(file))
+        ws.write_number(i, 2, len(results), w.f["int"])
+        ws.write_number(i, 3, sum(r["status"] != "failed" for r in results), w.f["int"])
+        ws.write_number(i, 4, sum(r["status"] == "failed" for r in results), w.f["int"])
+    row = 5 + len(loaded)
+    n_dup = sum(len(g) for g in duplicates)
+    text = (f"有 {len(duplicates)} 个单位编码在同一年度出现不止一次（共 {n_dup} 份），见“重复编码”；它们没有被合并，"
+            "在各表中都标为“编码重复”。" if duplicates else "没有重复的单位编码。")
+    ws.write_string(row, 0, text, w.f["note"])
+    ws.activate()
+
+
+# --- 分组明细 ---------------------------------------------------------------------------------------
+
+_GROUP_COLS = ("主管部门 / 单位", "单位编码", "评价年度", "核定总分", "核定等级", "自评总分", "差异", "年初预算数",
+               "调整预算数", "预算执行数", "来源", "标记")
+
+
+def _groups(w: _Book, units: list[Unit]) -> None:
+    ws = w.sheet("分组明细", [32, 14, 9, 9, 8, 9, 8, 13, 13, 13, 16, 10])
+    w.header(ws, 0, _GROUP_COLS)
+    by_dept: dict[str, list[Unit]] = defaultdict(list)
+    for u in units:
+        by_dept[_dept(u)].append(u)
+    row = 1
+    for dept in sorted(by_dept):
+        members = sorted(by_dept[dept], key=lambda u: (u.year or 0, -u.total, u.code, u.name))
+        w.s(ws, row, 0, dept, "group")
+        for c in range(1, len(_GROUP_COLS)):
+            ws.write_blank(row, c, None, w.f["group"])
+        row += 1
+        for u in members:
+            w.s(ws, row, 0, "　" + (u.name or u.file))
+            w.s(ws, row, 1, u.code)
+            w.n(ws, row, 2, u.year, "int")
+            w.n(ws, row, 3, u.total, "score")
+            w.s(ws, row, 4, u.grade)
+            w.n(ws, row, 5, u.self_total, "score")
+            w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
+            for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
+                w.n(ws, row, 7 + j, u.budget.get(k), "money")
+            w.s(ws, row, 10, u.source)
+            w.s(ws, row, 11, _mark(u), "warn" if u.duplicate else "text")
+            row += 1
+        _subtotal(w, ws, row, f"{dept} 小计（{len(members)} 个单位）", members)
+        row += 2
+    _subtotal(w, ws, row, f"合计（{len(units)} 个单位）", units)
+    ws.freeze_panes(1, 1)
+    ws.repeat_rows(0)
+
+
+def _subtotal(w: _Book, ws, row: int, label: str, members: list[Unit]) -> None:
+    grades = Counter(u.grade for u in members)
+    w.s(ws, row, 0, label, "sub")
+    ws.write_string(row, 1, "平均", w.f["sub"])
+    ws.write_blank(row, 2, None, w.f["sub"])
+    w.n(ws, row, 3, round(sum(u.total for u in members) / len(members), 2) if members else None, "sub_score")
+    ws.write_string(row, 4, " ".join(f"{g}{grades[g]}" for g in GRADES if grades[g]), w.f["sub"])
+    selfs = [u.self_total for u in members if u.self_total is not None]
+    w.n(ws, row, 5, round(sum(selfs) / len(selfs), 2) if selfs else None, "sub_score")
+    ws.write_blank(row, 6, None, w.f["sub"])
+    for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
+        w.n(ws, row, 7 + j, round(sum(u.budget.get(k) or 0.0 for u in members), 2), "sub_money")
+    ws.write_blank(row, 10, None, w.f["sub"])
+    ws.write_blank(row, 11, None, w.f["sub"])
+
+
+# --- 排名 ---------------------------------------------------------------------------------------------
+
+_RANK_COLS = ("评价年度", "总排名", "组内排名", "单位编码", "部门(单位)名称", "主管部门", "核定总分", "核定等级", "来源", "标记")
+
+
+def _ranking(w: _Book, units: list[Unit]) -> None:
+    ws = w.sheet("排名", [9, 8, 8, 14, 32, 26, 9, 8, 16, 10])
+    w.header(ws, 0, _RANK_COLS)
+    by_year: dict[int | None, list[Unit]] = defaultdict(list)
+    for u in units:
+        by_year[u.year].append(u)
+    row = 1
+    for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+        members = sorted(by_year[year], key=lambda u: (-u.total, u.code, u.name))
+        overall = _ranks([u.total for u in members])
+        in_group: dict[int, int] = {}
+        by_dept: dict[str, list[int]] = defaultdict(list)
+        for i, u in enumerate(members):
+            by_dept[_dept(u)].append(i)
+        for idx in by_dept.values():
+            for i, r in zip(idx, _ranks([members[i].total for i in idx])):
+                in_group[i] = r
+        for i, u in enumerate(members):
+            w.n(ws, row, 0, u.year, "int")
+            ws.write_number(row, 1, overall[i], w.f["int"])
+            ws.write_number(row, 2, in_group[i], w.f["int"])
+            w.s(ws, row, 3, u.code)
+            w.s(ws, row, 4, u.name)
+            w.s(ws, row, 5, _dept(u))
+            ws.write_number(row, 6, u.total, w.f["score"])
+            w.s(ws, row, 7, u.grade)
+            w.s(ws, row, 8, u.source)
+            w.s(ws, row, 9, _mark(u), "warn" if u.duplicate else "text")
+            row += 1
+    ws.autofilter(0, 0, max(row - 1, 1), len(_RANK_COLS) - 1)
+    ws.freeze_panes(1, 0)
+
+
+# --- 等级分布 -------------------------------------------------------------------------------------------
+
+
+def _grades(w: _Book, units: list[Unit]) -> None:
+    ws = w.sheet("等级分布", [30, 8, 8, 8, 8, 8, 10])
+    w.header(ws, 0, ["主管部门", *GRADES, "单位数", "平均核定总分"])
+    by_dept: dict[str, list[Unit]] = defaultdict(list)
+    for u in units:
+        by_dept[_dept(u)].append(u)
+    depts = sorted(by_dept)
+    for i, dept in enumerate(depts, start=1):
+        grades = Counter(u.grade for u in by_dept[dept])
+        w.s(ws, i, 0, dept)
+        for j, g in enumerate(GRADES):
+            ws.write_number(i, 1 + j, grades[g], w.f["int"])
+        ws.write_number(i, 5, len(by_dept[dept]), w.f["int"])
+        ws.write_number(i, 6, round(sum(u.total for u in by_dept[dept]) / len(by_dept[dept]), 2), w.f["score"])
+    if depts:
+        chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
+        colors = ("#70AD47", "#A9D08E", "#FFC000", "#FF0000")
+        for j, g in enumerate(GRADES):
+            chart.add_series({"name": g, "categories": ["等级分布", 1, 0, len(depts), 0],
+                              "values": ["等级分布", 1, 1 + j, len(depts), 1 + j], "fill": {"color": colors[j]}})
+        chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
+        chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
+        chart.set_size({"width": 560, "height": max(240, 40 + 26 * len(depts))})
+        ws.insert_chart(1, 8, chart)
+
+
+# --- 历年对比 --------------------------------------------------------------------------------------------
+
+
+def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
+    cols = ["单位编码", "部门(单位)名称", "主管部门"]
+    for i, y in enumerate(years):
+        cols += [f"{y} 核定总分", f"{y} 等级"]
+        if i:
+            cols.append(f"{y} 比 {years[i - 1]} 变化")
+    ws = w.sheet("历年对比", [14, 32, 26] + [10] * (len(cols) - 3))
+    w.header(ws, 0, cols)
+    ws.set_row(0, 30)
+    copies: dict[str, dict[int, list[Unit]]] = defaultdict(lambda: defaultdict(list))
+    for u in units:
+        if u.code and u.year is not None:
+            copies[u.code][u.year].append(u)
+    row = 1
+    for code in sorted(copies):
+        per_year = copies[code]
+        # a duplicated unit-year is compared only when all its copies agree on the score
+        agreed = {y: us[0] for y, us in per_year.items() if len({x.total for x in us}) == 1}
+        latest = per_year[max(per_year)][0]
+        w.s(ws, row, 0, code)
+        w.s(ws, row, 1, latest.name)
+        w.s(ws, row, 2, _dept(latest))
+        col = 3
+        for i, y in enumerate(years):
+            u = agreed.get(y)
+            w.n(ws, row, col, u.total if u else None, "score")
+            w.s(ws, row, col + 1, u.grade if u else ("重复不一致" if y in per_year else ""),
+                "text" if u or y not in per_year else "warn")
+            col += 2
+            if i:
+                prev = agreed.get(years[i - 1])
+                w.n(ws, row, col, round(u.total - prev.total, 2) if u and prev else None, "delta")
+                col += 1
+        row += 1
+    ws.write_string(row + 1, 0, "同一单位编码按年度并列；同一年度重复提交且得分不一致的标为“重复不一致”（见“重复编码”），"
+                                "无单位编码的单位不参与对比。", w.f["note"])
+    ws.freeze_panes(1, 2)
+
+
+# --- 重复编码 --------------------------------------------------------------------------------------------
+
+
+def _duplicates(w: _Book, duplicates: list[list[Unit]]) -> None:
+    ws = w.sheet("重复编码", [14, 9, 32, 26, 16, 40, 9])
+    w.header(ws, 0, ["单位编码", "评价年度", "部门(单位)名称", "主管部门", "来源", "文件", "核定总分"])
+    row = 1
+    for group in sorted(duplicates, key=lambda g: (g[0].code, g[0].year or 0)):
+        for u in group:
+            w.s(ws, row, 0, u.code, "warn")
+            w.n(ws, row, 1, u.year, "int")
+            w.s(ws, row, 2, u.name)
+            w.s(ws, row, 3, _dept(u))
+            w.s(ws, row, 4, u.source)
+            w.s(ws, row, 5, u.file)
+            ws.write_number(row, 6, u.total, w.f["score"])
+            row += 1
+    if not duplicates:
+        ws.write_string(1, 0, "没有重复的单位编码。", w.f["note"])
+
+
+# --- 预算汇总 --------------------------------------------------------------------------------------------
+
+
+def _budget(w: _Book, units: list[Unit]) -> None:
+    ws = w.sheet("预算汇总", [30, 9, 8, 14, 14, 14, 10, 10])
+    ws.write_string(0, 0, "按主管部门和年度合计（万元；比率按合计数计算）", w.f["h2"])
+    w.header(ws, 1, ["主管部门", "评价年度", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率"])
+    sums: dict[tuple[str, int | None], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for u in units:
+        s = sums[(_dept(u), u.year)]
+        s["n"] += 1
+        for k in ("年初预算数", "调整预算数", "预算执行数", "政策性调整剔除数"):
+            s[k] += u.budget.get(k) or 0.0
+    total: dict[str, float] = defaultdict(float)
+    row = 2
+    for (dept, year) in sorted(sums, key=lambda k: (k[0], k[1] or 0)):
+        s = sums[(dept, year)]
+        for k, v in s.items():
+            total[k] += v
+        _budget_row(w, ws, row, dept, year, s, "text")
+        row += 1
+    _budget_row(w, ws, row, "合计", None, total, "sub")
+    ws.freeze_panes(2, 1)
+
+
+def _budget_row(w: _Book, ws, row: int, label: str, year, s, style: str) -> None:
+    sub = style == "sub"
+    w.s(ws, row, 0, label, style)
+    w.n(ws, row, 1, year, "int")
+    ws.write_number(row, 2, s["n"], w.f["int"])
+    for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
+        ws.write_number(row, 3 + j, round(s[k], 2), w.f["sub_money" if sub else "money"])
+    w.n(ws, row, 6, s["预算执行数"] / s["调整预算数"] if s["调整预算数"] else None, "sub_pct" if sub else "pct")
+    adj = abs(s["调整预算数"] - s["年初预算数"] - s["政策性调整剔除数"]) / s["年初预算数"] if s["年初预算数"] else None
+    w.n(ws, row, 7, adj, "sub_pct" if sub else "pct")

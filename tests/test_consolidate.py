@@ -1,0 +1,146 @@
+"""Consolidation: sub-bureaus and years merged, grouped, ranked, compared; duplicates reported."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from selfeval_xl.batch import BatchOptions, run_batch
+from selfeval_xl.cli import main
+from selfeval_xl.consolidate import _ranks, consolidate
+from selfeval_xl.template import write_template
+
+from .conftest import make_samples
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Two years of the samples (2023 with 3% less budget executed), and a second sub-bureau that
+    received one of the 2023 units again with a changed figure (a duplicate)."""
+    root = tmp_path_factory.mktemp("cons")
+    outs = {}
+    for year in (2022, 2023):
+        d = root / f"in{year}"
+        d.mkdir()
+        for name, make in make_samples.SAMPLES.items():
+            f = make()
+            f.basic["评价年度"] = year
+            if year == 2023:
+                f.budget["预算执行数"] = round(f.budget["预算执行数"] * 0.97, 2)
+            write_template(d / name, filling=f)
+        outs[year] = run_batch(d, root / f"区财政局{year}", BatchOptions(jobs=1)).outdir
+    other = root / "in_other"
+    other.mkdir()
+    f = make_samples.bureau()
+    f.basic["评价年度"] = 2023
+    f.budget["预算执行数"] = 3000
+    write_template(other / "市场监督管理局_重报.xlsx", filling=f)
+    outs["other"] = run_batch(other, root / "某街道财政所", BatchOptions(jobs=1)).outdir
+    return root, outs
+
+
+@pytest.fixture(scope="module")
+def workbook(results):
+    root, outs = results
+    path = root / "汇总.xlsx"
+    info = consolidate([outs[2022], outs[2023] / "results.json", outs["other"]], path)
+    return path, info, openpyxl.load_workbook(path)
+
+
+def _rows(ws):
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_sheets_and_counts(workbook):
+    _path, info, wb = workbook
+    assert wb.sheetnames == ["说明", "分组明细", "排名", "等级分布", "历年对比", "重复编码", "预算汇总"]
+    assert info["units"] == 11 and info["inputs"] == 3 and info["years"] == [2022, 2023]
+    assert info["duplicates"] == 2
+
+
+def test_groups_have_subtotals_and_averages(workbook, results):
+    _p, _i, wb = workbook
+    rows = _rows(wb["分组明细"])
+    sub = next(r for r in rows if r[0] and str(r[0]).startswith("郑州市金水区卫生健康委员会 小计"))
+    hospital = [r for r in rows if r[0] and "金水区人民医院" in str(r[0]) and r[1]]
+    assert len(hospital) == 2 and "（2 个单位）" in sub[0]
+    assert sub[3] == pytest.approx(round(sum(r[3] for r in hospital) / 2, 2))
+    total = rows[-1]
+    assert total[0] == "合计（11 个单位）"
+
+
+def test_ranking_per_year(workbook):
+    _p, _i, wb = workbook
+    rows = _rows(wb["排名"])[1:]
+    r2022 = [r for r in rows if r[0] == 2022]
+    assert [r[1] for r in r2022] == [1, 2, 3, 4, 5]
+    assert r2022[0][4] == "郑州市金水区市场监督管理局" and r2022[0][6] == 99.71
+    assert _ranks([90, 95, 95, 80]) == [3, 1, 1, 4]
+
+
+def test_same_unit_across_years(workbook):
+    _p, _i, wb = workbook
+    rows = {r[0]: r for r in _rows(wb["历年对比"])[1:] if r[0]}
+    school = rows["410105305"]
+    assert school[3] == 97.81 and school[5] is not None
+    assert school[7] == pytest.approx(round(school[5] - school[3], 2))
+    # the bureau was filed twice in 2023 with different figures: reported, not compared
+    assert rows["410105021"][6] == "重复不一致" and rows["410105021"][7] is None
+
+
+def test_duplicates_are_reported_not_merged(workbook):
+    _p, _i, wb = workbook
+    dups = _rows(wb["重复编码"])[1:]
+    assert {(r[0], r[1]) for r in dups} == {("410105021", 2023)}
+    assert len(dups) == 2 and dups[0][6] != dups[1][6]
+    ranked = [r for r in _rows(wb["排名"])[1:] if r[3] == "410105021" and r[0] == 2023]
+    assert len(ranked) == 2 and all(r[9] == "编码重复" for r in ranked)
+    assert "重复" in " ".join(str(c) for r in _rows(wb["说明"]) for c in r if c)
+
+
+def test_budget_per_group_and_year(workbook, results):
+    root, outs = results
+    _p, _i, wb = workbook
+    rows = _rows(wb["预算汇总"])[2:]
+    res = json.loads((outs[2022] / "results.json").read_text(encoding="utf-8"))
+    gov = [r for r in res if r["competent_dept"] == "郑州市金水区人民政府"]
+    row = next(r for r in rows if r[0] == "郑州市金水区人民政府" and r[1] == 2022)
+    assert row[2] == len(gov)
+    assert row[5] == pytest.approx(round(sum(r["budget"]["预算执行数"] for r in gov), 2))
+    assert row[6] == pytest.approx(sum(r["budget"]["预算执行数"] for r in gov) / sum(r["budget"]["调整预算数"] for r in gov))
+    assert rows[-1][0] == "合计"
+
+
+def test_scopes(results, tmp_path):
+    _root, outs = results
+    info = consolidate([outs[2022]], tmp_path / "a.xlsx", depts=["郑州市金水区教育局"])
+    assert info["units"] == 1
+    info = consolidate([outs[2022], outs[2023]], tmp_path / "b.xlsx", units_wanted=["410105401", "410105003"])
+    assert info["units"] == 4
+
+
+def test_cli(results, tmp_path):
+    _root, outs = results
+    r = CliRunner().invoke(main, ["consolidate", str(outs[2022]), str(outs[2023]), "-o", str(tmp_path / "c.xlsx")])
+    assert r.exit_code == 0 and "10 个单位" in r.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    r = CliRunner().invoke(main, ["consolidate", str(bad), "-o", str(tmp_path / "d.xlsx")])
+    assert r.exit_code == 2 and "results.json" in r.output
+    r = CliRunner().invoke(main, ["consolidate", str(outs[2022]), "-o", str(tmp_path / "e.xlsx"), "--dept", "x", "--units", "1"])
+    assert r.exit_code == 2
+
+
+@pytest.mark.libreoffice
+def test_opens_in_libreoffice_and_chart_renders(workbook, tmp_path):
+    import subprocess
+
+    from .libreoffice import convert
+
+    path, _i, _wb = workbook
+    pdf = convert([path], tmp_path, "pdf", recalc=False)[0]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "各主管部门等级构成" in text and "郑州市金水区教育局" in text
