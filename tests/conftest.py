@@ -18,7 +18,7 @@ SHARED = ROOT.parent / "shared"
 
 
 def _load_samples_module():
-    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES_DIR / "make_samples.py")
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "scripts" / "make_samples.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["make_samples"] = mod
     spec.loader.exec_module(mod)

@@ -145,4 +145,4 @@ def test_labels_found_despite_fullwidth_and_marks(tmp_path, sample_files):
 def test_committed_samples_are_what_the_script_makes(sample_files):
     for name, fresh in sample_files.items():
         assert (SAMPLES_DIR / name).read_bytes() == fresh.read_bytes(), \
-            f"samples/{name} is stale: run `python samples/make_samples.py`"
+            f"samples/{name} is stale: run `python scripts/make_samples.py`"

@@ -1,6 +1,6 @@
 """Regenerate the sample submissions in samples/ by filling the generated template.
 
-    python samples/make_samples.py            # writes samples/*.xlsx
+    python scripts/make_samples.py            # writes samples/*.xlsx
 
 Each sample is the standard template (selfeval_xl.template, default rules) with what a department's
 clerk would type. ``SAMPLES`` maps a file name to a function giving its ``Filling``; the tests
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Callable
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
 
 from selfeval_xl import standard as S  # noqa: E402
 from selfeval_xl.layout import Layout  # noqa: E402
@@ -35,7 +36,7 @@ from selfeval_xl.template import (  # noqa: E402
     CommonAnswer, Filling, FormulaText, OwnIndicator, SavedValue, Typed, write_template,
 )
 
-OUT = HERE
+OUT = ROOT / "samples"
 
 # ---------------------------------------------------------------------------------------------
 # 1. The seed: 2021 年度郑州市金水区杜岭街道办事处 部门整体绩效自评报告
@@ -375,4 +376,4 @@ def main(out: Path = OUT) -> list[Path]:
 
 if __name__ == "__main__":
     for p in main():
-        print(p.relative_to(HERE.parent))
+        print(p.relative_to(ROOT))
