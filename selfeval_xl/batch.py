@@ -70,6 +70,8 @@ class BatchResult:
     skipped: int = 0  # complete from an earlier run
     processed: int = 0
     seconds: float = 0.0
+    outputs_seconds: float = 0.0  # results.json, findings.csv and the summary
+    summary_seconds: float = 0.0  # the summary workbook alone
 
     @property
     def failed(self) -> int:
@@ -378,14 +380,19 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
                                                  options.limits, options.memory_mb, str(outdir)))
             pool.run(todo, on_result, on_lost)
 
+    outputs_started = time.monotonic()
     ordered = [results[t.index] for t in tasks]
     write_results_json(ordered, outdir / RESULTS_JSON)
     write_findings_csv(ordered, outdir / FINDINGS_CSV)
+    summary_seconds = 0.0
     if options.summary:
         from .summary import write_summary
 
+        t = time.monotonic()
         write_summary(ordered, outdir / SUMMARY_XLSX, rules)
-    return BatchResult(outdir, ordered, skipped, len(todo), time.monotonic() - started)
+        summary_seconds = time.monotonic() - t
+    now = time.monotonic()
+    return BatchResult(outdir, ordered, skipped, len(todo), now - started, now - outputs_started, summary_seconds)
 
 
 def write_results_json(results: list[dict], path: Path) -> None:

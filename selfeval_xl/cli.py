@@ -85,15 +85,25 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
     FILES 可以是文件或文件夹（文件夹中的表格文件）。有任何“错误”时退出码为 1。
     """
     from .assess import assess
-    from .report import render_json, render_text
+    from .report import render_json_stream, render_text_stream
 
     rules = _rules(rules_path)
     paths = expand_inputs(files)
     if not paths:
         raise click.UsageError("没有找到要审核的文件。")
-    results = [assess(p, rules) for p in paths]
-    click.echo(render_json(results) if fmt == "json" else render_text(results))
-    sys.exit(1 if any(a.errors for a in results) else 0)
+    any_errors = False
+
+    def results():  # one file at a time: a folder of thousands is never held in memory
+        nonlocal any_errors
+        for p in paths:
+            a = assess(p, rules)
+            any_errors |= bool(a.errors)
+            yield a
+
+    out = click.get_text_stream("stdout")
+    (render_json_stream if fmt == "json" else render_text_stream)(results(), out)
+    out.flush()
+    sys.exit(1 if any_errors else 0)
 
 
 @main.command(context_settings=CONTEXT)

@@ -7,7 +7,7 @@ writers (text report, JSON, scored copy, summary) render them. Nothing here prin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 __all__ = ["Finding", "CODES", "ERROR", "WARNING", "INFO", "LEVELS", "finding"]
 
@@ -79,7 +79,8 @@ class Finding:
         return self.sheet
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"code": self.code, "level": self.level, "sheet": self.sheet, "cell": self.cell,
+                "message": self.message, "expected": self.expected, "actual": self.actual}
 
 
 def finding(code: str, message: str, sheet: str = "", cell: str = "", expected: object = "",

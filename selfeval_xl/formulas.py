@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable, Protocol, Union
 
 __all__ = [
@@ -41,15 +42,16 @@ Value = Union[float, str, bool, None, ExcelError]
 
 
 class Env(Protocol):
-    """Where an expression reads its cells from."""
+    """Where an expression reads its cells from (row and column 1-based)."""
 
-    def value(self, sheet: str, cell: str) -> Value: ...
+    def value_at(self, sheet: str, row: int, col: int) -> Value: ...
 
 
 # ---------------------------------------------------------------------------------------------
 # A1 helpers
 
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+_SPLIT_CACHE: dict[str, tuple[int, int]] = {}
 
 
 def col_letter(index: int) -> str:
@@ -71,14 +73,29 @@ def col_index(letters: str) -> int:
 
 def split_a1(ref: str) -> tuple[int, int]:
     """'B12' -> (12, 2): row and column, both 1-based."""
+    hit = _SPLIT_CACHE.get(ref)
+    if hit is not None:
+        return hit
     m = _A1.match(ref.upper())
     if not m:
         raise ValueError(f"not an A1 reference: {ref!r}")
-    return int(m.group(2)), col_index(m.group(1))
+    out = int(m.group(2)), col_index(m.group(1))
+    if len(_SPLIT_CACHE) < 100_000:
+        _SPLIT_CACHE[ref] = out
+    return out
+
+
+_A1_CACHE: dict[tuple[int, int], str] = {}
 
 
 def a1(row: int, col: int) -> str:
-    return f"{col_letter(col)}{row}"
+    key = (row, col)
+    hit = _A1_CACHE.get(key)
+    if hit is None:
+        hit = f"{col_letter(col)}{row}"
+        if len(_A1_CACHE) < 200_000:
+            _A1_CACHE[key] = hit
+    return hit
 
 
 def _quote_sheet(sheet: str) -> str:
@@ -180,13 +197,17 @@ class Ref(Expr):
     home: str = ""  # the sheet the formula lives on, for evaluating a sheet-less reference
     absolute: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rc", split_a1(self.cell))
+
     def excel(self) -> str:
-        row, col = split_a1(self.cell)
+        row, col = self._rc  # type: ignore[attr-defined]
         ref = f"${col_letter(col)}${row}" if self.absolute else self.cell
         return f"{_quote_sheet(self.sheet)}!{ref}" if self.sheet else ref
 
     def eval(self, env: Env) -> Value:
-        return env.value(self.sheet or self.home, self.cell)
+        row, col = self._rc  # type: ignore[attr-defined]
+        return env.value_at(self.sheet or self.home, row, col)
 
     def refs(self) -> Iterable["Ref"]:
         return (self,)
@@ -207,26 +228,36 @@ class Area(Expr):
         text = f"${col_letter(c1)}${r1}:${col_letter(c2)}${r2}"
         return f"{_quote_sheet(self.sheet)}!{text}" if self.sheet else text
 
-    def cells(self) -> list[str]:
+    def __post_init__(self) -> None:
         r1, c1 = split_a1(self.first)
         r2, c2 = split_a1(self.last)
-        return [a1(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        object.__setattr__(self, "_coords", tuple((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)))
+
+    def cells(self) -> list[str]:
+        return [a1(r, c) for r, c in self._coords]  # type: ignore[attr-defined]
 
     def values(self, env: Env) -> list[Value]:
         sheet = self.sheet or self.home
-        return [env.value(sheet, c) for c in self.cells()]
+        bulk = getattr(env, "area_values", None)
+        if bulk is not None:
+            return bulk(sheet, self._coords)  # type: ignore[attr-defined]
+        at = env.value_at
+        return [at(sheet, r, c) for r, c in self._coords]  # type: ignore[attr-defined]
 
     def eval(self, env: Env) -> Value:
         return VALUE  # a bare range is only meaningful inside a function
 
 
-def _criterion(value: Value, criterion: Value) -> bool:
+def _matcher(criterion: Value) -> Callable[[Value], bool]:
     """SUMIFS/COUNTIF matching for the criteria our formulas use: "text" and "<>text"."""
     crit = "" if criterion is None else str(criterion)
-    cell = "" if value is None else str(value).strip()
-    if crit.startswith("<>"):
-        return cell.casefold() != crit[2:].casefold()
-    return cell.casefold() == crit.casefold() and cell != ""
+    negate = crit.startswith("<>")
+    want = (crit[2:] if negate else crit).casefold()
+
+    def match(value: Value) -> bool:
+        cell = "" if value is None else (value if isinstance(value, str) else str(value)).strip().casefold()
+        return cell != want if negate else (cell == want and cell != "")
+    return match
 
 
 def _is_number(v: Value) -> bool:
@@ -306,17 +337,16 @@ class Call(Expr):
             sums = a[0].values(env)  # type: ignore[attr-defined]
             keep = [True] * len(sums)
             for rng, crit in zip(a[1::2], a[2::2]):
-                c = crit.eval(env)
-                for i, v in enumerate(rng.values(env)):  # type: ignore[attr-defined]
-                    keep[i] = keep[i] and _criterion(v, c)
+                match = _matcher(crit.eval(env))
+                keep = [k and match(v) for k, v in zip(keep, rng.values(env))]  # type: ignore[attr-defined]
             return _sum_kept(sums, keep)
         if f == "SUMIF":
-            c = a[1].eval(env)
-            keep = [_criterion(v, c) for v in a[0].values(env)]  # type: ignore[attr-defined]
+            match = _matcher(a[1].eval(env))
+            keep = [match(v) for v in a[0].values(env)]  # type: ignore[attr-defined]
             return _sum_kept(a[2].values(env), keep)  # type: ignore[attr-defined]
         if f == "COUNTIF":
-            c = a[1].eval(env)
-            return float(sum(_criterion(v, c) for v in a[0].values(env)))  # type: ignore[attr-defined]
+            match = _matcher(a[1].eval(env))
+            return float(sum(map(match, a[0].values(env))))  # type: ignore[attr-defined]
         raise ValueError(f"function {f} is not supported")
 
 
@@ -433,15 +463,38 @@ class Recalc:
 
     def __init__(self, source: Env, formulas: dict[tuple[str, str], Expr]):
         self.source = source
-        self.formulas = formulas
-        self._memo: dict[tuple[str, str], Value] = {}
-        self._busy: set[tuple[str, str]] = set()
+        self.formulas = {(s, *split_a1(c)): e for (s, c), e in formulas.items()}
+        self._memo: dict[tuple[str, int, int], Value] = {}
+        self._busy: set[tuple[str, int, int]] = set()
+        self._areas: dict[tuple[str, tuple], list[Value]] = {}
+        self._formula_cells: dict[str, set[tuple[int, int]]] = {}
+        for s, r, c in self.formulas:
+            self._formula_cells.setdefault(s, set()).add((r, c))
+
+    def area_values(self, sheet: str, coords: tuple) -> list[Value]:
+        """A range's values, read once per recalculation; straight from the source when no
+        formula lies in it."""
+        key = (sheet, coords)
+        hit = self._areas.get(key)
+        if hit is None:
+            inside = self._formula_cells.get(sheet)
+            bulk = getattr(self.source, "area_values", None)
+            if bulk is not None and (not inside or inside.isdisjoint(coords)):
+                hit = bulk(sheet, coords)
+            else:
+                at = self.value_at
+                hit = [at(sheet, r, c) for r, c in coords]
+            self._areas[key] = hit
+        return hit
 
     def value(self, sheet: str, cell: str) -> Value:
-        key = (sheet, cell)
+        return self.value_at(sheet, *split_a1(cell))
+
+    def value_at(self, sheet: str, row: int, col: int) -> Value:
+        key = (sheet, row, col)
         expr = self.formulas.get(key)
         if expr is None:
-            return self.source.value(sheet, cell)
+            return self.source.value_at(sheet, row, col)
         if key in self._memo:
             return self._memo[key]
         if key in self._busy:  # a circular reference: Excel shows an error, so do we
@@ -500,6 +553,7 @@ def parse_expression(text: str) -> Expr:
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
 
+@lru_cache(maxsize=4096)
 def normalize_formula(text: str) -> str:
     """A formula's text in a form where equal formulas compare equal.
 

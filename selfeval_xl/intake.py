@@ -18,9 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
-
+from .package import parse_rels, parse_sheets, rels_name
 from .sheetxml import SheetScan, scan_sheet
 
 __all__ = ["Limits", "Rejected", "Package", "open_package", "check_xml_defences", "F_CODES"]
@@ -98,9 +96,12 @@ class Package:
     def read_part(self, name: str) -> bytes:
         """Inflate one part; its declared size was checked against the limits."""
         try:
-            with self.zip.open(name) as fh:
-                data = fh.read(self.limits.max_entry_bytes + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            try:
+                data = _Raw(self.data, [self.zip.getinfo(name)]).read(self.zip.getinfo(name), self.limits.max_entry_bytes)
+            except NotImplementedError:  # another compression method: let zipfile do it
+                with self.zip.open(name) as fh:
+                    data = fh.read(self.limits.max_entry_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
             raise Rejected("F003", f"部件 {name} 无法解压（{type(exc).__name__}）") from None
         if len(data) > self.limits.max_entry_bytes:
             raise Rejected("F006", f"部件 {name} 解压后超过 {self.limits.max_entry_bytes // MiB} MiB")
@@ -118,6 +119,49 @@ class Package:
                 raise Rejected("F006", f"工作表“{sheet}”的数据分布在 {s.extent} 的范围内（{s.span:,} 个单元格），超过限制")
             self._scans[sheet] = s
         return self._scans[sheet]
+
+
+class _Raw:
+    """Parts read straight from the file's bytes: a stored or deflated part is located by its
+    local header and inflated with zlib (CRC checked), without a zipfile stream per part."""
+
+    def __init__(self, data: bytes, infos: list[zipfile.ZipInfo]):
+        self.data = data
+        self.infos = {i.filename: i for i in infos}
+
+    def _start(self, info: zipfile.ZipInfo) -> int:
+        off = info.header_offset
+        head = self.data[off: off + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+        name_len, extra_len = int.from_bytes(head[26:28], "little"), int.from_bytes(head[28:30], "little")
+        return off + 30 + name_len + extra_len
+
+    def head(self, info: zipfile.ZipInfo, size: int) -> bytes:
+        """The first ``size`` bytes of a part, or fewer."""
+        start = self._start(info)
+        raw = self.data[start: start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            return raw[:size]
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise NotImplementedError
+        return zlib.decompressobj(-15).decompress(raw, size)
+
+    def read(self, info: zipfile.ZipInfo, limit: int) -> bytes:
+        start = self._start(info)
+        raw = self.data[start: start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            out = raw
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            d = zlib.decompressobj(-15)
+            out = d.decompress(raw, limit + 1)
+            if len(out) > limit:
+                return out
+        else:
+            raise NotImplementedError
+        if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+            raise zipfile.BadZipFile(f"bad CRC or size for {info.filename}")
+        return out
 
 
 def open_package(path: str | Path, limits: Limits | None = None) -> Package:
@@ -162,9 +206,10 @@ def open_bytes(data: bytes, path: Path, limits: Limits) -> Package:
         raise Rejected("F004", "压缩包中的部件已加密")
     if "[Content_Types].xml" not in names:
         raise Rejected("F002", _describe_zip(names, zf))
+    raw = _Raw(zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else data, infos)
     for info in infos:
         if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            _check_prolog(zf, info, limits)
+            _check_prolog(zf, info, limits, raw)
     workbook_part = _workbook_part(zf, names)
     if workbook_part is None or workbook_part not in names:
         raise Rejected("F002", _describe_zip(names, zf))
@@ -211,13 +256,25 @@ def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
 
 
 _PROLOG_CHUNK = 4096
+_PROLOG_PEEK = 512
 _PROLOG_MAX = 256 * KiB
 _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 
 
-def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, raw: "_Raw | None" = None) -> None:
     """Refuse a DTD (entity definitions, external entities) anywhere before the root element.
     Office parts never carry one; we read only as far as the root element's start."""
+    if raw is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        try:
+            first = raw.head(info, _PROLOG_PEEK)
+        except (zipfile.BadZipFile, zlib.error) as exc:
+            raise Rejected("F003", f"部件 {info.filename} 无法解压（{type(exc).__name__}）") from None
+        text = _as_utf8(first)
+        if b"<!" not in text:  # no comment, no DTD: the common case, decided on the first chunk
+            if _ELEMENT_START.search(text) or len(first) < _PROLOG_PEEK:
+                if first.strip() and not _ELEMENT_START.search(text):
+                    raise Rejected("F003", f"部件 {info.filename} 不是有效的 XML")
+                return
     buf = b""
     try:
         with zf.open(info) as fh:
@@ -262,35 +319,24 @@ def _read_small(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
         raise Rejected("F003", f"部件 {name} 无法解压（{type(exc).__name__}）") from None
 
 
-def _parse(zf: zipfile.ZipFile, name: str):
+def _text(zf: zipfile.ZipFile, name: str) -> str:
+    data = _read_small(zf, name, Limits())
     try:
-        return SafeET.fromstring(_read_small(zf, name, Limits()))
-    except DefusedXmlException:
-        raise Rejected("F007", f"部件 {name} 含有不安全的 XML 定义") from None
-    except SafeET.ParseError as exc:
-        raise Rejected("F003", f"部件 {name} 不是有效的 XML（{exc}）") from None
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return _as_utf8(data).decode("utf-8", "replace")
+        except UnicodeDecodeError:
+            raise Rejected("F003", f"部件 {name} 不是有效的 XML（编码）") from None
 
 
 def _rels(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, tuple[str, str, str]]:
     """Relationships of a part: id -> (type, target part, target mode)."""
-    base = posixpath.dirname(part)
-    rels_name = posixpath.join(base, "_rels", posixpath.basename(part) + ".rels")
-    if rels_name not in names:
+    name = rels_name(part)
+    if name not in names:
         return {}
-    out = {}
-    for rel in _parse(zf, rels_name):
-        if not rel.tag.endswith("Relationship"):
-            continue
-        target = rel.get("Target", "")
-        mode = rel.get("TargetMode", "Internal")
-        if mode == "External":
-            resolved = target
-        elif target.startswith("/"):
-            resolved = target.lstrip("/")
-        else:
-            resolved = posixpath.normpath(posixpath.join(base, target))
-        out[rel.get("Id", "")] = (rel.get("Type", ""), resolved, mode)
-    return out
+    return {r.id: (r.type, r.part or r[2], "External" if not r.part else "Internal")
+            for r in parse_rels(_text(zf, name), part)}
 
 
 def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
@@ -302,16 +348,11 @@ def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
 
 def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str]) -> dict[str, str]:
     rels = _rels(zf, workbook_part, names)
-    root = _parse(zf, workbook_part)
     out: dict[str, str] = {}
-    for el in root.iter():
-        if el.tag.rsplit("}", 1)[-1] != "sheet":
-            continue
-        # r:id, in the transitional or the Strict (purl.oclc.org) relationships namespace
-        rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "") or el.get("id") or ""
+    for name, rid in parse_sheets(_text(zf, workbook_part)):
         typ, target, mode = rels.get(rid, ("", "", ""))
         if typ.endswith("/worksheet") and mode == "Internal" and target in names:
-            out[el.get("name", "")] = target
+            out[name] = target
     return out
 
 

@@ -94,11 +94,40 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
     return lay
 
 
+def _signature(lay: Layout) -> tuple:
+    return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_first,
+            lay.ind_last, lay.ind_total_row, tuple(lay.ind_rows.items()), tuple(lay.sum_cols.items()),
+            tuple(lay.sum_rows.items()), lay.sum_header_row)
+
+
+_CACHE: dict[tuple, dict[tuple[str, str], Expr]] = {}
+
+
 def template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]:
     """Every formula the template holds for this layout: (sheet, A1) -> expression.
 
     Parts whose labels are missing from the layout are left out (the structure checks report them).
+    Cached per rule set and layout: nearly every submission has the template's own layout.
     """
+    key = (id(rules), rules.digest, _signature(lay))
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        hit = _CACHE[key] = _template_formulas(rules, lay)
+    return hit
+
+
+def formula_text(expr: Expr) -> str:
+    """'=' + the expression's Excel text (cached on the expression)."""
+    text = getattr(expr, "_text", None)
+    if text is None:
+        text = "=" + expr.excel()
+        object.__setattr__(expr, "_text", text)
+    return text
+
+
+def _template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]:
     out: dict[tuple[str, str], Expr] = {}
 
     # 预算情况: the computed rates

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 __all__ = ["round_half_up", "fmt_number", "fmt_percent", "fmt_score"]
 
 _NOISE = Decimal("1e-9")
+_NUDGE = 1e-9
 
 
 def round_half_up(x: float, digits: int = 2) -> float:
     """Round half up (0.125 -> 0.13, -0.125 -> -0.13), the accounting convention.
 
-    Python's round() rounds half to even and sees 2.675 as 2.67499999…; we first drop the binary
-    noise below 1e-9, then round half up in decimal.
+    Python's round() rounds half to even and sees 2.675 as 2.67499999…; a value within 1e-9 of a
+    half is taken as that half (binary noise), and halves go away from zero.
     """
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return x
+    return round(x + math.copysign(_NUDGE, x), digits) + 0.0
+
+
+def round_half_up_decimal(x: float, digits: int = 2) -> float:
+    """The same in decimal arithmetic (the reference the fast version is tested against)."""
     d = Decimal(repr(float(x))).quantize(_NOISE, rounding=ROUND_HALF_EVEN)
     q = Decimal(1).scaleb(-digits)
     return float(d.quantize(q, rounding=ROUND_HALF_UP))
@@ -39,10 +49,11 @@ def fmt_percent(x: float | None, digits: int = 2) -> str:
 
 
 def fmt_score(x: float | None) -> str:
-    """Scores always show two decimals: 9.5 -> '9.50'."""
+    """Scores always show two decimals, rounded half up: 9.5 -> '9.50', 0.125 -> '0.13'."""
     if x is None:
         return ""
-    return f"{round_half_up(x, 2):.2f}"
+    x = float(x)
+    return "%.2f" % (x + math.copysign(_NUDGE, x))
 
 
 _NUMERIC_TEXT = None

@@ -113,19 +113,50 @@ class Submission:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part
 
     def value(self, sheet: str, cell: str) -> Value:
-        """The saved value of a cell, errors as ``ExcelError`` (the formula Env protocol)."""
-        err = self.errors.get((sheet, cell))
-        if err:
-            return ExcelError(err)
+        """The saved value of a cell, errors as ``ExcelError``."""
+        from .formulas import split_a1
+
+        return self.value_at(sheet, *split_a1(cell))
+
+    def area_values(self, sheet: str, coords: tuple) -> list[Value]:
+        """The values of many cells at once (for a range in a formula)."""
+        grid = self.grids.get(sheet)
+        if grid is None:
+            return [None] * len(coords)
+        errors = self.errors
+        out: list[Value] = []
+        n = len(grid)
+        for r, c in coords:
+            v = None
+            if r <= n:
+                line = grid[r - 1]
+                if c <= len(line):
+                    v = line[c - 1]
+                    if v == "":
+                        v = None
+                        if errors:
+                            err = errors.get((sheet, a1(r, c)))
+                            if err:
+                                v = ExcelError(err)
+            out.append(v)
+        return out
+
+    def value_at(self, sheet: str, row: int, col: int) -> Value:
+        """The same by row and column (the formula Env protocol)."""
         grid = self.grids.get(sheet)
         if grid is None:
             return None
-        from .formulas import split_a1
-
-        r, c = split_a1(cell)
-        if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
-            v = grid[r - 1][c - 1]
-            return None if v == "" else v
+        if row - 1 < len(grid):
+            line = grid[row - 1]
+            if col - 1 < len(line):
+                v = line[col - 1]
+                if v == "":
+                    if self.errors:
+                        err = self.errors.get((sheet, a1(row, col)))
+                        if err:
+                            return ExcelError(err)
+                    return None
+                return v
         return None
 
     def ind_cell(self, header: str, row: int) -> str:
@@ -261,12 +292,16 @@ def _labels(grid: list[list[Any]], col: int, start: int, wanted: list[str]) -> d
     """label -> row for each wanted label found in ``col`` at or below ``start`` (first one wins)."""
     keys = {label_key(w): w for w in wanted}
     out: dict[str, int] = {}
-    for r in range(start, len(grid) + 1):
-        v = _cell(grid, r, col)
-        if isinstance(v, str):
+    i = col - 1
+    for r in range(max(start, 1), len(grid) + 1):
+        line = grid[r - 1]
+        v = line[i] if i < len(line) else None
+        if v and isinstance(v, str):
             w = keys.get(label_key(v))
             if w and w not in out:
                 out[w] = r
+                if len(out) == len(keys):
+                    break
     return out
 
 
@@ -398,12 +433,15 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
     records = []
     level1 = None
     last_content = header
+    items = [(h, c - 1) for h, c in cols.items()]
     for r in range(header + 1, len(grid) + 1):
-        first = _cell(grid, r, l1) if l1 else None
-        if isinstance(first, str) and label_key(first) == S.TOTAL:
+        line = grid[r - 1]
+        width = len(line)
+        first = line[l1 - 1] if l1 and l1 <= width else None
+        if isinstance(first, str) and first and label_key(first) == S.TOTAL:
             lay.ind_total_row = r
             break
-        rec = {h: _cell(grid, r, c) for h, c in cols.items()}
+        rec = {h: (line[i] if i < width and line[i] != "" else None) for h, i in items}
         if any(v is not None for v in rec.values()):
             last_content = r
         if isinstance(rec.get(S.LEVEL1), str) and rec[S.LEVEL1].strip():

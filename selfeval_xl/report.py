@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Iterable
+from typing import IO, Iterable
 
 from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .numbers import fmt_score
 
-__all__ = ["render_text", "render_json"]
+__all__ = ["render_text", "render_json", "render_text_stream", "render_json_stream"]
 
 
 def _width(text: str) -> int:
@@ -68,6 +68,25 @@ def _one(a: Assessment) -> str:
 
 def render_json(assessments: Iterable[Assessment]) -> str:
     return json.dumps([a.to_dict() for a in assessments], ensure_ascii=False, indent=2)
+
+
+def render_json_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
+    """Write the JSON list one object at a time (nothing held for the whole folder); return the count."""
+    n = 0
+    out.write("[")
+    for a in assessments:
+        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+        n += 1
+    out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def render_text_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
+    n = 0
+    for a in assessments:
+        out.write(_one(a) + "\n")
+        n += 1
+    return n
 
 
 assert (ERROR, WARNING, INFO) == LEVELS

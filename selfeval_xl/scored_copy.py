@@ -26,6 +26,7 @@ from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_index, col_letter, split_a1
 from .numbers import fmt_score
+from .package import Rel, parse_rels, rels_name
 from .safe import atomic_write, safe_filename, xml_text
 
 __all__ = ["Plan", "plan", "scored_copy_bytes", "write_scored_copy", "scored_copy_name", "MARK_FILLS"]
@@ -219,26 +220,12 @@ class _Package:
     # relationships and content types ------------------------------------------------------------
     @staticmethod
     def rels_name(part: str) -> str:
-        return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+        return rels_name(part)
 
-    def rels(self, part: str) -> list[tuple[str, str, str, str]]:
-        """(id, type, target as written, resolved part or '' for external) of a part's relationships."""
-        name = self.rels_name(part)
-        if not self.has(name):
-            return []
-        out = []
-        base = posixpath.dirname(part)
-        for m in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*?)/?>", self.text(name)):
-            attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-            target = attrs.get("Target", "")
-            if attrs.get("TargetMode") == "External":
-                resolved = ""
-            elif target.startswith("/"):
-                resolved = target.lstrip("/")
-            else:
-                resolved = posixpath.normpath(posixpath.join(base, target))
-            out.append((attrs.get("Id", ""), attrs.get("Type", ""), target, resolved))
-        return out
+    def rels(self, part: str) -> list[Rel]:
+        """The relationships of a part (id, type, target as written, resolved part or '')."""
+        name = rels_name(part)
+        return parse_rels(self.text(name), part) if self.has(name) else []
 
     def rel_type(self, kind: str) -> str:
         """A relationship type in this package's namespace ('worksheet', 'comments', ...)."""

@@ -30,6 +30,10 @@ class FormulaCell:
 
 @dataclass
 class SheetScan:
+    """What one pass over a sheet found. ``cells`` counts real cells (with content); the extent
+    (min/max row and column) covers every cell element written, styled or not: never smaller than
+    what a reader allocates, which is what the limits need."""
+
     cells: int = 0
     max_row: int = 0
     max_col: int = 0
@@ -63,6 +67,14 @@ _REF = re.compile(rb"^([A-Z]{1,3})(\d+)$")
 
 
 def _sheet_data(xml: bytes) -> bytes:
+    i = xml.find(b"<sheetData")
+    if i != -1:
+        j = xml.find(b">", i)
+        k = xml.rfind(b"</sheetData>")
+        if j != -1 and xml[j - 1: j] != b"/" and k > j:
+            return xml[j + 1: k]
+        if j != -1 and xml[j - 1: j] == b"/":
+            return b""
     start = re.search(rb"<(?:\w+:)?sheetData\b", xml)
     if not start:
         return b""
@@ -70,27 +82,113 @@ def _sheet_data(xml: bytes) -> bytes:
     return xml[start.end(): start.end() + end.start()] if end else xml[start.end():]
 
 
-_REAL_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
+_ANY_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+_CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
 _CELL_WITHOUT_REF = re.compile(rb'<(?:\w+:)?c(?=[\s/>])(?![^>]*\br=")')
 _CELL_START = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
 
 
+_PLAIN_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
+_PLAIN_F = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+_PLAIN_V = re.compile(rb"<v>(.*?)</v>", re.S)
+
+
 def scan_sheet(xml: bytes) -> SheetScan:
-    """Scan a worksheet part. The common case (every cell has its ``r`` address, as every
-    spreadsheet program writes) runs at regular-expression speed; anything else is walked
-    cell by cell."""
+    """Scan a worksheet part. What every spreadsheet program writes (no namespace prefix, each
+    cell's address first: ``<c r="B3" …>``) takes the fast path; a prefixed document, or cells in
+    another form, the general one; cells without addresses are walked one by one."""
     data = _sheet_data(xml)
+    if b"<c" not in data:
+        return SheetScan()
+    plain = data.count(b'<c r="')
+    if plain and plain == data.count(b"<c ") + data.count(b"<c>") and b":c " not in data:
+        return _scan_plain(data)
     if _CELL_WITHOUT_REF.search(data):
         return _scan_walk(data)
+    return _scan_general(data)
+
+
+def _scan_plain(data: bytes) -> SheetScan:
     out = SheetScan()
-    refs = _REAL_CELL.findall(data)
+    refs = _PLAIN_REF.findall(data)
     if refs:
         rows = [int(r) for _, r in refs]
-        letters = {c for c, _ in refs}
-        cols = [col_index(c.decode()) for c in letters]
-        out.cells = len(refs)
+        cols = [col_index(c.decode()) for c in {c for c, _ in refs}]
+        out.cells = data.count(b"</c>")  # a cell with content closes; a styled empty one is "<c …/>"
+        out.max_row, out.min_row = max(rows), min(rows)
+        out.max_col, out.min_col = max(cols), min(cols)
+    shared: dict[bytes, tuple[str, int, int]] = {}
+    followers: list[tuple[str, bytes, bytes, bytes | None]] = []
+    pos = data.find(b"<f")
+    while pos != -1:
+        fm = _PLAIN_F.match(data, pos)
+        if fm is None:  # "<foo" or similar: not a formula
+            pos = data.find(b"<f", pos + 2)
+            continue
+        start = data.rfind(b'<c r="', 0, pos)
+        tag_end = data.find(b">", start)
+        if start == -1 or tag_end > pos:
+            return _scan_general(data)
+        ref = data[start + 6: data.find(b'"', start + 6)]
+        t_at = data.find(b' t="', start, tag_end)
+        t = data[t_at + 4: data.find(b'"', t_at + 4)] if t_at != -1 else b"n"
+        end = data.find(b"</c>", fm.end())
+        v_at = data.find(b"<v>", fm.end(), end if end != -1 else len(data))
+        raw_v = data[v_at + 3: data.find(b"</v>", v_at)] if v_at != -1 else None
+        _add_formula(out, ref.decode(), t, fm, raw_v, shared, followers)
+        pos = data.find(b"<f", fm.end())
+    _resolve_followers(out, shared, followers)
+    if b't="e"' in data:
+        _scan_errors(data, out)
+    return out
+
+
+def _add_formula(out: SheetScan, cell: str, t: bytes, fm: re.Match, raw_v: bytes | None,
+                 shared: dict, followers: list) -> None:
+    fattrs = dict(_F_ATTR.findall(fm.group(1)))
+    text = unescape((fm.group(2) or b"").decode("utf-8", "replace"))
+    if fattrs.get(b"t") == b"shared":
+        si = fattrs.get(b"si", b"")
+        if text:
+            r, c = _split(cell)
+            shared[si] = (text, r, c)
+        else:
+            followers.append((cell, si, t, raw_v))
+            return
+    out.formulas[cell] = FormulaCell("=" + text, _saved_value(t, raw_v), _has_saved(t, raw_v))
+
+
+def _resolve_followers(out: SheetScan, shared: dict, followers: list) -> None:
+    for cell, si, t, raw_v in followers:
+        if si in shared:
+            r, c = _split(cell)
+            out.formulas[cell] = FormulaCell("=" + _translate(shared[si], r, c), _saved_value(t, raw_v),
+                                             _has_saved(t, raw_v))
+
+
+def _has_saved(t: bytes, raw_v: bytes | None) -> bool:
+    """Tools that do not calculate write no value, or an empty one."""
+    return raw_v is not None and (bool(raw_v.strip()) or t == b"str")
+
+
+def _scan_errors(data: bytes, out: SheetScan) -> None:
+    for em in _ERROR_CELL.finditer(data):
+        ref = dict(_ATTR.findall(em.group(1))).get(b"r", b"")
+        vm = _V.search(em.group(2))
+        if ref and vm:
+            out.errors[ref.decode()] = unescape(vm.group(1).decode("utf-8", "replace")).strip()
+
+
+def _scan_general(data: bytes) -> SheetScan:
+    """Any element prefix, attributes in any order."""
+    out = SheetScan()
+    refs = _ANY_CELL.findall(data)
+    if refs:
+        rows = [int(r) for _, r in refs]
+        cols = [col_index(c.decode()) for c in {c for c, _ in refs}]
+        out.cells = len(_CELL_CLOSE.findall(data))
         out.max_row, out.min_row = max(rows), min(rows)
         out.max_col, out.min_col = max(cols), min(cols)
     shared: dict[bytes, tuple[str, int, int]] = {}
@@ -120,17 +218,9 @@ def scan_sheet(xml: bytes) -> SheetScan:
             else:
                 followers.append((cell, si, t, raw_v))
                 continue
-        out.formulas[cell] = FormulaCell("=" + text, _saved_value(t, raw_v), raw_v is not None)
-    for cell, si, t, raw_v in followers:
-        if si in shared:
-            r, c = _split(cell)
-            out.formulas[cell] = FormulaCell("=" + _translate(shared[si], r, c), _saved_value(t, raw_v),
-                                             raw_v is not None)
-    for em in _ERROR_CELL.finditer(data):
-        ref = dict(_ATTR.findall(em.group(1))).get(b"r", b"")
-        vm = _V.search(em.group(2))
-        if ref and vm:
-            out.errors[ref.decode()] = unescape(vm.group(1).decode("utf-8", "replace")).strip()
+        out.formulas[cell] = FormulaCell("=" + text, _saved_value(t, raw_v), _has_saved(t, raw_v))
+    _resolve_followers(out, shared, followers)
+    _scan_errors(data, out)
     return out
 
 
@@ -159,14 +249,14 @@ def _scan_walk(data: bytes) -> SheetScan:
         else:
             col += 1
             row_of_cell = max(row, 1)
-        content = m.group(3) or b""
-        if not content and b"t" not in attrs:
-            continue  # a styled empty cell: not a real cell
-        out.cells += 1
-        out.max_row = max(out.max_row, row_of_cell)
+        out.max_row = max(out.max_row, row_of_cell)  # the extent: every cell element
         out.max_col = max(out.max_col, col)
         min_row = min(min_row, row_of_cell)
         min_col = min(min_col, col)
+        if m.group(3) is None:
+            continue  # "<c …/>": styled but empty, not a real cell
+        out.cells += 1
+        content = m.group(3)
         cell = f"{col_letter(col)}{row_of_cell}"
         t = attrs.get(b"t", b"n")
         fm = _F.search(content) if b"<" in content else None
@@ -187,13 +277,13 @@ def _scan_walk(data: bytes) -> SheetScan:
                 else:
                     pending.append((cell, si, t, raw_v or b""))
                     continue
-            out.formulas[cell] = FormulaCell("=" + text, saved, raw_v is not None)
+            out.formulas[cell] = FormulaCell("=" + text, saved, _has_saved(t, raw_v))
     for cell, si, t, raw_v in pending:
         if si in shared:
             r, c = _split(cell)
             out.formulas[cell] = FormulaCell("=" + _translate(shared[si], r, c), _saved_value(t, raw_v or None),
-                                             bool(raw_v))
-    if out.cells:
+                                             _has_saved(t, raw_v or None))
+    if out.max_row:
         out.min_row, out.min_col = min_row, min_col
     return out
 

@@ -44,8 +44,22 @@ class Target:
         return self.kind != "qualitative"
 
 
+_TARGETS: dict[tuple[int, str], Target | None] = {}
+
+
 def parse_target(text: object, rules: "Rules") -> Target | None:
     """Read a 指标值; None when it is empty or neither quantitative nor a qualitative word."""
+    if isinstance(text, str):
+        key = (id(rules), text)
+        if key not in _TARGETS:
+            if len(_TARGETS) > 50_000:
+                _TARGETS.clear()
+            _TARGETS[key] = _parse_target(text, rules)
+        return _TARGETS[key]
+    return _parse_target(text, rules)
+
+
+def _parse_target(text: object, rules: "Rules") -> Target | None:
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):

@@ -286,6 +286,9 @@ class _Grid:
     def put(self, sheet: str, cell: str, value: Any) -> None:
         self.cells[(sheet, cell)] = value
 
+    def value_at(self, sheet: str, row: int, col: int) -> Value:
+        return self.value(sheet, a1(row, col))
+
     def value(self, sheet: str, cell: str) -> Value:
         key = (sheet, cell)
         edit = self.edits.get(key)

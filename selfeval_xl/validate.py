@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from . import standard as S
 from .findings import ERROR, Finding, finding
 from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, normalize_formula
-from .layout import describe_cell, template_formulas
+from .layout import describe_cell, formula_text, template_formulas
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
 from .read import ROW, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
@@ -77,6 +77,7 @@ class Context:
     formulas: dict[tuple[str, str], Expr]
     recalc: Recalc  # the workbook recomputed as filed (for X303)
     budget: Budget = field(default_factory=Budget)
+    recalc_intact: set[tuple[str, str]] = field(default_factory=set)  # formula cells as the template has them
     lines: list[Line] = field(default_factory=list)
 
     @classmethod
@@ -86,8 +87,10 @@ class Context:
         # a cell typed over or changed feeds its dependants its own saved value, as a spreadsheet
         # would. (Scores never read this: rates are computed from the inputs.)
         intact = {k: e for k, e in formulas.items()
-                  if k in sub.formulas and normalize_formula(sub.formulas[k].text) == normalize_formula("=" + e.excel())}
-        return cls(sub, rules, formulas, Recalc(sub, intact))
+                  if k in sub.formulas and normalize_formula(sub.formulas[k].text) == normalize_formula(formula_text(e))}
+        ctx = cls(sub, rules, formulas, Recalc(sub, intact))
+        ctx.recalc_intact = set(intact)
+        return ctx
 
     def present(self, sheet: str) -> bool:
         info = self.sub.structure.get(sheet)
@@ -298,9 +301,13 @@ def check_formulas(ctx: Context) -> Iterable[Finding]:
     for (sheet, cell), expr in ctx.formulas.items():
         if not ctx.present(sheet):
             continue
-        expected = "=" + expr.excel()
-        desc = describe_cell(sub.layout, sheet, cell)
+        expected = formula_text(expr)
         actual = sub.formulas.get((sheet, cell))
+        if actual is not None and actual.has_saved and (sheet, cell) in ctx.recalc_intact:
+            recomputed = ctx.recalc.value(sheet, cell)
+            if _same_value(actual.saved, recomputed):
+                continue  # the common case: the template's formula, its saved value right
+        desc = describe_cell(sub.layout, sheet, cell)
         if actual is None:
             value = sub.value(sheet, cell)
             shown = str(value) if isinstance(value, ExcelError) else fmt_value(value)

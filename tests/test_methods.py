@@ -144,3 +144,23 @@ def test_not_applicable_and_missing(rules):
     assert read_actual("不适用", t, rules).not_applicable
     assert read_actual(" 不适用 ", t, rules).not_applicable
     assert read_actual(None, t, rules).missing and read_actual("  ", t, rules).missing
+
+
+def test_fast_half_up_agrees_with_decimal():
+    import random
+
+    from selfeval_xl.numbers import round_half_up_decimal
+
+    rng = random.Random(3)
+    values = [k / 1000 for k in range(-20000, 20000)] + [k / 200 for k in range(-4000, 4000)]
+    values += [rng.uniform(-100, 100) for _ in range(20000)] + [a / b for a in range(1, 60) for b in range(1, 60)]
+    for x in values:
+        for d in (0, 1, 2, 4):
+            assert round_half_up(x, d) == round_half_up_decimal(x, d), (x, d)
+
+
+def test_score_formatting_rounds_half_up():
+    from selfeval_xl.numbers import fmt_score
+
+    assert [fmt_score(x) for x in (0.125, 2.675, 9.5, 0.0, 1.005, -0.125, 99.995)] == \
+        ["0.13", "2.68", "9.50", "0.00", "1.01", "-0.13", "100.00"]
