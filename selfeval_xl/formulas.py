@@ -248,16 +248,26 @@ class Area(Expr):
         return VALUE  # a bare range is only meaningful inside a function
 
 
-def _matcher(criterion: Value) -> Callable[[Value], bool]:
+def _key(value: Value) -> str:
+    """A cell as a SUMIFS/COUNTIF criterion compares it."""
+    return "" if value is None else (value if isinstance(value, str) else str(value)).strip().casefold()
+
+
+def _matches(criterion: Value, keys: list[str]) -> list[bool]:
     """SUMIFS/COUNTIF matching for the criteria our formulas use: "text" and "<>text"."""
     crit = "" if criterion is None else str(criterion)
-    negate = crit.startswith("<>")
-    want = (crit[2:] if negate else crit).casefold()
+    if crit.startswith("<>"):
+        want = crit[2:].casefold()
+        return [k != want for k in keys]
+    want = crit.casefold()
+    return [k == want and k != "" for k in keys]
 
-    def match(value: Value) -> bool:
-        cell = "" if value is None else (value if isinstance(value, str) else str(value)).strip().casefold()
-        return cell != want if negate else (cell == want and cell != "")
-    return match
+
+def _keys(area: "Area", env: Env) -> list[str]:
+    bulk = getattr(env, "area_keys", None)
+    if bulk is not None:
+        return bulk(area.sheet or area.home, area._coords)  # type: ignore[attr-defined]
+    return [_key(v) for v in area.values(env)]
 
 
 def _is_number(v: Value) -> bool:
@@ -337,16 +347,14 @@ class Call(Expr):
             sums = a[0].values(env)  # type: ignore[attr-defined]
             keep = [True] * len(sums)
             for rng, crit in zip(a[1::2], a[2::2]):
-                match = _matcher(crit.eval(env))
-                keep = [k and match(v) for k, v in zip(keep, rng.values(env))]  # type: ignore[attr-defined]
+                hits = _matches(crit.eval(env), _keys(rng, env))  # type: ignore[arg-type]
+                keep = [k and h for k, h in zip(keep, hits)]
             return _sum_kept(sums, keep)
         if f == "SUMIF":
-            match = _matcher(a[1].eval(env))
-            keep = [match(v) for v in a[0].values(env)]  # type: ignore[attr-defined]
+            keep = _matches(a[1].eval(env), _keys(a[0], env))  # type: ignore[arg-type]
             return _sum_kept(a[2].values(env), keep)  # type: ignore[attr-defined]
         if f == "COUNTIF":
-            match = _matcher(a[1].eval(env))
-            return float(sum(map(match, a[0].values(env))))  # type: ignore[attr-defined]
+            return float(sum(_matches(a[1].eval(env), _keys(a[0], env))))  # type: ignore[arg-type]
         raise ValueError(f"function {f} is not supported")
 
 
@@ -470,6 +478,15 @@ class Recalc:
         self._formula_cells: dict[str, set[tuple[int, int]]] = {}
         for s, r, c in self.formulas:
             self._formula_cells.setdefault(s, set()).add((r, c))
+
+    def area_keys(self, sheet: str, coords: tuple) -> list[str]:
+        """A range's cells as criteria compare them, normalised once per recalculation."""
+        key = ("keys", sheet, coords)
+        hit = self._areas.get(key)  # type: ignore[call-overload]
+        if hit is None:
+            hit = [_key(v) for v in self.area_values(sheet, coords)]
+            self._areas[key] = hit  # type: ignore[index]
+        return hit
 
     def area_values(self, sheet: str, coords: tuple) -> list[Value]:
         """A range's values, read once per recalculation; straight from the source when no

@@ -140,11 +140,12 @@ class _Raw:
     def head(self, info: zipfile.ZipInfo, size: int) -> bytes:
         """The first ``size`` bytes of a part, or fewer."""
         start = self._start(info)
-        raw = self.data[start: start + info.compress_size]
         if info.compress_type == zipfile.ZIP_STORED:
-            return raw[:size]
+            return self.data[start: start + min(size, info.compress_size)]
         if info.compress_type != zipfile.ZIP_DEFLATED:
             raise NotImplementedError
+        # deflate never needs much more input than the output asked for (plus its code tables)
+        raw = self.data[start: start + min(info.compress_size, size + 2048)]
         return zlib.decompressobj(-15).decompress(raw, size)
 
     def read(self, info: zipfile.ZipInfo, limit: int) -> bytes:

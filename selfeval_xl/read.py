@@ -276,13 +276,15 @@ def _find_header(grid: list[list[Any]], headers: tuple[str, ...], scan_rows: int
     for i, row in enumerate(grid[:scan_rows]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
-            if v == "" or not isinstance(v, str):
+            if v.__class__ is not str or not v:
                 continue
-            h = wanted.get(label_key(v))
+            h = wanted.get(v) or wanted.get(label_key(v))
             if h and h not in found:
                 found[h] = j + 1
         if len(found) > best[0]:
             best = (len(found), i + 1, found)
+            if len(found) == len(headers):
+                break  # every header in this row: no better row can follow
     if best[0] < min(2, len(headers)):
         return None, {}
     return best[1], best[2]

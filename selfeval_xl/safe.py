@@ -23,8 +23,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 def clean_text(value: object) -> str:
     """Text Excel can store: no control characters, at most 32,767 characters."""
-    text = _CONTROL.sub("", str(value))
-    return text[:EXCEL_MAX_TEXT]
+    text = value if isinstance(value, str) else str(value)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return text if len(text) <= EXCEL_MAX_TEXT else text[:EXCEL_MAX_TEXT]
 
 
 def xml_text(value: object) -> str:

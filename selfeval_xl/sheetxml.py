@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html import unescape
+from operator import itemgetter
 
 from .formulas import ExcelError, Value, a1, col_index, col_letter
 
@@ -91,6 +92,7 @@ _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>
 
 
 _PLAIN_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _PLAIN_F = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _PLAIN_V = re.compile(rb"<v>(.*?)</v>", re.S)
 
@@ -101,9 +103,10 @@ def scan_sheet(xml: bytes) -> SheetScan:
     another form, the general one; cells without addresses are walked one by one."""
     data = _sheet_data(xml)
     if b"<c" not in data:
-        return SheetScan()
+        return SheetScan() if b":c" not in data else _scan_general(data)
+    # inside sheetData "<c" only ever opens a cell: all of them addressed first means the fast path
     plain = data.count(b'<c r="')
-    if plain and plain == data.count(b"<c ") + data.count(b"<c>") and b":c " not in data:
+    if plain and plain == data.count(b"<c") and b":c " not in data:
         return _scan_plain(data)
     if _CELL_WITHOUT_REF.search(data):
         return _scan_walk(data)
@@ -114,8 +117,8 @@ def _scan_plain(data: bytes) -> SheetScan:
     out = SheetScan()
     refs = _PLAIN_REF.findall(data)
     if refs:
-        rows = [int(r) for _, r in refs]
-        cols = [col_index(c.decode()) for c in {c for c, _ in refs}]
+        rows = list(map(int, map(_SECOND, refs)))
+        cols = [col_index(c.decode()) for c in set(map(_FIRST, refs))]
         out.cells = data.count(b"</c>")  # a cell with content closes; a styled empty one is "<c …/>"
         out.max_row, out.min_row = max(rows), min(rows)
         out.max_col, out.min_col = max(cols), min(cols)
@@ -147,8 +150,12 @@ def _scan_plain(data: bytes) -> SheetScan:
 
 def _add_formula(out: SheetScan, cell: str, t: bytes, fm: re.Match, raw_v: bytes | None,
                  shared: dict, followers: list) -> None:
-    fattrs = dict(_F_ATTR.findall(fm.group(1)))
-    text = unescape((fm.group(2) or b"").decode("utf-8", "replace"))
+    attrs = fm.group(1)
+    fattrs = dict(_F_ATTR.findall(attrs)) if attrs else {}
+    body = fm.group(2) or b""
+    text = body.decode("utf-8", "replace")
+    if b"&" in body:
+        text = unescape(text)
     if fattrs.get(b"t") == b"shared":
         si = fattrs.get(b"si", b"")
         if text:

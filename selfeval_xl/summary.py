@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from .findings import CODES, ERROR, INFO, WARNING
 from .rules import Rules
@@ -35,6 +37,61 @@ GRADE_COLORS = {"优": "#C6EFCE", "良": "#E2EFDA", "中": "#FFEB9C", "差": "#F
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
 SCORE_BINS = ((0, 60, "60 分以下"), (60, 70, "60–70"), (70, 80, "70–80"), (80, 90, "80–90"), (90, 100.001, "90–100"))
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
+
+
+class _LinkSheet(Worksheet):
+    """An XlsxWriter worksheet (through its ``worksheet_class`` hook) tuned for big summaries.
+
+    - Its formulas are our own HYPERLINK(...) calls, written as given: XlsxWriter runs ~30
+      regular-expression substitutions on every formula to expand newer Excel functions, and a
+      sheet of 100,000 links spent most of its time there.
+    - String and number cells are written without escaping their attributes: a cell's attributes
+      are an A1 reference and a style index, which never need it. Every other cell goes through
+      XlsxWriter. tests/test_summary.py compares the XML with stock XlsxWriter's, byte for byte.
+    """
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        return formula[1:] if formula.startswith("=") else formula
+
+    def put_string(self, row: int, col: int, text: str, fmt) -> None:
+        """write_string for (row, col) integers, without the A1-argument decoding."""
+        self._write_string(row, col, text, fmt)
+
+    _styles: dict | None = None
+
+    def _write_cell(self, row, col, cell):
+        kind = cell.__class__
+        fmt = cell.format
+        if kind is _FORMULA and isinstance(cell.value, str) and cell.value and cell.value[0] != "#" and fmt:
+            kind = _FORMULA  # a formula with a text result (our links): below
+        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)):
+            return super()._write_cell(row, col, cell)
+        if self._styles is None:
+            self._styles = {}
+        style = self._styles.get(fmt)
+        if style is None:
+            style = self._styles[fmt] = f' s="{fmt._get_xf_index()}"' if fmt else ""
+        ref = xl_rowcol_to_cell_fast(row, col)
+        if kind is _STRING:
+            self.fh.write(f'<c r="{ref}"{style} t="s"><v>{cell.string}</v></c>')
+        elif kind is _NUMBER:
+            self.fh.write(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
+        else:
+            self.fh.write(f'<c r="{ref}"{style} t="str"><f>{_escape(cell.formula)}</f><v>{_escape(cell.value)}</v></c>')
+
+
+_STRING, _NUMBER, _FORMULA = CellStringTuple, CellNumberTuple, CellFormulaTuple
+
+
+def _escape(text: str) -> str:
+    """Element text as XlsxWriter escapes it (quotes stay as they are)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _hyperlink(target: str, text: str) -> str:
+    return f"=HYPERLINK({_quote(target)},{_quote(text)})"
 
 
 def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
@@ -77,7 +134,7 @@ class _Writer:
         self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
 
     def sheet(self, name: str, widths: list[float]):
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=_LinkSheet)
         for i, w in enumerate(widths):
             ws.set_column(i, i, w)
         ws.set_paper(9)
@@ -90,11 +147,9 @@ class _Writer:
             ws.write_string(row, c, h, self.f["header"])
 
     def text(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
-        """Text from a submission: always a string."""
-        if value is None or value == "":
-            ws.write_blank(row, col, None, self.f[fmt])
-        else:
-            ws.write_string(row, col, clean_text(value), self.f[fmt])
+        """Text from a submission: always a string (an empty one is not written)."""
+        if value is not None and value != "":
+            ws.put_string(row, col, clean_text(value), self.f[fmt])
 
     def number(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -247,8 +302,7 @@ def _units(w: _Writer, scored) -> None:
         if r["copy"] and native_links:
             ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
         elif r["copy"]:
-            ws.write_formula(i, 11, f"=HYPERLINK({_quote(r['copy'])},{_quote(clean_text(r['file']))})", w.f["link"],
-                             clean_text(r["file"]))
+            ws.write_formula(i, 11, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
         else:
             w.text(ws, i, 11, r["file"])
     last = max(len(scored), 1)
@@ -274,16 +328,16 @@ def _findings(w: _Writer, results) -> None:
         file, code, name, copy = clean_text(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
         for x in r["findings"]:
             i += 1
-            ws.write_string(i, 0, file, f["text"])
+            ws.put_string(i, 0, file, f["text"])
             w.text(ws, i, 1, code)
             w.text(ws, i, 2, name)
-            ws.write_string(i, 3, x["level"], f["text"])
-            ws.write_string(i, 4, x["code"], f["text"])
+            ws.put_string(i, 3, x["level"], f["text"])
+            ws.put_string(i, 4, x["code"], f["text"])
             w.text(ws, i, 5, x["sheet"])
             where = f"{x['sheet']}!{x['cell']}" if x["cell"] else ""
             if copy and where:
-                ws.write_formula(i, 6, f"=HYPERLINK({_quote(_link_target(copy, x['sheet'], x['cell']))},{_quote(x['cell'])})",
-                                 f["link"], x["cell"])
+                ws.write_formula(i, 6, _hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"]), f["link"],
+                                 x["cell"])
             else:
                 w.text(ws, i, 6, x["cell"])
             w.text(ws, i, 7, x["message"], "wrap")

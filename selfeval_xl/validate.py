@@ -44,6 +44,22 @@ class Budget:
     rates: dict[str, RateResult] = field(default_factory=dict)
 
 
+class RowCells:
+    """The A1 address of each field of one 绩效指标 row, made when asked for."""
+
+    __slots__ = ("row", "cols")
+
+    def __init__(self, row: int, cols: dict[str, int]):
+        self.row, self.cols = row, cols
+
+    def get(self, header: str, default: str = "") -> str:
+        col = self.cols.get(header)
+        return a1(self.row, col) if col else default
+
+    def __getitem__(self, header: str) -> str:
+        return a1(self.row, self.cols[header])
+
+
 @dataclass
 class Line:
     """One indicator row of 绩效指标, read for scoring."""
@@ -52,7 +68,7 @@ class Line:
     level1: str
     level2: str
     name: str
-    cells: dict[str, str]  # header -> A1
+    cells: RowCells  # header -> A1
     common: CommonIndicator | None = None
     category: str | None = None
     weight: float | None = None
@@ -367,7 +383,7 @@ def check_indicators(ctx: Context) -> Iterable[Finding]:
     level1_names = rules.level1_names
     for rec in sub.indicator_records:
         row = rec[ROW]
-        cells = {h: a1(row, c) for h, c in cols.items()}
+        cells = RowCells(row, cols)
         line = Line(row=row, level1=_str(rec.get(S.LEVEL1)), level2=_str(rec.get(S.LEVEL2)),
                     name=_str(rec.get(S.NAME)), cells=cells, reason=_str(rec.get(S.REASON)))
         ctx.lines.append(line)
@@ -390,6 +406,8 @@ def _blocked(line: Line, f: Finding) -> Finding:
 
 
 def _cell_error(ctx: Context, line: Line, header: str) -> str | None:
+    if not ctx.sub.errors:
+        return None
     cell = line.cells.get(header)
     return ctx.sub.errors.get((S.INDICATORS, cell)) if cell else None
 
