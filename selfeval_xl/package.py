@@ -75,3 +75,58 @@ def parse_sheets(workbook_xml: str) -> list[tuple[str, str]]:
         rid = next((v for k, v in a.items() if k.endswith(":id")), "") or a.get("id", "")
         out.append((a.get("name", ""), rid))
     return out
+
+
+class ZipWriter:
+    """A minimal ZIP writer: parts that did not change are copied as their compressed bytes (no
+    inflating and deflating again); new or changed parts are deflated. No ZIP64 (intake limits a
+    package to 100 MiB and 5,000 parts), no encryption, UTF-8 names."""
+
+    def __init__(self, level: int = 6):
+        import io
+
+        self.out = io.BytesIO()
+        self.central: list[bytes] = []
+        self.level = level
+        self.count = 0
+
+    def _entry(self, name: str, method: int, crc: int, csize: int, usize: int, date_time, payload: bytes,
+               external_attr: int = 0) -> None:
+        import struct
+
+        raw_name = name.encode("utf-8")
+        flags = 0x800 if not raw_name.isascii() else 0
+        y, mo, d, h, mi, s = date_time
+        dostime = (h << 11) | (mi << 5) | (s // 2)
+        dosdate = (max(y - 1980, 0) << 9) | (mo << 5) | d
+        offset = self.out.tell()
+        self.out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, method, dostime, dosdate, crc, csize,
+                                   usize, len(raw_name), 0))
+        self.out.write(raw_name)
+        self.out.write(payload)
+        self.central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, method, dostime, dosdate,
+                                        crc, csize, usize, len(raw_name), 0, 0, 0, 0, external_attr, offset) + raw_name)
+        self.count += 1
+
+    def copy(self, info, source: bytes, data_start: int) -> None:
+        """Copy a part of ``source`` as it is compressed (``data_start``: where its data begins)."""
+        payload = source[data_start: data_start + info.compress_size]
+        self._entry(info.filename, info.compress_type, info.CRC, info.compress_size, info.file_size, info.date_time,
+                    payload, info.external_attr)
+
+    def add(self, name: str, data: bytes, date_time=(1980, 1, 1, 0, 0, 0)) -> None:
+        import zlib
+
+        c = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        payload = c.compress(data) + c.flush()
+        self._entry(name, 8, zlib.crc32(data), len(payload), len(data), date_time, payload)
+
+    def finish(self) -> bytes:
+        import struct
+
+        start = self.out.tell()
+        for rec in self.central:
+            self.out.write(rec)
+        size = self.out.tell() - start
+        self.out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, self.count, self.count, size, start, 0))
+        return self.out.getvalue()

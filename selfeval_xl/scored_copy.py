@@ -26,7 +26,7 @@ from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_index, col_letter, split_a1
 from .numbers import fmt_score
-from .package import Rel, parse_rels, rels_name
+from .package import Rel, ZipWriter, parse_rels, rels_name
 from .safe import atomic_write, safe_filename, xml_text
 
 __all__ = ["Plan", "plan", "scored_copy_bytes", "write_scored_copy", "scored_copy_name", "MARK_FILLS"]
@@ -136,6 +136,7 @@ class _Package:
     """The parts of a submitted workbook, changed in memory and written back as a new zip."""
 
     def __init__(self, data: bytes, workbook_part: str, sheet_parts: dict[str, str]):
+        self.data = data
         self.zin = zipfile.ZipFile(io.BytesIO(data))
         strict = b"purl.oclc.org/ooxml/spreadsheetml/main" in self.zin.read(workbook_part)[:4096]
         #: the namespaces of what we add: Strict OOXML packages get Strict ones
@@ -196,26 +197,26 @@ class _Package:
         return self._zip()
 
     def _zip(self) -> bytes:
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-            written = set()
-            for name, info in self.infos.items():
-                if name in self.dropped:
-                    continue
-                data = self.changed.get(name)
-                if data is None:
-                    data = self.zin.read(name)
-                zi = zipfile.ZipInfo(name, date_time=info.date_time)
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = info.external_attr
-                zout.writestr(zi, data)
-                written.add(name)
-            for name, data in self.changed.items():
-                if name not in written and name not in self.dropped:
-                    zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                    zi.compress_type = zipfile.ZIP_DEFLATED
-                    zout.writestr(zi, data)
-        return out.getvalue()
+        """The package: unchanged parts copied as compressed, changed and new ones deflated."""
+        out = ZipWriter()
+        source = self.data
+        for name, info in self.infos.items():
+            if name in self.dropped:
+                continue
+            data = self.changed.get(name)
+            if data is not None:
+                out.add(name, data, info.date_time)
+            elif info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and not info.flag_bits & 0x1:
+                off = info.header_offset
+                start = off + 30 + int.from_bytes(source[off + 26: off + 28], "little") + int.from_bytes(
+                    source[off + 28: off + 30], "little")
+                out.copy(info, source, start)
+            else:
+                out.add(name, self.zin.read(name), info.date_time)
+        for name, data in self.changed.items():
+            if name not in self.infos and name not in self.dropped:
+                out.add(name, data)
+        return out.finish()
 
     # relationships and content types ------------------------------------------------------------
     @staticmethod
@@ -427,6 +428,23 @@ class _CellEdit:
 
 _ROW_RE = r"<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)"
 _CELL_RE = r"<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)"
+_PATTERNS: dict[tuple[str, str], re.Pattern] = {}
+
+
+def _pattern(template: str, prefix: str) -> re.Pattern:
+    key = (template, prefix)
+    if key not in _PATTERNS:
+        _PATTERNS[key] = re.compile(template.format(p=re.escape(prefix)), re.S)
+    return _PATTERNS[key]
+
+
+_R_ATTR = re.compile(r'\br="(\d+)"')
+_R_CELL_ATTR = re.compile(r'\br="([A-Z]{1,3})\d+"')
+_S_ATTR = re.compile(r'\bs="(\d+)"')
+_T_ATTR = re.compile(r'\bt="([^"]*)"')
+_SPANS = re.compile(r'\s*\bspans="[^"]*"')
+_OWN_ATTRS = re.compile(r'\s*\b(?:r|s|t|cm|vm|ph)="[^"]*"')
+_KEPT_ATTRS = re.compile(r'\s*\b(?:cm|vm|ph)="[^"]*"')
 
 
 class _SheetXml:
@@ -450,13 +468,13 @@ class _SheetXml:
             wanted.setdefault(r, {})[c] = (ref, edit)
         pieces: list[str] = []
         pos = 0
-        row_re = re.compile(_ROW_RE.format(p=p), re.S)
+        row_re = _pattern(_ROW_RE, self.p)
         last_row = 0
         for m in row_re.finditer(data):
             if not wanted:
                 break
             attrs = m.group(1)
-            rm = re.search(r'\br="(\d+)"', attrs)
+            rm = _R_ATTR.search(attrs)
             r = int(rm.group(1)) if rm else last_row + 1
             last_row = r
             before = sorted(k for k in wanted if k < r)  # new rows that belong before this one
@@ -478,15 +496,14 @@ class _SheetXml:
         self._extend_dimension(edits)
 
     def _row(self, r: int, attrs: str, inner: str, cells: dict[int, tuple[str, _CellEdit]], styles: "_Styles") -> str:
-        p = re.escape(self.p)
-        attrs = re.sub(r'\s*\bspans="[^"]*"', "", attrs) if attrs else f' r="{r}"'
-        if not re.search(r'\br="\d+"', attrs):
+        attrs = _SPANS.sub("", attrs) if attrs else f' r="{r}"'
+        if not _R_ATTR.search(attrs):
             attrs = f' r="{r}"' + attrs
         out: dict[int, str] = {}
         col = 0
-        for m in re.finditer(_CELL_RE.format(p=p), inner, re.S):
+        for m in _pattern(_CELL_RE, self.p).finditer(inner):
             cattrs, content = m.group(1), m.group(2)
-            rm = re.search(r'\br="([A-Z]{1,3})\d+"', cattrs)
+            rm = _R_CELL_ATTR.search(cattrs)
             col = col_index(rm.group(1)) if rm else col + 1
             if col in cells:
                 ref, edit = cells.pop(col)
@@ -501,19 +518,19 @@ class _SheetXml:
         return f"<{self.p}row{attrs}>" + "".join(out[c] for c in sorted(out)) + f"</{self.p}row>"
 
     def _cell(self, ref: str, attrs: str, content: str | None, edit: _CellEdit, styles: "_Styles") -> str:
-        sm = re.search(r'\bs="(\d+)"', attrs)
+        sm = _S_ATTR.search(attrs)
         style = int(sm.group(1)) if sm else 0
         if edit.has_value:
             style = styles.verdict(style, small=isinstance(edit.value, str) and len(edit.value) > 12)
         if edit.mark:
             style = styles.marked(style, edit.mark)
-        keep = re.sub(r'\s*\b(?:r|s|t|cm|vm|ph)="[^"]*"', "", attrs)
+        keep = _OWN_ATTRS.sub("", attrs)
         p = self.p
         style_attr = f' s="{style}"' if style else ""
         if not edit.has_value:
-            t = re.search(r'\bt="([^"]*)"', attrs)
+            t = _T_ATTR.search(attrs)
             t_attr = f' t="{t.group(1)}"' if t else ""
-            other = "".join(re.findall(r'\s*\b(?:cm|vm|ph)="[^"]*"', attrs))
+            other = "".join(_KEPT_ATTRS.findall(attrs))
             body = f">{content}</{p}c>" if content else "/>"
             return f'<{p}c r="{ref}"{style_attr}{t_attr}{other}{keep}{body}'
         v = edit.value
@@ -817,7 +834,8 @@ _RESULT_WIDTHS = (8, 8, 12, 10, 80, 22, 22)
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    """Columns a text takes: CJK characters count two (their GBK encoding is two bytes)."""
+    return len(text.encode("gbk", "replace"))
 
 
 def _results_xml(p: Plan, st: dict[str, int], ns_main: str = _NS_MAIN, ns_rel: str = _NS_REL) -> str:
