@@ -28,13 +28,13 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .findings import ERROR, finding
+from .findings import finding
 from .intake import F_CODES, Limits
 from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
 
-__all__ = ["BatchOptions", "BatchResult", "run_batch", "find_inputs", "COPIES_DIR", "JOURNAL", "RESULTS_JSON",
-           "FINDINGS_CSV", "SUMMARY_XLSX"]
+__all__ = ["BatchOptions", "BatchResult", "run_batch", "find_inputs", "process_file", "write_findings_csv",
+           "COPIES_DIR", "JOURNAL", "RESULTS_JSON", "FINDINGS_CSV", "SUMMARY_XLSX"]
 
 COPIES_DIR = "审核副本"
 JOURNAL = ".selfeval-journal.jsonl"
@@ -66,7 +66,7 @@ class FileTask:
 @dataclass
 class BatchResult:
     outdir: Path
-    results: list[dict[str, Any]]  # one per file, in input order
+    statuses: list[str]  # "ok" / "errors" / "failed", one per file in input order
     skipped: int = 0  # complete from an earlier run
     processed: int = 0
     seconds: float = 0.0
@@ -74,17 +74,24 @@ class BatchResult:
     summary_seconds: float = 0.0  # the summary workbook alone
 
     @property
+    def results(self) -> list[dict[str, Any]]:
+        """The result objects (read from results.json when asked for: a batch keeps none)."""
+        if not hasattr(self, "_results"):
+            self._results = json.loads((self.outdir / RESULTS_JSON).read_text(encoding="utf-8"))
+        return self._results
+
+    @property
     def failed(self) -> int:
-        return sum(r["status"] == "failed" for r in self.results)
+        return self.statuses.count("failed")
 
     @property
     def with_errors(self) -> int:
-        return sum(r["status"] == "errors" for r in self.results)
+        return self.statuses.count("errors")
 
     @property
     def exit_code(self) -> int:
         """intake.md: 1 when some file failed or has errors, 0 when all are clean."""
-        return 1 if any(r["status"] != "ok" for r in self.results) else 0
+        return 1 if any(s != "ok" for s in self.statuses) else 0
 
 
 Progress = Callable[[int, int, int], None]  # (done, failed, total)
@@ -172,6 +179,24 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> 
     return result
 
 
+@dataclass(frozen=True)
+class Packed:
+    """A file's result as it travels and is kept: its JSON (compact UTF-8) and the few fields the
+    batch itself looks at."""
+
+    status: str
+    copy: str
+    code: str  # the first finding's code ('' for none)
+    sha256: str
+    payload: bytes
+
+
+def _packed(result: dict[str, Any]) -> Packed:
+    payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    code = result["findings"][0]["code"] if result["findings"] else ""
+    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload)
+
+
 def _limit_memory(memory_mb: int) -> None:
     if memory_mb <= 0:
         return
@@ -208,7 +233,7 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
         except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
             result = _failure(task, "F009", f"处理时出错（{type(exc).__name__}）", rules.version)
         try:
-            conn.send(result)
+            conn.send(_packed(result))
         except (OSError, ValueError):
             return
 
@@ -249,8 +274,8 @@ class _Pool:
         w.conn.close()
         self.workers.remove(w)
 
-    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, dict], None],
-            on_lost: Callable[[FileTask, str, str], dict]) -> None:
+    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, "Packed"], None],
+            on_lost: Callable[[FileTask, str, str], "Packed"]) -> None:
         pending = deque(tasks)
         idle = [self._spawn() for _ in range(min(self.jobs, len(pending)))]
         busy: dict[Connection, _Worker] = {}
@@ -306,30 +331,53 @@ class _Pool:
 # The journal: what is complete
 
 
-def _load_journal(outdir: Path, rules: Rules) -> dict[str, dict]:
-    """rel path -> result, for every file finished by an earlier run under the same rules."""
-    path = outdir / JOURNAL
-    done: dict[str, dict] = {}
+@dataclass(frozen=True)
+class _Entry:
+    """A finished file in the journal: where its result's JSON is, and what the batch needs of it."""
+
+    offset: int
+    length: int
+    status: str
+    copy: str
+    code: str
+    sha256: str
+
+
+def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
+    """rel path -> the latest entry of every file finished under the same rules.
+
+    A journal line is the entry's small JSON header, a tab, and the result's JSON (which holds no
+    raw tab); a line cut by an interruption is ignored."""
+    done: dict[str, _Entry] = {}
     if not path.exists():
         return done
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
+        offset = 0
         for line in fh:
+            start = offset
+            offset += len(line)
+            head, sep, payload = line.partition(b"\t")
+            if not sep or not payload.endswith(b"\n"):
+                continue
             try:
-                entry = json.loads(line)
+                meta = json.loads(head)
             except json.JSONDecodeError:
-                continue  # a line cut by an interruption
-            if entry.get("rules") == rules.digest and isinstance(entry.get("result"), dict):
-                done[entry["rel"]] = entry["result"]
+                continue
+            if meta.get("rules") != rules.digest:
+                continue
+            done[meta["rel"]] = _Entry(start + len(head) + 1, len(payload) - 1, meta["status"], meta["copy"],
+                                       meta["code"], meta["sha256"])
     return done
 
 
-def _complete(task: FileTask, result: dict | None, outdir: Path) -> bool:
-    if result is None or result.get("sha256") != task.sha256:
+def _complete(task: FileTask, entry: _Entry | None, outdir: Path) -> bool:
+    if entry is None or entry.sha256 != task.sha256:
         return False
-    if result.get("status") == "failed" and result["findings"] and result["findings"][0]["code"] in ("F008", "F009"):
+    if entry.status == "failed" and entry.code in ("F008", "F009"):
         return False  # a timeout or crash is tried again
-    return result.get("copy", "") == ("" if result["status"] == "failed" else task.copy_rel) and (
-        not result.get("copy") or (outdir / result["copy"]).exists())
+    if entry.status == "failed":
+        return entry.copy == ""
+    return entry.copy == task.copy_rel and (outdir / entry.copy).exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,33 +394,39 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     for stale in outdir.rglob(".tmp-*"):  # left by a run killed while writing a file
         stale.unlink(missing_ok=True)
     tasks = _plan_tasks(indir, find_inputs(indir, outdir))
-    journal = _load_journal(outdir, rules)
-    results: dict[int, dict] = {}
+    journal_path = outdir / JOURNAL
+    journal = _load_journal(journal_path, rules)
+    entries: dict[int, _Entry] = {}
     todo = []
     for t in tasks:
         prev = journal.get(t.rel)
         if _complete(t, prev, outdir):
-            results[t.index] = prev  # type: ignore[assignment]
+            entries[t.index] = prev  # type: ignore[assignment]
         else:
             todo.append(t)
-    skipped = len(results)
-    failed = sum(r["status"] == "failed" for r in results.values())
+    del journal
+    skipped = len(entries)
+    failed = sum(e.status == "failed" for e in entries.values())
     total = len(tasks)
     if progress:
-        progress(len(results), failed, total)
+        progress(len(entries), failed, total)
 
-    with open(outdir / JOURNAL, "a", encoding="utf-8") as jfh:
-        def on_result(task: FileTask, result: dict) -> None:
+    with open(journal_path, "ab") as jfh:
+        def on_result(task: FileTask, packed: Packed) -> None:
             nonlocal failed
-            results[task.index] = result
-            failed += result["status"] == "failed"
-            jfh.write(json.dumps({"rel": task.rel, "rules": rules.digest, "result": result}, ensure_ascii=False) + "\n")
+            head = json.dumps({"rel": task.rel, "rules": rules.digest, "status": packed.status, "copy": packed.copy,
+                               "code": packed.code, "sha256": packed.sha256}, ensure_ascii=False).encode("utf-8")
+            start = jfh.tell()
+            jfh.write(head + b"\t" + packed.payload + b"\n")
             jfh.flush()
+            entries[task.index] = _Entry(start + len(head) + 1, len(packed.payload), packed.status, packed.copy,
+                                         packed.code, packed.sha256)
+            failed += packed.status == "failed"
             if progress:
-                progress(len(results), failed, total)
+                progress(len(entries), failed, total)
 
-        def on_lost(task: FileTask, code: str, detail: str) -> dict:
-            return _failure(task, code, detail, rules.version)
+        def on_lost(task: FileTask, code: str, detail: str) -> Packed:
+            return _packed(_failure(task, code, detail, rules.version))
 
         if todo:
             jobs = options.jobs or os.cpu_count() or 1
@@ -381,38 +435,70 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             pool.run(todo, on_result, on_lost)
 
     outputs_started = time.monotonic()
-    ordered = [results[t.index] for t in tasks]
-    write_results_json(ordered, outdir / RESULTS_JSON)
-    write_findings_csv(ordered, outdir / FINDINGS_CSV)
-    summary_seconds = 0.0
-    if options.summary:
-        from .summary import write_summary
-
-        t = time.monotonic()
-        write_summary(ordered, outdir / SUMMARY_XLSX, rules)
-        summary_seconds = time.monotonic() - t
+    ordered = [entries[t.index] for t in tasks]
+    summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary)
     now = time.monotonic()
-    return BatchResult(outdir, ordered, skipped, len(todo), now - started, now - outputs_started, summary_seconds)
+    return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
+                       now - outputs_started, summary_seconds)
 
 
-def write_results_json(results: list[dict], path: Path) -> None:
-    atomic_write(path, json.dumps(results, ensure_ascii=False, indent=1).encode("utf-8"))
+def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool) -> float:
+    """One pass over the finished files in input order, streaming each result from the journal:
+    its JSON into results.json as it is, its findings into findings.csv and the summary. Nothing is
+    held for the whole batch but a small record per unit. Returns the seconds the summary took."""
+    from .summary import SummaryWriter
+
+    results_tmp = outdir / f".tmp-{RESULTS_JSON}"
+    csv_tmp = outdir / f".tmp-{FINDINGS_CSV}"
+    sw = SummaryWriter(outdir / SUMMARY_XLSX, rules) if summary else None
+    spent = 0.0
+    try:
+        with open(journal, "rb") as src, open(results_tmp, "wb") as rj, open(csv_tmp, "w", encoding="utf-8-sig",
+                                                                           newline="") as cf:
+            writer = csv.writer(cf, lineterminator="\r\n")
+            writer.writerow(FINDINGS_COLUMNS)
+            rj.write(b"[")
+            for i, e in enumerate(ordered):
+                src.seek(e.offset)
+                payload = src.read(e.length)
+                rj.write((b"\n" if i == 0 else b",\n") + payload)
+                r = json.loads(payload)
+                _csv_rows(writer, r)
+                if sw:
+                    t = time.monotonic()
+                    sw.add(r)
+                    spent += time.monotonic() - t
+            rj.write(b"\n]\n" if ordered else b"]\n")
+            rj.flush()
+            os.fsync(rj.fileno())
+        if sw:
+            t = time.monotonic()
+            sw.finish()
+            spent += time.monotonic() - t
+    except BaseException:
+        if sw:
+            sw.abort()
+        raise
+    os.replace(results_tmp, outdir / RESULTS_JSON)
+    os.replace(csv_tmp, outdir / FINDINGS_CSV)
+    return spent
 
 
 FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 
 
-def write_findings_csv(results: list[dict], path: Path) -> None:
-    """Every finding of every file, one a row; UTF-8 with BOM so Excel shows the Chinese; no cell
-    a spreadsheet would read as a formula."""
+def _csv_rows(writer, r: dict) -> None:
+    """The findings of one result as CSV rows; no cell a spreadsheet would read as a formula."""
+    for f in r["findings"]:
+        writer.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level"], f["code"],
+                                               f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
+
+
+def write_findings_csv(results: Iterable[dict], path: Path) -> None:
+    """findings.csv of results (UTF-8 with BOM, so Excel shows the Chinese)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(FINDINGS_COLUMNS)
     for r in results:
-        for f in r["findings"]:
-            w.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level"], f["code"],
-                                               f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
+        _csv_rows(w, r)
     atomic_write(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))
-
-
-assert ERROR == "错误"

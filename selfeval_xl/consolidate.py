@@ -62,31 +62,55 @@ def _label(path: Path) -> str:
     return path.parent.name if path.name == RESULTS_JSON else path.name
 
 
-def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, list[dict]]], list[Unit]]:
-    """Read every input; return (label, results.json path, results) per input and the scored units."""
+def _results(file: Path) -> Iterable[dict]:
+    """The objects of a results.json, one at a time: a batch writes one object a line inside the
+    array, which is read line by line; any other layout is parsed whole."""
+    with open(file, encoding="utf-8") as fh:
+        first = fh.readline()
+        if first.strip() == "[":
+            for line in fh:
+                line = line.strip().rstrip(",")
+                if line and line != "]":
+                    yield json.loads(line)
+            return
+        data = json.loads(first + fh.read())
+    if not isinstance(data, list):
+        raise ValueError("not a list")
+    yield from data
+
+
+def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
+    """Read every input; return (label, results.json path, counts) per input and the scored units."""
     loaded = []
     units: list[Unit] = []
     labels: Counter[str] = Counter()
     for raw in inputs:
         path = Path(raw)
         file = path / RESULTS_JSON if path.is_dir() else path
-        try:
-            results = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConsolidationError(f"无法读取批量审核结果 {file}：{exc}") from None
-        if not isinstance(results, list) or not all(isinstance(r, dict) and "status" in r for r in results):
-            raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json")
         label = _label(file)
         labels[label] += 1
         if labels[label] > 1:
             label = f"{label}（{labels[label]}）"
-        loaded.append((label, file, results))
-        for r in results:
-            if r["status"] == "failed" or r.get("total") is None:
-                continue
-            units.append(Unit(label, r["file"], r.get("unit_code") or "", r.get("unit_name") or "",
-                              r.get("competent_dept") or "", r.get("year"), float(r["total"]), r.get("grade") or "",
-                              r.get("self_total"), int(r.get("counts", {}).get("错误", 0)), r.get("budget") or {}))
+        counts = {"files": 0, "scored": 0, "failed": 0}
+        try:
+            for r in _results(file):
+                if not isinstance(r, dict) or "status" not in r:
+                    raise ValueError("not a batch result")
+                counts["files"] += 1
+                if r["status"] == "failed" or r.get("total") is None:
+                    counts["failed"] += 1
+                    continue
+                counts["scored"] += 1
+                units.append(Unit(label, r["file"], r.get("unit_code") or "", r.get("unit_name") or "",
+                                  r.get("competent_dept") or "", r.get("year"), float(r["total"]),
+                                  r.get("grade") or "", r.get("self_total"), int(r.get("counts", {}).get("错误", 0)),
+                                  {k: (r.get("budget") or {}).get(k) for k in ("年初预算数", "调整预算数", "预算执行数",
+                                                                             "政策性调整剔除数")}))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConsolidationError(f"无法读取批量审核结果 {file}：{exc}") from None
+        except (ValueError, KeyError, TypeError):
+            raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json") from None
+        loaded.append((label, file, counts))
     return loaded, units
 
 
@@ -212,12 +236,12 @@ def _about(w: _Book, loaded, units, duplicates, scope: str, years) -> None:
     ws.write_string(1, 0, f"范围：{scope}；单位 {len(units)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
                           "核定得分来自各批量审核结果。", w.f["note"])
     w.header(ws, 3, ["来源", "结果文件", "文件数", "已审核", "处理失败"])
-    for i, (label, file, results) in enumerate(loaded, start=4):
+    for i, (label, file, counts) in enumerate(loaded, start=4):
         w.s(ws, i, 0, label)
         w.s(ws, i, 1, str(file))
-        ws.write_number(i, 2, len(results), w.f["int"])
-        ws.write_number(i, 3, sum(r["status"] != "failed" for r in results), w.f["int"])
-        ws.write_number(i, 4, sum(r["status"] == "failed" for r in results), w.f["int"])
+        ws.write_number(i, 2, counts["files"], w.f["int"])
+        ws.write_number(i, 3, counts["scored"], w.f["int"])
+        ws.write_number(i, 4, counts["failed"], w.f["int"])
     row = 5 + len(loaded)
     n_dup = sum(len(g) for g in duplicates)
     text = (f"有 {len(duplicates)} 个单位编码在同一年度出现不止一次（共 {n_dup} 份），见“重复编码”；它们没有被合并，"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import posixpath
 import re
 import zipfile
 import zlib

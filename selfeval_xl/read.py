@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import python_calamine
 
 from . import standard as S
-from .formulas import ExcelError, Value, a1, col_letter
+from .formulas import ExcelError, Value, a1
 from .intake import Limits, Package, Rejected, open_package
 from .layout import Layout
 from .rules import Rules, load_rules

@@ -282,11 +282,13 @@ class _Package:
     def _drop_what_is_not_kept(self) -> None:
         wb = self.workbook_part
         # the calculation chain: rebuilt by Excel; stale once any formula is dropped
-        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1].endswith("/calcChain")):
+        for rel in self.remove_rels(wb, lambda r: r[1].endswith("/calcChain")):
+            target = rel.part
             self.drop(target)
             self.remove_override(target)
         # macros: an .xlsm's copy is a plain .xlsx
-        for rid, typ, _t, target in self.remove_rels(wb, lambda r: r[1].endswith("/vbaProject")):
+        for rel in self.remove_rels(wb, lambda r: r[1].endswith("/vbaProject")):
+            target = rel.part
             self.drop(target)
             self.remove_override(target)
             sig = posixpath.join(posixpath.dirname(target), "vbaProjectSignature.bin")
@@ -300,11 +302,12 @@ class _Package:
         ext = self.remove_rels(wb, lambda r: r[1].endswith(("/externalLink", "/connections")))
         if not ext:
             return
-        for rid, typ, _t, target in ext:
+        for rel in ext:
+            target = rel.part
             if target:
-                for sub_rid, _st, _stt, sub_target in self.rels(target):
-                    if sub_target:
-                        self.drop(sub_target)
+                for sub_rel in self.rels(target):
+                    if sub_rel.part:
+                        self.drop(sub_rel.part)
                 self.drop(self.rels_name(target))
                 self.drop(target)
                 self.remove_override(target)
@@ -408,11 +411,6 @@ class _Package:
 def _prefix(xml: str, element: str) -> str:
     m = re.search(rf"<(\w+:)?{element}\b", xml)
     return (m.group(1) or "") if m else ""
-
-
-def _rel_prefix(xml: str) -> str:
-    m = re.search(rf'xmlns:(\w+)="{re.escape(_NS_REL)}"', xml)
-    return m.group(1) if m else "r"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,7 +607,7 @@ def _merge_comments(xml: str, notes: dict[str, str]) -> str:
     else:
         author_id = len(authors)
         if re.search(rf"<{re.escape(p)}authors\s*/>", xml):
-            xml = re.sub(rf"<{re.escape(p)}authors\s*/>", f"<{p}authors><{p}author>{COMMENT_AUTHOR}</{p}author></{p}authors>", xml, 1)
+            xml = re.sub(rf"<{re.escape(p)}authors\s*/>", f"<{p}authors><{p}author>{COMMENT_AUTHOR}</{p}author></{p}authors>", xml, count=1)
         else:
             xml = xml.replace(f"</{p}authors>", f"<{p}author>{COMMENT_AUTHOR}</{p}author></{p}authors>", 1)
     remaining = dict(notes)
@@ -628,7 +626,7 @@ def _merge_comments(xml: str, notes: dict[str, str]) -> str:
     new = "".join(f'<{p}comment ref="{ref}" authorId="{author_id}"><{p}text>{_comment_runs(t, p)}</{p}text></{p}comment>'
                   for ref, t in sorted(remaining.items(), key=lambda kv: split_a1(kv[0])))
     if re.search(rf"<{re.escape(p)}commentList\s*/>", xml):
-        return re.sub(rf"<{re.escape(p)}commentList\s*/>", f"<{p}commentList>{new}</{p}commentList>", xml, 1)
+        return re.sub(rf"<{re.escape(p)}commentList\s*/>", f"<{p}commentList>{new}</{p}commentList>", xml, count=1)
     return xml.replace(f"</{p}commentList>", new + f"</{p}commentList>", 1)
 
 

@@ -8,24 +8,33 @@ each with a link that opens the scored copy at its cell), 指标明细 (units ×
 Everything that came from a submission is written as a string; links are built by us from our own
 file names and standard sheet names. The work per unit and per finding is constant: nothing here
 grows faster than the number of rows it writes.
+
+``SummaryWriter`` takes the results one at a time (a batch streams them from its journal) and keeps
+only a small record per unit. The rows of 问题清单, which is most of a big summary (a finding a
+row), are streamed as sheet XML to a temporary file; XlsxWriter builds the workbook with every
+sheet, format and chart and the 问题清单 header, and ``finish`` splices the rows into that one
+sheet part, copying every other part as it is compressed.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from .findings import CODES, ERROR, INFO, WARNING
+from .package import ZipWriter, parse_rels, parse_sheets
 from .rules import Rules
-from .safe import clean_text
+from .safe import clean_text, xml_text
 
-__all__ = ["write_summary", "SHEETS", "UNIT_COLUMNS"]
+__all__ = ["SummaryWriter", "write_summary", "SHEETS", "UNIT_COLUMNS"]
 
 SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "处理失败")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
@@ -158,40 +167,164 @@ class _Writer:
             ws.write_blank(row, col, None, self.f[fmt])
 
 
-def write_summary(results: list[dict[str, Any]], path: Path, rules: Rules) -> Path:
-    """Write the summary of a batch's results (results.json objects, input order) to ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".tmp-{path.name}")
-    w = _Writer(tmp, rules)
-    scored = [r for r in results if r["status"] != "failed"]
-    failed = [r for r in results if r["status"] == "failed"]
-    _overview(w, results, scored, failed, rules)
-    _units(w, scored)
-    _findings(w, results)
-    _indicators(w, scored, rules)
-    _budget(w, scored)
-    _failed(w, failed)
-    w.wb.close()
-    tmp.replace(path)
-    return path
+class SummaryWriter:
+    """The summary, fed one result at a time."""
+
+    def __init__(self, path: Path, rules: Rules):
+        self.path = Path(path)
+        self.rules = rules
+        self.common = [i.name for i in rules.indicators]
+        self.units: list[dict[str, Any]] = []  # small records of the scored files
+        self.failed: list[dict[str, Any]] = []
+        self.submitted = 0
+        self.with_errors = 0
+        self.code_count: Counter[str] = Counter()
+        self.code_files: Counter[str] = Counter()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._rows_path = self.path.with_name(f".tmp-{self.path.stem}-findings.xml")
+        self._rows = open(self._rows_path, "wb")
+        self._row = 1  # 0-based row of the next finding (row 0 is the header)
+
+    def add(self, r: dict[str, Any]) -> None:
+        self.submitted += 1
+        codes = [x["code"] for x in r["findings"]]
+        self.code_count.update(codes)
+        self.code_files.update(set(codes))
+        self._finding_rows(r)
+        if r["status"] == "failed":
+            x = r["findings"][0]
+            self.failed.append({"file": r["file"], "code": x["code"], "message": x["message"]})
+            return
+        self.with_errors += r["status"] == "errors"
+        scores: dict[str, Any] = {}
+        for row in r["rows"]:
+            scores.setdefault(row["三级指标"], row["核定得分"])
+        self.units.append({
+            "file": r["file"], "copy": r["copy"], "unit_code": r["unit_code"], "unit_name": r["unit_name"],
+            "competent_dept": r["competent_dept"], "year": r["year"], "self_total": r["self_total"],
+            "total": r["total"], "self_grade": r["self_grade"], "grade": r["grade"],
+            "errors": r["counts"]["错误"], "warnings": r["counts"]["警告"], "categories": r["categories"],
+            "budget": {k: r["budget"].get(k) for k in (*BUDGET_KEYS, "政策性调整剔除数")},
+            "rates": {k: r.get("rates", {}).get(k) for k in ("预算执行率", "预算调整率", "结转结余率")},
+            "scores": [scores.get(n) for n in self.common],
+        })
+
+    def _finding_rows(self, r: dict[str, Any]) -> None:
+        """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
+        file, code, name, copy = _x(r["file"]), _x(r["unit_code"]), _x(r["unit_name"]), r["copy"]
+        out = []
+        for x in r["findings"]:
+            n = self._row + 1
+            cells = [_inline("A", n, file, "T"), _inline("B", n, code, "T"), _inline("C", n, name, "T"),
+                     _inline("D", n, x["level"], "T"), _inline("E", n, x["code"], "T"), _inline("F", n, _x(x["sheet"]), "T")]
+            if copy and x["cell"]:
+                formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
+                cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
+            else:
+                cells.append(_inline("G", n, _x(x["cell"]), "T"))
+            cells += [_inline("H", n, _x(x["message"]), "W"), _inline("I", n, _x(x["expected"]), "T"),
+                      _inline("J", n, _x(x["actual"]), "T")]
+            out.append(f'<row r="{n}">{"".join(cells)}</row>')
+            self._row += 1
+        if out:
+            self._rows.write("".join(out).encode("utf-8"))
+
+    def finish(self) -> Path:
+        self._rows.close()
+        tmp = self.path.with_name(f".tmp-{self.path.name}")
+        w = _Writer(tmp, self.rules)
+        _overview(w, self)
+        _units(w, self.units)
+        n_findings = self._row - 1
+        styles = _findings_sheet(w, n_findings)
+        _indicators(w, self.units, self.rules)
+        _budget(w, self.units)
+        _failed(w, self.failed)
+        w.wb.close()
+        marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
+        _splice(tmp, self.path, "问题清单", self._rows_path, marks, n_findings)
+        tmp.unlink()
+        self._rows_path.unlink()
+        return self.path
+
+    def abort(self) -> None:
+        self._rows.close()
+        self._rows_path.unlink(missing_ok=True)
+
+
+def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -> Path:
+    """Write the summary of results (results.json objects, input order) to ``path``."""
+    sw = SummaryWriter(path, rules)
+    try:
+        for r in results:
+            sw.add(r)
+    except BaseException:
+        sw.abort()
+        raise
+    return sw.finish()
+
+
+def _x(value: Any) -> str:
+    """Text from a submission for a cell: cleaned and XML-escaped ('' for nothing)."""
+    return "" if value is None or value == "" else xml_text(value)
+
+
+def _inline(col: str, row: int, text: str, style: str) -> str:
+    if not text:
+        return ""
+    return f'<c r="{col}{row}" s="\x01{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
+    """Put the streamed rows into ``sheet`` of the workbook ``src``, writing ``dst``."""
+    z = zipfile.ZipFile(src)
+    by_id = {rel.id: rel.part for rel in parse_rels(z.read("xl/_rels/workbook.xml.rels").decode("utf-8"), "xl/workbook.xml")}
+    part = by_id[dict(parse_sheets(z.read("xl/workbook.xml").decode("utf-8")))[sheet]]
+    head, tail = z.read(part).split(b"</sheetData>", 1)
+    head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:J{n_rows + 1}"/>'.encode(), head, count=1)
+
+    def chunks():
+        yield head
+        with open(rows_path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                for mark, index in marks.items():
+                    block = block.replace(mark, index)
+                yield block
+        yield b"</sheetData>" + tail
+
+    source = src.read_bytes()
+    tmp = dst.with_name(f".tmp-splice-{dst.name}")
+    with open(tmp, "wb") as out:
+        zw = ZipWriter(out)
+        for info in z.infolist():
+            if info.filename == part:
+                zw.add_stream(part, chunks(), level=1, date_time=info.date_time)
+            else:
+                off = info.header_offset
+                start = off + 30 + int.from_bytes(source[off + 26: off + 28], "little") + int.from_bytes(
+                    source[off + 28: off + 30], "little")
+                zw.copy(info, source, start)
+        zw.finish()
+    tmp.replace(dst)
 
 
 # --- 总览 ---------------------------------------------------------------------------------------
 
 
-def _overview(w: _Writer, results, scored, failed, rules: Rules) -> None:
+def _overview(w: _Writer, sw: "SummaryWriter") -> None:
+    rules, scored, failed = sw.rules, sw.units, sw.failed
     ws = w.sheet("总览", [24, 12, 12, 36, 3, 12])
     ws.fit_to_pages(1, 1)
     f = w.f
     ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
     ws.write_string(1, 0, f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。", f["note"])
-    errors = sum(r["status"] == "errors" for r in results)
+    errors = sw.with_errors
     row = 3
     ws.write_string(row, 0, "一、文件", f["h2"])
     row += 1
     totals = [r["total"] for r in scored]
     selfs = [r["self_total"] for r in scored if r["self_total"] is not None]
-    counts = [("提交文件", len(results)), ("成功审核", len(scored)), ("处理失败", len(failed)),
+    counts = [("提交文件", sw.submitted), ("成功审核", len(scored)), ("处理失败", len(failed)),
               ("有错误的文件", errors), ("无错误的文件", len(scored) - errors)]
     for label, n in counts:
         ws.write_string(row, 0, label, f["label"])
@@ -264,12 +397,7 @@ def _overview(w: _Writer, results, scored, failed, rules: Rules) -> None:
     ws.write_string(row, 0, "五、最常见的问题", f["h2"])
     row += 1
     w.header(ws, row, ["代码", "出现次数", "涉及文件数", "问题"])
-    code_count: Counter[str] = Counter()
-    code_files: Counter[str] = Counter()
-    for r in results:
-        codes = [x["code"] for x in r["findings"]]
-        code_count.update(codes)
-        code_files.update(set(codes))
+    code_count, code_files = sw.code_count, sw.code_files
     for code, n in sorted(code_count.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
         row += 1
         ws.write_string(row, 0, code, f["text"])
@@ -297,8 +425,8 @@ def _units(w: _Writer, scored) -> None:
         w.number(ws, i, 6, diff, "score")
         w.text(ws, i, 7, r["self_grade"])
         w.text(ws, i, 8, r["grade"])
-        ws.write_number(i, 9, r["counts"]["错误"], w.f["int"])
-        ws.write_number(i, 10, r["counts"]["警告"], w.f["int"])
+        ws.write_number(i, 9, r["errors"], w.f["int"])
+        ws.write_number(i, 10, r["warnings"], w.f["int"])
         if r["copy"] and native_links:
             ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
         elif r["copy"]:
@@ -319,36 +447,21 @@ def _units(w: _Writer, scored) -> None:
 # --- 问题清单 -----------------------------------------------------------------------------------
 
 
-def _findings(w: _Writer, results) -> None:
+def _findings_sheet(w: _Writer, n: int) -> dict[str, Any]:
+    """问题清单 without its rows (they are spliced in): header, widths, filter, colours. Returns the
+    formats the streamed rows use, by their placeholder."""
     ws = w.sheet("问题清单", [30, 14, 26, 6, 7, 10, 9, 70, 16, 16])
     w.header(ws, 0, FINDING_COLUMNS)
-    f = w.f
-    i = 0
-    for r in results:
-        file, code, name, copy = clean_text(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
-        for x in r["findings"]:
-            i += 1
-            ws.put_string(i, 0, file, f["text"])
-            w.text(ws, i, 1, code)
-            w.text(ws, i, 2, name)
-            ws.put_string(i, 3, x["level"], f["text"])
-            ws.put_string(i, 4, x["code"], f["text"])
-            w.text(ws, i, 5, x["sheet"])
-            where = f"{x['sheet']}!{x['cell']}" if x["cell"] else ""
-            if copy and where:
-                ws.write_formula(i, 6, _hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"]), f["link"],
-                                 x["cell"])
-            else:
-                w.text(ws, i, 6, x["cell"])
-            w.text(ws, i, 7, x["message"], "wrap")
-            w.text(ws, i, 8, x["expected"])
-            w.text(ws, i, 9, x["actual"])
-    last = max(i, 1)
+    last = max(n, 1)
     ws.autofilter(0, 0, last, len(FINDING_COLUMNS) - 1)
     ws.freeze_panes(1, 0)
     for lvl, fmt in w.level_fmt.items():
         ws.conditional_format(1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{lvl}"', "format": fmt})
     ws.repeat_rows(0)
+    # the formats must be in use for XlsxWriter to write them: one hidden cell each, beside the table
+    for j, key in enumerate(("text", "link", "wrap")):
+        ws.write_blank(0, len(FINDING_COLUMNS) + 2 + j, None, w.f[key])
+    return {"T": w.f["text"], "L": w.f["link"], "W": w.f["wrap"]}
 
 
 # --- 指标明细 -----------------------------------------------------------------------------------
@@ -367,11 +480,8 @@ def _indicators(w: _Writer, scored, rules: Rules) -> None:
         w.text(ws, n, 0, r["unit_code"])
         w.text(ws, n, 1, r["unit_name"])
         w.text(ws, n, 2, r["competent_dept"])
-        by_name = {}
-        for row in r["rows"]:
-            by_name.setdefault(row["三级指标"], row["核定得分"])
-        for j, name in enumerate(names):
-            w.number(ws, n, 3 + j, by_name.get(name), "score")
+        for j, score in enumerate(r["scores"]):
+            w.number(ws, n, 3 + j, score, "score")
         for j, c in enumerate(cats):
             w.number(ws, n, 3 + len(names) + j, r["categories"].get(c.name), "score")
         w.number(ws, n, 3 + len(names) + len(cats), r["total"], "score")
@@ -441,11 +551,10 @@ def _failed(w: _Writer, failed) -> None:
     ws = w.sheet("处理失败", [40, 7, 24, 90])
     w.header(ws, 0, FAILED_COLUMNS)
     for n, r in enumerate(failed, start=1):
-        x = r["findings"][0]
         w.text(ws, n, 0, r["file"])
-        ws.write_string(n, 1, x["code"], w.f["text"])
-        ws.write_string(n, 2, CODES[x["code"]][1], w.f["text"])
-        w.text(ws, n, 3, x["message"], "wrap")
+        ws.write_string(n, 1, r["code"], w.f["text"])
+        ws.write_string(n, 2, CODES[r["code"]][1], w.f["text"])
+        w.text(ws, n, 3, r["message"], "wrap")
     if failed:
         ws.autofilter(0, 0, len(failed), len(FAILED_COLUMNS) - 1)
     else:

@@ -19,8 +19,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from . import standard as S
-from .formulas import ExcelError, Expr, Value, a1, col_letter, split_a1
-from .layout import IndicatorRow, Layout, default_layout, template_formulas
+from .formulas import ExcelError, Expr, Value, a1, col_letter
+from .layout import Layout, default_layout, template_formulas
 from .numbers import fmt_number
 from .rules import METHODS, Rules, load_rules
 
@@ -659,8 +659,8 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
         if not plan.common:
             blocks.setdefault(plan.level1, []).append(lay.ind_first + i)
     for level1, rows in blocks.items():
-        def rng(h: str) -> str:
-            return f"{a1(rows[0], cols[h])}:{a1(rows[-1], cols[h])}"
+        def rng(h: str, first: int = rows[0], last: int = rows[-1]) -> str:
+            return f"{a1(first, cols[h])}:{a1(last, cols[h])}"
 
         if free_level2.get(level1):
             ws.data_validation(rng(S.LEVEL2), {

@@ -15,7 +15,7 @@ import xlsxwriter
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
 from selfeval_xl.findings import CODES
-from selfeval_xl.template import CommonAnswer, FormulaText, OwnIndicator, SavedValue, Typed
+from selfeval_xl.template import CommonAnswer, FormulaText, SavedValue, Typed
 
 from .conftest import make_samples
 

@@ -17,7 +17,7 @@ from openpyxl.comments import Comment
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
 from selfeval_xl.cli import main
-from selfeval_xl.scored_copy import MARK_FILLS, scored_copy_bytes, scored_copy_name, write_scored_copy
+from selfeval_xl.scored_copy import MARK_FILLS, scored_copy_name, write_scored_copy
 
 from .conftest import make_samples
 
