@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import unicodedata
 from typing import IO, Iterable
@@ -67,15 +68,18 @@ def _one(a: Assessment) -> str:
 
 
 def render_json(assessments: Iterable[Assessment]) -> str:
-    return json.dumps([a.to_dict() for a in assessments], ensure_ascii=False, indent=2)
+    out = io.StringIO()
+    render_json_stream(assessments, out)
+    return out.getvalue()
 
 
 def render_json_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
-    """Write the JSON list one object at a time (nothing held for the whole folder); return the count."""
+    """Write the JSON list one object at a time, an object a line (nothing held for the whole
+    folder; compact, so Python's C encoder does the work); return the count."""
     n = 0
     out.write("[")
     for a in assessments:
-        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":")))
         n += 1
     out.write("\n]\n" if n else "]\n")
     return n
