@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .package import parse_rels, parse_sheets, rels_name
+from .standard import SHEETS as _ALL_SHEETS
 from .sheetxml import SheetScan, scan_sheet
 
 __all__ = ["Limits", "Rejected", "Package", "open_package", "check_xml_defences", "F_CODES"]
 
+STANDARD_SHEETS = _ALL_SHEETS[1:]  # the sheets the reader inflates whole (and checks then)
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
@@ -111,7 +113,11 @@ class Package:
         before anything allocates by them."""
         if sheet not in self._scans:
             part = self.sheets[sheet]
-            s = scan_sheet(self.read_part(part))
+            xml = self.read_part(part)
+            problem = _prolog_problem(xml[:_PROLOG_MAX])
+            if problem:
+                raise Rejected(problem, f"部件 {part} 含有 DTD 定义" if problem == "F007" else f"部件 {part} 不是有效的 XML")
+            s = scan_sheet(xml)
             if s.cells > self.limits.max_cells:
                 raise Rejected("F006", f"工作表“{sheet}”有 {s.cells:,} 个单元格，超过 {self.limits.max_cells:,} 个的限制")
             if s.span > self.limits.max_span:
@@ -207,15 +213,29 @@ def open_bytes(data: bytes, path: Path, limits: Limits) -> Package:
     if "[Content_Types].xml" not in names:
         raise Rejected("F002", _describe_zip(names, zf))
     raw = _Raw(zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else data, infos)
-    for info in infos:
-        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            _check_prolog(zf, info, limits, raw)
-    workbook_part = _workbook_part(zf, names)
+    zf.selfeval_raw = raw  # type: ignore[attr-defined]
+    by_name = {i.filename: i for i in infos}
+    checked: set[str] = set()
+
+    def prolog(name: str) -> None:
+        if name in by_name and name not in checked:
+            _check_prolog(zf, by_name[name], limits, raw)
+            checked.add(name)
+
+    for name in ("[Content_Types].xml", "_rels/.rels"):
+        prolog(name)
+    workbook_part = _workbook_part(zf, names, prolog)
     if workbook_part is None or workbook_part not in names:
         raise Rejected("F002", _describe_zip(names, zf))
     if workbook_part.endswith(".bin"):
         raise Rejected("F002", "这是二进制工作簿（.xlsb）")
-    sheets = _sheet_parts(zf, workbook_part, names)
+    sheets = _sheet_parts(zf, workbook_part, names, prolog)
+    # every other XML part now; a sheet the reader reads is checked when it is inflated whole
+    # (Package.scan), before any parser sees it
+    standard = {sheets[n] for n in STANDARD_SHEETS if n in sheets}
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.filename not in standard:
+            prolog(info.filename)
     content_types = _read_small(zf, "[Content_Types].xml", limits)
     macro = b"macroEnabled" in content_types or any(n.lower().endswith("vbaproject.bin") for n in names)
     if zf.fp is not None and isinstance(zf.fp, io.BytesIO) and zf.fp.getbuffer().nbytes != len(data):
@@ -307,12 +327,25 @@ def _as_utf8(buf: bytes) -> bytes:
     return buf
 
 
+def _prolog_problem(head: bytes) -> str:
+    """'F007' for a DTD before the root element, 'F003' for no root element, '' when fine."""
+    text = _strip_comments(_as_utf8(head))
+    m = _ELEMENT_START.search(text)
+    before = text[: m.start()] if m else text
+    if b"<!DOCTYPE" in before.upper() or b"<!ENTITY" in before.upper():
+        return "F007"
+    return "" if m or not head.strip() else "F003"
+
+
 def _strip_comments(buf: bytes) -> bytes:
     return re.sub(rb"<!--.*?-->", b"", buf, flags=re.S)
 
 
 def _read_small(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
     try:
+        raw = getattr(zf, "selfeval_raw", None)
+        if raw is not None and name in raw.infos and raw.infos[name].compress_type in (0, 8):
+            return raw.read(raw.infos[name], min(limits.max_entry_bytes, 64 * MiB))
         with zf.open(name) as fh:
             return fh.read(min(limits.max_entry_bytes, 64 * MiB) + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
@@ -330,24 +363,28 @@ def _text(zf: zipfile.ZipFile, name: str) -> str:
             raise Rejected("F003", f"部件 {name} 不是有效的 XML（编码）") from None
 
 
-def _rels(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, tuple[str, str, str]]:
+def _rels(zf: zipfile.ZipFile, part: str, names: set[str], prolog=None) -> dict[str, tuple[str, str, str]]:
     """Relationships of a part: id -> (type, target part, target mode)."""
     name = rels_name(part)
     if name not in names:
         return {}
+    if prolog:
+        prolog(name)
     return {r.id: (r.type, r.part or r[2], "External" if not r.part else "Internal")
             for r in parse_rels(_text(zf, name), part)}
 
 
-def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
-    for _id, (typ, target, _mode) in _rels(zf, "", names).items():
+def _workbook_part(zf: zipfile.ZipFile, names: set[str], prolog=None) -> str | None:
+    for _id, (typ, target, _mode) in _rels(zf, "", names, prolog).items():
         if typ.endswith("/officeDocument"):
             return target
     return "xl/workbook.xml" if "xl/workbook.xml" in names else None
 
 
-def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str]) -> dict[str, str]:
-    rels = _rels(zf, workbook_part, names)
+def _sheet_parts(zf: zipfile.ZipFile, workbook_part: str, names: set[str], prolog=None) -> dict[str, str]:
+    rels = _rels(zf, workbook_part, names, prolog)
+    if prolog:
+        prolog(workbook_part)
     out: dict[str, str] = {}
     for name, rid in parse_sheets(_text(zf, workbook_part)):
         typ, target, mode = rels.get(rid, ("", "", ""))
