@@ -217,6 +217,9 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     _limit_memory(memory_mb)
+    from .intake import check_xml_defences
+
+    check_xml_defences()  # openpyxl (shared-formula translation) parses with defusedxml
     rules = load_rules(rules_path)
     out = Path(outdir)
     while True:

@@ -53,6 +53,12 @@ def main() -> None:
       selfeval-xl check 申报表.xlsx               审核一个文件（不写任何文件）
       selfeval-xl score 申报表.xlsx -o 审核结果/   写出带核定得分的审核副本
     """
+    from .intake import check_xml_defences
+
+    try:
+        check_xml_defences()
+    except RuntimeError as exc:  # pragma: no cover - defusedxml is a hard dependency
+        raise click.ClickException(f"XML 安全防护未启用：{exc}") from None
 
 
 @main.command(context_settings=CONTEXT)
