@@ -224,7 +224,9 @@ class SummaryWriter:
                 cells.append(_inline("G", n, _x(x["cell"]), "T"))
             cells += [_inline("H", n, _x(x["message"]), "W"), _inline("I", n, _x(x["expected"]), "T"),
                       _inline("J", n, _x(x["actual"]), "T")]
-            out.append(f'<row r="{n}">{"".join(cells)}</row>')
+            # wrapped text is not fitted by the spreadsheet on opening: give the row its height
+            lines = max(1, -(-len(x["message"].encode("gbk", "replace")) // _MESSAGE_CHARS))
+            out.append(f'<row r="{n}" ht="{13 * lines + 3}" customHeight="1">{"".join(cells)}</row>')
             self._row += 1
         if out:
             self._rows.write("".join(out).encode("utf-8"))
@@ -262,6 +264,10 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
         sw.abort()
         raise
     return sw.finish()
+
+
+#: characters (CJK counting two) a line of the 说明 column holds (its width is 70)
+_MESSAGE_CHARS = 66
 
 
 def _x(value: Any) -> str:
