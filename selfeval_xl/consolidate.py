@@ -13,23 +13,19 @@ Scope, as Chinese reporting clients offer it: the whole tree (default), one or m
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import xlsxwriter
-
 from .batch import RESULTS_JSON
-from .safe import clean_text
+from .reportbook import ReportBook
 
 __all__ = ["Unit", "load_inputs", "consolidate", "ConsolidationError"]
 
 GRADES = ("优", "良", "中", "差")
 NO_DEPT = "（未填写主管部门）"
-CREATED = _dt.datetime(2026, 1, 1)
 
 
 class ConsolidationError(ValueError):
@@ -167,56 +163,23 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
     return {"units": len(units), "inputs": len(loaded), "duplicates": sum(len(g) for g in duplicates), "years": years}
 
 
-class _Book:
+class _Book(ReportBook):
     def __init__(self, path: Path):
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False})
-        self.wb.set_properties({"title": "部门整体支出绩效自评 汇总", "author": "selfeval-xl", "created": CREATED})
-        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
-        add = self.wb.add_format
-        self.f = {
-            "title": add({**base, "font_name": "黑体", "font_size": 16, "bold": True}),
-            "h2": add({**base, "font_name": "黑体", "font_size": 12, "bold": True}),
-            "header": add({**base, "bold": True, "bg_color": "#BDD7EE", "border": 1, "align": "center", "text_wrap": True}),
-            "text": add({**base, "border": 1}),
-            "group": add({**base, "border": 1, "bold": True, "bg_color": "#DDEBF7"}),
-            "sub": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2"}),
-            "sub_score": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"}),
-            "sub_money": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"}),
-            "sub_pct": add({**base, "border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"}),
-            "int": add({**base, "border": 1, "num_format": "0"}),
-            "score": add({**base, "border": 1, "num_format": "0.00"}),
-            "delta": add({**base, "border": 1, "num_format": "+0.00;-0.00;0.00"}),
-            "money": add({**base, "border": 1, "num_format": "#,##0.00"}),
-            "pct": add({**base, "border": 1, "num_format": "0.00%"}),
-            "note": add({**base, "font_color": "#595959"}),
-            "warn": add({**base, "border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
-        }
-
-    def sheet(self, name: str, widths: list[float]):
-        ws = self.wb.add_worksheet(name)
-        for i, width in enumerate(widths):
-            ws.set_column(i, i, width)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        return ws
-
-    def header(self, ws, row: int, names) -> None:
-        for c, h in enumerate(names):
-            ws.write_string(row, c, h, self.f["header"])
+        super().__init__(path, "部门整体支出绩效自评 汇总", extra={
+            "group": {"border": 1, "bold": True, "bg_color": "#DDEBF7"},
+            "sub": {"border": 1, "bold": True, "bg_color": "#F2F2F2"},
+            "sub_score": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"},
+            "sub_money": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"},
+            "sub_pct": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
+            "delta": {"border": 1, "num_format": "+0.00;-0.00;0.00"},
+        })
 
     def s(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
-        if value in (None, ""):
-            ws.write_blank(row, col, None, self.f[fmt])
-        else:
-            ws.write_string(row, col, clean_text(value), self.f[fmt])
+        """Text, a bordered blank when empty (the grouped tables keep their grid)."""
+        self.text(ws, row, col, value, fmt, blank=True)
 
     def n(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.write_number(row, col, value, self.f[fmt])
-        else:
-            ws.write_blank(row, col, None, self.f[fmt])
+        self.number(ws, row, col, value, fmt)
 
 
 def _dept(u: Unit) -> str:

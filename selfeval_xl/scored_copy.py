@@ -571,11 +571,17 @@ def _insert_sheet_child(xml: str, element: str) -> str:
     any namespace it uses itself)."""
     p = _prefix(xml, "sheetData")
     element = element.replace("<", f"<{p}", 1) if p else element
-    for follower in _AFTER_LEGACY:
-        m = re.search(rf"<{re.escape(p)}{follower}\b", xml)
+    return _insert_before(xml, element, p, _AFTER_LEGACY, "worksheet")
+
+
+def _insert_before(xml: str, element: str, prefix: str, followers, parent: str) -> str:
+    """Insert ``element`` before the first of ``followers`` present (the schema's order), or
+    before ``parent``'s end tag."""
+    for follower in followers:
+        m = re.search(rf"<{re.escape(prefix)}{follower}\b", xml)
         if m:
             return xml[: m.start()] + element + xml[m.start():]
-    end = xml.rindex(f"</{p}worksheet>")
+    end = xml.rindex(f"</{prefix}{parent}>")
     return xml[:end] + element + xml[end:]
 
 
@@ -804,13 +810,7 @@ class _Styles:
         if m:
             return xml[: m.start()] + new + xml[m.end():]
         order = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs"]
-        nxt = order[order.index(container) + 1:]
-        for n in nxt:
-            mm = re.search(rf"<{p}{n}\b", xml)
-            if mm:
-                return xml[: mm.start()] + new + xml[mm.start():]
-        end = xml.rindex(f"</{self.p}styleSheet>")
-        return xml[:end] + new + xml[end:]
+        return _insert_before(xml, new, self.p, order[order.index(container) + 1:], "styleSheet")
 
 
 _MINIMAL_STYLES = (

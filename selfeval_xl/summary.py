@@ -18,19 +18,15 @@ sheet part, copying every other part as it is compressed.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
-
 from .findings import CODES, ERROR, INFO, WARNING
 from .package import ZipWriter, parse_rels, parse_sheets
+from .reportbook import ReportBook, escape as _escape, hyperlink as _hyperlink
 from .rules import Rules
 from .safe import clean_text, xml_text
 
@@ -41,66 +37,10 @@ UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价�
                 "核定等级", "错误数", "警告数", "文件")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
-CREATED = _dt.datetime(2026, 1, 1)
 GRADE_COLORS = {"优": "#C6EFCE", "良": "#E2EFDA", "中": "#FFEB9C", "差": "#FFC7CE"}
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
 SCORE_BINS = ((0, 60, "60 分以下"), (60, 70, "60–70"), (70, 80, "70–80"), (80, 90, "80–90"), (90, 100.001, "90–100"))
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
-
-
-class _LinkSheet(Worksheet):
-    """An XlsxWriter worksheet (through its ``worksheet_class`` hook) tuned for big summaries.
-
-    - Its formulas are our own HYPERLINK(...) calls, written as given: XlsxWriter runs ~30
-      regular-expression substitutions on every formula to expand newer Excel functions, and a
-      sheet of 100,000 links spent most of its time there.
-    - String and number cells are written without escaping their attributes: a cell's attributes
-      are an A1 reference and a style index, which never need it. Every other cell goes through
-      XlsxWriter. tests/test_summary.py compares the XML with stock XlsxWriter's, byte for byte.
-    """
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        return formula[1:] if formula.startswith("=") else formula
-
-    def put_string(self, row: int, col: int, text: str, fmt) -> None:
-        """write_string for (row, col) integers, without the A1-argument decoding."""
-        self._write_string(row, col, text, fmt)
-
-    _styles: dict | None = None
-
-    def _write_cell(self, row, col, cell):
-        kind = cell.__class__
-        fmt = cell.format
-        if kind is _FORMULA and isinstance(cell.value, str) and cell.value and cell.value[0] != "#" and fmt:
-            kind = _FORMULA  # a formula with a text result (our links): below
-        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)):
-            return super()._write_cell(row, col, cell)
-        if self._styles is None:
-            self._styles = {}
-        style = self._styles.get(fmt)
-        if style is None:
-            style = self._styles[fmt] = f' s="{fmt._get_xf_index()}"' if fmt else ""
-        ref = xl_rowcol_to_cell_fast(row, col)
-        if kind is _STRING:
-            self.fh.write(f'<c r="{ref}"{style} t="s"><v>{cell.string}</v></c>')
-        elif kind is _NUMBER:
-            self.fh.write(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
-        else:
-            self.fh.write(f'<c r="{ref}"{style} t="str"><f>{_escape(cell.formula)}</f><v>{_escape(cell.value)}</v></c>')
-
-
-_STRING, _NUMBER, _FORMULA = CellStringTuple, CellNumberTuple, CellFormulaTuple
-
-
-def _escape(text: str) -> str:
-    """Element text as XlsxWriter escapes it (quotes stay as they are)."""
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-def _hyperlink(target: str, text: str) -> str:
-    return f"=HYPERLINK({_quote(target)},{_quote(text)})"
 
 
 def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
@@ -111,60 +51,13 @@ def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
     return target
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-class _Writer:
+class _Writer(ReportBook):
     def __init__(self, path: Path, rules: Rules):
-        self.wb = xlsxwriter.Workbook(str(path), {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-        })
-        self.wb.set_properties({"title": "部门整体支出绩效自评 审核汇总", "author": "selfeval-xl",
-                                "comments": f"评分细则 {rules.version}", "created": CREATED})
-        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}")
         add = self.wb.add_format
-        self.f = {
-            "title": add({**base, "font_name": "黑体", "font_size": 16, "bold": True}),
-            "h2": add({**base, "font_name": "黑体", "font_size": 12, "bold": True}),
-            "header": add({**base, "bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center"}),
-            "text": add({**base, "border": 1}),
-            "wrap": add({**base, "border": 1, "text_wrap": True}),
-            "int": add({**base, "border": 1, "num_format": "0"}),
-            "score": add({**base, "border": 1, "num_format": "0.00"}),
-            "money": add({**base, "border": 1, "num_format": "#,##0.00"}),
-            "pct": add({**base, "border": 1, "num_format": "0.00%"}),
-            "link": add({**base, "border": 1, "font_color": "#0563C1", "underline": 1}),
-            "note": add({**base, "font_color": "#595959"}),
-            "label": add({**base, "border": 1, "bg_color": "#F2F2F2"}),
-        }
         self.grade_fmt = {g: add({"bg_color": c}) for g, c in GRADE_COLORS.items()}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
         self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
-
-    def sheet(self, name: str, widths: list[float]):
-        ws = self.wb.add_worksheet(name, worksheet_class=_LinkSheet)
-        for i, w in enumerate(widths):
-            ws.set_column(i, i, w)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        return ws
-
-    def header(self, ws, row: int, names: tuple[str, ...] | list[str]) -> None:
-        for c, h in enumerate(names):
-            ws.write_string(row, c, h, self.f["header"])
-
-    def text(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
-        """Text from a submission: always a string (an empty one is not written)."""
-        if value is not None and value != "":
-            ws.put_string(row, col, clean_text(value), self.f[fmt])
-
-    def number(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.write_number(row, col, value, self.f[fmt])
-        else:
-            ws.write_blank(row, col, None, self.f[fmt])
 
 
 class SummaryWriter:

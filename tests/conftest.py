@@ -63,5 +63,22 @@ def write_filled(tmp_path):
     return _write
 
 
+def rezip(src: Path, dst: Path, change) -> Path:
+    """Copy a package, letting ``change(parts)`` edit its {name: bytes} first (how the tests make
+    files other programs might have saved)."""
+    import io
+    import zipfile
+
+    z = zipfile.ZipFile(src)
+    parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    change(parts)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+    return dst
+
+
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")

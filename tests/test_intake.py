@@ -11,6 +11,7 @@ from selfeval_xl.intake import F_CODES, Limits, Rejected, check_xml_defences, op
 from selfeval_xl.intake import _check_zip_directory  # noqa: PLC2701 - the limits, tested directly
 
 from .badfiles import make_bad_files
+from .conftest import rezip
 
 GOOD = "02_市场监督管理局_2023.xlsx"
 
@@ -93,16 +94,9 @@ def test_file_size_limit_is_a_setting(sample_files):
 
 
 def test_utf16_parts_are_fine_and_checked(sample_files, tmp_path):
-    z = zipfile.ZipFile(sample_files[GOOD])
-    parts = {i.filename: z.read(i.filename) for i in z.infolist()}
-    ok = dict(parts)
-    ok["customXml/item1.xml"] = '<?xml version="1.0" encoding="utf-16"?><root/>'.encode("utf-16")
-    bad = dict(parts)
-    bad["customXml/item1.xml"] = '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>'.encode("utf-16")
-    for name, p in (("ok.xlsx", ok), ("bad.xlsx", bad)):
-        with zipfile.ZipFile(tmp_path / name, "w") as out:
-            for n, d in p.items():
-                out.writestr(n, d)
+    for name, xml in (("ok.xlsx", '<?xml version="1.0" encoding="utf-16"?><root/>'),
+                      ("bad.xlsx", '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>')):
+        rezip(sample_files[GOOD], tmp_path / name, lambda parts, x=xml: parts.update({"customXml/item1.xml": x.encode("utf-16")}))
     assert not assess(tmp_path / "ok.xlsx").failed
     assert assess(tmp_path / "bad.xlsx").findings[0].code == "F007"
 

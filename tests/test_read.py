@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 
 import pandas as pd
 import pytest
@@ -13,7 +11,7 @@ from selfeval_xl.layout import default_layout
 from selfeval_xl.read import ROW, read_submission
 from selfeval_xl.template import CommonAnswer, Filling
 
-from .conftest import SAMPLES_DIR, make_samples
+from .conftest import SAMPLES_DIR, make_samples, rezip
 
 
 def _num(v):
@@ -114,15 +112,11 @@ def test_frames_are_object_dtype_and_typed_fields(sample_files):
 
 def _rewrite(src, dst, sheet_xml_edit):
     """Copy a workbook, editing the XML of every worksheet part (what another program might save)."""
-    zin = zipfile.ZipFile(src)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                data = sheet_xml_edit(data.decode("utf-8")).encode("utf-8")
-            zout.writestr(info, data)
-    dst.write_bytes(buf.getvalue())
+    def change(parts):
+        for name in parts:
+            if name.startswith("xl/worksheets/sheet"):
+                parts[name] = sheet_xml_edit(parts[name].decode("utf-8")).encode("utf-8")
+    rezip(src, dst, change)
 
 
 def test_labels_found_despite_fullwidth_and_marks(tmp_path, sample_files):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import zipfile
@@ -19,7 +18,7 @@ from selfeval_xl.assess import assess
 from selfeval_xl.cli import main
 from selfeval_xl.scored_copy import MARK_FILLS, scored_copy_name, write_scored_copy
 
-from .conftest import make_samples
+from .conftest import make_samples, rezip
 
 SEED = "01_杜岭街道办事处_2021.xlsx"
 
@@ -137,17 +136,6 @@ def test_scored_cells_have_the_values_of_the_assessment(scored):
         assert ws.cell(r.row, 11).value == r.opinion
 
 
-def _rezip(src: Path, dst: Path, change) -> None:
-    zin = zipfile.ZipFile(src)
-    parts = {i.filename: zin.read(i.filename) for i in zin.infolist()}
-    change(parts)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in parts.items():
-            zout.writestr(name, data)
-    dst.write_bytes(buf.getvalue())
-
-
 X14 = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
        b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
        b'<x14:dataValidations xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" count="1">'
@@ -165,7 +153,7 @@ def test_x14_validations_and_unknown_parts_survive(sample_files, tmp_path):
         sheet = "xl/worksheets/sheet6.xml"
         parts[sheet] = parts[sheet].replace(b"</worksheet>", X14 + b"</worksheet>")
         parts["customXml/item1.xml"] = b'<?xml version="1.0"?><root>unknown</root>'
-    _rezip(sample_files[SEED], src, change)
+    rezip(sample_files[SEED], src, change)
     dst = write_scored_copy(assess(src), tmp_path / "out")
     z = zipfile.ZipFile(dst)
     assert X14 in z.read("xl/worksheets/sheet6.xml")
@@ -202,7 +190,7 @@ def test_an_xlsm_copy_keeps_no_macros(sample_files, tmp_path):
                         b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
         parts["[Content_Types].xml"] = ct.replace(b"</Types>", b'<Default Extension="bin" '
                                                   b'ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-    _rezip(sample_files[SEED], src, change)
+    rezip(sample_files[SEED], src, change)
     a = assess(src)
     assert a.submission.macro_enabled and a.scores.total == 91.54
     dst = write_scored_copy(a, tmp_path / "out")

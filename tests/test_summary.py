@@ -7,7 +7,7 @@ import zipfile
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from selfeval_xl.summary import _hyperlink, _LinkSheet
+from selfeval_xl.reportbook import FastSheet, hyperlink
 
 
 class _Stock(Worksheet):
@@ -30,7 +30,7 @@ def _book(path, cls):
         ws.write_number(i, 6, n)  # no format, no column format
     targets = ["审核副本/01_杜岭_审核.xlsx#'绩效指标'!F12", "a&b<c>.xlsx#'得分汇总'!C7"]
     for i, t in enumerate(targets):
-        ws.write_formula(i, 2, _hyperlink(t, "F12"), link, "F12")
+        ws.write_formula(i, 2, hyperlink(t, "F12"), link, "F12")
         ws.write_formula(i, 3, "=1/0", fmt, "#DIV/0!")  # an error result: XlsxWriter's own path
     ws.write_blank(0, 4, None, fmt)
     ws.write_boolean(1, 4, True, fmt)
@@ -41,4 +41,4 @@ def _book(path, cls):
 
 
 def test_tuned_sheet_xml_is_identical_to_xlsxwriters(tmp_path):
-    assert _book(tmp_path / "fast.xlsx", _LinkSheet) == _book(tmp_path / "stock.xlsx", _Stock)
+    assert _book(tmp_path / "fast.xlsx", FastSheet) == _book(tmp_path / "stock.xlsx", _Stock)
