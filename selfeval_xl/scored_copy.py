@@ -722,17 +722,22 @@ class _Styles:
             self.dirty = True
         return self._fill_ids[argb]
 
+    def _base(self, style: int) -> str:
+        return self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f"<{self.p}xf/>")
+
+    def _derived(self, style: int, part: str, index: int) -> int:
+        """A new cell style: ``style`` with its ``part`` ('fill' or 'font') replaced by ``index``."""
+        xf = re.sub(rf'\s*\b(?:{part}Id|apply{part.title()})="[^"]*"', "", self._base(style))
+        xf = re.sub(rf"^<{re.escape(self.p)}xf\b", lambda m: m.group(0) + f' {part}Id="{index}" apply{part.title()}="1"', xf)
+        self.xfs.append(xf)
+        self.dirty = True
+        return len(self.xfs) - 1
+
     def marked(self, style: int, level: str) -> int:
         """The style ``style`` with the fill of a finding of ``level``."""
         key = (style, level)
         if key not in self._marked:
-            base = self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f"<{self.p}xf/>")
-            fill = self._fill(MARK_FILLS[level])
-            xf = re.sub(r'\s*\b(?:fillId|applyFill)="[^"]*"', "", base)
-            xf = re.sub(rf"^<{re.escape(self.p)}xf\b", lambda m: m.group(0) + f' fillId="{fill}" applyFill="1"', xf)
-            self.xfs.append(xf)
-            self._marked[key] = len(self.xfs) - 1
-            self.dirty = True
+            self._marked[key] = self._derived(style, "fill", self._fill(MARK_FILLS[level]))
         return self._marked[key]
 
     def verdict(self, style: int, small: bool = False) -> int:
@@ -740,8 +745,7 @@ class _Styles:
         bureau's columns grey and italic while they are empty); ``small``: 9 pt, for opinions."""
         key = (style, "verdict-small" if small else "verdict")
         if key not in self._marked:
-            base = self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f"<{self.p}xf/>")
-            fm = re.search(r'\bfontId="(\d+)"', base)
+            fm = re.search(r'\bfontId="(\d+)"', self._base(style))
             font = self.fonts[int(fm.group(1))] if fm and int(fm.group(1)) < len(self.fonts) else f"<{self.p}font/>"
             p = re.escape(self.p)
             color = f'<{self.p}color rgb="{VERDICT_COLOR}"/>'
@@ -756,11 +760,7 @@ class _Styles:
                 font = re.sub(rf"(<{p}font\b[^>]*>)((?:<{p}(?:b|strike|outline|shadow|condense|extend)\b[^>]*/>)*)",
                               lambda m: m.group(1) + m.group(2) + color, font, count=1)
             self.fonts.append(font)
-            xf = re.sub(r'\s*\b(?:fontId|applyFont)="[^"]*"', "", base)
-            xf = re.sub(rf"^<{re.escape(self.p)}xf\b", lambda m: m.group(0) + f' fontId="{len(self.fonts) - 1}" applyFont="1"', xf)
-            self.xfs.append(xf)
-            self._marked[key] = len(self.xfs) - 1
-            self.dirty = True
+            self._marked[key] = self._derived(style, "font", len(self.fonts) - 1)
         return self._marked[key]
 
     def add_xf(self, *, font: tuple[str, ...] = (), fill: str | None = None, border: bool = False, wrap: bool = False) -> int:
