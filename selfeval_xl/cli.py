@@ -106,9 +106,8 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
             any_errors |= bool(a.errors)
             yield a
 
-    out = click.get_text_stream("stdout")
-    (render_json_stream if fmt == "json" else render_text_stream)(results(), out)
-    out.flush()
+    (render_json_stream if fmt == "json" else render_text_stream)(results(), sys.stdout)
+    sys.stdout.flush()
     sys.exit(1 if any_errors else 0)
 
 

@@ -14,7 +14,8 @@ from selfeval_xl.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples"
-SHARED = ROOT.parent / "shared"
+#: odd real-world spreadsheets (calamine's test suite, MIT): see tests/corpus/README.md
+CORPUS = ROOT / "tests" / "corpus" / "calamine"
 
 
 def _load_samples_module():

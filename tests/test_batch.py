@@ -21,7 +21,7 @@ from selfeval_xl.batch import BatchOptions, run_batch
 from selfeval_xl.summary import SHEETS, UNIT_COLUMNS
 
 from .badfiles import INJECTION, make_bad_files
-from .conftest import ROOT, SHARED, make_samples
+from .conftest import CORPUS, ROOT, make_samples
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -36,7 +36,7 @@ def big_batch(sample_files, tmp_path_factory):
     for p in sample_files.values():
         shutil.copy(p, indir / p.name)
     expected = make_bad_files(sample_files["02_市场监督管理局_2023.xlsx"], indir / "坏文件")
-    shutil.copytree(SHARED / "corpus" / "calamine", indir / "corpus")
+    shutil.copytree(CORPUS, indir / "corpus")
     before = tree_hashes(indir)
     outdir = tmp_path_factory.mktemp("out")
     result = run_batch(indir, outdir, BatchOptions(jobs=2))

@@ -51,9 +51,9 @@ def test_messages_say_what_the_file_is(bad_files):
 
 def test_the_real_corpus_gets_an_answer_for_every_file():
     """The odd files of calamine's test suite: an F-code, or S101 for a workbook that is not ours."""
-    from .conftest import SHARED
+    from .conftest import CORPUS
 
-    corpus = sorted((SHARED / "corpus" / "calamine").iterdir())
+    corpus = sorted((CORPUS).iterdir())
     assert len(corpus) > 100
     for path in corpus:
         a = assess(path)

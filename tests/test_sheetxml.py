@@ -8,13 +8,13 @@ import pytest
 
 from selfeval_xl.sheetxml import _CELL_WITHOUT_REF, _scan_general, _scan_plain, _scan_walk, _sheet_data, scan_sheet
 
-from .conftest import SHARED
+from .conftest import CORPUS
 
 
 def _sheet_parts():
     from .conftest import SAMPLES_DIR
 
-    files = sorted(SAMPLES_DIR.glob("*.xlsx")) + sorted((SHARED / "corpus" / "calamine").glob("*.xlsx"))
+    files = sorted(SAMPLES_DIR.glob("*.xlsx")) + sorted((CORPUS).glob("*.xlsx"))
     for f in files:
         try:
             z = zipfile.ZipFile(f)
