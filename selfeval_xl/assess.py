@@ -13,6 +13,8 @@ from typing import Any
 
 from . import standard as S
 from .findings import ERROR, INFO, WARNING, Finding, finding
+from .formulas import split_a1
+from .numbers import read_number
 from .intake import Limits, Rejected, open_package
 from .read import Submission, read_package
 from .rules import Rules, load_rules
@@ -108,8 +110,6 @@ def _budget_dict(a: Assessment) -> dict[str, Any]:
     sub = a.submission
     if sub is None:
         return {}
-    from .numbers import read_number
-
     out: dict[str, Any] = {}
     rate_keys = set(a.rates)
     for rec in sub.budget_records:
@@ -149,8 +149,6 @@ _SHEET_ORDER = {s: i for i, s in enumerate(S.SHEETS)}
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
     """Errors first, then warnings, then infos; within a level by sheet order and row."""
-    from .formulas import split_a1
-
     def key(f: Finding) -> tuple:
         try:
             r, c = split_a1(f.cell) if f.cell else (0, 0)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Protocol, Union
 
+from .numbers import round_half_up
+
 __all__ = [
     "ExcelError", "Value", "Expr", "Env", "Recalc", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
     "parse_expression", "col_letter", "col_index", "split_a1", "a1", "normalize_formula",
@@ -275,8 +277,6 @@ def _is_number(v: Value) -> bool:
 
 
 def _round_excel(x: float, digits: int) -> float:
-    from .numbers import round_half_up
-
     return round_half_up(x, digits)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import standard as S
-from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter
+from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .rules import Rules
 
 __all__ = ["Layout", "IndicatorRow", "default_layout", "template_formulas", "indicator_order"]
@@ -239,8 +239,6 @@ def _template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]
 
 def describe_cell(lay: Layout, sheet: str, cell: str) -> str:
     """What a template formula cell holds, in words a clerk knows ("“预算调整率”的实际完成值")."""
-    from .formulas import split_a1
-
     row, col = split_a1(cell)
     if sheet == S.BUDGET:
         label = next((k for k, r in lay.budget_rows.items() if r == row), "")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import re
+import unicodedata
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 __all__ = ["round_half_up", "fmt_number", "fmt_percent", "fmt_score"]
@@ -56,18 +59,13 @@ def fmt_score(x: float | None) -> str:
     return "%.2f" % (x + math.copysign(_NUDGE, x))
 
 
-_NUMERIC_TEXT = None
+_NUMERIC_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
 def read_number(value: object) -> tuple[float | None, bool]:
     """A cell as a number: (number, True); (None, True) when empty; (None, False) when it is
     something else. Numeric text ('2,181.72', '２１８１') counts as the number: spreadsheet
     arithmetic reads it so, and a pasted number often arrives as text."""
-    import datetime as _dt
-    import re
-    import unicodedata
-
-    global _NUMERIC_TEXT
     if value is None:
         return None, True
     if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
@@ -77,8 +75,6 @@ def read_number(value: object) -> tuple[float | None, bool]:
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
     if not text:
         return None, True
-    if _NUMERIC_TEXT is None:
-        _NUMERIC_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
     if _NUMERIC_TEXT.match(text):
         return float(text), True
     return None, False

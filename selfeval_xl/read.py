@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import python_calamine
 
 from . import standard as S
-from .formulas import ExcelError, Value, a1
+from .formulas import ExcelError, Value, a1, split_a1
 from .intake import Limits, Package, Rejected, open_package
 from .layout import Layout
 from .rules import Rules, load_rules
@@ -114,8 +114,6 @@ class Submission:
 
     def value(self, sheet: str, cell: str) -> Value:
         """The saved value of a cell, errors as ``ExcelError``."""
-        from .formulas import split_a1
-
         return self.value_at(sheet, *split_a1(cell))
 
     def area_values(self, sheet: str, coords: tuple) -> list[Value]:

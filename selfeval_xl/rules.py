@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .formulas import Expr, parse_expression
+from .targets import parse_target
 
 __all__ = [
     "Rules", "RulesError", "Category", "BudgetItem", "Rate", "BudgetCheck", "CommonIndicator",
@@ -417,8 +418,6 @@ def _build(data: Any, source: str) -> Rules:
     )
 
     # indicators
-    from .targets import parse_target
-
     indicators: list[CommonIndicator] = []
     for i, ind in enumerate(_list(data, "indicators", P)):
         where = f"indicators[{i}]"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from . import standard as S
 from .findings import Finding, finding
+from .formulas import a1
 from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
 from .rules import Rules, Tier
 from .targets import Target
@@ -336,8 +337,6 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     if out.self_grade != out.grade:
         row = lay.sum_rows.get(S.SELF_GRADE)
         col = lay.sum_cols.get(S.CATEGORY, 1) + 1
-        from .formulas import a1
-
         findings.append(finding(
             "P507", f"自评等级“{out.self_grade}”，核定等级“{out.grade}”。",
             sheet=S.SUMMARY, cell=a1(row, col) if row else "", expected=out.grade, actual=out.self_grade))
