@@ -22,7 +22,7 @@ from . import standard as S
 from .formulas import ExcelError, Expr, Value, a1, col_letter
 from .layout import Layout, default_layout, template_formulas
 from .numbers import fmt_number
-from .rules import METHODS, Rules, load_rules
+from .rules import METHODS, Rules, default_rules_path, load_rules
 
 __all__ = ["Filling", "OwnIndicator", "CommonAnswer", "Typed", "FormulaText", "SavedValue",
            "write_template", "TEMPLATE_CREATED"]
@@ -365,7 +365,8 @@ def _instructions(book: _Book, rules: Rules) -> None:
     ws.set_row(0, 32)
     r = 2
     ws.write_string(r, 1, "模板版本", f["doc_key"])
-    ws.write_string(r, 2, f"{rules.version}（评分细则：{'默认' if rules.source == 'default' else Path(rules.source).name}）", f["doc"])
+    default = Path(rules.source) == default_rules_path().resolve()
+    ws.write_string(r, 2, f"{rules.version}（评分细则：{'默认评分细则' if default else Path(rules.source).name}）", f["doc"])
     r += 2
 
     def heading(text: str) -> None:
