@@ -98,7 +98,8 @@ class Package:
         """Inflate one part; its declared size was checked against the limits."""
         try:
             try:
-                data = _Raw(self.data, [self.zip.getinfo(name)]).read(self.zip.getinfo(name), self.limits.max_entry_bytes)
+                info = self.zip.getinfo(name)
+                data = self.zip.selfeval_raw.read(info, self.limits.max_entry_bytes)  # type: ignore[attr-defined]
             except NotImplementedError:  # another compression method: let zipfile do it
                 with self.zip.open(name) as fh:
                     data = fh.read(self.limits.max_entry_bytes + 1)
@@ -275,7 +276,6 @@ def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise Rejected("F006", f"解压后共 {total / MiB:,.0f} MiB，超过 {limits.max_total_bytes // MiB} MiB 的限制")
 
 
-_PROLOG_CHUNK = 4096
 _PROLOG_PEEK = 512
 _PROLOG_MAX = 256 * KiB
 _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
@@ -283,39 +283,30 @@ _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 
 def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, raw: "_Raw | None" = None) -> None:
     """Refuse a DTD (entity definitions, external entities) anywhere before the root element.
-    Office parts never carry one; we read only as far as the root element's start."""
-    if raw is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        try:
-            first = raw.head(info, _PROLOG_PEEK)
-        except (zipfile.BadZipFile, zlib.error) as exc:
-            raise Rejected("F003", f"部件 {info.filename} 无法解压（{type(exc).__name__}）") from None
-        text = _as_utf8(first)
-        if b"<!" not in text:  # no comment, no DTD: the common case, decided on the first chunk
-            if _ELEMENT_START.search(text) or len(first) < _PROLOG_PEEK:
-                if first.strip() and not _ELEMENT_START.search(text):
-                    raise Rejected("F003", f"部件 {info.filename} 不是有效的 XML")
-                return
-    buf = b""
+    Office parts never carry one. The first 512 bytes decide the common case; a part whose start
+    holds a comment or a declaration is read further, up to 256 KiB."""
     try:
-        with zf.open(info) as fh:
-            while len(buf) < _PROLOG_MAX:
-                chunk = fh.read(_PROLOG_CHUNK)
-                if not chunk:
-                    break
-                buf += chunk
-                text = _strip_comments(_as_utf8(buf))
-                if b"<!DOCTYPE" in text.upper() or b"<!ENTITY" in text.upper():
-                    raise Rejected("F007", f"部件 {info.filename} 含有 DTD 定义")
-                if _ELEMENT_START.search(text):
-                    return
+        if raw is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            head = raw.head(info, _PROLOG_PEEK)
+            if b"<!" not in _as_utf8(head) and (_ELEMENT_START.search(_as_utf8(head)) or len(head) < _PROLOG_PEEK):
+                problem = _prolog_problem(head)
+                if problem:
+                    raise Rejected(problem, f"部件 {info.filename} 不是有效的 XML")
+                return
+            head = raw.head(info, _PROLOG_MAX)
+        else:
+            with zf.open(info) as fh:
+                head = fh.read(_PROLOG_MAX)
     except Rejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
             raise Rejected("F004", "压缩包中的部件已加密") from None
         raise Rejected("F003", f"部件 {info.filename} 无法解压（{type(exc).__name__}）") from None
-    if buf.strip() and not _ELEMENT_START.search(_strip_comments(_as_utf8(buf))):
-        raise Rejected("F003", f"部件 {info.filename} 不是有效的 XML")
+    problem = _prolog_problem(head)
+    if problem:
+        raise Rejected(problem, f"部件 {info.filename} 含有 DTD 定义" if problem == "F007"
+                       else f"部件 {info.filename} 不是有效的 XML")
 
 
 def _as_utf8(buf: bytes) -> bytes:
