@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from . import standard as S
-from .findings import ERROR, INFO, WARNING, Finding, finding
+from .findings import ERROR, INFO, WARNING, Finding, file_message, finding
 from .formulas import split_a1
-from .numbers import read_number
 from .intake import Limits, Rejected, open_package
+from .numbers import read_number
 from .read import Submission, read_package
 from .rules import Rules, load_rules
 from .score import Scores, score_lines
@@ -128,7 +128,8 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
         pkg = open_package(path, limits)
         sub = read_package(pkg, rules)
     except Rejected as rej:
-        return Assessment(path, findings=[finding(rej.code, rej.message)], rules_version=rules.version)
+        return Assessment(path, findings=[finding(rej.code, file_message(rej.code, rej.detail))],
+                          rules_version=rules.version)
     return assess_submission(sub, rules)
 
 

@@ -28,8 +28,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .findings import finding
-from .intake import F_CODES, Limits
+from .findings import file_message, finding
+from .intake import Limits
 from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
 
@@ -154,7 +154,7 @@ def _plan_tasks(indir: Path, files: list[Path]) -> list[FileTask]:
 
 
 def _failure(task: FileTask, code: str, detail: str = "", rules_version: str = "") -> dict[str, Any]:
-    f = finding(code, (detail + "。" if detail else "") + F_CODES[code])
+    f = finding(code, file_message(code, detail))
     return {
         "file": task.rel, "sha256": task.sha256, "unit_code": "", "unit_name": "", "competent_dept": "",
         "year": None, "rules_version": rules_version, "status": "failed", "self_total": None, "total": None,
@@ -219,7 +219,7 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     _limit_memory(memory_mb)
     from .intake import check_xml_defences
 
-    check_xml_defences()  # openpyxl (shared-formula translation) parses with defusedxml
+    check_xml_defences()  # the parser every part goes through refuses DTDs
     rules = load_rules(rules_path)
     out = Path(outdir)
     while True:

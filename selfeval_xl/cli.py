@@ -57,7 +57,7 @@ def main() -> None:
 
     try:
         check_xml_defences()
-    except RuntimeError as exc:  # pragma: no cover - defusedxml is a hard dependency
+    except RuntimeError as exc:  # pragma: no cover - a broken lxml build
         raise click.ClickException(f"XML 安全防护未启用：{exc}") from None
 
 

@@ -61,6 +61,26 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
+#: what a department is told to do about a file that could not be read (F-codes)
+FILE_ADVICE = {
+    "F001": "文件是空的（0 字节）。请重新保存申报表后再提交。",
+    "F002": "不是 Excel 工作簿。请用 Excel 或 WPS 打开申报表，另存为 .xlsx 格式后再提交。",
+    "F003": "文件已损坏，无法打开。请重新保存或从原始文件重新导出后再提交。",
+    "F004": "文件已加密（设有打开密码）。请取消密码保护后重新提交。",
+    "F005": "这是旧版 .xls（或 WPS .et）格式。请用 Excel 或 WPS 另存为 .xlsx 格式后再提交。",
+    "F006": "文件超出了安全限制（大小、部件数量、压缩比或单元格数量）。请只保留申报表的内容，另存为新的 .xlsx 后再提交。",
+    "F007": "文件含有不安全的 XML 内容（实体定义或外部引用），已拒绝读取。请用 Excel 或 WPS 另存为新的 .xlsx 后再提交。",
+    "F008": "处理时间超过了限制。请检查文件是否含有大量无关数据，另存为新的 .xlsx 后再提交。",
+    "F009": "读取该文件时程序意外退出（其余文件不受影响）。请另存为新的 .xlsx 后再提交，如仍有问题请联系财政部门。",
+}
+
+
+def file_message(code: str, detail: str = "") -> str:
+    """The message of an F-code: what is wrong (``detail``) and what to do."""
+    advice = FILE_ADVICE[code]
+    return f"{detail}。{advice}" if detail else advice
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str

@@ -16,9 +16,11 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Protocol, Union
+from typing import Callable, Iterable, Protocol
 
 from .numbers import round_half_up
+from .ooxml.refs import a1, col_index, col_letter
+from .ooxml.sheet import ExcelError, Value
 
 __all__ = [
     "ExcelError", "Value", "Expr", "Env", "Recalc", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
@@ -26,22 +28,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ExcelError:
-    """An Excel error value such as ``#DIV/0!``."""
-
-    code: str
-
-    def __str__(self) -> str:
-        return self.code
-
-
 DIV0 = ExcelError("#DIV/0!")
 VALUE = ExcelError("#VALUE!")
 NA = ExcelError("#N/A")
-
-Value = Union[float, str, bool, None, ExcelError]
-
 
 class Env(Protocol):
     """Where an expression reads its cells from (row and column 1-based)."""
@@ -56,23 +45,6 @@ _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _SPLIT_CACHE: dict[str, tuple[int, int]] = {}
 
 
-def col_letter(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def col_index(letters: str) -> int:
-    """A -> 1, AA -> 27."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def split_a1(ref: str) -> tuple[int, int]:
     """'B12' -> (12, 2): row and column, both 1-based."""
     hit = _SPLIT_CACHE.get(ref)
@@ -85,19 +57,6 @@ def split_a1(ref: str) -> tuple[int, int]:
     if len(_SPLIT_CACHE) < 100_000:
         _SPLIT_CACHE[ref] = out
     return out
-
-
-_A1_CACHE: dict[tuple[int, int], str] = {}
-
-
-def a1(row: int, col: int) -> str:
-    key = (row, col)
-    hit = _A1_CACHE.get(key)
-    if hit is None:
-        hit = f"{col_letter(col)}{row}"
-        if len(_A1_CACHE) < 200_000:
-            _A1_CACHE[key] = hit
-    return hit
 
 
 def _quote_sheet(sheet: str) -> str:

@@ -1,9 +1,9 @@
 """Reading a filled workbook into a typed, in-memory submission.
 
-``read_submission(path)`` takes the file in (``intake``), reads the values of the standard sheets
-with python-calamine, and takes formula text and error values from one scan of those sheets' XML
-(``sheetxml``). Cells are found by label and header, never by fixed coordinates, so a department
-that inserted rows is read correctly. Every value keeps its address: frames carry the Excel row
+``read_submission(path)`` takes the file in (``intake``) and reads each standard sheet once with the
+OOXML layer (``ooxml``): values, formula text with saved values, and error values all come from one
+parse of the sheet's XML. Cells are found by label and header, never by fixed coordinates, so a
+department that inserted rows is read correctly. Every value keeps its address: frames carry the Excel row
 (``行号``) and ``Submission.cell(...)`` gives the A1 address of any field.
 
 Nothing here judges the values: the reader records what it found and what it did not, and the
@@ -13,22 +13,19 @@ checks (``validate``) turn that into findings.
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import python_calamine
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import standard as S
 from .formulas import ExcelError, Value, a1, split_a1
-from .intake import Limits, Package, Rejected, open_package
+from .intake import Limits, Received, open_package
 from .layout import Layout
+from .ooxml import FormulaCell, Sheet, Workbook
 from .rules import Rules, load_rules
-from .sheetxml import FormulaCell
 
 if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
     import pandas as pd
@@ -107,10 +104,13 @@ class Submission:
     layout: Layout
     formulas: dict[tuple[str, str], FormulaCell]  # (sheet, A1) -> formula as saved
     errors: dict[tuple[str, str], str]  # (sheet, A1) -> '#DIV/0!' etc.
-    grids: dict[str, list[list[Any]]] = field(repr=False, default_factory=dict)
-    data: bytes = field(repr=False, default=b"")  # the file as submitted (for the scored copy)
-    workbook_part: str = "xl/workbook.xml"
-    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part
+    sheets: dict[str, Sheet] = field(repr=False, default_factory=dict)  # the standard sheets read
+    workbook: Workbook | None = field(repr=False, default=None)  # the package, for the scored copy
+
+    @property
+    def data(self) -> bytes:
+        """The file as submitted."""
+        return self.workbook.package.data if self.workbook else b""
 
     def value(self, sheet: str, cell: str) -> Value:
         """The saved value of a cell, errors as ``ExcelError``."""
@@ -118,44 +118,20 @@ class Submission:
 
     def area_values(self, sheet: str, coords: tuple) -> list[Value]:
         """The values of many cells at once (for a range in a formula)."""
-        grid = self.grids.get(sheet)
-        if grid is None:
+        s = self.sheets.get(sheet)
+        if s is None:
             return [None] * len(coords)
-        errors = self.errors
+        rows = s.rows
         out: list[Value] = []
-        n = len(grid)
         for r, c in coords:
-            v = None
-            if r <= n:
-                line = grid[r - 1]
-                if c <= len(line):
-                    v = line[c - 1]
-                    if v == "":
-                        v = None
-                        if errors:
-                            err = errors.get((sheet, a1(r, c)))
-                            if err:
-                                v = ExcelError(err)
-            out.append(v)
+            line = rows.get(r)
+            out.append(line.get(c) if line else None)
         return out
 
     def value_at(self, sheet: str, row: int, col: int) -> Value:
         """The same by row and column (the formula Env protocol)."""
-        grid = self.grids.get(sheet)
-        if grid is None:
-            return None
-        if row - 1 < len(grid):
-            line = grid[row - 1]
-            if col - 1 < len(line):
-                v = line[col - 1]
-                if v == "":
-                    if self.errors:
-                        err = self.errors.get((sheet, a1(row, col)))
-                        if err:
-                            return ExcelError(err)
-                    return None
-                return v
-        return None
+        s = self.sheets.get(sheet)
+        return s.get(row, col) if s is not None else None
 
     def ind_cell(self, header: str, row: int) -> str:
         """A1 address of a 绩效指标 field in an Excel row."""
@@ -203,28 +179,19 @@ def read_submission(path: str | Path, rules: Rules | None = None, limits: Limits
     return read_package(open_package(path, limits), rules)
 
 
-def read_package(pkg: Package, rules: Rules | None = None) -> Submission:
+def read_package(received: Received, rules: Rules | None = None) -> Submission:
     rules = rules or load_rules()
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
-    except python_calamine.PasswordError:
-        raise Rejected("F004") from None
-    except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise Rejected("F003", f"工作簿无法读取（{_short(exc)}）") from None
-    grids: dict[str, list[list[Any]]] = {}
+    wb = received.workbook
+    present = wb.sheet_parts()
+    grids: dict[str, Sheet] = {}
     formulas: dict[tuple[str, str], FormulaCell] = {}
     errors: dict[tuple[str, str], str] = {}
     for name in S.SHEETS[1:]:
-        if name not in pkg.sheets:
+        if name not in present:
             continue
-        scan = pkg.scan(name)  # checks the cell limits before calamine allocates
-        try:
-            grids[name] = book.get_sheet_by_name(name).to_python(skip_empty_area=False) if scan.cells else []
-        except (python_calamine.CalamineError, ValueError, OSError) as exc:
-            raise Rejected("F003", f"工作表“{name}”无法读取（{_short(exc)}）") from None
-        formulas.update({(name, c): f for c, f in scan.formulas.items()})
-        errors.update({(name, c): e for c, e in scan.errors.items()})
-    book.close()
+        sheet = grids[name] = wb.sheet(name)
+        formulas.update({(name, c): f for c, f in sheet.formulas.items()})
+        errors.update({(name, c): e for c, e in sheet.errors.items()})
 
     lay = Layout(ind_plan=[])
     structure: dict[str, SheetInfo] = {}
@@ -237,50 +204,50 @@ def read_package(pkg: Package, rules: Rules | None = None) -> Submission:
     budget = _read_budget(grids, rules, lay, structure)
     indicators = _read_indicators(grids, rules, lay, structure)
     summary = _read_summary(grids, rules, lay, structure)
-    structure[S.INSTRUCTIONS] = SheetInfo(S.INSTRUCTIONS in pkg.sheets)
+    structure[S.INSTRUCTIONS] = SheetInfo(S.INSTRUCTIONS in present)
     return Submission(
-        path=pkg.path, sha256=pkg.sha256, macro_enabled=pkg.macro_enabled,
-        sheet_names=list(pkg.sheets), structure=structure, basic=basic,
+        path=received.path, sha256=received.sha256, macro_enabled=wb.macro_enabled,
+        sheet_names=list(present), structure=structure, basic=basic,
         goal_records=goals, task_records=tasks, budget_records=budget, indicator_records=indicators,
         summary_records=summary, problem_records=problems, layout=lay,
-        formulas=formulas, errors=errors, grids=grids, data=pkg.data, workbook_part=pkg.workbook_part,
-        sheet_parts=dict(pkg.sheets),
+        formulas=formulas, errors=errors, sheets=grids, workbook=wb,
     )
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
 
 
 # ---------------------------------------------------------------------------------------------
 # Finding headers and labels
 
 
-def _cell(grid: list[list[Any]], row: int, col: int) -> Any:
+def _cell(grid: Sheet, row: int, col: int) -> Any:
     """Value at a 1-based row/column, None when empty or outside the sheet."""
-    if row - 1 < len(grid):
-        r = grid[row - 1]
-        if col - 1 < len(r):
-            v = r[col - 1]
-            return None if v == "" else v
-    return None
+    return grid.get(row, col)
 
 
-def _find_header(grid: list[list[Any]], headers: tuple[str, ...], scan_rows: int = 15) -> tuple[int | None, dict[str, int]]:
+def _rows(grid: Sheet, start: int = 1, stop: int | None = None) -> Iterator[tuple[int, dict[int, Value]]]:
+    """(row number, {column: value}) of the rows with content from ``start`` to ``stop``, in order."""
+    for r in sorted(grid.rows):
+        if r < start:
+            continue
+        if stop is not None and r > stop:
+            break
+        yield r, grid.rows[r]
+
+
+def _find_header(grid: Sheet, headers: tuple[str, ...], scan_rows: int = 15) -> tuple[int | None, dict[str, int]]:
     """The row (1-based) holding most of ``headers``, and header -> column for those found."""
     wanted = {label_key(h): h for h in headers}
     best: tuple[int, int | None, dict[str, int]] = (0, None, {})
-    for i, row in enumerate(grid[:scan_rows]):
+    for r, line in _rows(grid, 1, scan_rows):
         found: dict[str, int] = {}
-        for j, v in enumerate(row):
+        for j in sorted(line):
+            v = line[j]
             if v.__class__ is not str or not v:
                 continue
-            h = wanted.get(v) or wanted.get(label_key(v))
+            h = wanted.get(v) or wanted.get(label_key(v))  # type: ignore[arg-type]
             if h and h not in found:
-                found[h] = j + 1
+                found[h] = j
         if len(found) > best[0]:
-            best = (len(found), i + 1, found)
+            best = (len(found), r, found)
             if len(found) == len(headers):
                 break  # every header in this row: no better row can follow
     if best[0] < min(2, len(headers)):
@@ -288,14 +255,12 @@ def _find_header(grid: list[list[Any]], headers: tuple[str, ...], scan_rows: int
     return best[1], best[2]
 
 
-def _labels(grid: list[list[Any]], col: int, start: int, wanted: list[str]) -> dict[str, int]:
+def _labels(grid: Sheet, col: int, start: int, wanted: list[str]) -> dict[str, int]:
     """label -> row for each wanted label found in ``col`` at or below ``start`` (first one wins)."""
     keys = {label_key(w): w for w in wanted}
     out: dict[str, int] = {}
-    i = col - 1
-    for r in range(max(start, 1), len(grid) + 1):
-        line = grid[r - 1]
-        v = line[i] if i < len(line) else None
+    for r, line in _rows(grid, max(start, 1)):
+        v = line.get(col)
         if v and isinstance(v, str):
             w = keys.get(label_key(v))
             if w and w not in out:
@@ -306,7 +271,7 @@ def _labels(grid: list[list[Any]], col: int, start: int, wanted: list[str]) -> d
 
 
 def _text(v: Any) -> str:
-    if v is None:
+    if v is None or isinstance(v, ExcelError):
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -380,8 +345,8 @@ def _read_list(grids: dict, sheet: str, headers: tuple[str, ...], main: str, str
         return []
     setattr(lay, attr, header)
     records = []
-    for r in range(header + 1, len(grid) + 1):
-        rec = {h: _cell(grid, r, c) for h, c in cols.items()}
+    for r, line in _rows(grid, header + 1):
+        rec = {h: line.get(c) for h, c in cols.items()}
         if any(rec.get(h) not in (None, "") for h in (main, *also)):
             rec[ROW] = r
             records.append(rec)
@@ -433,15 +398,13 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
     records = []
     level1 = None
     last_content = header
-    items = [(h, c - 1) for h, c in cols.items()]
-    for r in range(header + 1, len(grid) + 1):
-        line = grid[r - 1]
-        width = len(line)
-        first = line[l1 - 1] if l1 and l1 <= width else None
+    items = list(cols.items())
+    for r, line in _rows(grid, header + 1):
+        first = line.get(l1) if l1 else None
         if isinstance(first, str) and first and label_key(first) == S.TOTAL:
             lay.ind_total_row = r
             break
-        rec = {h: (line[i] if i < width and line[i] != "" else None) for h, i in items}
+        rec = {h: line.get(i) for h, i in items}
         if any(v is not None for v in rec.values()):
             last_content = r
         if isinstance(rec.get(S.LEVEL1), str) and rec[S.LEVEL1].strip():

@@ -18,14 +18,14 @@ sheet part, copying every other part as it is compressed.
 
 from __future__ import annotations
 
-import re
-import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .findings import CODES, ERROR, INFO, WARNING
-from .package import ZipWriter, parse_rels, parse_sheets
+from .ooxml import Limits, Package, Workbook
+from .ooxml.xml import serialize
+from .ooxml.zipwrite import ZipWriter
 from .reportbook import ReportBook, escape as _escape, hyperlink as _hyperlink
 from .rules import Rules
 from .safe import clean_text, xml_text
@@ -174,37 +174,57 @@ def _inline(col: str, row: int, text: str, style: str) -> str:
     return f'<c r="{col}{row}" s="\x01{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
-    """Put the streamed rows into ``sheet`` of the workbook ``src``, writing ``dst``."""
-    z = zipfile.ZipFile(src)
-    by_id = {rel.id: rel.part for rel in parse_rels(z.read("xl/_rels/workbook.xml.rels").decode("utf-8"), "xl/workbook.xml")}
-    part = by_id[dict(parse_sheets(z.read("xl/workbook.xml").decode("utf-8")))[sheet]]
-    head, tail = z.read(part).split(b"</sheetData>", 1)
-    head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:J{n_rows + 1}"/>'.encode(), head, count=1)
+def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int,
+            block: int = 1 << 22) -> None:
+    """Put the streamed rows into ``sheet`` of the workbook ``src`` (ours, written by XlsxWriter),
+    writing ``dst``. The sheet's part is found through the package's relationships; the rows go
+    before its ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's
+    end). Every other part is copied as it is compressed."""
+    source = src.read_bytes()
+    wb = Workbook(Package(source, Limits()))
+    part = wb.sheet_parts()[sheet]
+    root = wb.package.xml(part)
+    dim = root.find(wb.names("dimension"))
+    if dim is not None:
+        dim.set("ref", f"A1:J{n_rows + 1}")
+    head, tail = serialize(root).split(b"</sheetData>", 1)
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield head
         with open(rows_path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                for mark, index in marks.items():
-                    block = block.replace(mark, index)
-                yield block
+            yield from replace_marks(iter(lambda: fh.read(block), b""), marks)
         yield b"</sheetData>" + tail
 
-    source = src.read_bytes()
+    zr = wb.package.zip
     tmp = dst.with_name(f".tmp-splice-{dst.name}")
     with open(tmp, "wb") as out:
         zw = ZipWriter(out)
-        for info in z.infolist():
-            if info.filename == part:
-                zw.add_stream(part, chunks(), level=1, date_time=info.date_time)
+        for name, e in zr.entries.items():
+            if name == part:
+                zw.add_stream(part, chunks(), level=1, date_time=e.date_time)
             else:
-                off = info.header_offset
-                start = off + 30 + int.from_bytes(source[off + 26: off + 28], "little") + int.from_bytes(
-                    source[off + 28: off + 30], "little")
-                zw.copy(info, source, start)
+                zw.copy(name, e.method, e.crc, e.size, e.date_time, zr.compressed(name), e.external_attr)
         zw.finish()
     tmp.replace(dst)
+
+
+def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterator[bytes]:
+    """Each placeholder of ``marks`` replaced in a stream of blocks, wherever the blocks split it:
+    the last bytes of a block that could begin a placeholder wait for the next block."""
+    keep = max(map(len, marks)) - 1
+    carry = b""
+    for data in blocks:
+        data = carry + data
+        cut = len(data) - keep
+        starts = [data.rfind(m[:1], max(cut, 0)) for m in marks]
+        split = min((i for i in starts if i != -1), default=len(data))
+        carry, data = data[split:], data[:split]
+        for mark, index in marks.items():
+            data = data.replace(mark, index)
+        yield data
+    for mark, index in marks.items():
+        carry = carry.replace(mark, index)
+    yield carry
 
 
 # --- 总览 ---------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def write_reference(a, path) -> None:
         c = wb[sheet][cell]
         note = f"{COMMENT_AUTHOR}：\n{text}"
         c.comment = Comment(c.comment.text + f"\n\n【{COMMENT_AUTHOR}】{text}" if c.comment else note, COMMENT_AUTHOR)
-    ws = wb[S.RESULTS] if S.RESULTS in wb.sheetnames else wb.create_sheet(S.RESULTS)
+    ws = wb[S.RESULTS] if S.RESULTS in wb.sheetnames else wb.create_sheet(S.RESULTS, 0)  # the first tab
     ws["A1"] = p.title
     ws["A1"].font = Font(name="宋体", sz=14, b=True)
     thin = Side(style="thin", color="FF8C8C8C")

@@ -7,8 +7,9 @@ import zipfile
 import pytest
 
 from selfeval_xl.assess import assess
-from selfeval_xl.intake import F_CODES, Limits, Rejected, check_xml_defences, open_package
-from selfeval_xl.intake import _check_zip_directory  # noqa: PLC2701 - the limits, tested directly
+from selfeval_xl.findings import FILE_ADVICE as F_CODES
+from selfeval_xl.intake import Limits, Rejected, check_xml_defences, open_package
+from selfeval_xl.ooxml.zipread import Entry, check_directory
 
 from .badfiles import make_bad_files
 from .conftest import rezip
@@ -63,12 +64,10 @@ def test_the_real_corpus_gets_an_answer_for_every_file():
 
 def test_zip_directory_limits():
     def info(name, size, compressed):
-        i = zipfile.ZipInfo(name)
-        i.file_size, i.compress_size = size, compressed
-        return i
+        return Entry(name, 8, 0, 0, compressed, size, 0, (1980, 1, 1, 0, 0, 0), 0)
 
     limits = Limits()
-    _check_zip_directory([info("a.xml", 50_000, 100)], limits)  # small parts may compress well
+    check_directory([info("a.xml", 50_000, 100)], limits)  # small parts may compress well
     for infos, words in (
         ([info("a.xml", 200_000, 1_000)], "压缩比"),
         ([info("a.xml", 300 << 20, 200 << 20)], "解压后"),
@@ -76,14 +75,17 @@ def test_zip_directory_limits():
         ([info(f"p{i}.xml", 10, 10) for i in range(5001)], "部件"),
     ):
         with pytest.raises(Rejected) as exc:
-            _check_zip_directory(infos, limits)
-        assert exc.value.code == "F006" and words in exc.value.message
+            check_directory(infos, limits)
+        assert exc.value.code == "F006" and words in exc.value.detail
+    with pytest.raises(Rejected) as exc:  # OPC part names are case-insensitive: two of one name
+        check_directory([info("xl/a.xml", 10, 10), info("xl/A.xml", 10, 10)], limits)
+    assert exc.value.code == "F003"
 
 
 def test_cell_limit_is_a_setting(sample_files):
     with pytest.raises(Rejected) as exc:
-        open_package(sample_files[GOOD], Limits(max_cells=100)).scan("绩效指标")
-    assert exc.value.code == "F006" and "单元格" in exc.value.message
+        open_package(sample_files[GOOD], Limits(max_cells=100)).workbook.sheet("绩效指标")
+    assert exc.value.code == "F006" and "单元格" in exc.value.detail
     a = assess(sample_files[GOOD], limits=Limits(max_cells=100))
     assert a.failed and a.findings[0].code == "F006"
 
@@ -102,10 +104,7 @@ def test_utf16_parts_are_fine_and_checked(sample_files, tmp_path):
 
 
 def test_xml_defences_are_on():
-    check_xml_defences()
-    import openpyxl.xml
-
-    assert openpyxl.xml.DEFUSEDXML
+    check_xml_defences()  # raises unless the parser refuses a DTD
 
 
 def test_the_input_is_never_written(bad_files):

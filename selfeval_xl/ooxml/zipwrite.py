@@ -1,84 +1,20 @@
-"""Small readers of OOXML package parts, shared by intake and the scored copy.
+"""A minimal ZIP writer for the packages we write (scored copies, summaries).
 
-Relationships and the workbook's sheet list are read with regular expressions: the parts are
-tiny, have already been checked for DTDs by intake, and a full XML parser costs more than the
-rest of reading them. Attribute values are unescaped; either quote style is accepted; elements may
-carry any namespace prefix, and Strict OOXML's relationship namespace is understood.
+Parts that did not change are copied as their compressed bytes (no inflating and deflating
+again); new or changed parts are deflated, a large one streamed in chunks. No ZIP64 (intake limits a
+package to 100 MiB and 5,000 parts; a summary's parts stay under 4 GiB), no encryption, UTF-8 names.
 """
 
 from __future__ import annotations
 
 import io
-import posixpath
-import re
 import struct
 import zlib
-from html import unescape
 from typing import BinaryIO, Iterable
 
-__all__ = ["Rel", "rels_name", "parse_rels", "parse_sheets", "attrs", "ZipWriter"]
+__all__ = ["ZipWriter"]
 
-_ATTR = re.compile(r"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
-_SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
-
-
-def attrs(text: str) -> dict[str, str]:
-    """An element's attributes (names with their prefix), values unescaped."""
-    return {k: unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
-
-
-class Rel(tuple):
-    """(id, type, target as written, resolved part name, or '' for an external target)."""
-
-    __slots__ = ()
-
-    def __new__(cls, rid: str, typ: str, target: str, part: str):
-        return super().__new__(cls, (rid, typ, target, part))
-
-    @property
-    def id(self) -> str:
-        return self[0]
-
-    @property
-    def type(self) -> str:
-        return self[1]
-
-    @property
-    def part(self) -> str:
-        return self[3]
-
-
-def rels_name(part: str) -> str:
-    """The relationships part of ``part`` ('' for the package's own)."""
-    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-
-
-def parse_rels(text: str, part: str) -> list[Rel]:
-    """The relationships of ``part`` from its .rels text."""
-    base = posixpath.dirname(part)
-    out = []
-    for m in _REL.finditer(text):
-        a = attrs(m.group(1))
-        target = a.get("Target", "")
-        if a.get("TargetMode") == "External":
-            resolved = ""
-        elif target.startswith("/"):
-            resolved = target.lstrip("/")
-        else:
-            resolved = posixpath.normpath(posixpath.join(base, target))
-        out.append(Rel(a.get("Id", ""), a.get("Type", ""), target, resolved))
-    return out
-
-
-def parse_sheets(workbook_xml: str) -> list[tuple[str, str]]:
-    """(sheet name, relationship id) of every <sheet> in workbook.xml, in order."""
-    out = []
-    for m in _SHEET.finditer(workbook_xml):
-        a = attrs(m.group(1))
-        rid = next((v for k, v in a.items() if k.endswith(":id")), "") or a.get("id", "")
-        out.append((a.get("name", ""), rid))
-    return out
+DateTime = tuple[int, int, int, int, int, int]
 
 
 class ZipWriter:
@@ -120,11 +56,10 @@ class ZipWriter:
         self.out.write(payload)
         self._central(name, method, crc, csize, usize, dostime, dosdate, offset, external_attr)
 
-    def copy(self, info, source: bytes, data_start: int) -> None:
-        """Copy a part of ``source`` as it is compressed (``data_start``: where its data begins)."""
-        payload = source[data_start: data_start + info.compress_size]
-        self._entry(info.filename, info.compress_type, info.CRC, info.compress_size, info.file_size, info.date_time,
-                    payload, info.external_attr)
+    def copy(self, name: str, method: int, crc: int, size: int, date_time: DateTime, payload: bytes,
+             external_attr: int = 0) -> None:
+        """Copy a part as it is compressed (``payload``: its compressed bytes)."""
+        self._entry(name, method, crc, len(payload), size, date_time, payload, external_attr)
 
     def add(self, name: str, data: bytes, date_time=(1980, 1, 1, 0, 0, 0)) -> None:
         c = zlib.compressobj(self.level, zlib.DEFLATED, -15)

@@ -1,0 +1,215 @@
+"""Cell notes (legacy comments) added to a sheet of a copy: the comments part and its VML shapes.
+
+A sheet that has comments keeps them: a note on a cell that already has one is appended to its text,
+others are added in address order under an author of their own. Excel shows a legacy comment only
+with a VML shape, so each new note gets one in the sheet's VML drawing (a new drawing when there is
+none). A VML part that is not well-formed XML (older Excel versions wrote some) is written anew with
+a shape for every comment of the sheet.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .edit import Editor
+from .refs import parse_ref
+from .sheet_edit import CellWriter
+from .xml import MAIN, XMLElement, local, parse
+from .errors import Rejected
+
+__all__ = ["add_notes"]
+
+_CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+_CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_V, _O, _X = "urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:office", \
+    "urn:schemas-microsoft-com:office:excel"
+
+
+def add_notes(editor: Editor, sheet_part: str, sheet: CellWriter, notes: dict[str, str], author: str,
+              rel_base: str, font: str = "宋体") -> None:
+    """Add ``notes`` (A1 -> text) to the sheet at ``sheet_part`` (whose tree ``sheet`` edits)."""
+    rels = editor.rels(sheet_part)
+    comments = next((r.part for r in rels if r.kind == "comments" and r.part), "")
+    vml = next((r.part for r in rels if r.kind == "vmlDrawing" and r.part), "")
+    if comments:
+        root = editor.tree(comments)
+    else:
+        comments = editor.new_part_name("xl/comments%d.xml")
+        ns = sheet.n.ns or MAIN
+        root = parse(f'<comments xmlns="{ns}"><authors/><commentList/></comments>'.encode(), comments)
+        editor.add_part(comments, _CT_COMMENTS, tree=root)
+        editor.add_rel(sheet_part, rel_base + "/comments", comments)
+    all_refs = _merge_comments(root, notes, author, font)
+    new_refs = [ref for ref in notes]
+    if vml:
+        try:
+            vroot = editor.tree(vml)
+        except Rejected:
+            vroot = None
+        if vroot is not None:
+            have = _vml_refs(vroot)
+            _append_shapes(vroot, [r for r in new_refs if r not in have])
+        else:  # not XML: a new drawing with a shape for every comment of the sheet
+            editor.replace_part(vml, etree.tostring(_new_vml(sorted(all_refs, key=_order), _free_block(editor))))
+    else:
+        vml = editor.new_part_name("xl/drawings/vmlDrawing%d.vml")
+        editor.add_part(vml, _CT_VML, data=etree.tostring(_new_vml(new_refs, _free_block(editor))))
+        editor.set_default("vml", _CT_VML)
+        rid = editor.add_rel(sheet_part, rel_base + "/vmlDrawing", vml)
+        el = etree.Element(sheet.n("legacyDrawing"))
+        el.set("{%s}id" % rel_base, rid)
+        sheet.add_child(el)
+
+
+def _order(ref: str) -> tuple[int, int]:
+    return parse_ref(ref) or (0, 0)
+
+
+def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: str) -> set[str]:
+    """Put ``notes`` into a comments tree; returns every commented cell."""
+    ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    q = (lambda name: "{%s}%s" % (ns, name)) if ns else (lambda name: name)
+    authors = root.find(q("authors"))
+    if authors is None:
+        authors = etree.Element(q("authors"))
+        root.insert(0, authors)
+    names = [a.text or "" for a in authors if a.tag == q("author")]
+    if author in names:
+        author_id = names.index(author)
+    else:
+        etree.SubElement(authors, q("author")).text = author
+        author_id = len(names)
+    clist = root.find(q("commentList"))
+    if clist is None:
+        clist = etree.SubElement(root, q("commentList"))
+    remaining = dict(notes)
+    existing: dict[tuple[int, int], XMLElement] = {}
+    for c in clist:
+        if local(c.tag) != "comment":
+            continue
+        pos = parse_ref(c.get("ref") or "")
+        if pos:
+            existing[pos] = c
+    for ref in list(remaining):
+        c = existing.get(_order(ref))
+        if c is None:
+            continue
+        text = c.find(q("text"))
+        if text is None:
+            text = etree.SubElement(c, q("text"))
+        addition = f"\n\n【{author}】{remaining.pop(ref)}"
+        plain = text.find(q("t"))
+        if plain is not None and not [x for x in text if local(x.tag) == "r"]:
+            plain.text = (plain.text or "") + addition
+            plain.set(_XML_SPACE, "preserve")
+        else:
+            _run(text, q, addition, font, bold=False)
+    for ref in sorted(remaining, key=_order):
+        c = etree.Element(q("comment"))
+        c.set("ref", ref)
+        c.set("authorId", str(author_id))
+        text = etree.SubElement(c, q("text"))
+        _run(text, q, f"{author}：", font, bold=True)
+        _run(text, q, "\n" + remaining[ref], font, bold=False)
+        later = [e for pos, e in existing.items() if pos > _order(ref)]
+        if later:
+            min(later, key=lambda e: _order(e.get("ref") or "")).addprevious(c)
+        else:
+            clist.append(c)
+        existing[_order(ref)] = c
+    return {e.get("ref") or "" for e in existing.values()}
+
+
+def _run(text: XMLElement, q, value: str, font: str, bold: bool) -> None:
+    r = etree.SubElement(text, q("r"))
+    pr = etree.SubElement(r, q("rPr"))
+    if bold:
+        etree.SubElement(pr, q("b"))
+    etree.SubElement(pr, q("sz")).set("val", "9")
+    etree.SubElement(pr, q("rFont")).set("val", font)
+    t = etree.SubElement(r, q("t"))
+    t.set(_XML_SPACE, "preserve")
+    t.text = value
+
+
+def _vml_refs(root: XMLElement) -> set[str]:
+    out = set()
+    for cd in root.iter("{%s}ClientData" % _X):
+        row, col = cd.find("{%s}Row" % _X), cd.find("{%s}Column" % _X)
+        try:
+            out.add(_a1(int(row.text or ""), int(col.text or "")))  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            continue
+    return out
+
+
+def _a1(row0: int, col0: int) -> str:
+    from .refs import a1
+
+    return a1(row0 + 1, col0 + 1)
+
+
+def _shape(shape_id: int, ref: str) -> XMLElement:
+    row, col = _order(ref)
+    r0, c0 = row - 1, col - 1
+    anchor = f"{c0 + 1}, 15, {max(r0 - 1, 0)}, 10, {c0 + 5}, 15, {max(r0 - 1, 0) + 6}, 4"
+    text = (f'<v:shape xmlns:v="{_V}" xmlns:o="{_O}" xmlns:x="{_X}" id="_x0000_s{shape_id}" type="#_x0000_t202" '
+            'style="position:absolute;margin-left:80pt;margin-top:2pt;width:240pt;height:110pt;z-index:1;'
+            'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
+            '<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+            '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+            '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
+            f"<x:Row>{r0}</x:Row><x:Column>{c0}</x:Column></x:ClientData></v:shape>")
+    return etree.fromstring(text)
+
+
+def _append_shapes(root: XMLElement, refs: list[str]) -> None:
+    if not refs:
+        return
+    ids = []
+    for el in root.iter():
+        sid = el.get("id") or ""
+        if sid.startswith("_x0000_s") and sid[8:].isdigit():
+            ids.append(int(sid[8:]))
+    start = max(ids, default=1024) + 1
+    if root.find("{%s}shapetype" % _V) is None:
+        root.insert(0, _shapetype())
+    for i, ref in enumerate(refs):
+        root.append(_shape(start + i, ref))
+
+
+def _shapetype() -> XMLElement:
+    return etree.fromstring(
+        f'<v:shapetype xmlns:v="{_V}" xmlns:o="{_O}" id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+        'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+        '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+
+
+def _new_vml(refs: list[str], block: int) -> XMLElement:
+    root = etree.fromstring(
+        f'<xml xmlns:v="{_V}" xmlns:o="{_O}" xmlns:x="{_X}"><o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data="{block}"/></o:shapelayout></xml>')
+    root.append(_shapetype())
+    for i, ref in enumerate(refs):
+        root.append(_shape(block * 1024 + i + 1, ref))
+    return root
+
+
+def _free_block(editor: Editor) -> int:
+    """A shape-id block no other VML drawing of the package uses."""
+    used: set[int] = set()
+    for name in editor.package.names():
+        if not name.lower().endswith(".vml"):
+            continue
+        try:
+            root = editor.package.xml(name)
+        except Rejected:
+            continue
+        for el in root.iter("{%s}idmap" % _O):
+            used |= {int(x) for x in (el.get("data") or "").replace(",", " ").split() if x.isdigit()}
+    n = 1
+    while n in used:
+        n += 1
+    return n

@@ -1,0 +1,165 @@
+"""The package (Open Packaging Conventions): parts, content types, relationships.
+
+``Package`` wraps a checked zip: it parses ``[Content_Types].xml`` and relationship parts with the
+hardened parser, resolves each relationship's target to a part of the zip (relative or absolute,
+percent-encoded, any letter case: OPC part names are case-insensitive), and knows which parts are
+reachable from the package root. Every XML part is checked for a DTD before anything else reads it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from .errors import Limits, Rejected
+from .xml import CONTENT_TYPES, PKG_REL, PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
+from .zipread import ZipReader
+
+__all__ = ["Relationship", "Package", "rels_part", "CONTENT_TYPES_PART"]
+
+CONTENT_TYPES_PART = "[Content_Types].xml"
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    id: str
+    type: str  # the full type URI
+    kind: str  # its last segment ('worksheet', 'styles', ...), '' for an unknown type
+    target: str  # as written
+    part: str  # the zip entry it points at; '' for an external or missing target
+    external: bool
+
+
+def rels_part(part: str) -> str:
+    """The relationships part of ``part`` ('' for the package itself)."""
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+class Package:
+    """A zip package taken in: its parts, content types and relationships."""
+
+    def __init__(self, data: bytes, limits: Limits):
+        self.limits = limits
+        self.zip = ZipReader(data, limits)
+        self._rels: dict[str, list[Relationship]] = {}
+        self._xml: dict[str, XMLElement] = {}
+        self._prolog_checked: set[str] = set()
+        name = self.zip.find(CONTENT_TYPES_PART)
+        if name is None:
+            raise Rejected("F002", "压缩包中没有 [Content_Types].xml")
+        self.defaults: dict[str, str] = {}
+        self.overrides: dict[str, str] = {}
+        root = self.xml(name)
+        for el in root:
+            kind = local(el.tag)
+            if kind == "Default":
+                self.defaults[(el.get("Extension") or "").lower()] = el.get("ContentType") or ""
+            elif kind == "Override":
+                self.overrides[(el.get("PartName") or "").lstrip("/").lower()] = el.get("ContentType") or ""
+        if local(root.tag) != "Types":
+            raise Rejected("F003", "[Content_Types].xml 不是内容类型清单")
+
+    @property
+    def data(self) -> bytes:
+        return self.zip.data
+
+    def names(self) -> list[str]:
+        return self.zip.names()
+
+    def has(self, part: str) -> bool:
+        return self.zip.find(part) is not None
+
+    def content_type(self, part: str) -> str:
+        override = self.overrides.get(part.lower())
+        if override is not None:
+            return override
+        return self.defaults.get(posixpath.splitext(part)[1].lstrip(".").lower(), "")
+
+    # XML ----------------------------------------------------------------------------------------
+    def read(self, part: str) -> bytes:
+        return self.zip.read(part, self.limits.max_xml_bytes)
+
+    def xml(self, part: str) -> XMLElement:
+        """A part parsed whole (cached): at most ``limits.max_xml_bytes`` of XML."""
+        hit = self._xml.get(part)
+        if hit is None:
+            hit = self._xml[part] = parse(self.read(part), part)
+            self._prolog_checked.add(part)
+        return hit
+
+    def forget(self, part: str) -> None:
+        """Drop a parsed part from the cache (its tree may now be changed by a writer)."""
+        self._xml.pop(part, None)
+
+    def check_prolog(self, part: str) -> None:
+        """Refuse a DTD in a part we may copy without parsing it whole."""
+        if part in self._prolog_checked:
+            return
+        size = 512
+        entry_size = self.zip.entries[part].size
+        while True:
+            head = self.zip.head(part, size)
+            if prolog_done(head, part, complete=size >= entry_size):
+                break
+            size = min(size * 8, PROLOG_MAX)
+        self._prolog_checked.add(part)
+
+    def check_every_prolog(self) -> None:
+        """Every XML part of the package (by its name), before anything copies it."""
+        for name in self.names():
+            if name.lower().endswith(_XML_SUFFIXES) or "xml" in self.content_type(name):
+                self.check_prolog(name)
+
+    # relationships ------------------------------------------------------------------------------
+    def rels(self, part: str) -> list[Relationship]:
+        """The relationships of ``part`` ('' for the package root), targets resolved."""
+        hit = self._rels.get(part)
+        if hit is not None:
+            return hit
+        name = self.zip.find(rels_part(part))
+        out: list[Relationship] = []
+        if name is not None:
+            root = self.xml(name)
+            base = posixpath.dirname(part)
+            for el in root:
+                if el.tag != "{" + PKG_REL + "}Relationship" and local(el.tag) != "Relationship":
+                    continue
+                target = el.get("Target") or ""
+                external = (el.get("TargetMode") or "").lower() == "external"
+                resolved = "" if external else self.resolve(base, target)
+                typ = el.get("Type") or ""
+                out.append(Relationship(el.get("Id") or "", typ, rel_kind(typ), target, resolved, external))
+        self._rels[part] = out
+        return out
+
+    def resolve(self, base: str, target: str) -> str:
+        """The zip entry a relative or absolute target names ('' when there is none)."""
+        target = unquote(target.replace("\\", "/").split("#", 1)[0])
+        if not target:
+            return ""
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+        path = posixpath.normpath(path)
+        if path.startswith("../") or path in (".", ".."):
+            return ""
+        return self.zip.find(path) or ""
+
+    def related(self, part: str, kind: str) -> list[Relationship]:
+        return [r for r in self.rels(part) if r.kind == kind]
+
+    def reachable(self) -> list[str]:
+        """Every part reachable from the package root through internal relationships, with the
+        relationship parts on the way, in the zip's order."""
+        seen: set[str] = set()
+        todo = [""]
+        while todo:
+            part = todo.pop()
+            rp = self.zip.find(rels_part(part))
+            if rp:
+                seen.add(rp)
+            for r in self.rels(part):
+                if r.part and r.part not in seen:
+                    seen.add(r.part)
+                    todo.append(r.part)
+        return [n for n in self.names() if n in seen]

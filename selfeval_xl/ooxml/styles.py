@@ -1,0 +1,148 @@
+"""The cell styles of a copy: derived styles (another fill, another font) and new ones.
+
+``StyleSheet(editor, workbook_part)`` edits the workbook's styles part through its tree; a workbook
+without one (or with a styles relationship that leaves the package) gets a new part under a free
+name. Indices are positions in ``cellXfs``, ``fonts``, ``fills`` and ``borders``; every list's
+``count`` is kept right.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from .edit import STYLESHEET_ORDER, Editor, insert_in_order
+from .xml import MAIN, MAIN_STRICT, Names, XMLElement, parse
+
+__all__ = ["StyleSheet", "Font"]
+
+_CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+_DEFAULTS = {  # what an empty list starts with, so that index 0 (and fill 1) mean what they should
+    "fonts": ['<font><sz val="11"/><name val="宋体"/></font>'],
+    "fills": ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>'],
+    "borders": ["<border><left/><right/><top/><bottom/><diagonal/></border>"],
+    "cellStyleXfs": ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'],
+    "cellXfs": ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'],
+}
+_ITEM = {"fonts": "font", "fills": "fill", "borders": "border", "cellStyleXfs": "xf", "cellXfs": "xf"}
+
+
+class Font(tuple):
+    """Font properties of a new style: bold, underline, size, colour (ARGB)."""
+
+
+class StyleSheet:
+    def __init__(self, editor: Editor, workbook_part: str, strict: bool):
+        self.editor = editor
+        rel = next((r for r in editor.rels(workbook_part) if r.kind == "styles"), None)
+        if rel is not None and rel.part and not rel.external:
+            self.part = rel.part
+            self.root = editor.tree(rel.part)
+        else:
+            if rel is not None:  # a styles relationship out of the package: replaced by ours
+                editor.remove_rels(workbook_part, lambda r: r.kind != "styles")
+            self.part = editor.new_part_name("xl/styles%d.xml")
+            ns = MAIN_STRICT if strict else MAIN
+            self.root = parse(f'<styleSheet xmlns="{ns}"/>'.encode(), self.part)
+            editor.add_part(self.part, _CT_STYLES, tree=self.root)
+            base = "http://purl.oclc.org/ooxml/officeDocument/relationships" if strict else \
+                "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+            editor.add_rel(workbook_part, base + "/styles", self.part)
+        self.n = Names.of(self.root)
+        self.lists = {name: self._list(name) for name in _ITEM}
+        self._derived: dict[tuple, int] = {}
+        self._fills: dict[str, int] = {}
+
+    def _list(self, name: str) -> XMLElement:
+        n = self.n
+        el = self.root.find(n(name))
+        if el is None:
+            el = insert_in_order(self.root, etree.Element(n(name)), STYLESHEET_ORDER)
+        if not [x for x in el if x.tag == n(_ITEM[name])]:
+            for text in _DEFAULTS[name]:
+                el.append(self._element(text))
+        self._count(el, name)
+        return el
+
+    def _element(self, text: str) -> XMLElement:
+        ns = self.n.ns
+        wrapped = f'<w xmlns="{ns}">{text}</w>' if ns else f"<w>{text}</w>"
+        return etree.fromstring(wrapped)[0]
+
+    def _items(self, name: str) -> list[XMLElement]:
+        return [x for x in self.lists[name] if x.tag == self.n(_ITEM[name])]
+
+    def _count(self, el: XMLElement, name: str) -> None:
+        el.set("count", str(sum(1 for x in el if x.tag == self.n(_ITEM[name]))))
+
+    def _append(self, name: str, item: XMLElement) -> int:
+        el = self.lists[name]
+        items = self._items(name)
+        if items:
+            items[-1].addnext(item)
+        else:
+            el.append(item)
+        self._count(el, name)
+        return len(items)
+
+    # derived styles -------------------------------------------------------------------------------
+    def _xf(self, style: int) -> XMLElement:
+        xfs = self._items("cellXfs")
+        return xfs[style] if 0 <= style < len(xfs) else xfs[0]
+
+    def fill(self, argb: str) -> int:
+        """A solid fill of colour ``argb`` (added once)."""
+        if argb not in self._fills:
+            self._fills[argb] = self._append("fills", self._element(
+                f'<fill><patternFill patternType="solid"><fgColor rgb="{argb}"/><bgColor indexed="64"/>'
+                "</patternFill></fill>"))
+        return self._fills[argb]
+
+    def with_fill(self, style: int, argb: str) -> int:
+        """The cell style ``style`` with a solid fill of ``argb``."""
+        key = ("fill", style, argb)
+        if key not in self._derived:
+            xf = copy.deepcopy(self._xf(style))
+            xf.set("fillId", str(self.fill(argb)))
+            xf.set("applyFill", "1")
+            self._derived[key] = self._append("cellXfs", xf)
+        return self._derived[key]
+
+    def with_font_color(self, style: int, argb: str, size: float | None = None) -> int:
+        """The cell style ``style`` with its font upright, in colour ``argb`` (and ``size`` pt)."""
+        key = ("font", style, argb, size)
+        if key not in self._derived:
+            xf = self._xf(style)
+            fonts = self._items("fonts")
+            fid = xf.get("fontId") or "0"
+            base = fonts[int(fid)] if fid.isdigit() and int(fid) < len(fonts) else fonts[0]
+            font = copy.deepcopy(base)
+            drop = {"i", "color"} | ({"sz"} if size else set())
+            for child in list(font):
+                if isinstance(child.tag, str) and etree.QName(child).localname in drop:
+                    font.remove(child)
+            if size:
+                etree.SubElement(font, self.n("sz")).set("val", f"{size:g}")
+            etree.SubElement(font, self.n("color")).set("rgb", argb)
+            new = copy.deepcopy(xf)
+            new.set("fontId", str(self._append("fonts", font)))
+            new.set("applyFont", "1")
+            self._derived[key] = self._append("cellXfs", new)
+        return self._derived[key]
+
+    def add(self, *, bold: bool = False, underline: bool = False, size: float = 11, color: str = "FF000000",
+            fill: str | None = None, border: bool = False, wrap: bool = False, font_name: str = "宋体") -> int:
+        """A new cell style (for a sheet of our own)."""
+        parts = ("<b/>" if bold else "") + ("<u/>" if underline else "")
+        font = self._append("fonts", self._element(
+            f'<font>{parts}<sz val="{size:g}"/><color rgb="{color}"/><name val="{font_name}"/></font>'))
+        border_id = 0
+        if border:
+            sides = "".join(f'<{s} style="thin"><color rgb="FF8C8C8C"/></{s}>' for s in ("left", "right", "top", "bottom"))
+            border_id = self._append("borders", self._element(f"<border>{sides}<diagonal/></border>"))
+        fill_id = self.fill(fill) if fill else 0
+        wrap_attr = ' wrapText="1"' if wrap else ""
+        return self._append("cellXfs", self._element(
+            f'<xf numFmtId="0" fontId="{font}" fillId="{fill_id}" borderId="{border_id}" xfId="0" applyFont="1" '
+            f'applyFill="1" applyBorder="1" applyAlignment="1"><alignment vertical="top"{wrap_attr}/></xf>'))

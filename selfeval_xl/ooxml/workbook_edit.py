@@ -1,0 +1,126 @@
+"""Workbook-level changes of a copy: what it does not keep, a sheet of our own, calculation on load.
+
+- ``drop_not_kept``: the calculation chain (Excel rebuilds it), the macro project (a copy is a plain
+  .xlsx), external links, data connections and the query tables that use them. Formulas that read
+  another workbook keep their last value, as Excel's "break link" does.
+- ``add_sheet_first``: a new worksheet at the front of the tab order, opened on (every sheet-indexed
+  reference, such as a print area's ``localSheetId``, moves along).
+- ``full_calc_on_load``: a spreadsheet program recalculates the copy when it opens it.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .edit import WORKBOOK_ORDER, Editor, insert_in_order
+from .workbook import Workbook
+from .xml import Names, XMLElement, local
+
+__all__ = ["drop_not_kept", "add_sheet_first", "full_calc_on_load"]
+
+_CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+_CT_MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_EXTERNAL = ("externalLink", "connections")
+
+
+def drop_not_kept(editor: Editor, wb: Workbook) -> None:
+    part = wb.part
+    editor.remove_rels(part, lambda r: r.kind not in ("calcChain", "vbaProject"))
+    editor.replace_content_type(_CT_MACRO_WORKBOOK, _CT_WORKBOOK)
+    gone = editor.remove_rels(part, lambda r: r.kind not in _EXTERNAL)
+    if not gone:
+        return
+    n = wb.names
+    root = editor.tree(part)
+    for el in list(root):
+        if el.tag == n("externalReferences"):
+            root.remove(el)
+    names = root.find(n("definedNames"))
+    for el in list(names if names is not None else ()):
+        if "[" in (el.text or ""):
+            names.remove(el)  # type: ignore[union-attr]
+    for sheet in wb.sheets:
+        if not sheet.part:
+            continue
+        editor.remove_rels(sheet.part, lambda r: r.kind != "queryTable")
+        tree = wb.package.xml(sheet.part)
+        if any("[" in (f.text or "") for f in tree.iter(n("f"))):
+            for f in list(editor.tree(sheet.part).iter(n("f"))):
+                if "[" in (f.text or ""):
+                    f.getparent().remove(f)  # type: ignore[union-attr]
+
+
+def add_sheet_first(editor: Editor, wb: Workbook, name: str, tree: XMLElement) -> str:
+    """Add the worksheet ``tree`` as the first tab, named ``name``, and open the workbook on it;
+    a sheet of that name (a copy of a copy) is replaced. Returns its part."""
+    n = wb.names
+    existing = next((s for s in wb.sheets if s.name == name and s.part), None)
+    if existing is not None:
+        editor.replace_part(existing.part, etree.tostring(tree.getroottree(), xml_declaration=True,
+                                                          encoding="UTF-8", standalone=True))
+        return existing.part
+    root = editor.tree(wb.part)
+    sheets = root.find(n("sheets"))
+    if sheets is None:
+        sheets = insert_in_order(root, etree.Element(n("sheets")), WORKBOOK_ORDER)
+    part = editor.new_part_name("xl/worksheets/sheet%d.xml")
+    editor.add_part(part, _CT_WORKSHEET, tree=tree)
+    rid = editor.add_rel(wb.part, n.rel + "/worksheet", part)
+    ids = [int(s.get("sheetId") or 0) for s in sheets if s.tag == n("sheet") and (s.get("sheetId") or "").isdigit()]
+    el = etree.Element(n("sheet"), nsmap={"r": n.rel})
+    el.set("name", name)
+    el.set("sheetId", str(max(ids, default=0) + 1))
+    el.set(n.r("id"), rid)
+    old_active = _active_sheet(root, n, sheets)
+    sheets.insert(0, el)
+    defined = root.find(n("definedNames"))
+    for d in (defined if defined is not None else ()):
+        local_id = d.get("localSheetId")
+        if local_id is not None and local_id.isdigit():
+            d.set("localSheetId", str(int(local_id) + 1))
+    views = root.find(n("bookViews"))
+    if views is None:
+        views = insert_in_order(root, etree.Element(n("bookViews")), WORKBOOK_ORDER)
+    view = next((v for v in views if v.tag == n("workbookView")), None)
+    if view is None:
+        view = etree.SubElement(views, n("workbookView"))
+    view.set("activeTab", "0")
+    view.set("firstSheet", "0")
+    if old_active is not None:
+        _unselect(editor, wb, old_active)
+    return part
+
+
+def _active_sheet(root: XMLElement, n: Names, sheets: XMLElement) -> str | None:
+    view = root.find(f"{n('bookViews')}/{n('workbookView')}")
+    active = view.get("activeTab") if view is not None else "0"
+    entries = [s for s in sheets if s.tag == n("sheet")]
+    index = int(active) if active and active.isdigit() else 0
+    return entries[index].get("name") if 0 <= index < len(entries) else None
+
+
+def _unselect(editor: Editor, wb: Workbook, name: str) -> None:
+    """The sheet that was open is no longer selected (two selected tabs would be edited together)."""
+    part = next((s.part for s in wb.sheets if s.name == name and s.part), "")
+    if not part:
+        return
+    n = wb.names
+    source = wb.package.xml(part)
+    if not any((v.get("tabSelected") or "") in ("1", "true") for v in source.iter(n("sheetView"))):
+        return
+    for v in editor.tree(part).iter(n("sheetView")):
+        v.attrib.pop("tabSelected", None)
+
+
+def full_calc_on_load(editor: Editor, wb: Workbook) -> None:
+    n = wb.names
+    root = editor.tree(wb.part)
+    calc = root.find(n("calcPr"))
+    if calc is None:
+        calc = insert_in_order(root, etree.Element(n("calcPr")), WORKBOOK_ORDER)
+    calc.set("fullCalcOnLoad", "1")
+
+
+def is_sheet(el: XMLElement) -> bool:
+    return local(el.tag) == "sheet"

@@ -1,0 +1,158 @@
+"""XML of a package, read by real parsers only.
+
+- ``parse(data, part)``: a whole part as an lxml tree. The parser never loads a DTD, resolves no
+  entity, touches no network, keeps libxml2's size and depth limits (no ``huge_tree``); a part that
+  declares a DTD anyway is F007, a part that is not well-formed XML F003.
+- ``check_prolog(head, part)``: for a part we only copy, expat reads its start up to the root
+  element (comments, processing instructions and any encoding included) and refuses a DTD there.
+- Namespaces: Transitional and Strict OOXML name the same things differently; ``Names`` gives the
+  qualified tags of one document's namespace, so the walkers compare strings, not parsed names.
+"""
+
+from __future__ import annotations
+
+import xml.parsers.expat as expat
+from typing import Iterator
+
+from lxml import etree
+
+from .errors import KiB, Rejected
+
+__all__ = ["parse", "serialize", "prolog_done", "PROLOG_MAX", "Names", "MAIN", "MAIN_STRICT", "REL", "REL_STRICT",
+           "PKG_REL", "CONTENT_TYPES", "local", "rel_kind", "XMLElement"]
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+REL_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+_REL_BASES = (REL + "/", REL_STRICT + "/", "http://schemas.microsoft.com/office/2006/relationships/",
+              "http://schemas.microsoft.com/office/2007/relationships/",
+              "http://schemas.microsoft.com/office/2011/relationships/",
+              "http://schemas.microsoft.com/office/2017/10/relationships/",
+              "http://schemas.microsoft.com/office/2022/10/relationships/")
+
+XMLElement = etree._Element
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                          huge_tree=False, collect_ids=False, remove_blank_text=False, strip_cdata=True)
+
+
+def parse(data: bytes, part: str) -> XMLElement:
+    """Parse a whole part. Raises Rejected F003 (not well-formed) or F007 (declares a DTD)."""
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError:
+        raise Rejected("F003", f"部件 {part} 不是有效的 XML") from None
+    except (ValueError, LookupError):  # an encoding lxml does not know
+        raise Rejected("F003", f"部件 {part} 的编码无法识别") from None
+    if root is None:
+        raise Rejected("F003", f"部件 {part} 是空的")
+    info = root.getroottree().docinfo
+    if info.internalDTD is not None or info.doctype:
+        raise Rejected("F007", f"部件 {part} 含有 DTD 定义")
+    return root
+
+
+def serialize(root: XMLElement) -> bytes:
+    """A part as UTF-8 with its declaration (comments and processing instructions kept)."""
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+class _Root(Exception):
+    pass
+
+
+class _Doctype(Exception):
+    pass
+
+
+def _stop_at_root(*_args: object) -> None:
+    raise _Root
+
+
+def _doctype(*_args: object) -> None:
+    raise _Doctype
+
+
+#: how far into a part its root element must have started (a prolog of comments longer than this
+#: is no Office file)
+PROLOG_MAX = 256 * KiB
+
+
+def prolog_done(head: bytes, part: str, complete: bool) -> bool:
+    """Whether the start of a part we do not parse whole reaches its root element without a DTD.
+    ``head`` is the part's start (``complete`` when it is all of it). expat reads it (comments,
+    processing instructions, any encoding) and stops at the root element's start tag: True then;
+    False when more of the part is needed. Raises Rejected F007 for a DTD, F003 for anything that
+    is not XML."""
+    p = expat.ParserCreate()
+    p.StartElementHandler = _stop_at_root
+    p.StartDoctypeDeclHandler = _doctype
+    p.EntityDeclHandler = _doctype
+    try:
+        p.Parse(head, complete)
+    except _Root:
+        return True
+    except _Doctype:
+        raise Rejected("F007", f"部件 {part} 含有 DTD 定义") from None
+    except expat.ExpatError:
+        raise Rejected("F003", f"部件 {part} 不是有效的 XML") from None
+    except (ValueError, LookupError):
+        raise Rejected("F003", f"部件 {part} 的编码无法识别") from None
+    if complete or len(head) >= PROLOG_MAX:
+        raise Rejected("F003", f"部件 {part} 不是有效的 XML（找不到根元素）")
+    return False
+
+
+def local(tag: object) -> str:
+    """The local name of an element's tag ('' for comments and processing instructions)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def rel_kind(rel_type: str) -> str:
+    """The kind of a relationship type ('worksheet', 'styles', 'vbaProject', ...), whichever of the
+    Transitional, Strict or Microsoft namespaces it is written in; '' for an unknown type."""
+    for base in _REL_BASES:
+        if rel_type.startswith(base):
+            return rel_type[len(base):]
+    return ""
+
+
+class Names:
+    """The qualified tags of one SpreadsheetML namespace (Transitional, Strict, or none)."""
+
+    _cache: dict[str, "Names"] = {}
+
+    def __new__(cls, ns: str) -> "Names":
+        hit = cls._cache.get(ns)
+        if hit is None:
+            hit = super().__new__(cls)
+            hit.ns = ns
+            hit.prefix = "{" + ns + "}" if ns else ""
+            hit.rel = REL_STRICT if ns == MAIN_STRICT else REL
+            cls._cache[ns] = hit
+        return hit
+
+    ns: str
+    prefix: str
+    rel: str
+
+    def __call__(self, name: str) -> str:
+        return self.prefix + name
+
+    def r(self, name: str) -> str:
+        """An attribute in the relationships namespace (r:id)."""
+        return "{" + self.rel + "}" + name
+
+    @classmethod
+    def of(cls, root: XMLElement) -> "Names":
+        tag = root.tag if isinstance(root.tag, str) else ""
+        return cls(tag[1:].partition("}")[0] if tag.startswith("{") else "")
+
+
+def children(el: XMLElement, tag: str) -> Iterator[XMLElement]:
+    return (c for c in el if c.tag == tag)
