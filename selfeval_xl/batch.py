@@ -34,10 +34,13 @@ from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
 
 __all__ = ["BatchOptions", "BatchResult", "run_batch", "find_inputs", "process_file", "write_findings_csv",
-           "COPIES_DIR", "JOURNAL", "RESULTS_JSON", "FINDINGS_CSV", "SUMMARY_XLSX"]
+           "COPIES_DIR", "JOURNAL", "RESULTS_JSON", "FINDINGS_CSV", "SUMMARY_XLSX", "ERROR_LOG", "INTERNAL"]
 
 COPIES_DIR = "审核副本"
 JOURNAL = ".selfeval-journal.jsonl"
+#: where a batch writes the tracebacks of its own errors (a bug of ours, never the department's)
+ERROR_LOG = "内部错误.log"
+INTERNAL = "internal"
 RESULTS_JSON = "results.json"
 FINDINGS_CSV = "findings.csv"
 SUMMARY_XLSX = "审核汇总.xlsx"
@@ -66,7 +69,7 @@ class FileTask:
 @dataclass
 class BatchResult:
     outdir: Path
-    statuses: list[str]  # "ok" / "errors" / "failed", one per file in input order
+    statuses: list[str]  # "ok" / "errors" / "failed" / "internal", one per file in input order
     skipped: int = 0  # complete from an earlier run
     processed: int = 0
     seconds: float = 0.0
@@ -87,6 +90,11 @@ class BatchResult:
     @property
     def with_errors(self) -> int:
         return self.statuses.count("errors")
+
+    @property
+    def internal(self) -> int:
+        """Files our own code failed on (see ERROR_LOG)."""
+        return self.statuses.count(INTERNAL)
 
     @property
     def exit_code(self) -> int:
@@ -163,6 +171,14 @@ def _failure(task: FileTask, code: str, detail: str = "", rules_version: str = "
     }
 
 
+def _internal(task: FileTask, exc: BaseException, rules_version: str) -> dict[str, Any]:
+    """The result of a file our own code failed on: no finding for the department."""
+    out = _failure(task, "F009", "", rules_version)
+    out.update(status=INTERNAL, findings=[], counts={"错误": 0, "警告": 0, "提示": 0},
+               internal_error=f"{type(exc).__name__}: {str(exc)[:200]}")
+    return out
+
+
 def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> dict[str, Any]:
     """Check and score one file and write its scored copy; the result object of results.json."""
     from .assess import assess
@@ -189,12 +205,14 @@ class Packed:
     code: str  # the first finding's code ('' for none)
     sha256: str
     payload: bytes
+    traceback: str = ""  # for an internal error: what the log gets
 
 
 def _packed(result: dict[str, Any]) -> Packed:
-    payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    trace = result.pop("traceback", "")
+    payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     code = result["findings"][0]["code"] if result["findings"] else ""
-    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload)
+    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload, trace)
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -211,8 +229,12 @@ def _limit_memory(memory_mb: int) -> None:
 
 def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str) -> None:
     import faulthandler
+    import traceback
 
     faulthandler.disable()  # a crash is reported as F009; no traceback dump on the batch's stderr
+    log = os.open(Path(outdir) / ERROR_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    os.dup2(log, 2)  # whatever a library prints goes to the log, not the auditor's console
+    os.close(log)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -233,8 +255,9 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
             result = process_file(task, rules, limits, out)
         except MemoryError:
             result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
-        except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
-            result = _failure(task, "F009", f"处理时出错（{type(exc).__name__}）", rules.version)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged, and the batch goes on
+            result = _internal(task, exc, rules.version)
+            result["traceback"] = f"{task.rel}\n{traceback.format_exc()}"
         try:
             conn.send(_packed(result))
         except (OSError, ValueError):
@@ -302,9 +325,11 @@ class _Pool:
                     try:
                         result = conn.recv()
                     except (EOFError, OSError):
+                        w.proc.join(timeout=5)  # the exit code is known once the process is joined
                         code = w.proc.exitcode
                         self._retire(w, kill=True)
-                        on_result(task, on_lost(task, "F009", f"读取该文件的进程意外退出（退出码 {code}）"))
+                        how = f"被信号 {-code} 终止" if code is not None and code < 0 else f"退出码 {code}"
+                        on_result(task, on_lost(task, "F009", f"读取该文件的进程意外退出（{how}）"))
                         if pending or busy:
                             idle.append(self._spawn())
                         continue
@@ -376,8 +401,8 @@ def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
 def _complete(task: FileTask, entry: _Entry | None, outdir: Path) -> bool:
     if entry is None or entry.sha256 != task.sha256:
         return False
-    if entry.status == "failed" and entry.code in ("F008", "F009"):
-        return False  # a timeout or crash is tried again
+    if entry.status == INTERNAL or (entry.status == "failed" and entry.code in ("F008", "F009")):
+        return False  # a timeout, a crash or an error of ours is tried again
     if entry.status == "failed":
         return entry.copy == ""
     return entry.copy == task.copy_rel and (outdir / entry.copy).exists()
@@ -409,7 +434,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             todo.append(t)
     del journal
     skipped = len(entries)
-    failed = sum(e.status == "failed" for e in entries.values())
+    failed = sum(e.status in ("failed", INTERNAL) for e in entries.values())
     total = len(tasks)
     if progress:
         progress(len(entries), failed, total)
@@ -417,6 +442,9 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     with open(journal_path, "ab") as jfh:
         def on_result(task: FileTask, packed: Packed) -> None:
             nonlocal failed
+            if packed.traceback:
+                with open(outdir / ERROR_LOG, "a", encoding="utf-8") as log:
+                    log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {packed.traceback}\n")
             head = json.dumps({"rel": task.rel, "rules": rules.digest, "status": packed.status, "copy": packed.copy,
                                "code": packed.code, "sha256": packed.sha256}, ensure_ascii=False).encode("utf-8")
             start = jfh.tell()
@@ -424,7 +452,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             jfh.flush()
             entries[task.index] = _Entry(start + len(head) + 1, len(packed.payload), packed.status, packed.copy,
                                          packed.code, packed.sha256)
-            failed += packed.status == "failed"
+            failed += packed.status in ("failed", INTERNAL)
             if progress:
                 progress(len(entries), failed, total)
 

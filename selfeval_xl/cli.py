@@ -206,10 +206,16 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         raise click.UsageError("输出文件夹不能与输入文件夹相同。")
     result = run_batch(directory, output_dir, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb,
                                                            rules_path=rules_path), progress=ProgressLine())
-    n = len(result.results)
-    click.echo(f"共 {n} 个文件：审核 {n - result.failed} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个"
+    from .batch import ERROR_LOG, SUMMARY_XLSX
+
+    n = len(result.statuses)
+    scored = n - result.failed - result.internal
+    click.echo(f"共 {n} 个文件：审核 {scored} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个"
                f"；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，用时 {result.seconds:.1f} 秒。")
-    click.echo(f"审核汇总：{result.outdir / 'SUMMARY'}".replace("SUMMARY", "审核汇总.xlsx"))
+    if result.internal:
+        click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
+                   "请发给技术支持。", err=True)
+    click.echo(f"审核汇总：{result.outdir / SUMMARY_XLSX}")
     sys.exit(result.exit_code)
 
 

@@ -58,6 +58,15 @@ def _label(path: Path) -> str:
     return path.parent.name if path.name == RESULTS_JSON else path.name
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a batch writes")
+
+
+def _loads(text: str) -> Any:
+    """Strict JSON: NaN and Infinity are refused, as the batch never writes them."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def _results(file: Path) -> Iterable[dict]:
     """The objects of a results.json, one at a time: a batch writes one object a line inside the
     array, which is read line by line; any other layout is parsed whole."""
@@ -67,9 +76,9 @@ def _results(file: Path) -> Iterable[dict]:
             for line in fh:
                 line = line.strip().rstrip(",")
                 if line and line != "]":
-                    yield json.loads(line)
+                    yield _loads(line)
             return
-        data = json.loads(first + fh.read())
+        data = _loads(first + fh.read())
     if not isinstance(data, list):
         raise ValueError("not a list")
     yield from data

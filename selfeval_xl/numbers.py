@@ -62,22 +62,32 @@ def fmt_score(x: float | None) -> str:
 _NUMERIC_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
+#: no figure of a submission is this large (万元, 个, points); a larger one is a typing slip, and
+#: keeping every figure under it keeps every sum and product of them finite
+MAX_MAGNITUDE = 1e15
+
+
 def read_number(value: object) -> tuple[float | None, bool]:
     """A cell as a number: (number, True); (None, True) when empty; (None, False) when it is
     something else. Numeric text ('2,181.72', '２１８１') counts as the number: spreadsheet
-    arithmetic reads it so, and a pasted number often arrives as text."""
+    arithmetic reads it so, and a pasted number often arrives as text. A number of magnitude
+    ``MAX_MAGNITUDE`` or more (or not finite) is not taken."""
     if value is None:
         return None, True
     if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
         return None, False
     if isinstance(value, (int, float)):
-        return float(value), True
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
-    if not text:
-        return None, True
-    if _NUMERIC_TEXT.match(text):
-        return float(text), True
-    return None, False
+        x = float(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
+        if not text:
+            return None, True
+        if not _NUMERIC_TEXT.match(text):
+            return None, False
+        x = float(text)
+    if not abs(x) < MAX_MAGNITUDE:  # also NaN
+        return None, False
+    return x, True
 
 
 def fmt_value(value: object) -> str:

@@ -79,7 +79,7 @@ def render_json_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
     n = 0
     out.write("[")
     for a in assessments:
-        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":")))
+        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False))
         n += 1
     out.write("\n]\n" if n else "]\n")
     return n

@@ -129,7 +129,8 @@ class ReportBook:
             ws.write_blank(row, col, None, self.f[fmt])
 
     def number(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        """A number, or a formatted blank for anything else (a value that is not finite included)."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf"):
             ws.write_number(row, col, value, self.f[fmt])
         else:
             ws.write_blank(row, col, None, self.f[fmt])

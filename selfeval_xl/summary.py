@@ -41,6 +41,7 @@ GRADE_COLORS = {"优": "#C6EFCE", "良": "#E2EFDA", "中": "#FFEB9C", "差": "#F
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
 SCORE_BINS = ((0, 60, "60 分以下"), (60, 70, "60–70"), (70, 80, "70–80"), (80, 90, "80–90"), (90, 100.001, "90–100"))
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
+INTERNAL_MESSAGE = "程序内部错误，不是文件的问题：已记入输出文件夹中的 内部错误.log，请发给技术支持；修复后重新运行本批次即可。"
 
 
 def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
@@ -84,6 +85,9 @@ class SummaryWriter:
         self.code_count.update(codes)
         self.code_files.update(set(codes))
         self._finding_rows(r)
+        if r["status"] == "internal":  # our error, not the file's: no F-code for the department
+            self.failed.append({"file": r["file"], "code": "", "message": INTERNAL_MESSAGE})
+            return
         if r["status"] == "failed":
             x = r["findings"][0]
             self.failed.append({"file": r["file"], "code": x["code"], "message": x["message"]})
@@ -471,8 +475,8 @@ def _failed(w: _Writer, failed) -> None:
     w.header(ws, 0, FAILED_COLUMNS)
     for n, r in enumerate(failed, start=1):
         w.text(ws, n, 0, r["file"])
-        ws.write_string(n, 1, r["code"], w.f["text"])
-        ws.write_string(n, 2, CODES[r["code"]][1], w.f["text"])
+        ws.write_string(n, 1, r["code"] or "—", w.f["text"])
+        ws.write_string(n, 2, CODES[r["code"]][1] if r["code"] else "内部错误", w.f["text"])
         w.text(ws, n, 3, r["message"], "wrap")
     if failed:
         ws.autofilter(0, 0, len(failed), len(FAILED_COLUMNS) - 1)

@@ -283,7 +283,10 @@ def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
         if num == 0:
             return RateResult(rate.key, rate.label, rate.zero_over_zero, num, den, "zero_over_zero", cell=cell)
         return RateResult(rate.key, rate.label, None, num, den, "div0", cell=cell)
-    return RateResult(rate.key, rate.label, num / den, num, den, "ok", cell=cell)
+    value = num / den
+    if not abs(value) < 1e300:  # a denominator too small to divide by: as good as 0
+        return RateResult(rate.key, rate.label, None, num, den, "div0", cell=cell)
+    return RateResult(rate.key, rate.label, value, num, den, "ok", cell=cell)
 
 
 class _NoCells:

@@ -29,37 +29,43 @@ _V, _O, _X = "urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:
 def add_notes(editor: Editor, sheet_part: str, sheet: CellWriter, notes: dict[str, str], author: str,
               rel_base: str, font: str = "宋体") -> None:
     """Add ``notes`` (A1 -> text) to the sheet at ``sheet_part`` (whose tree ``sheet`` edits)."""
-    rels = editor.rels(sheet_part)
-    comments = next((r.part for r in rels if r.kind == "comments" and r.part), "")
-    vml = next((r.part for r in rels if r.kind == "vmlDrawing" and r.part), "")
+    comments = editor.related_part(sheet_part, "comments", "comments")
     if comments:
         root = editor.tree(comments)
-    else:
+    else:  # none, or a comments relationship that leads nowhere: replaced by ours
+        editor.remove_rels(sheet_part, lambda r: r.kind != "comments")
         comments = editor.new_part_name("xl/comments%d.xml")
         ns = sheet.n.ns or MAIN
         root = parse(f'<comments xmlns="{ns}"><authors/><commentList/></comments>'.encode(), comments)
         editor.add_part(comments, _CT_COMMENTS, tree=root)
         editor.add_rel(sheet_part, rel_base + "/comments", comments)
     all_refs = _merge_comments(root, notes, author, font)
-    new_refs = [ref for ref in notes]
+    vml = next((r.part for r in editor.rels(sheet_part) if r.kind == "vmlDrawing" and r.part), "")
     if vml:
         try:
             vroot = editor.tree(vml)
-        except Rejected:
-            vroot = None
-        if vroot is not None:
-            have = _vml_refs(vroot)
-            _append_shapes(vroot, [r for r in new_refs if r not in have])
-        else:  # not XML: a new drawing with a shape for every comment of the sheet
+        except Rejected:  # not XML: a new drawing with a shape for every comment of the sheet
             editor.replace_part(vml, etree.tostring(_new_vml(sorted(all_refs, key=_order), _free_block(editor))))
+            return
+        if local(vroot.tag) == "xml":
+            have = _vml_refs(vroot)
+            _append_shapes(vroot, [r for r in notes if r not in have])
+            return
+        # a drawing relationship that leads to something else: replaced by ours
+        editor.remove_rels(sheet_part, lambda r: r.kind != "vmlDrawing")
+        for el in list(sheet.root):
+            if local(el.tag) == "legacyDrawing":
+                sheet.root.remove(el)
+        new_refs = sorted(all_refs, key=_order)
     else:
-        vml = editor.new_part_name("xl/drawings/vmlDrawing%d.vml")
-        editor.add_part(vml, _CT_VML, data=etree.tostring(_new_vml(new_refs, _free_block(editor))))
-        editor.set_default("vml", _CT_VML)
-        rid = editor.add_rel(sheet_part, rel_base + "/vmlDrawing", vml)
-        el = etree.Element(sheet.n("legacyDrawing"))
-        el.set("{%s}id" % rel_base, rid)
-        sheet.add_child(el)
+        new_refs = list(notes)
+    vml = editor.new_part_name("xl/drawings/vmlDrawing%d.vml")
+    editor.add_part(vml, _CT_VML, data=etree.tostring(_new_vml(new_refs, _free_block(editor))))
+    editor.set_default("vml", _CT_VML)
+    rid = editor.add_rel(sheet_part, rel_base + "/vmlDrawing", vml)
+    el = etree.Element(sheet.n("legacyDrawing"))
+    el.set("{%s}id" % rel_base, rid)
+    sheet.add_child(el)
 
 
 def _order(ref: str) -> tuple[int, int]:

@@ -131,6 +131,18 @@ class Editor:
             out.append(Relationship(el.get("Id") or "", typ, rel_kind(typ), target, resolved, external))
         return out
 
+    def related_part(self, part: str, kind: str, root: str) -> str:
+        """As ``Package.related_part``, over the relationships as edited (the part itself may be
+        one of ours); '' when there is none."""
+        for r in self.rels(part):
+            if r.kind == kind and r.part:
+                tree = self._new[r.part].tree if r.part in self._new else None
+                if tree is None and r.part in self._new:
+                    continue  # bytes we wrote, not a tree
+                if local((tree if tree is not None else self.package.xml(r.part)).tag) == root:
+                    return r.part
+        return ""
+
     def _resolve(self, base: str, target: str) -> str:
         found = self.package.resolve(base, target)
         if found and found not in self._dropped:

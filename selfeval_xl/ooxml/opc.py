@@ -148,6 +148,15 @@ class Package:
     def related(self, part: str, kind: str) -> list[Relationship]:
         return [r for r in self.rels(part) if r.kind == kind]
 
+    def related_part(self, part: str, kind: str, root: str) -> str:
+        """The part the first relationship of ``kind`` leads to, if it is inside the package and
+        its root element is ``root`` (a styles relationship that points at the workbook, say, leads
+        nowhere); '' otherwise."""
+        for r in self.rels(part):
+            if r.kind == kind and r.part and local(self.xml(r.part).tag) == root:
+                return r.part
+        return ""
+
     def reachable(self) -> list[str]:
         """Every part reachable from the package root through internal relationships, with the
         relationship parts on the way, in the zip's order."""

@@ -35,13 +35,12 @@ class Font(tuple):
 class StyleSheet:
     def __init__(self, editor: Editor, workbook_part: str, strict: bool):
         self.editor = editor
-        rel = next((r for r in editor.rels(workbook_part) if r.kind == "styles"), None)
-        if rel is not None and rel.part and not rel.external:
-            self.part = rel.part
-            self.root = editor.tree(rel.part)
-        else:
-            if rel is not None:  # a styles relationship out of the package: replaced by ours
-                editor.remove_rels(workbook_part, lambda r: r.kind != "styles")
+        part = editor.related_part(workbook_part, "styles", "styleSheet")
+        if part:
+            self.part = part
+            self.root = editor.tree(part)
+        else:  # none, or one that leads out of the package or to another part: replaced by ours
+            editor.remove_rels(workbook_part, lambda r: r.kind != "styles")
             self.part = editor.new_part_name("xl/styles%d.xml")
             ns = MAIN_STRICT if strict else MAIN
             self.root = parse(f'<styleSheet xmlns="{ns}"/>'.encode(), self.part)

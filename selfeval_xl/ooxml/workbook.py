@@ -88,10 +88,10 @@ class Workbook:
 
     @cached_property
     def shared_strings(self) -> list[str]:
-        rel = next((r for r in self.package.rels(self.part) if r.kind == "sharedStrings" and r.part), None)
-        if rel is None:
+        part = self.package.related_part(self.part, "sharedStrings", "sst")
+        if not part:
             return []
-        root = self.package.xml(rel.part)
+        root = self.package.xml(part)
         n = Names.of(root)
         SI, T = n("si"), n("t")
         out = []
@@ -107,10 +107,10 @@ class Workbook:
     @cached_property
     def date_styles(self) -> frozenset[int]:
         """The cell styles (indices into cellXfs) whose number format shows a date or a time."""
-        rel = next((r for r in self.package.rels(self.part) if r.kind == "styles" and r.part), None)
-        if rel is None:
+        part = self.package.related_part(self.part, "styles", "styleSheet")
+        if not part:
             return frozenset()
-        root = self.package.xml(rel.part)
+        root = self.package.xml(part)
         n = Names.of(root)
         custom: dict[int, str] = {}
         fmts = root.find(n("numFmts"))
