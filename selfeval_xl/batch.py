@@ -235,6 +235,7 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     log = os.open(Path(outdir) / ERROR_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     os.dup2(log, 2)  # whatever a library prints goes to the log, not the auditor's console
     os.close(log)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")

@@ -154,6 +154,9 @@ def _faulty(kind_by_name):
             time.sleep(3600)
         if kind == "oom":
             bytearray(4 << 30)
+        if kind == "bug":
+            sys.stderr.write("noise a library printed\n")
+            raise ZeroDivisionError("a bug of ours")
         return real(task, rules, limits, outdir)
     return process_file
 
@@ -161,7 +164,7 @@ def _faulty(kind_by_name):
 def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_files, tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
-    names = {"crash.xlsx": "crash", "exit.xlsx": "exit", "hang.xlsx": "hang", "oom.xlsx": "oom"}
+    names = {"crash.xlsx": "crash", "exit.xlsx": "exit", "hang.xlsx": "hang", "oom.xlsx": "oom", "bug.xlsx": "bug"}
     for name in names:
         shutil.copy(sample_files["02_市场监督管理局_2023.xlsx"], indir / name)
     for p in sample_files.values():
@@ -169,8 +172,16 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     monkeypatch.setattr(batch_mod, "process_file", _faulty(names))
     result = run_batch(indir, tmp_path / "out", BatchOptions(jobs=2, timeout=3, memory_mb=400))
     by_file = {r["file"]: r for r in result.results}
-    assert by_file["crash.xlsx"]["findings"][0]["code"] == "F009"
-    assert by_file["exit.xlsx"]["findings"][0]["code"] == "F009"
+    crash, exit_ = by_file["crash.xlsx"]["findings"][0], by_file["exit.xlsx"]["findings"][0]
+    assert crash["code"] == "F009" and f"被信号 {int(signal.SIGSEGV)} 终止" in crash["message"]
+    assert exit_["code"] == "F009" and "退出码 3" in exit_["message"]
+    # a bug of ours is not the department's F009: a status of its own, the traceback in the log
+    bug = by_file["bug.xlsx"]
+    assert bug["status"] == "internal" and bug["findings"] == [] and "ZeroDivisionError" in bug["internal_error"]
+    log = (tmp_path / "out" / batch_mod.ERROR_LOG).read_text(encoding="utf-8")
+    assert "bug.xlsx" in log and "Traceback" in log and "a bug of ours" in log
+    assert "noise a library printed" in log  # a worker's stderr goes to the log, not the console
+    assert result.internal == 1
     assert by_file["hang.xlsx"]["findings"][0]["code"] == "F008"
     oom = by_file["oom.xlsx"]["findings"][0]
     assert oom["code"] == "F009" and "内存" in oom["message"]
