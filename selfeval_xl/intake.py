@@ -3,7 +3,7 @@
 ``open_package(path)`` reads the file once and decides its format from its first bytes: a zip goes
 to the OOXML layer (``ooxml``: the directory checked against the limits before anything is
 inflated, every XML part refused if it declares a DTD, the workbook and its sheets found through
-the package's relationships); an OLE file is an encrypted workbook (F004) or a legacy one (F005);
+the package's relationships, every part it reaches verified, and its XML parsed); an OLE file is an encrypted workbook (F004) or a legacy one (F005);
 anything else is F002, with what it looks like. A file that cannot be taken in raises ``Rejected``
 with its F-code; what the department should do is in the findings registry.
 """
@@ -80,7 +80,7 @@ def open_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Receive
         if rej.code == "F002" and "xlsb" not in rej.detail:
             raise Rejected("F002", _describe_zip(data)) from None
         raise
-    package.check_every_prolog()
+    package.verify_reachable_parts(also=(workbook.part,))
     return Received(path, sha, workbook)
 
 

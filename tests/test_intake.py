@@ -96,11 +96,27 @@ def test_file_size_limit_is_a_setting(sample_files):
 
 
 def test_utf16_parts_are_fine_and_checked(sample_files, tmp_path):
-    for name, xml in (("ok.xlsx", '<?xml version="1.0" encoding="utf-16"?><root/>'),
-                      ("bad.xlsx", '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>')):
-        rezip(sample_files[GOOD], tmp_path / name, lambda parts, x=xml: parts.update({"customXml/item1.xml": x.encode("utf-16")}))
+    """A customXml part (UTF-16, as SharePoint writes them) related to the workbook is read and
+    checked; a part no relationship reaches is never read (and never copied)."""
+    rel = (b'<Relationship Id="rId77" Target="../customXml/item1.xml" Type="http://schemas.openxmlformats.org/'
+           b'officeDocument/2006/relationships/customXml"/></Relationships>')
+
+    def change(parts, xml, related):
+        parts["customXml/item1.xml"] = xml.encode("utf-16")
+        if related:
+            parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", rel)
+
+    dtd = '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>'
+    for name, xml, related in (("ok.xlsx", '<?xml version="1.0" encoding="utf-16"?><root/>', True),
+                               ("bad.xlsx", dtd, True), ("orphan.xlsx", dtd, False)):
+        rezip(sample_files[GOOD], tmp_path / name, lambda parts, x=xml, r=related: change(parts, x, r))
     assert not assess(tmp_path / "ok.xlsx").failed
     assert assess(tmp_path / "bad.xlsx").findings[0].code == "F007"
+    orphan = assess(tmp_path / "orphan.xlsx")
+    assert not orphan.failed
+    from selfeval_xl.scored_copy import scored_copy_bytes
+
+    assert "customXml/item1.xml" not in zipfile.ZipFile(__import__("io").BytesIO(scored_copy_bytes(orphan))).namelist()
 
 
 def test_xml_defences_are_on():

@@ -3,7 +3,7 @@
 ``Package`` wraps a checked zip: it parses ``[Content_Types].xml`` and relationship parts with the
 hardened parser, resolves each relationship's target to a part of the zip (relative or absolute,
 percent-encoded, any letter case: OPC part names are case-insensitive), and knows which parts are
-reachable from the package root. Every XML part is checked for a DTD before anything else reads it.
+reachable from the package root. Every reachable part is verified before anything uses it.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from .errors import Limits, Rejected
-from .xml import CONTENT_TYPES, PKG_REL, PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
+from .xml import PKG_REL, PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
 from .zipread import ZipReader
 
 __all__ = ["Relationship", "Package", "rels_part", "CONTENT_TYPES_PART"]
 
 CONTENT_TYPES_PART = "[Content_Types].xml"
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,6 @@ class Package:
         self.zip = ZipReader(data, limits)
         self._rels: dict[str, list[Relationship]] = {}
         self._xml: dict[str, XMLElement] = {}
-        self._prolog_checked: set[str] = set()
         name = self.zip.find(CONTENT_TYPES_PART)
         if name is None:
             raise Rejected("F002", "压缩包中没有 [Content_Types].xml")
@@ -79,38 +77,34 @@ class Package:
 
     # XML ----------------------------------------------------------------------------------------
     def read(self, part: str) -> bytes:
+        """An XML part inflated whole (at most ``limits.max_xml_bytes``; CRC checked)."""
         return self.zip.read(part, self.limits.max_xml_bytes)
 
     def xml(self, part: str) -> XMLElement:
-        """A part parsed whole (cached): at most ``limits.max_xml_bytes`` of XML."""
+        """A part parsed whole (cached)."""
         hit = self._xml.get(part)
         if hit is None:
             hit = self._xml[part] = parse(self.read(part), part)
-            self._prolog_checked.add(part)
         return hit
 
     def forget(self, part: str) -> None:
         """Drop a parsed part from the cache (its tree may now be changed by a writer)."""
         self._xml.pop(part, None)
 
-    def check_prolog(self, part: str) -> None:
-        """Refuse a DTD in a part we may copy without parsing it whole."""
-        if part in self._prolog_checked:
-            return
-        size = 512
-        entry_size = self.zip.entries[part].size
-        while True:
-            head = self.zip.head(part, size)
-            if prolog_done(head, part, complete=size >= entry_size):
-                break
-            size = min(size * 8, PROLOG_MAX)
-        self._prolog_checked.add(part)
-
-    def check_every_prolog(self) -> None:
-        """Every XML part of the package (by its name), before anything copies it."""
-        for name in self.names():
-            if name.lower().endswith(_XML_SUFFIXES) or "xml" in self.content_type(name):
-                self.check_prolog(name)
+    def verify_reachable_parts(self, also: tuple[str, ...] = ()) -> None:
+        """Every part reachable from the package root inflated once with its size and CRC checked,
+        and every XML part parsed (not well-formed: F003; a DTD: F007), so that nothing a copy
+        carries is damaged. VML drawings are the exception Excel makes: it writes them with
+        unclosed <br> tags, so they are only refused for a DTD. Parts no relationship reaches are
+        never read (and never copied)."""
+        for name in self.reachable(also):
+            if name.lower().endswith(".vml"):
+                data = self.zip.read(name)
+                prolog_done(data[:PROLOG_MAX], name, complete=len(data) <= PROLOG_MAX)
+            elif name.lower().endswith((".xml", ".rels")) or "xml" in self.content_type(name):
+                self.xml(name)
+            else:
+                self.zip.verify(name)
 
     # relationships ------------------------------------------------------------------------------
     def rels(self, part: str) -> list[Relationship]:
@@ -157,11 +151,11 @@ class Package:
                 return r.part
         return ""
 
-    def reachable(self) -> list[str]:
-        """Every part reachable from the package root through internal relationships, with the
-        relationship parts on the way, in the zip's order."""
-        seen: set[str] = set()
-        todo = [""]
+    def reachable(self, also: tuple[str, ...] = ()) -> list[str]:
+        """Every part reachable from the package root (and from the parts ``also``) through
+        internal relationships, with the relationship parts on the way, in the zip's order."""
+        seen: set[str] = set(also)
+        todo = ["", *also]
         while todo:
             part = todo.pop()
             rp = self.zip.find(rels_part(part))

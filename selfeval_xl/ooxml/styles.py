@@ -15,7 +15,7 @@ from lxml import etree
 from .edit import STYLESHEET_ORDER, Editor, insert_in_order
 from .xml import MAIN, MAIN_STRICT, Names, XMLElement, parse
 
-__all__ = ["StyleSheet", "Font"]
+__all__ = ["StyleSheet"]
 
 _CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 _DEFAULTS = {  # what an empty list starts with, so that index 0 (and fill 1) mean what they should
@@ -25,11 +25,8 @@ _DEFAULTS = {  # what an empty list starts with, so that index 0 (and fill 1) me
     "cellStyleXfs": ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'],
     "cellXfs": ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'],
 }
+_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
 _ITEM = {"fonts": "font", "fills": "fill", "borders": "border", "cellStyleXfs": "xf", "cellXfs": "xf"}
-
-
-class Font(tuple):
-    """Font properties of a new style: bold, underline, size, colour (ARGB)."""
 
 
 class StyleSheet:
@@ -50,6 +47,8 @@ class StyleSheet:
             editor.add_rel(workbook_part, base + "/styles", self.part)
         self.n = Names.of(self.root)
         self.lists = {name: self._list(name) for name in _ITEM}
+        if len(self._items("cellXfs")) < 2:  # a new or empty stylesheet: cells may name styles it lacks
+            self._pad(editor, workbook_part)
         self._derived: dict[tuple, int] = {}
         self._fills: dict[str, int] = {}
 
@@ -58,11 +57,24 @@ class StyleSheet:
         el = self.root.find(n(name))
         if el is None:
             el = insert_in_order(self.root, etree.Element(n(name)), STYLESHEET_ORDER)
-        if not [x for x in el if x.tag == n(_ITEM[name])]:
+        if not [x for x in el if x.tag in (n(_ITEM[name]), _ALTERNATE)]:
             for text in _DEFAULTS[name]:
                 el.append(self._element(text))
         self._count(el, name)
         return el
+
+    def _pad(self, editor: Editor, workbook_part: str) -> None:
+        """Give every style index a cell of the workbook uses an entry (the default style), so the
+        styles we add come after them and no cell names a style that is not there."""
+        used = 0
+        for rel in editor.rels(workbook_part):
+            if rel.kind == "worksheet" and rel.part:
+                for c in editor.package.xml(rel.part).iter("{*}c"):
+                    s = c.get("s") or ""
+                    if s.isdigit():
+                        used = max(used, int(s))
+        for _ in range(used + 1 - len(self._items("cellXfs"))):
+            self._append("cellXfs", self._element(_DEFAULTS["cellXfs"][0]))
 
     def _element(self, text: str) -> XMLElement:
         ns = self.n.ns
@@ -70,10 +82,12 @@ class StyleSheet:
         return etree.fromstring(wrapped)[0]
 
     def _items(self, name: str) -> list[XMLElement]:
-        return [x for x in self.lists[name] if x.tag == self.n(_ITEM[name])]
+        """The entries of a list, in index order. An mc:AlternateContent holding one (a choice for
+        newer programs and a fallback) is one entry, as Markup Compatibility says."""
+        return [x for x in self.lists[name] if x.tag == self.n(_ITEM[name]) or x.tag == _ALTERNATE]
 
     def _count(self, el: XMLElement, name: str) -> None:
-        el.set("count", str(sum(1 for x in el if x.tag == self.n(_ITEM[name]))))
+        el.set("count", str(sum(1 for x in el if x.tag in (self.n(_ITEM[name]), _ALTERNATE))))
 
     def _append(self, name: str, item: XMLElement) -> int:
         el = self.lists[name]
@@ -88,7 +102,11 @@ class StyleSheet:
     # derived styles -------------------------------------------------------------------------------
     def _xf(self, style: int) -> XMLElement:
         xfs = self._items("cellXfs")
-        return xfs[style] if 0 <= style < len(xfs) else xfs[0]
+        xf = xfs[style] if 0 <= style < len(xfs) else xfs[0]
+        if xf.tag == _ALTERNATE:  # its fallback (or its choice) stands for it
+            found = next(xf.iter(self.n("xf")), None)
+            xf = found if found is not None else xfs[0]
+        return xf
 
     def fill(self, argb: str) -> int:
         """A solid fill of colour ``argb`` (added once)."""
@@ -116,6 +134,9 @@ class StyleSheet:
             fonts = self._items("fonts")
             fid = xf.get("fontId") or "0"
             base = fonts[int(fid)] if fid.isdigit() and int(fid) < len(fonts) else fonts[0]
+            if base.tag == _ALTERNATE:
+                found = next(base.iter(self.n("font")), None)
+                base = found if found is not None else self._element(_DEFAULTS["fonts"][0])
             font = copy.deepcopy(base)
             drop = {"i", "color"} | ({"sz"} if size else set())
             for child in list(font):

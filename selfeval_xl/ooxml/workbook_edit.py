@@ -26,6 +26,11 @@ _EXTERNAL = ("externalLink", "connections")
 
 def drop_not_kept(editor: Editor, wb: Workbook) -> None:
     part = wb.part
+    if not any(r.kind == "officeDocument" and r.part == part for r in editor.rels("")):
+        # a package whose root does not name the workbook we read (found by its usual name):
+        # the copy names it, so that everything reachable from it is kept
+        editor.remove_rels("", lambda r: r.kind != "officeDocument")
+        editor.add_rel("", wb.names.rel + "/officeDocument", part)
     editor.remove_rels(part, lambda r: r.kind not in ("calcChain", "vbaProject"))
     editor.replace_content_type(_CT_MACRO_WORKBOOK, _CT_WORKBOOK)
     gone = editor.remove_rels(part, lambda r: r.kind not in _EXTERNAL)

@@ -44,6 +44,7 @@ def parse(data: bytes, part: str) -> XMLElement:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
+        prolog_done(data[:PROLOG_MAX], part, complete=len(data) <= PROLOG_MAX)  # F007 when a DTD is the cause
         raise Rejected("F003", f"部件 {part} 不是有效的 XML") from None
     except (ValueError, LookupError):  # an encoding lxml does not know
         raise Rejected("F003", f"部件 {part} 的编码无法识别") from None

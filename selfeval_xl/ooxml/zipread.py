@@ -1,7 +1,7 @@
 """Reading the parts of a zip package strictly, within limits.
 
-Python's ``zipfile`` reads the central directory (it knows ZIP64 and name encodings); everything
-after that is ours: each entry is checked against the limits before anything is inflated, its local
+The central directory is read by our own code (ZIP64 included; no version number refused: Excel
+ignores it too); each entry is checked against the limits before anything is inflated, its local
 header must agree with the directory (name and method), only the two methods Excel writes are
 accepted (stored, deflate), encrypted entries are F004, and a part is inflated straight from the
 file's bytes with its size and CRC checked. Part names compare case-insensitively, as OPC says.
@@ -9,23 +9,18 @@ file's bytes with its size and CRC checked. Part names compare case-insensitivel
 
 from __future__ import annotations
 
-import io
 import struct
-import zipfile
 import zlib
 from dataclasses import dataclass
 
 from .errors import Limits, MiB, Rejected
 
-__all__ = ["Entry", "ZipReader", "check_directory", "ZIP_MAGIC", "EMPTY_ZIP_MAGIC"]
+__all__ = ["Entry", "ZipReader", "read_directory", "check_directory", "ZIP_MAGIC", "EMPTY_ZIP_MAGIC"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _STORED, _DEFLATED, _AES = 0, 8, 99
 _ENCRYPTED, _STRONG_ENCRYPTION, _UTF8 = 0x1, 0x40, 0x800
-#: what zipfile may raise on a damaged directory (a bug of ours is none of these)
-_DIRECTORY_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, OSError, EOFError,
-                     UnicodeDecodeError, NotImplementedError, KeyError, IndexError, OverflowError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +44,7 @@ class ZipReader:
     def __init__(self, data: bytes, limits: Limits):
         self.data = data
         self.limits = limits
-        try:
-            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-        except _DIRECTORY_ERRORS as exc:
-            raise Rejected("F003", f"压缩结构损坏（{type(exc).__name__}）") from None
-        if len(infos) > limits.max_entries:  # before any entry is looked at
-            raise Rejected("F006", f"压缩包有 {len(infos):,} 个部件，超过 {limits.max_entries:,} 个的限制")
-        entries = [_entry(i) for i in infos if not i.filename.endswith("/")]  # folder entries left out
+        entries = [e for e in read_directory(data, limits) if not e.name.endswith("/")]  # no folder entries
         check_directory(entries, limits)
         self.entries: dict[str, Entry] = {e.name: e for e in entries}
         self._by_lower: dict[str, str] = {e.name.lower(): e.name for e in entries}
@@ -100,6 +89,29 @@ class ZipReader:
             raise Rejected("F003", f"部件 {name} 已损坏（长度或校验和不符）")
         return out
 
+    def verify(self, name: str) -> None:
+        """Inflate a part in pieces, checking its size and CRC, keeping nothing."""
+        entry = self.entries[name]
+        raw = self.compressed(name)
+        if entry.method == _STORED:
+            crc, size = zlib.crc32(raw), len(raw)
+        else:
+            d = zlib.decompressobj(-15)
+            crc = size = 0
+            try:
+                for i in range(0, len(raw), 1 << 20):
+                    piece = d.decompress(raw[i: i + (1 << 20)], entry.size + 1 - size)
+                    crc, size = zlib.crc32(piece, crc), size + len(piece)
+                    while d.unconsumed_tail and size <= entry.size:
+                        piece = d.decompress(d.unconsumed_tail, entry.size + 1 - size)
+                        crc, size = zlib.crc32(piece, crc), size + len(piece)
+                piece = d.flush()
+                crc, size = zlib.crc32(piece, crc), size + len(piece)
+            except zlib.error:
+                raise Rejected("F003", f"部件 {name} 无法解压（数据损坏）") from None
+        if size != entry.size or crc != entry.crc:
+            raise Rejected("F003", f"部件 {name} 已损坏（长度或校验和不符）")
+
     def head(self, name: str, size: int) -> bytes:
         """The first ``size`` bytes of a part (or all of it), without inflating the rest."""
         entry = self.entries[name]
@@ -131,16 +143,71 @@ class ZipReader:
         return start
 
 
-def _entry(info: zipfile.ZipInfo) -> Entry:
-    name = info.filename.replace("\\", "/").lstrip("/")
-    if info.flag_bits & (_ENCRYPTED | _STRONG_ENCRYPTION) or info.compress_type == _AES:
+_EOCD, _EOCD64, _LOCATOR64, _CENTRAL = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07", b"PK\x01\x02"
+
+
+def read_directory(data: bytes, limits: Limits) -> list[Entry]:
+    """The central directory's entries (ZIP64 included). The number of entries is checked against
+    the limits before any entry is read."""
+    end = data.rfind(_EOCD, max(0, len(data) - 22 - 65535))
+    if end < 0 or end + 22 > len(data):
+        raise Rejected("F003", "压缩结构损坏（找不到目录）")
+    count, size, offset = struct.unpack_from("<HII", data, end + 10)
+    if (count == 0xFFFF or size == 0xFFFFFFFF or offset == 0xFFFFFFFF) and end >= 20 \
+            and data[end - 20: end - 16] == _LOCATOR64:
+        at = struct.unpack_from("<Q", data, end - 12)[0]
+        if data[at: at + 4] != _EOCD64 or at + 56 > len(data):
+            raise Rejected("F003", "压缩结构损坏（ZIP64 目录）")
+        count, size, offset = struct.unpack_from("<QQQ", data, at + 32)
+    if count > limits.max_entries:  # before any entry is looked at
+        raise Rejected("F006", f"压缩包有 {count:,} 个部件，超过 {limits.max_entries:,} 个的限制")
+    if offset + size > len(data):
+        raise Rejected("F003", "压缩结构损坏（目录超出文件）")
+    entries = []
+    at = offset
+    for _ in range(count):
+        if data[at: at + 4] != _CENTRAL or at + 46 > len(data):
+            raise Rejected("F003", "压缩结构损坏（目录记录）")
+        (flags, method, time, date, crc, compressed, size_, n_name, n_extra, n_comment, attr,
+         header) = struct.unpack_from("<8xHHHHIIIHHH4xII", data, at)
+        raw_name = data[at + 46: at + 46 + n_name]
+        extra = data[at + 46 + n_name: at + 46 + n_name + n_extra]
+        size_, compressed, header = _zip64(extra, size_, compressed, header)
+        name = raw_name.decode("utf-8" if flags & _UTF8 else "cp437", "replace").replace("\\", "/").lstrip("/")
+        dt = ((date >> 9) + 1980, (date >> 5) & 15, date & 31, time >> 11, (time >> 5) & 63, (time & 31) * 2)
+        entries.append(_entry(Entry(name, method, flags, crc, compressed, size_, header, dt, attr)))
+        at += 46 + n_name + n_extra + n_comment
+    return entries
+
+
+def _zip64(extra: bytes, size: int, compressed: int, header: int) -> tuple[int, int, int]:
+    """Sizes and offset from a ZIP64 extra field, for those the record marks 0xFFFFFFFF."""
+    i = 0
+    while i + 4 <= len(extra):
+        kind, length = struct.unpack_from("<HH", extra, i)
+        if kind == 1:
+            body = extra[i + 4: i + 4 + length]
+            values = [struct.unpack_from("<Q", body, j)[0] for j in range(0, len(body) - 7, 8)]
+            for field in ("size", "compressed", "header"):
+                current = {"size": size, "compressed": compressed, "header": header}[field]
+                if current == 0xFFFFFFFF and values:
+                    v = values.pop(0)
+                    size, compressed, header = (v if field == "size" else size,
+                                                v if field == "compressed" else compressed,
+                                                v if field == "header" else header)
+            break
+        i += 4 + length
+    return size, compressed, header
+
+
+def _entry(e: Entry) -> Entry:
+    if e.flags & (_ENCRYPTED | _STRONG_ENCRYPTION) or e.method == _AES:
         raise Rejected("F004", "压缩包中的部件已加密")
-    if info.compress_type not in (_STORED, _DEFLATED):
-        raise Rejected("F003", f"部件 {name} 使用了 Excel 不支持的压缩方式（{info.compress_type}）")
-    if info.compress_type == _STORED and info.compress_size != info.file_size:
-        raise Rejected("F003", f"部件 {name} 的长度不一致")
-    return Entry(name, info.compress_type, info.flag_bits, info.CRC, info.compress_size, info.file_size,
-                 info.header_offset, info.date_time, info.external_attr)
+    if e.method not in (_STORED, _DEFLATED):
+        raise Rejected("F003", f"部件 {e.name} 使用了 Excel 不支持的压缩方式（{e.method}）")
+    if e.method == _STORED and e.compressed != e.size:
+        raise Rejected("F003", f"部件 {e.name} 的长度不一致")
+    return e
 
 
 def check_directory(entries: list[Entry], limits: Limits) -> None:
