@@ -372,8 +372,25 @@ class _Entry:
     sha256: str
 
 
+_TOOL_DIGEST: str = ""
+
+
+def tool_digest() -> str:
+    """A digest of the tool's own files (its code and bundled data): a batch resumed by another
+    version of the tool redoes every file."""
+    global _TOOL_DIGEST
+    if not _TOOL_DIGEST:
+        h = hashlib.sha256()
+        package = Path(__file__).resolve().parent
+        for f in sorted(package.rglob("*")):
+            if f.suffix in (".py", ".yaml", ".yml", ".docx", ".json") and "__pycache__" not in f.parts:
+                h.update(f.relative_to(package).as_posix().encode() + b"\0" + f.read_bytes())
+        _TOOL_DIGEST = h.hexdigest()
+    return _TOOL_DIGEST
+
+
 def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
-    """rel path -> the latest entry of every file finished under the same rules.
+    """rel path -> the latest entry of every file finished under the same rules, by the same tool.
 
     A journal line is the entry's small JSON header, a tab, and the result's JSON (which holds no
     raw tab); a line cut by an interruption is ignored."""
@@ -392,7 +409,7 @@ def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
                 meta = json.loads(head)
             except json.JSONDecodeError:
                 continue
-            if meta.get("rules") != rules.digest:
+            if meta.get("rules") != rules.digest or meta.get("tool") != tool_digest():
                 continue
             done[meta["rel"]] = _Entry(start + len(head) + 1, len(payload) - 1, meta["status"], meta["copy"],
                                        meta["code"], meta["sha256"])
@@ -446,7 +463,8 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             if packed.traceback:
                 with open(outdir / ERROR_LOG, "a", encoding="utf-8") as log:
                     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {packed.traceback}\n")
-            head = json.dumps({"rel": task.rel, "rules": rules.digest, "status": packed.status, "copy": packed.copy,
+            head = json.dumps({"rel": task.rel, "rules": rules.digest, "tool": tool_digest(), "status": packed.status,
+                               "copy": packed.copy,
                                "code": packed.code, "sha256": packed.sha256}, ensure_ascii=False).encode("utf-8")
             start = jfh.tell()
             jfh.write(head + b"\t" + packed.payload + b"\n")

@@ -255,3 +255,15 @@ def test_batch_cli(sample_files, tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["batch", str(clean), "-o", str(clean)])
     assert r.exit_code == 2
+
+
+def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample_files, tmp_path, monkeypatch):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for p in sample_files.values():
+        shutil.copy(p, indir / p.name)
+    run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
+    assert run_batch(indir, tmp_path / "out", BatchOptions(jobs=1)).skipped == len(sample_files)
+    monkeypatch.setattr(batch_mod, "_TOOL_DIGEST", "another version")
+    again = run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
+    assert (again.skipped, again.processed) == (0, len(sample_files))

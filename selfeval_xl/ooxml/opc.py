@@ -76,6 +76,11 @@ class Package:
         return self.defaults.get(posixpath.splitext(part)[1].lstrip(".").lower(), "")
 
     # XML ----------------------------------------------------------------------------------------
+    def is_xml(self, part: str) -> bool:
+        """An XML part, by its name or its content type (``…+xml``, ``application/xml``)."""
+        ct = self.content_type(part).split(";", 1)[0].strip().lower()
+        return part.lower().endswith((".xml", ".rels")) or ct.endswith("+xml") or ct in ("application/xml", "text/xml")
+
     def read(self, part: str) -> bytes:
         """An XML part inflated whole (at most ``limits.max_xml_bytes``; CRC checked)."""
         return self.zip.read(part, self.limits.max_xml_bytes)
@@ -101,7 +106,7 @@ class Package:
             if name.lower().endswith(".vml"):
                 data = self.zip.read(name)
                 prolog_done(data[:PROLOG_MAX], name, complete=len(data) <= PROLOG_MAX)
-            elif name.lower().endswith((".xml", ".rels")) or "xml" in self.content_type(name):
+            elif self.is_xml(name):
                 self.xml(name)
             else:
                 self.zip.verify(name)

@@ -37,11 +37,21 @@ class Parts:
 
             zr = ZipReader(data, Limits())
             names, read = zr.names(), zr.read
+        ours = None
         for name in names:
+            key = name.replace("\\", "/").lstrip("/")
             try:
-                self.data[name.replace("\\", "/").lstrip("/")] = read(name)
-            except Exception:  # noqa: BLE001
-                continue
+                self.data[key] = read(name)
+            except Exception:  # noqa: BLE001 - zipfile refuses this part: try it as selfeval-xl reads it
+                try:
+                    if ours is None:
+                        from selfeval_xl.ooxml import Limits
+                        from selfeval_xl.ooxml.zipread import ZipReader
+
+                        ours = ZipReader(data, Limits())
+                    self.data[key] = ours.read(key)
+                except Exception:  # noqa: BLE001 - damaged either way: left out
+                    continue
         self.lower = {n.lower(): n for n in self.data}
 
     def has(self, name: str) -> bool:
