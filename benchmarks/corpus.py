@@ -33,6 +33,7 @@ OUTPUTS = [("数量指标", "服务人次", "≥{n}人次", "{a}人次"), ("数�
 
 def _filling(i: int):
     from make_samples import full_marks
+
     from selfeval_xl.template import CommonAnswer, Filling, OwnIndicator, SavedValue, Typed
 
     rng = random.Random(i)
@@ -121,7 +122,7 @@ def _write(args: tuple[int, str]) -> str:
             path.write_bytes(data[: len(data) // 3])
         else:
             blob = {"empty": b"", "random": random.Random(i).randbytes(30_000), "legacy": ole(["Workbook"]),
-                    "text": "单位,得分\n".encode("utf-8") * 50}[kind]
+                    "text": "单位,得分\n".encode() * 50}[kind]
             path.write_bytes(blob)
         return str(path)
     write_template(path, filling=_filling(i))

@@ -52,13 +52,13 @@ def machine() -> str:
 
 def per_file_path(folder: Path, n: int = 200) -> str:
     """Milliseconds per file in each stage of the one-file path, and the hottest functions."""
+    from selfeval_xl.assess import Assessment, _ordered
     from selfeval_xl.intake import open_package
     from selfeval_xl.read import read_package
     from selfeval_xl.rules import load_rules
     from selfeval_xl.score import score_lines
     from selfeval_xl.scored_copy import scored_copy_bytes
     from selfeval_xl.validate import Context, run_checks
-    from selfeval_xl.assess import Assessment, _ordered
 
     rules = load_rules()
     files = sorted(folder.rglob("*.xlsx"))[:n]
@@ -74,7 +74,7 @@ def per_file_path(folder: Path, n: int = 200) -> str:
             pkg = open_package(p)
             t1 = time.perf_counter()
             sub = read_package(pkg, rules)
-        except Exception:  # noqa: BLE001 - bad files: not part of the per-file path
+        except Exception:
             return
         t2 = time.perf_counter()
         ctx = Context.of(sub, rules)
@@ -88,7 +88,7 @@ def per_file_path(folder: Path, n: int = 200) -> str:
         t5 = time.perf_counter()
         a.to_dict()
         t6 = time.perf_counter()
-        for name, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+        for name, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
             stages[name] += dt
         done += 1
 

@@ -22,8 +22,8 @@ read every sample back and compare it with these inputs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -33,7 +33,13 @@ from selfeval_xl import standard as S  # noqa: E402
 from selfeval_xl.layout import Layout  # noqa: E402
 from selfeval_xl.rules import load_rules  # noqa: E402
 from selfeval_xl.template import (  # noqa: E402
-    CommonAnswer, Filling, FormulaText, OwnIndicator, SavedValue, Typed, write_template,
+    CommonAnswer,
+    Filling,
+    FormulaText,
+    OwnIndicator,
+    SavedValue,
+    Typed,
+    write_template,
 )
 
 OUT = ROOT / "samples"
@@ -95,7 +101,8 @@ SEED_QUALITATIVE = {
 }
 SEED_NOTE_WORK = "反映本部门负责的重点工作任务进展情况。分项具体列示本部门重点工作任务推进情况，相关情况应予以细化、量化表述。"
 SEED_NOTE_GOAL = "反映本部门制定的年度工作目标达成情况。分项具体列示本部门年度工作目标达成情况，相关情况应予以细化、量化表述。"
-SEED_NOTE_EFFECT = "反映部门履职对经济社会发展等所带来的直接或间接影响。可根据部门实际情况有选择的进行设置，并将三级指标细化为相应的个性化指标。"
+SEED_NOTE_EFFECT = ("反映部门履职对经济社会发展等所带来的直接或间接影响。"
+                    "可根据部门实际情况有选择的进行设置，并将三级指标细化为相应的个性化指标。")
 
 
 def seed() -> Filling:
@@ -169,7 +176,8 @@ def bureau() -> Filling:
         goals=["强化食品、药品、特种设备安全监管，守住不发生重大安全事故的底线。",
                "深化商事制度改革，优化市场主体登记服务，持续改善营商环境。",
                "加强消费者权益保护，及时处置投诉举报，维护公平竞争的市场秩序。"],
-        tasks=[("食品安全监管", "完成食品安全监督抽检 3000 批次以上，不合格产品核查处置率 100%。", "完成抽检 3216 批次，不合格产品全部核查处置。"),
+        tasks=[("食品安全监管", "完成食品安全监督抽检 3000 批次以上，不合格产品核查处置率 100%。",
+                "完成抽检 3216 批次，不合格产品全部核查处置。"),
                ("特种设备安全", "特种设备定期检验覆盖率达到 95% 以上。", "检验覆盖率 97.3%。"),
                ("优化营商环境", "市场主体登记全程电子化，平均办理时限不超过 5 个工作日。", "平均办理时限 3.2 天，办理登记 13450 件。"),
                ("投诉举报处置", "12315 投诉举报 24 小时内响应，按时办结率 98% 以上。", "响应率 100%，按时办结率 99.1%。")],
@@ -228,7 +236,8 @@ def school() -> Filling:
     return Filling(
         basic={"部门(单位)名称": "郑州市金水区文化路第一小学", "单位编码": "410105305", "主管部门": "郑州市金水区教育局",
                "评价年度": 2022, "填报人": "李强", "联系电话": "13800138000"},
-        goals=["全面贯彻党的教育方针，落实立德树人根本任务。", "推进“双减”政策落地，提供优质课后服务。", "加强校园安全管理，保障师生安全。"],
+        goals=["全面贯彻党的教育方针，落实立德树人根本任务。", "推进“双减”政策落地，提供优质课后服务。",
+               "加强校园安全管理，保障师生安全。"],
         tasks=[("课后服务", "为有需要的学生提供课后服务。", "覆盖率 95%。"), ("教师培训", "组织教师参加各级培训。", "培训 328 人次。")],
         budget={"年初预算数": 1265.8, "财政性资金": 1205.8, "其他资金": 50, "基本支出": 1089.3, "项目支出": 176.5,
                 "调整预算数": 1298.6, "预算执行数": 1276.35, "政策性调整剔除数": 0, "结转结余总额": 22.25,

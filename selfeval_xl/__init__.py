@@ -11,14 +11,25 @@ The public API is re-exported here; ``cli.py`` is a thin layer over it.
 
 __version__ = "0.1.0"
 
-from .assess import Assessment, assess  # noqa: E402
-from .findings import Finding  # noqa: E402
-from .intake import Limits, Rejected  # noqa: E402
-from .read import Submission, read_submission  # noqa: E402
-from .rules import Rules, RulesError, load_rules  # noqa: E402
-from .template import Filling, write_template  # noqa: E402
+from .assess import Assessment, assess
+from .findings import Finding
+from .intake import Limits, Rejected
+from .read import Submission, read_submission
+from .rules import Rules, RulesError, load_rules
+from .template import Filling, write_template
 
 __all__ = [
-    "Assessment", "Finding", "Filling", "Limits", "Rejected", "Rules", "RulesError", "Submission",
-    "assess", "load_rules", "read_submission", "write_template", "__version__",
+    "Assessment",
+    "Filling",
+    "Finding",
+    "Limits",
+    "Rejected",
+    "Rules",
+    "RulesError",
+    "Submission",
+    "__version__",
+    "assess",
+    "load_rules",
+    "read_submission",
+    "write_template",
 ]

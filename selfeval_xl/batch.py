@@ -23,18 +23,32 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, cast
 
 from .findings import file_message, finding
 from .intake import Limits
 from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
 
-__all__ = ["BatchOptions", "BatchResult", "run_batch", "find_inputs", "process_file", "write_findings_csv",
-           "COPIES_DIR", "JOURNAL", "RESULTS_JSON", "FINDINGS_CSV", "SUMMARY_XLSX", "ERROR_LOG", "INTERNAL"]
+__all__ = [
+    "COPIES_DIR",
+    "ERROR_LOG",
+    "FINDINGS_CSV",
+    "INTERNAL",
+    "JOURNAL",
+    "RESULTS_JSON",
+    "SUMMARY_XLSX",
+    "BatchOptions",
+    "BatchResult",
+    "find_inputs",
+    "process_file",
+    "run_batch",
+    "write_findings_csv",
+]
 
 COPIES_DIR = "审核副本"
 JOURNAL = ".selfeval-journal.jsonl"
@@ -256,7 +270,7 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
             result = process_file(task, rules, limits, out)
         except MemoryError:
             result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
-        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged, and the batch goes on
+        except Exception as exc:
             result = _internal(task, exc, rules.version)
             result["traceback"] = f"{task.rel}\n{traceback.format_exc()}"
         try:
@@ -279,7 +293,7 @@ class _Worker:
 
 class _Pool:
     def __init__(self, jobs: int, timeout: float, args: tuple):
-        self.ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.jobs = jobs
         self.timeout = timeout
         self.args = args
@@ -301,8 +315,8 @@ class _Pool:
         w.conn.close()
         self.workers.remove(w)
 
-    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, "Packed"], None],
-            on_lost: Callable[[FileTask, str, str], "Packed"]) -> None:
+    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, Packed], None],
+            on_lost: Callable[[FileTask, str, str], Packed]) -> None:
         pending = deque(tasks)
         idle = [self._spawn() for _ in range(min(self.jobs, len(pending)))]
         busy: dict[Connection, _Worker] = {}
@@ -320,9 +334,11 @@ class _Pool:
                         idle.append(self._spawn())
                 now = time.monotonic()
                 deadline = min(w.started + self.timeout for w in busy.values())
-                for conn in wait(list(busy), timeout=max(0.0, deadline - now)):
+                for ready in wait(list(busy), timeout=max(0.0, deadline - now)):
+                    conn = cast(Connection, ready)
                     w = busy.pop(conn)
                     task = w.task
+                    assert task is not None
                     try:
                         result = conn.recv()
                     except (EOFError, OSError):
@@ -342,6 +358,7 @@ class _Pool:
                     if now - w.started >= self.timeout:
                         busy.pop(conn)
                         task = w.task
+                        assert task is not None
                         self._retire(w, kill=True)
                         on_result(task, on_lost(task, "F008", f"处理超过 {self.timeout:g} 秒"))
                         if pending or busy:
@@ -537,7 +554,7 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
 FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 
 
-def _csv_rows(writer, r: dict) -> None:
+def _csv_rows(writer: Any, r: dict) -> None:
     """The findings of one result as CSV rows; no cell a spreadsheet would read as a formula."""
     for f in r["findings"]:
         writer.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level"], f["code"],

@@ -140,6 +140,7 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
             continue
         out = write_scored_copy(a, output_dir)
         sc = a.scores
+        assert sc is not None  # a file that is not failed has scores
         click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{sc.grade}），"
                    f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
     sys.exit(1 if any_errors else 0)

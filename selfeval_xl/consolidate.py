@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .batch import RESULTS_JSON
-from .reportbook import ReportBook
+from .reportbook import FastSheet, ReportBook
 
-__all__ = ["Unit", "load_inputs", "consolidate", "ConsolidationError"]
+__all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
 GRADES = ("优", "良", "中", "差")
 NO_DEPT = "（未填写主管部门）"
@@ -183,11 +184,11 @@ class _Book(ReportBook):
             "delta": {"border": 1, "num_format": "+0.00;-0.00;0.00"},
         })
 
-    def s(self, ws, row: int, col: int, value: Any, fmt: str = "text") -> None:
+    def s(self, ws: FastSheet, row: int, col: int, value: Any, fmt: str = "text") -> None:
         """Text, a bordered blank when empty (the grouped tables keep their grid)."""
         self.text(ws, row, col, value, fmt, blank=True)
 
-    def n(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
+    def n(self, ws: FastSheet, row: int, col: int, value: Any, fmt: str) -> None:
         self.number(ws, row, col, value, fmt)
 
 
@@ -202,7 +203,8 @@ def _mark(u: Unit) -> str:
 # --- 说明 -----------------------------------------------------------------------------------------
 
 
-def _about(w: _Book, loaded, units, duplicates, scope: str, years) -> None:
+def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], units: list[Unit],
+           duplicates: list[list[Unit]], scope: str, years: list[int]) -> None:
     ws = w.sheet("说明", [28, 60, 10, 10, 10])
     ws.write_string(0, 0, "部门整体支出绩效自评 汇总", w.f["title"])
     ws.write_string(1, 0, f"范围：{scope}；单位 {len(units)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
@@ -261,7 +263,7 @@ def _groups(w: _Book, units: list[Unit]) -> None:
     ws.repeat_rows(0)
 
 
-def _subtotal(w: _Book, ws, row: int, label: str, members: list[Unit]) -> None:
+def _subtotal(w: _Book, ws: FastSheet, row: int, label: str, members: list[Unit]) -> None:
     grades = Counter(u.grade for u in members)
     w.s(ws, row, 0, label, "sub")
     ws.write_string(row, 1, "平均", w.f["sub"])
@@ -297,7 +299,7 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
         for i, u in enumerate(members):
             by_dept[_dept(u)].append(i)
         for idx in by_dept.values():
-            for i, r in zip(idx, _ranks([members[i].total for i in idx])):
+            for i, r in zip(idx, _ranks([members[i].total for i in idx]), strict=True):
                 in_group[i] = r
         for i, u in enumerate(members):
             w.n(ws, row, 0, u.year, "int")
@@ -371,14 +373,14 @@ def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
         w.s(ws, row, 2, _dept(latest))
         col = 3
         for i, y in enumerate(years):
-            u = agreed.get(y)
-            w.n(ws, row, col, u.total if u else None, "score")
-            w.s(ws, row, col + 1, u.grade if u else ("重复不一致" if y in per_year else ""),
-                "text" if u or y not in per_year else "warn")
+            this = agreed.get(y)
+            w.n(ws, row, col, this.total if this else None, "score")
+            w.s(ws, row, col + 1, this.grade if this else ("重复不一致" if y in per_year else ""),
+                "text" if this or y not in per_year else "warn")
             col += 2
             if i:
                 prev = agreed.get(years[i - 1])
-                w.n(ws, row, col, round(u.total - prev.total, 2) if u and prev else None, "delta")
+                w.n(ws, row, col, round(this.total - prev.total, 2) if this and prev else None, "delta")
                 col += 1
         row += 1
     ws.write_string(row + 1, 0, "同一单位编码按年度并列；同一年度重复提交且得分不一致的标为“重复不一致”（见“重复编码”），"
@@ -432,7 +434,7 @@ def _budget(w: _Book, units: list[Unit]) -> None:
     ws.freeze_panes(2, 1)
 
 
-def _budget_row(w: _Book, ws, row: int, label: str, year, s, style: str) -> None:
+def _budget_row(w: _Book, ws: FastSheet, row: int, label: str, year: int | None, s: dict[str, float], style: str) -> None:
     sub = style == "sub"
     w.s(ws, row, 0, label, style)
     w.n(ws, row, 1, year, "int")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Finding", "CODES", "ERROR", "WARNING", "INFO", "LEVELS", "finding"]
+__all__ = ["CODES", "ERROR", "INFO", "LEVELS", "WARNING", "Finding", "finding"]
 
 ERROR = "错误"
 WARNING = "警告"

@@ -14,17 +14,35 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from .numbers import round_half_up
-from .ooxml.refs import a1, col_index, col_letter
+from .ooxml.refs import a1, col_index, col_letter, formula_segments
 from .ooxml.sheet import ExcelError, Value
 
 __all__ = [
-    "ExcelError", "Value", "Expr", "Env", "Recalc", "Num", "Str", "Name", "Ref", "Area", "Call", "BinOp", "Neg",
-    "parse_expression", "col_letter", "col_index", "split_a1", "a1", "normalize_formula",
+    "Area",
+    "BinOp",
+    "Call",
+    "Env",
+    "ExcelError",
+    "Expr",
+    "Name",
+    "Neg",
+    "Num",
+    "Recalc",
+    "Ref",
+    "Str",
+    "Value",
+    "a1",
+    "col_index",
+    "col_letter",
+    "normalize_formula",
+    "parse_expression",
+    "split_a1",
 ]
 
 
@@ -95,14 +113,14 @@ class Expr:
     def eval(self, env: Env) -> Value:
         raise NotImplementedError
 
-    def refs(self) -> Iterable["Ref"]:
+    def refs(self) -> Iterable[Ref]:
         """Every single-cell reference in the tree (for 'which inputs does this use')."""
         return ()
 
     def names(self) -> Iterable[str]:
         return ()
 
-    def bind(self, lookup: Callable[[str], "Expr"]) -> "Expr":
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
         """Replace each Name by what ``lookup`` gives for it."""
         return self
 
@@ -170,7 +188,7 @@ class Ref(Expr):
         row, col = self._rc  # type: ignore[attr-defined]
         return env.value_at(self.sheet or self.home, row, col)
 
-    def refs(self) -> Iterable["Ref"]:
+    def refs(self) -> Iterable[Ref]:
         return (self,)
 
 
@@ -224,7 +242,7 @@ def _matches(criterion: Value, keys: list[str]) -> list[bool]:
     return [k == want and k != "" for k in keys]
 
 
-def _keys(area: "Area", env: Env) -> list[str]:
+def _keys(area: Area, env: Env) -> list[str]:
     bulk = getattr(env, "area_keys", None)
     if bulk is not None:
         return bulk(area.sheet or area.home, area._coords)  # type: ignore[attr-defined]
@@ -295,19 +313,19 @@ class Call(Expr):
             count = 0
             for arg in a:
                 vals = arg.values(env) if isinstance(arg, Area) else [arg.eval(env)]
-                for v in vals:
-                    if isinstance(v, ExcelError):
-                        return v
-                    if _is_number(v):
-                        total += float(v)
+                for item in vals:
+                    if isinstance(item, ExcelError):
+                        return item
+                    if isinstance(item, (int, float)) and not isinstance(item, bool):
+                        total += float(item)
                         count += 1
             return total if f == "SUM" else float(count)
         if f == "SUMIFS":
             sums = a[0].values(env)  # type: ignore[attr-defined]
             keep = [True] * len(sums)
-            for rng, crit in zip(a[1::2], a[2::2]):
+            for rng, crit in zip(a[1::2], a[2::2], strict=True):
                 hits = _matches(crit.eval(env), _keys(rng, env))  # type: ignore[arg-type]
-                keep = [k and h for k, h in zip(keep, hits)]
+                keep = [k and h for k, h in zip(keep, hits, strict=True)]
             return _sum_kept(sums, keep)
         if f == "SUMIF":
             keep = _matches(a[1].eval(env), _keys(a[0], env))  # type: ignore[arg-type]
@@ -319,12 +337,12 @@ class Call(Expr):
 
 def _sum_kept(values: list[Value], keep: list[bool]) -> Value:
     total = 0.0
-    for v, k in zip(values, keep):
+    for v, k in zip(values, keep, strict=True):
         if not k:
             continue
         if isinstance(v, ExcelError):
             return v
-        if _is_number(v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
             total += float(v)
     return total
 
@@ -434,17 +452,17 @@ class Recalc:
         self._memo: dict[tuple[str, int, int], Value] = {}
         self._busy: set[tuple[str, int, int]] = set()
         self._areas: dict[tuple[str, tuple], list[Value]] = {}
+        self._keys: dict[tuple[str, tuple], list[str]] = {}
         self._formula_cells: dict[str, set[tuple[int, int]]] = {}
         for s, r, c in self.formulas:
             self._formula_cells.setdefault(s, set()).add((r, c))
 
     def area_keys(self, sheet: str, coords: tuple) -> list[str]:
         """A range's cells as criteria compare them, normalised once per recalculation."""
-        key = ("keys", sheet, coords)
-        hit = self._areas.get(key)  # type: ignore[call-overload]
+        key = (sheet, coords)
+        hit = self._keys.get(key)
         if hit is None:
-            hit = [_key(v) for v in self.area_values(sheet, coords)]
-            self._areas[key] = hit  # type: ignore[index]
+            hit = self._keys[key] = [_key(v) for v in self.area_values(sheet, coords)]
         return hit
 
     def area_values(self, sheet: str, coords: tuple) -> list[Value]:
@@ -526,7 +544,8 @@ def parse_expression(text: str) -> Expr:
 # Comparing formula texts
 
 
-_STRING = re.compile(r'"(?:[^"]|"")*"')
+_XLFN = re.compile(r"_xlfn\.", re.I)
+_SPACE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=4096)
@@ -535,24 +554,16 @@ def normalize_formula(text: str) -> str:
 
     Differences that do not change what a formula computes are removed: the leading '=',
     whitespace, '$' anchors, quotes around sheet names, the `_xlfn.` prefix and letter case
-    outside string literals.
+    outside string literals. One pass over the text (its literals found by ``formula_segments``).
     """
     text = text.strip()
     if text.startswith("="):
         text = text[1:]
     parts: list[str] = []
-    pos = 0
-    for m in _STRING.finditer(text):
-        parts.append(_normalize_code(text[pos : m.start()]))
-        parts.append(m.group(0))
-        pos = m.end()
-    parts.append(_normalize_code(text[pos:]))
+    for code, literal in formula_segments(text):
+        parts.append(_XLFN.sub("", _SPACE.sub("", code)).replace("$", "").upper())
+        if literal.startswith("'"):  # a quoted sheet name: compared bare, in any case
+            parts.append(literal[1:-1].replace("''", "'").upper() if literal.endswith("'") else literal.upper())
+        else:
+            parts.append(literal)
     return "".join(parts)
-
-
-def _normalize_code(code: str) -> str:
-    code = re.sub(r"\s+", "", code)
-    code = code.replace("$", "")
-    code = re.sub(r"_xlfn\.", "", code, flags=re.I)
-    code = re.sub(r"'((?:[^']|'')+)'!", lambda m: m.group(1).replace("''", "'") + "!", code)
-    return code.upper()

@@ -3,7 +3,8 @@
 ``open_package(path)`` reads the file once and decides its format from its first bytes: a zip goes
 to the OOXML layer (``ooxml``: the directory checked against the limits before anything is
 inflated, every XML part refused if it declares a DTD, the workbook and its sheets found through
-the package's relationships, every part it reaches verified, and its XML parsed); an OLE file is an encrypted workbook (F004) or a legacy one (F005);
+the package's relationships, every part it reaches verified, and its XML parsed); an OLE file is
+an encrypted workbook (F004) or a legacy one (F005);
 anything else is F002, with what it looks like. A file that cannot be taken in raises ``Rejected``
 with its F-code; what the department should do is in the findings registry.
 """
@@ -18,7 +19,7 @@ from .ooxml import Limits, MiB, Package, Rejected, Workbook
 from .ooxml.xml import parse
 from .ooxml.zipread import EMPTY_ZIP_MAGIC, ZIP_MAGIC
 
-__all__ = ["Limits", "Rejected", "Received", "open_package", "open_bytes", "check_xml_defences"]
+__all__ = ["Limits", "Received", "Rejected", "check_xml_defences", "open_bytes", "open_package"]
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -126,7 +127,7 @@ def _describe_zip(data: bytes) -> str:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         names = {i.filename.replace("\\", "/").lstrip("/").lower() for i in z.infolist()}
-    except Exception:  # noqa: BLE001 - the directory was read once already; any failure: unknown
+    except Exception:
         return "这是一个不含 Excel 工作簿的压缩包"
     if "word/document.xml" in names:
         return "这是 Word 文档（.docx）改了扩展名"
@@ -136,7 +137,7 @@ def _describe_zip(data: bytes) -> str:
         try:
             info = z.getinfo("mimetype")
             mt = z.read(info)[:100] if info.file_size <= 200 else b""
-        except Exception:  # noqa: BLE001 - any failure just means "unknown"
+        except Exception:
             mt = b""
         if b"spreadsheet" in mt:
             return "这是 ODS（OpenDocument）表格"

@@ -14,7 +14,7 @@ from . import standard as S
 from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .rules import Rules
 
-__all__ = ["Layout", "IndicatorRow", "default_layout", "template_formulas", "indicator_order"]
+__all__ = ["IndicatorRow", "Layout", "default_layout", "indicator_order", "template_formulas"]
 
 
 @dataclass(frozen=True, slots=True)

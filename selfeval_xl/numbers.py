@@ -8,7 +8,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-__all__ = ["round_half_up", "fmt_number", "fmt_percent", "fmt_score"]
+__all__ = ["fmt_number", "fmt_percent", "fmt_score", "round_half_up"]
 
 _NOISE = Decimal("1e-9")
 _NUDGE = 1e-9

@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from . import standard as S
 from .formulas import ExcelError, Value, a1, split_a1
@@ -30,7 +31,7 @@ from .rules import Rules, load_rules
 if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
     import pandas as pd
 
-__all__ = ["Submission", "BasicInfo", "SheetInfo", "read_submission", "read_package", "label_key", "ROW"]
+__all__ = ["ROW", "BasicInfo", "SheetInfo", "Submission", "label_key", "read_package", "read_submission"]
 
 #: the column every frame carries: the Excel row a record was read from
 ROW = "行号"
@@ -139,32 +140,32 @@ class Submission:
 
     # the tables as DataFrames -----------------------------------------------------------------
     @cached_property
-    def goals(self) -> "pd.DataFrame":
+    def goals(self) -> pd.DataFrame:
         """履职目标: 序号, 年度履职目标, 行号."""
         return _frame(self.goal_records, [*S.GOALS_HEADERS, ROW])
 
     @cached_property
-    def tasks(self) -> "pd.DataFrame":
+    def tasks(self) -> pd.DataFrame:
         """主要任务: 序号, 任务名称, 主要内容, 完成情况, 行号."""
         return _frame(self.task_records, [*S.TASKS_HEADERS, ROW])
 
     @cached_property
-    def problems(self) -> "pd.DataFrame":
+    def problems(self) -> pd.DataFrame:
         """问题与改进: 主要问题, 原因分析, 改进措施, 行号."""
         return _frame(self.problem_records, [*S.PROBLEMS_HEADERS, ROW])
 
     @cached_property
-    def budget(self) -> "pd.DataFrame":
+    def budget(self) -> pd.DataFrame:
         """预算情况, indexed by label: key, 数值, 说明, 行号 (input rows and computed rates)."""
         return _frame(self.budget_records, ["key", "数值", "说明", ROW], "label")
 
     @cached_property
-    def indicators(self) -> "pd.DataFrame":
+    def indicators(self) -> pd.DataFrame:
         """绩效指标: one row per indicator in use, the standard headers plus 行号."""
         return _frame(self.indicator_records, [*S.INDICATOR_HEADERS, ROW])
 
     @cached_property
-    def summary(self) -> "pd.DataFrame":
+    def summary(self) -> pd.DataFrame:
         """得分汇总, indexed by 类别 (categories, 合计, 自评等级, 核定等级)."""
         return _frame(self.summary_records, [*S.SUMMARY_HEADERS, ROW], S.CATEGORY)
 
@@ -243,7 +244,7 @@ def _find_header(grid: Sheet, headers: tuple[str, ...], scan_rows: int = 15) -> 
             v = line[j]
             if v.__class__ is not str or not v:
                 continue
-            h = wanted.get(v) or wanted.get(label_key(v))  # type: ignore[arg-type]
+            h = wanted.get(v) or wanted.get(label_key(v))
             if h and h not in found:
                 found[h] = j
         if len(found) > best[0]:
@@ -292,7 +293,7 @@ def _year(v: Any) -> int | None:
     return None
 
 
-def _frame(records: list[Record], columns: list[str], index: str | None = None) -> "pd.DataFrame":
+def _frame(records: list[Record], columns: list[str], index: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     data = {c: [r.get(c) for r in records] for c in columns}
@@ -404,11 +405,12 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
         if isinstance(first, str) and first and label_key(first) == S.TOTAL:
             lay.ind_total_row = r
             break
-        rec = {h: line.get(i) for h, i in items}
+        rec: Record = {h: line.get(i) for h, i in items}
         if any(v is not None for v in rec.values()):
             last_content = r
-        if isinstance(rec.get(S.LEVEL1), str) and rec[S.LEVEL1].strip():
-            level1 = rec[S.LEVEL1].strip()
+        first_text = rec.get(S.LEVEL1)
+        if isinstance(first_text, str) and first_text.strip():
+            level1 = first_text.strip()
         elif any(rec.get(h) is not None for h in _USED):
             rec[S.LEVEL1] = level1  # merged 一级指标 cells: carry the group down
         if not any(rec.get(h) is not None for h in _USED):
@@ -416,7 +418,7 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
         rec[ROW] = r
         records.append(rec)
     lay.ind_last = (lay.ind_total_row - 1) if lay.ind_total_row else last_content
-    names = {}
+    names: dict[str, int] = {}
     for rec in records:
         n = rec.get(S.NAME)
         if isinstance(n, str):

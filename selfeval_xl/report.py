@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .numbers import fmt_score
 
-__all__ = ["render_text", "render_json", "render_text_stream", "render_json_stream"]
+__all__ = ["render_json", "render_json_stream", "render_text", "render_text_stream"]
 
 
 def _width(text: str) -> int:

@@ -8,16 +8,18 @@ tables (``FastSheet``: proved byte-identical to stock XlsxWriter in tests/test_s
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from .safe import clean_text
 
-__all__ = ["ReportBook", "FastSheet", "CREATED", "hyperlink", "escape"]
+__all__ = ["CREATED", "FastSheet", "ReportBook", "escape", "hyperlink"]
 
 CREATED = _dt.datetime(2026, 1, 1)
 _STRING, _NUMBER, _FORMULA = CellStringTuple, CellNumberTuple, CellFormulaTuple
@@ -39,7 +41,7 @@ class FastSheet(Worksheet):
     def _prepare_formula(self, formula, expand_future_functions=False):
         return formula[1:] if formula.startswith("=") else formula
 
-    def put_string(self, row: int, col: int, text: str, fmt) -> None:
+    def put_string(self, row: int, col: int, text: str, fmt: Format | None) -> None:
         """write_string for (row, col) integers, without the A1-argument decoding."""
         self._write_string(row, col, text, fmt)
 
@@ -108,7 +110,7 @@ class ReportBook:
             specs[name] = {**base, **spec}
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
 
-    def sheet(self, name: str, widths: list[float]) -> FastSheet:
+    def sheet(self, name: str, widths: Sequence[float]) -> FastSheet:
         ws = self.wb.add_worksheet(name, worksheet_class=FastSheet)
         for i, w in enumerate(widths):
             ws.set_column(i, i, w)
@@ -117,18 +119,18 @@ class ReportBook:
         ws.fit_to_pages(1, 0)
         return ws
 
-    def header(self, ws, row: int, names) -> None:
+    def header(self, ws: Worksheet, row: int, names: Iterable[str]) -> None:
         for c, h in enumerate(names):
             ws.write_string(row, c, h, self.f["header"])
 
-    def text(self, ws, row: int, col: int, value: Any, fmt: str = "text", *, blank: bool = False) -> None:
+    def text(self, ws: FastSheet, row: int, col: int, value: Any, fmt: str = "text", *, blank: bool = False) -> None:
         """Text from a submission: always a string. Empty: nothing, or a formatted blank."""
         if value is not None and value != "":
             ws.put_string(row, col, clean_text(value), self.f[fmt])
         elif blank:
             ws.write_blank(row, col, None, self.f[fmt])
 
-    def number(self, ws, row: int, col: int, value: Any, fmt: str) -> None:
+    def number(self, ws: Worksheet, row: int, col: int, value: Any, fmt: str) -> None:
         """A number, or a formatted blank for anything else (a value that is not finite included)."""
         if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf"):
             ws.write_number(row, col, value, self.f[fmt])

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,19 @@ from .formulas import Expr, parse_expression
 from .targets import parse_target
 
 __all__ = [
-    "Rules", "RulesError", "Category", "BudgetItem", "Rate", "BudgetCheck", "CommonIndicator",
-    "FreeRows", "Tier", "Grade", "METHODS", "load_rules", "default_rules_path",
+    "METHODS",
+    "BudgetCheck",
+    "BudgetItem",
+    "Category",
+    "CommonIndicator",
+    "FreeRows",
+    "Grade",
+    "Rate",
+    "Rules",
+    "RulesError",
+    "Tier",
+    "default_rules_path",
+    "load_rules",
 ]
 
 #: scoring methods of scoring.md, and what each needs
@@ -281,7 +293,7 @@ def _build(data: Any, source: str) -> Rules:
             grades.append(Grade(str(g["grade"]), float(g["min"])))
     if grades:
         mins = [g.min for g in grades]
-        P.need(all(a > b for a, b in zip(mins, mins[1:])), "grades", "等级下限应从高到低排列且不重复")
+        P.need(all(a > b for a, b in pairwise(mins)), "grades", "等级下限应从高到低排列且不重复")
         P.need(mins[-1] <= 0, "grades", f"最后一个等级的下限应为 0，使任何得分都有等级（现为 {mins[-1]:g}）")
 
     # categories
@@ -297,7 +309,7 @@ def _build(data: Any, source: str) -> Rules:
         only = c.get("三级指标") or []
         ok &= P.need(isinstance(only, list), where + ".三级指标", "应是三级指标名称的列表")
         if ok:
-            categories.append(Category(str(c["name"]), float(w), str(c["一级指标"]), tuple(map(str, only))))
+            categories.append(Category(str(c["name"]), float(w or 0), str(c["一级指标"]), tuple(map(str, only))))
     if categories:
         total = sum(c.weight for c in categories)
         P.need(abs(total - 100) <= tolerance + 1e-9, "categories",
@@ -309,7 +321,7 @@ def _build(data: Any, source: str) -> Rules:
     budget: list[BudgetItem] = []
     for i, b in enumerate(_list(data, "budget", P)):
         where = f"budget[{i}]"
-        if P.need(isinstance(b, dict) and b.get("key") and b.get("label"), where, "每行应有 key 和 label"):
+        if P.need(isinstance(b, dict) and bool(b.get("key")) and bool(b.get("label")), where, "每行应有 key 和 label"):
             budget.append(BudgetItem(str(b["key"]), str(b["label"]), bool(b.get("required", True)),
                                      str(b.get("note", "")), str(b.get("unit", "万元"))))
     keys = [b.key for b in budget]
@@ -321,7 +333,7 @@ def _build(data: Any, source: str) -> Rules:
     rates: list[Rate] = []
     for i, r in enumerate(_list(data, "rates", P)):
         where = f"rates[{i}]"
-        if not P.need(isinstance(r, dict) and r.get("key"), where, "每个比率应有 key"):
+        if not P.need(isinstance(r, dict) and bool(r.get("key")), where, "每个比率应有 key"):
             continue
         exprs = []
         for part in ("numerator", "denominator"):
@@ -359,7 +371,7 @@ def _build(data: Any, source: str) -> Rules:
                 checks.append(BudgetCheck(c["code"], left=am["left"], right=am["right"]))
         else:
             parts = c.get("parts") or []
-            ok = P.need(isinstance(parts, list) and parts and all(p in known_keys for p in parts),
+            ok = P.need(isinstance(parts, list) and bool(parts) and all(p in known_keys for p in parts),
                         where + ".parts", "应是预算情况 key 的列表")
             ok &= P.need(c.get("total") in known_keys, where + ".total", "应是预算情况的 key")
             if ok:
@@ -370,7 +382,7 @@ def _build(data: Any, source: str) -> Rules:
     operator_words: list[tuple[str, str]] = []
     for kind in ("at_least", "at_most", "equal"):
         words = ops.get(kind) or []
-        P.need(isinstance(words, list) and words, f"operators.{kind}", "应是非空的列表")
+        P.need(isinstance(words, list) and bool(words), f"operators.{kind}", "应是非空的列表")
         operator_words += [(kind, str(w)) for w in words]
     operator_words.sort(key=lambda kw: -len(kw[1]))
     suffix_words = [(kind, str(w)) for kind, ws in (data.get("suffix_operators") or {}).items() for w in ws]
@@ -388,19 +400,21 @@ def _build(data: Any, source: str) -> Rules:
     tiers: list[Tier] = []
     for i, t in enumerate(_list(data, "qualitative", P)):
         where = f"qualitative[{i}]"
-        if not P.need(isinstance(t, dict) and t.get("tier") and isinstance(t.get("band"), list)
+        if not P.need(isinstance(t, dict) and bool(t.get("tier")) and isinstance(t.get("band"), list)
                       and len(t["band"]) == 2, where, "每档应有 tier 和 band: [下限, 上限]"):
             continue
         lo, hi = _num(t["band"][0]), _num(t["band"][1])
         blank = _num(t.get("score_if_blank"))
-        if not P.need(lo is not None and hi is not None and 0 <= lo <= hi <= 1, where + ".band",
-                      "上下限应是 0 到 1 之间的比例，且下限不大于上限"):
+        if lo is None or hi is None or not P.need(0 <= lo <= hi <= 1, where + ".band",
+                                                  "上下限应是 0 到 1 之间的比例，且下限不大于上限"):
+            if lo is None or hi is None:
+                P.append(f"{where}.band: 上下限应是 0 到 1 之间的比例，且下限不大于上限")
             continue
         P.need(blank is not None and lo <= blank <= hi, where + ".score_if_blank", "应在本档的分值区间内")
         tiers.append(Tier(str(t["tier"]), lo, hi, bool(t.get("closed", False)), blank or lo,
                           tuple(map(str, t.get("answers") or [])), tuple(map(str, t.get("prefixes") or []))))
     if len(tiers) >= 2:
-        P.need(all(a.low == b.high for a, b in zip(tiers, tiers[1:])), "qualitative",
+        P.need(all(a.low == b.high for a, b in pairwise(tiers)), "qualitative",
                "各档的分值区间应从高到低首尾相接（上一档的下限 = 下一档的上限）")
 
     # the rule set is now far enough to read targets
@@ -455,7 +469,7 @@ def _build(data: Any, source: str) -> Rules:
             ok = P.need(False, f"{where}.一级指标", f"没有类别的一级指标是 {ind['一级指标']!r}")
         if ok:
             indicators.append(CommonIndicator(
-                str(ind["一级指标"]), str(ind["二级指标"]), name, float(w), str(ind["指标值"]), str(method),
+                str(ind["一级指标"]), str(ind["二级指标"]), name, float(w or 0), str(ind["指标值"]), str(method),
                 rate, step, str(ind.get("指标说明") or "")))
     names = [i.name for i in indicators]
     P.need(len(set(names)) == len(names), "indicators", "三级指标名称重复")

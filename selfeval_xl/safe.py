@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-__all__ = ["clean_text", "xml_text", "csv_cell", "safe_filename", "atomic_write", "EXCEL_MAX_TEXT"]
+__all__ = ["EXCEL_MAX_TEXT", "atomic_write", "clean_text", "csv_cell", "safe_filename", "xml_text"]
 
 EXCEL_MAX_TEXT = 32767
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -18,8 +18,16 @@ from .targets import Target
 from .validate import Context, Line
 
 __all__ = [
-    "score_execution", "score_positive", "score_equal", "score_reverse", "score_per_point",
-    "score_qualitative", "ScoredRow", "CategoryScore", "Scores", "score_lines",
+    "CategoryScore",
+    "ScoredRow",
+    "Scores",
+    "score_equal",
+    "score_execution",
+    "score_lines",
+    "score_per_point",
+    "score_positive",
+    "score_qualitative",
+    "score_reverse",
 ]
 
 _EPS = 1e-9
@@ -202,7 +210,8 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         tier = next(x for x in rules.tiers if x.name == line.actual.tier)  # type: ignore[union-attr]
         lo, hi = tier.band(w)
         band = f"{fmt_score(lo)}–{fmt_score(hi if tier.closed else hi - 0.01)}"
-        note("P505", f"“{name}”实际完成值“{line.actual_text}”属{tier.name}，该档得分区间为 {band}，自评得分 {fmt_score(line.self_score)} 不在区间内，"
+        note("P505", f"“{name}”实际完成值“{line.actual_text}”属{tier.name}，该档得分区间为 {band}，"
+                     f"自评得分 {fmt_score(line.self_score)} 不在区间内，"
                      f"核定为 {fmt_score(verified)}。请按档次填写自评得分。",
              S.SELF_SCORE, band, fmt_score(line.self_score))
         qualitative_differs_reported = True
@@ -262,7 +271,9 @@ def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float,
     tt = t.value or 0.0
     if m == "execution":
         s = score_execution(a, w)
-        return s, (f"预算执行率 {shown}，得满分" if a >= 1 - _EPS else f"预算执行率 {shown}，按 {shown} × {fmt_number(w)} 计 {fmt_score(s)} 分"), True
+        if a >= 1 - _EPS:
+            return s, f"预算执行率 {shown}，得满分", True
+        return s, f"预算执行率 {shown}，按 {shown} × {fmt_number(w)} 计 {fmt_score(s)} 分", True
     if m in ("positive", "equal"):
         s = score_equal(a, tt, w) if m == "equal" else score_positive(a, tt, w)
         if s >= w - _EPS:
@@ -293,7 +304,7 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     d = rules.decimals
     by_cat: dict[str, list[ScoredRow]] = {c.name: [] for c in rules.categories}
     lines_by_cat: dict[str, list[Line]] = {c.name: [] for c in rules.categories}
-    for row, line in zip(out.rows, ctx.lines):
+    for row, line in zip(out.rows, ctx.lines, strict=True):
         if row.category in by_cat:
             by_cat[row.category].append(row)
             lines_by_cat[row.category].append(line)
@@ -335,8 +346,8 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
                     f"{fmt_score(abs(out.self_total - out.total))} 分。请对照各指标的核定得分和审核意见核实自评。",
             sheet=S.SUMMARY, cell=total_cell, expected=fmt_score(out.total), actual=fmt_score(out.self_total)))
     if out.self_grade != out.grade:
-        row = lay.sum_rows.get(S.SELF_GRADE)
+        grade_row = lay.sum_rows.get(S.SELF_GRADE)
         col = lay.sum_cols.get(S.CATEGORY, 1) + 1
         findings.append(finding(
             "P507", f"自评等级“{out.self_grade}”，核定等级“{out.grade}”。",
-            sheet=S.SUMMARY, cell=a1(row, col) if row else "", expected=out.grade, actual=out.self_grade))
+            sheet=S.SUMMARY, cell=a1(grade_row, col) if grade_row else "", expected=out.grade, actual=out.self_grade))

@@ -16,6 +16,7 @@ The submitted file is only read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import standard as S
@@ -31,7 +32,7 @@ from .ooxml.styles import StyleSheet
 from .ooxml.workbook_edit import add_sheet_first, drop_not_kept, full_calc_on_load
 from .safe import atomic_write, clean_text, safe_filename, xml_text
 
-__all__ = ["Plan", "plan", "scored_copy_bytes", "write_scored_copy", "scored_copy_name", "MARK_FILLS"]
+__all__ = ["MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name", "write_scored_copy"]
 
 #: fill of a cell a finding points at, by the finding's level (ARGB)
 MARK_FILLS = {ERROR: "FFFFC7CE", WARNING: "FFF8CBAD", INFO: "FFE4DFEC"}  # red, orange, lavender
@@ -141,12 +142,12 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
     for (sheet, cell), value in p.values.items():
         w = writer(sheet)
         if w is not None:
-            small = isinstance(value, str) and len(value) > 12
-            w.put(cell, value, lambda s, small=small: styles.with_font_color(s, VERDICT_COLOR, 9 if small else None))
+            size = 9.0 if isinstance(value, str) and len(value) > 12 else None
+            w.put(cell, value, partial(styles.with_font_color, argb=VERDICT_COLOR, size=size))
     for (sheet, cell), level in p.marks.items():
         w = writer(sheet)
         if w is not None:
-            w.put(cell, style=lambda s, level=level: styles.with_fill(s, MARK_FILLS[level]))
+            w.put(cell, style=partial(styles.with_fill, argb=MARK_FILLS[level]))
     notes_by_sheet: dict[str, dict[str, str]] = {}
     for (sheet, cell), text in p.notes.items():
         notes_by_sheet.setdefault(sheet, {})[cell] = clean_text(text)
@@ -217,7 +218,8 @@ def _results_xml(p: Plan, st: dict[str, int], ns_main: str = _NS_MAIN, ns_rel: s
             f'<worksheet xmlns="{ns_main}" xmlns:r="{ns_rel}">'
             '<sheetPr><tabColor rgb="FFC00000"/><pageSetUpPr fitToPage="1"/></sheetPr>'
             f'<dimension ref="A1:G{last}"/>'
-            '<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/>'
+            '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+            '<pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/>'
             '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
             f"<cols>{cols}</cols><sheetData>{''.join(rows)}</sheetData>"
             f"{hyperlinks}"

@@ -19,18 +19,21 @@ sheet part, copying every other part as it is compressed.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .findings import CODES, ERROR, INFO, WARNING
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
-from .reportbook import ReportBook, escape as _escape, hyperlink as _hyperlink
+from .reportbook import ReportBook
+from .reportbook import escape as _escape
+from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
 from .safe import clean_text, xml_text
 
-__all__ = ["SummaryWriter", "write_summary", "SHEETS", "UNIT_COLUMNS"]
+__all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
 SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "处理失败")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
@@ -178,8 +181,11 @@ def _inline(col: str, row: int, text: str, style: str) -> str:
     return f'<c r="{col}{row}" s="\x01{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int,
-            block: int = 1 << 22) -> None:
+#: how much of the streamed rows is read at a time
+SPLICE_BLOCK = 1 << 22
+
+
+def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
     """Put the streamed rows into ``sheet`` of the workbook ``src`` (ours, written by XlsxWriter),
     writing ``dst``. The sheet's part is found through the package's relationships; the rows go
     before its ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's
@@ -196,7 +202,7 @@ def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes
     def chunks() -> Iterator[bytes]:
         yield head
         with open(rows_path, "rb") as fh:
-            yield from replace_marks(iter(lambda: fh.read(block), b""), marks)
+            yield from replace_marks(iter(lambda: fh.read(SPLICE_BLOCK), b""), marks)
         yield b"</sheetData>" + tail
 
     zr = wb.package.zip
@@ -234,7 +240,7 @@ def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterato
 # --- 总览 ---------------------------------------------------------------------------------------
 
 
-def _overview(w: _Writer, sw: "SummaryWriter") -> None:
+def _overview(w: _Writer, sw: SummaryWriter) -> None:
     rules, scored, failed = sw.rules, sw.units, sw.failed
     ws = w.sheet("总览", [24, 12, 12, 36, 3, 12])
     ws.fit_to_pages(1, 1)
@@ -333,7 +339,7 @@ def _overview(w: _Writer, sw: "SummaryWriter") -> None:
 # --- 单位得分 -----------------------------------------------------------------------------------
 
 
-def _units(w: _Writer, scored) -> None:
+def _units(w: _Writer, scored: list[dict[str, Any]]) -> None:
     ws = w.sheet("单位得分", [14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44])
     w.header(ws, 0, UNIT_COLUMNS)
     native_links = len(scored) <= 65000
@@ -390,7 +396,7 @@ def _findings_sheet(w: _Writer, n: int) -> dict[str, Any]:
 # --- 指标明细 -----------------------------------------------------------------------------------
 
 
-def _indicators(w: _Writer, scored, rules: Rules) -> None:
+def _indicators(w: _Writer, scored: list[dict[str, Any]], rules: Rules) -> None:
     common = [i for i in rules.indicators]
     cats = [c for c in rules.categories]
     headers = ["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in common] + \
@@ -432,7 +438,7 @@ _BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "�
 _BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
 
 
-def _budget(w: _Writer, scored) -> None:
+def _budget(w: _Writer, scored: list[dict[str, Any]]) -> None:
     ws = w.sheet("预算汇总", [14, 26, 22, 13, 13, 13, 10, 10, 10, 3, 24, 8, 13, 13, 13, 10, 10])
     ws.write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
     w.header(ws, 1, _BUDGET_UNIT_COLS)
@@ -470,7 +476,7 @@ def _budget(w: _Writer, scored) -> None:
 # --- 处理失败 -----------------------------------------------------------------------------------
 
 
-def _failed(w: _Writer, failed) -> None:
+def _failed(w: _Writer, failed: list[dict[str, Any]]) -> None:
     ws = w.sheet("处理失败", [40, 7, 24, 90])
     w.header(ws, 0, FAILED_COLUMNS)
     for n, r in enumerate(failed, start=1):

@@ -10,12 +10,12 @@ import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 if TYPE_CHECKING:
     from .rules import Rules
 
-__all__ = ["Target", "Actual", "parse_target", "read_actual", "clean_text"]
+__all__ = ["Actual", "Target", "clean_text", "parse_target", "read_actual"]
 
 Kind = Literal["at_least", "at_most", "equal", "qualitative"]
 
@@ -47,7 +47,7 @@ class Target:
 _TARGETS: dict[tuple[int, str], Target | None] = {}
 
 
-def parse_target(text: object, rules: "Rules") -> Target | None:
+def parse_target(text: object, rules: Rules) -> Target | None:
     """Read a 指标值; None when it is empty or neither quantitative nor a qualitative word."""
     if isinstance(text, str):
         key = (id(rules), text)
@@ -59,7 +59,7 @@ def parse_target(text: object, rules: "Rules") -> Target | None:
     return _parse_target(text, rules)
 
 
-def _parse_target(text: object, rules: "Rules") -> Target | None:
+def _parse_target(text: object, rules: Rules) -> Target | None:
     if text is None or isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
@@ -72,13 +72,13 @@ def _parse_target(text: object, rules: "Rules") -> Target | None:
     kind: Kind | None = None
     for op_kind, words in rules.operator_words:
         if s.startswith(words):
-            kind = op_kind
+            kind = cast(Kind, op_kind)
             s = s[len(words):]
             break
     if kind is None:
         for op_kind, words in rules.suffix_words:
             if s.endswith(words):
-                kind = op_kind
+                kind = cast(Kind, op_kind)
                 s = s[: -len(words)]
                 break
     m = _NUMBER.match(s)
@@ -114,7 +114,7 @@ class Actual:
     negative: bool = False  # a negative number, counted as 0
 
 
-def read_actual(value: object, target: Target, rules: "Rules") -> Actual:
+def read_actual(value: object, target: Target, rules: Rules) -> Actual:
     if value is None or (isinstance(value, str) and not value.strip()):
         return Actual(missing=True)
     if isinstance(value, str) and clean_text(value) == rules.not_applicable:
@@ -124,7 +124,7 @@ def read_actual(value: object, target: Target, rules: "Rules") -> Actual:
     return _read_number(value, target, rules)
 
 
-def _read_tier(value: object, target: Target, rules: "Rules") -> Actual:
+def _read_tier(value: object, target: Target, rules: Rules) -> Actual:
     if not isinstance(value, str):
         return Actual(problem=f"指标值“{target.text}”是定性指标，实际完成值应填写文字（如“{target.word}”），不能填写数字")
     s = clean_text(value)
@@ -140,7 +140,7 @@ def _read_tier(value: object, target: Target, rules: "Rules") -> Actual:
     return Actual(problem=f"无法判断“{value}”属于哪一档；请填写：{choices}")
 
 
-def _tier_examples(target: Target, rules: "Rules") -> list[str]:
+def _tier_examples(target: Target, rules: Rules) -> list[str]:
     out = []
     for tier in rules.tiers:
         out.append(f"“{(tier.prefixes[0] if tier.prefixes else '') + target.word}”")
@@ -151,7 +151,7 @@ def _tier_examples(target: Target, rules: "Rules") -> list[str]:
 _ACTUAL = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|‰)?(.*)$")
 
 
-def _read_number(value: object, target: Target, rules: "Rules") -> Actual:
+def _read_number(value: object, target: Target, rules: Rules) -> Actual:
     if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
         return Actual(problem=f"实际完成值“{value}”不是数字；请按指标值“{target.text}”填写数字")
     sign = ""

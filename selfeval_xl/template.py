@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -24,8 +25,16 @@ from .layout import Layout, default_layout, template_formulas
 from .numbers import fmt_number
 from .rules import METHODS, Rules, default_rules_path, load_rules
 
-__all__ = ["Filling", "OwnIndicator", "CommonAnswer", "Typed", "FormulaText", "SavedValue",
-           "write_template", "TEMPLATE_CREATED"]
+__all__ = [
+    "TEMPLATE_CREATED",
+    "CommonAnswer",
+    "Filling",
+    "FormulaText",
+    "OwnIndicator",
+    "SavedValue",
+    "Typed",
+    "write_template",
+]
 
 #: fixed creation time written into every generated file, so output is reproducible
 TEMPLATE_CREATED = _dt.datetime(2026, 1, 1, 0, 0, 0)
@@ -417,7 +426,8 @@ def _instructions(book: _Book, rules: Rules) -> None:
                        "（只有“政策性调整剔除数”没有时可以不填）。下方各项比率自动计算，不要改动。"),
         ("5. 绩效指标（共性指标）", "投入管理指标是统一的共性指标，指标名称、分值、指标值已锁定。定性指标的实际完成值从下拉列表中选择；"
                                 "预算类比率的实际完成值自动取自“预算情况”。每行填写自评得分。"),
-        ("6. 绩效指标（本单位指标）", f"产出指标、效益指标由本单位设置：填写二级指标、三级指标、分值、指标值、实际完成值和自评得分。{own_text}。"
+        ("6. 绩效指标（本单位指标）", "产出指标、效益指标由本单位设置：填写二级指标、三级指标、分值、指标值、实际完成值和自评得分。"
+                                  f"{own_text}。"
                                   "行数不够时，在表格中间（不要在“合计”行之后）右键插入行。不用的空行留空即可。"),
         ("7. 偏差说明", "自评得分低于分值、实际完成值超过指标值 30% 以上、预算执行率低于 90%、或标为“不适用”的指标，"
                        "都要在“偏差原因分析及改进措施”中写明原因。"),
@@ -436,7 +446,8 @@ def _instructions(book: _Book, rules: Rules) -> None:
         ("实际完成值", "数量指标填数字或百分比，单位与指标值一致（如 96%、52个）。"
                      "定性指标填：指标值本身（如“达标”，表示达成）、“基本/部分/较”+指标值（部分达成）、“不/未/无”+指标值（未达成），"
                      "或“达成年度指标”“部分达成年度指标并具有一定效果”“未达成年度指标且效果较差”。"),
-        ("不适用", f"确实不适用的指标，实际完成值填“{rules.not_applicable}”，并在偏差原因栏说明理由；该指标不计分，总分按其余指标折算为百分制。"),
+        ("不适用", f"确实不适用的指标，实际完成值填“{rules.not_applicable}”，并在偏差原因栏说明理由；"
+                  "该指标不计分，总分按其余指标折算为百分制。"),
     ):
         item(key, text)
     r += 1
@@ -451,7 +462,8 @@ def _instructions(book: _Book, rules: Rules) -> None:
     item("定性指标", f"分三档：{tiers}。自评得分须在所选档次的区间内。")
     item("取整", f"每项核定得分四舍五入保留 {rules.decimals} 位小数，类别得分为各项之和。")
     grades = "；".join(
-        f"{g.grade}：{fmt_number(g.min)} 分及以上" if i < len(rules.grades) - 1 else f"{g.grade}：{fmt_number(rules.grades[i - 1].min)} 分以下"
+        f"{g.grade}：{fmt_number(g.min)} 分及以上" if i < len(rules.grades) - 1
+        else f"{g.grade}：{fmt_number(rules.grades[i - 1].min)} 分以下"
         for i, g in enumerate(rules.grades))
     item("评价等级", grades + "。")
     r += 1
@@ -592,7 +604,7 @@ _IND_WIDTHS = {S.LEVEL1: 10, S.LEVEL2: 13, S.NAME: 26, S.WEIGHT: 7, S.TARGET: 11
 def _qualitative_choices(word: str, rules: Rules) -> list[str]:
     """The drop-down of a qualitative row: the word for each tier, then 不适用."""
     out = [word if not tier.prefixes else tier.prefixes[0] + word for tier in rules.tiers]
-    return out + [rules.not_applicable]
+    return [*out, rules.not_applicable]
 
 
 def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, grid: _Grid) -> None:

@@ -8,8 +8,8 @@ method, actual and self score, read once). Nothing here computes a score: see ``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from . import standard as S
 from .findings import ERROR, Finding, finding
@@ -20,7 +20,7 @@ from .read import ROW, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, parse_target, read_actual
 
-__all__ = ["Context", "Line", "RateResult", "Budget", "CHECKS", "run_checks"]
+__all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Budget:
 class RowCells:
     """The A1 address of each field of one 绩效指标 row, made when asked for."""
 
-    __slots__ = ("row", "cols")
+    __slots__ = ("cols", "row")
 
     def __init__(self, row: int, cols: dict[str, int]):
         self.row, self.cols = row, cols
@@ -97,7 +97,7 @@ class Context:
     lines: list[Line] = field(default_factory=list)
 
     @classmethod
-    def of(cls, sub: Submission, rules: Rules) -> "Context":
+    def of(cls, sub: Submission, rules: Rules) -> Context:
         formulas = template_formulas(rules, sub.layout)
         # Recompute the workbook as filed: the template's formulas where the file still has them;
         # a cell typed over or changed feeds its dependants its own saved value, as a spreadsheet
@@ -251,7 +251,7 @@ def _budget_consistency(ctx: Context) -> Iterable[Finding]:
             s = sum(vals)  # type: ignore[arg-type]
             if abs(s - total) > tol + 1e-9:
                 parts = " + ".join(f"{rules.budget_item(k).label.removeprefix('其中：')} {fmt_number(v)}"
-                                   for k, v in zip(chk.parts, vals))
+                                   for k, v in zip(chk.parts, vals, strict=True))
                 label = rules.budget_item(chk.total).label
                 yield finding(chk.code, f"{parts} = {fmt_number(s)}，不等于{label} {fmt_number(total)}"
                                         f"（相差 {fmt_number(abs(s - total))} 万元）。请核对各项金额。",
@@ -290,7 +290,7 @@ def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
 
 
 class _NoCells:
-    def value(self, sheet: str, cell: str) -> Value:
+    def value_at(self, sheet: str, row: int, col: int) -> Value:
         raise AssertionError("a rate's inputs are bound to numbers")
 
 

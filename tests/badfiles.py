@@ -68,8 +68,8 @@ def make_bad_files(good: Path, folder: Path) -> dict[str, str | None]:
 
     out["empty.xlsx"] = (b"", "F001")
     out["random.xlsx"] = (random.Random(7).randbytes(20_000), "F002")
-    out["text.xlsx"] = ("单位,得分\n杜岭街道,96\n".encode("utf-8"), "F002")
-    out["web_page.xls"] = ("<html><body><table><tr><td>单位</td></tr></table></body></html>".encode("utf-8"), "F002")
+    out["text.xlsx"] = ("单位,得分\n杜岭街道,96\n".encode(), "F002")
+    out["web_page.xls"] = ("<html><body><table><tr><td>单位</td></tr></table></body></html>".encode(), "F002")
     out["report.pdf.xlsx"] = (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "F002")
     out["truncated.xlsx"] = (data[: len(data) // 2], "F003")
     corrupt = bytearray(data)

@@ -19,9 +19,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 from xml.sax.saxutils import escape
 
 from lxml import etree

@@ -21,7 +21,7 @@ def with_template_names(data: bytes) -> bytes | None:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         parts = {i.filename: z.read(i) for i in z.infolist()}
-    except Exception:  # noqa: BLE001 - not a zip zipfile can read: nothing to rename
+    except Exception:
         return None
     name = next((n for n in parts if n.lower() == "xl/workbook.xml"), None)
     if name is None:
@@ -33,7 +33,7 @@ def with_template_names(data: bytes) -> bytes | None:
     sheets = [el for el in root.iter("{*}sheet")]
     if not sheets:
         return None
-    for el, new in zip(sheets, S.SHEETS[1:]):
+    for el, new in zip(sheets, S.SHEETS[1:], strict=False):
         el.set("name", new)
     parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     buf = io.BytesIO()

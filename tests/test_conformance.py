@@ -106,7 +106,7 @@ def test_libreoffice_opens_every_copy(copies, tmp_path):
         inputs[-1].parent.mkdir(exist_ok=True)
         inputs[-1].write_bytes(copy.read_bytes())
     outs = convert(inputs, tmp_path / "lo", recalc=False)
-    for ((sample, name), (a, _copy)), out in zip(chosen, outs):
+    for ((sample, name), (a, _copy)), out in zip(chosen, outs, strict=True):
         back = read_submission(out)
         assert back.sheet_names[0] == S.RESULTS, (sample, name)
         assert back.workbook.sheet(S.RESULTS).cells >= 3 + len(a.findings), (sample, name)
@@ -119,7 +119,7 @@ def test_files_libreoffice_saved_read_the_same(sample_files, tmp_path):
     a saved formula value LibreOffice recalculated on saving."""
     files = list(sample_files.values())
     outs = convert(files, tmp_path / "resaved", recalc=False)
-    for src, out in zip(files, outs):
+    for src, out in zip(files, outs, strict=True):
         a, b = assess(src), assess(out)
         assert (b.scores.total, b.scores.grade) == (a.scores.total, a.scores.grade), src.name
         assert [(r.row, r.verified) for r in b.scores.rows] == [(r.row, r.verified) for r in a.scores.rows]

@@ -102,7 +102,7 @@ def test_duplicates_are_reported_not_merged(workbook):
 
 
 def test_budget_per_group_and_year(workbook, results):
-    root, outs = results
+    _root, outs = results
     _p, _i, wb = workbook
     rows = _rows(wb["预算汇总"])[2:]
     res = json.loads((outs[2022] / "results.json").read_text(encoding="utf-8"))

@@ -194,7 +194,8 @@ def test_typed_over_formula_never_fools_the_score(write_filled):
 
 
 def test_messages_give_figures_and_what_to_do(write_filled):
-    a = assess(write_filled(budget(clean(), 调整预算数=4259.4, 年初预算数=2181.72, 财政性资金=2081.72, 基本支出=1445.72, 政策性调整剔除数=0)))
+    a = assess(write_filled(budget(clean(), 调整预算数=4259.4, 年初预算数=2181.72, 财政性资金=2081.72, 基本支出=1445.72,
+                                   政策性调整剔除数=0)))
     p = next(x for x in a.findings if x.code == "P502" and "预算调整率" in x.message)
     assert "0.00" in p.message and "请在" in p.message
     row = next(r for r in a.scores.rows if r.name == "预算调整率")

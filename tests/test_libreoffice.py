@@ -44,7 +44,7 @@ def recalculated(tmp_path_factory, rules):
         files.append(path)
         fillings[name] = make()
     outs = convert(files, tmp_path_factory.mktemp("lo-out"))
-    return {"blank": (None, outs[0]), **{n: (fillings[n], o) for n, o in zip(fillings, outs[1:])}}
+    return {"blank": (None, outs[0]), **{n: (fillings[n], o) for n, o in zip(fillings, outs[1:], strict=True)}}
 
 
 def _rates(sub):
@@ -124,7 +124,7 @@ def test_scored_copies_open_in_libreoffice(sample_files, tmp_path):
         assessments.append(a)
         copies.append(write_scored_copy(a, tmp_path / "scored"))
     outs = convert(copies, tmp_path / "lo", recalc=False)
-    for a, out in zip(assessments, outs):
+    for a, out in zip(assessments, outs, strict=True):
         wb = openpyxl.load_workbook(out)
         assert S.RESULTS in wb.sheetnames
         ws = wb[S.INDICATORS]

@@ -6,7 +6,12 @@ import pytest
 
 from selfeval_xl.numbers import round_half_up
 from selfeval_xl.score import (
-    score_equal, score_execution, score_per_point, score_positive, score_qualitative, score_reverse,
+    score_equal,
+    score_execution,
+    score_per_point,
+    score_positive,
+    score_qualitative,
+    score_reverse,
 )
 from selfeval_xl.targets import parse_target, read_actual
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
@@ -61,7 +60,7 @@ def test_sample_reads_back_as_filled(sample_files, rules, name):
                {c.name for c in rules.indicators}]
         assert [(r[S.LEVEL2], r[S.NAME], _num(r[S.WEIGHT]), r[S.TARGET]) for r in got] == \
             [(o.level2, o.name, _num(o.weight), o.target) for o in rows]
-        for r, o in zip(got, rows):
+        for r, o in zip(got, rows, strict=True):
             assert _num(r[S.ACTUAL]) == _num(o.actual)
             if (S.INDICATORS, sub.ind_cell(S.SELF_SCORE, r[ROW])) not in edited:
                 assert _num(r[S.SELF_SCORE]) == _num(o.self_score)

@@ -52,7 +52,7 @@ def test_everything_the_department_wrote_is_kept(scored, name):
     written = {(s, c) for s, c in _planned(a)}
     before = openpyxl.load_workbook(src)
     after = openpyxl.load_workbook(dst)
-    assert after.sheetnames == [S.RESULTS] + before.sheetnames  # the verdict is the first tab
+    assert after.sheetnames == [S.RESULTS, *before.sheetnames]  # the verdict is the first tab
     for ws in before:
         ws2 = after[ws.title]
         for coord, cell in _cells(ws).items():
@@ -229,7 +229,6 @@ def test_formula_looking_text_is_written_as_text(sample_files, tmp_path, write_f
     texts = [c for row in wb[S.RESULTS].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert texts and all(c.data_type == "s" for c in texts)
     assert all(evil in c.value for c in texts)
-    from lxml import etree
 
     from selfeval_xl.ooxml import Limits, Package, Workbook
 

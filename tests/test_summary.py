@@ -42,3 +42,54 @@ def _book(path, cls):
 
 def test_tuned_sheet_xml_is_identical_to_xlsxwriters(tmp_path):
     assert _book(tmp_path / "fast.xlsx", FastSheet) == _book(tmp_path / "stock.xlsx", _Stock)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from selfeval_xl import summary as summary_mod  # noqa: E402
+
+MARKS = {b"\x01T": b"12", b"\x01L": b"3", b"\x01W": b"456"}
+
+
+@given(st.lists(st.sampled_from([b"<c>", b"x", b"\x01T", b"\x01L", b"\x01W", "说".encode(), b"\x01"]), max_size=200),
+       st.integers(1, 9))
+@settings(max_examples=300, deadline=None)
+def test_placeholders_are_replaced_wherever_blocks_split_them(pieces, block):
+    data = b"".join(pieces)
+    blocks = [data[i: i + block] for i in range(0, len(data), block)]
+    want = data
+    for mark, index in MARKS.items():
+        want = want.replace(mark, index)
+    assert b"".join(summary_mod.replace_marks(blocks, MARKS)) == want
+
+
+def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_boundary(tmp_path, monkeypatch):
+    """The real summary: 问题清单 rows over 4 MiB, read in blocks one byte past a placeholder's
+    first byte, so that it is split; the sheet is well-formed XML and holds no placeholder."""
+    from lxml import etree
+
+    from selfeval_xl.ooxml import Limits, Package, Workbook
+    from selfeval_xl.rules import load_rules
+
+    finding = {"code": "P502", "level": "警告", "sheet": "绩效指标", "cell": "H12", "message": "说明" * 40,
+               "expected": "1", "actual": "0"}
+    result = {"file": "x.xlsx", "copy": "", "unit_code": "001", "unit_name": "单位", "competent_dept": "局",
+              "year": 2023, "self_total": 90.0, "total": 89.0, "self_grade": "优", "grade": "良",
+              "status": "errors", "counts": {"错误": 0, "警告": 400, "提示": 0}, "categories": {}, "budget": {},
+              "rates": {}, "rows": [], "findings": [finding] * 400}
+    sw = summary_mod.SummaryWriter(tmp_path / "审核汇总.xlsx", load_rules())
+    for i in range(30):
+        sw.add({**result, "file": f"{i}.xlsx"})
+    sw._rows.flush()
+    rows = sw._rows_path.read_bytes()
+    assert len(rows) > 4 << 20
+    first_mark = rows.index(b"\x01", 1 << 20)
+    monkeypatch.setattr(summary_mod, "SPLICE_BLOCK", first_mark + 1)  # the block ends inside that placeholder
+    sw.finish()
+    wb = Workbook(Package((tmp_path / "审核汇总.xlsx").read_bytes(), Limits()))
+    part = wb.sheet_parts()["问题清单"]
+    xml = wb.package.zip.read(part)
+    assert b"\x01" not in xml
+    root = etree.fromstring(xml)  # well-formed
+    assert len(root.findall(".//{*}row")) == 1 + 30 * 400

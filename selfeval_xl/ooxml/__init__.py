@@ -20,5 +20,17 @@ from .opc import Package
 from .sheet import ExcelError, FormulaCell, Sheet, Value
 from .workbook import SheetRef, Workbook
 
-__all__ = ["Limits", "Rejected", "Package", "Workbook", "SheetRef", "Sheet", "FormulaCell", "ExcelError", "Value",
-           "KiB", "MiB", "GiB"]
+__all__ = [
+           "ExcelError",
+           "FormulaCell",
+           "GiB",
+           "KiB",
+           "Limits",
+           "MiB",
+           "Package",
+           "Rejected",
+           "Sheet",
+           "SheetRef",
+           "Value",
+           "Workbook",
+]

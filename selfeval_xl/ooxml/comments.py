@@ -9,13 +9,15 @@ a shape for every comment of the sheet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
 from .edit import Editor
+from .errors import Rejected
 from .refs import parse_ref
 from .sheet_edit import CellWriter
 from .xml import MAIN, XMLElement, local, parse
-from .errors import Rejected
 
 __all__ = ["add_notes"]
 
@@ -64,7 +66,7 @@ def add_notes(editor: Editor, sheet_part: str, sheet: CellWriter, notes: dict[st
     editor.set_default("vml", _CT_VML)
     rid = editor.add_rel(sheet_part, rel_base + "/vmlDrawing", vml)
     el = etree.Element(sheet.n("legacyDrawing"))
-    el.set("{%s}id" % rel_base, rid)
+    el.set(f"{{{rel_base}}}id", rid)
     sheet.add_child(el)
 
 
@@ -75,7 +77,7 @@ def _order(ref: str) -> tuple[int, int]:
 def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: str) -> set[str]:
     """Put ``notes`` into a comments tree; returns every commented cell."""
     ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    q = (lambda name: "{%s}%s" % (ns, name)) if ns else (lambda name: name)
+    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     authors = root.find(q("authors"))
     if authors is None:
         authors = etree.Element(q("authors"))
@@ -98,9 +100,10 @@ def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: 
         if pos:
             existing[pos] = c
     for ref in list(remaining):
-        c = existing.get(_order(ref))
-        if c is None:
+        found = existing.get(_order(ref))
+        if found is None:
             continue
+        c = found
         text = c.find(q("text"))
         if text is None:
             text = etree.SubElement(c, q("text"))
@@ -127,7 +130,7 @@ def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: 
     return {e.get("ref") or "" for e in existing.values()}
 
 
-def _run(text: XMLElement, q, value: str, font: str, bold: bool) -> None:
+def _run(text: XMLElement, q: Callable[[str], str], value: str, font: str, bold: bool) -> None:
     r = etree.SubElement(text, q("r"))
     pr = etree.SubElement(r, q("rPr"))
     if bold:
@@ -141,8 +144,8 @@ def _run(text: XMLElement, q, value: str, font: str, bold: bool) -> None:
 
 def _vml_refs(root: XMLElement) -> set[str]:
     out = set()
-    for cd in root.iter("{%s}ClientData" % _X):
-        row, col = cd.find("{%s}Row" % _X), cd.find("{%s}Column" % _X)
+    for cd in root.iter(f"{{{_X}}}ClientData"):
+        row, col = cd.find(f"{{{_X}}}Row"), cd.find(f"{{{_X}}}Column")
         try:
             out.add(_a1(int(row.text or ""), int(col.text or "")))  # type: ignore[union-attr]
         except (AttributeError, ValueError):
@@ -180,7 +183,7 @@ def _append_shapes(root: XMLElement, refs: list[str]) -> None:
         if sid.startswith("_x0000_s") and sid[8:].isdigit():
             ids.append(int(sid[8:]))
     start = max(ids, default=1024) + 1
-    if root.find("{%s}shapetype" % _V) is None:
+    if root.find(f"{{{_V}}}shapetype") is None:
         root.insert(0, _shapetype())
     for i, ref in enumerate(refs):
         root.append(_shape(start + i, ref))
@@ -213,7 +216,7 @@ def _free_block(editor: Editor) -> int:
             root = editor.package.xml(name)
         except Rejected:
             continue
-        for el in root.iter("{%s}idmap" % _O):
+        for el in root.iter(f"{{{_O}}}idmap"):
             used |= {int(x) for x in (el.get("data") or "").replace(",", " ").split() if x.isdigit()}
     n = 1
     while n in used:

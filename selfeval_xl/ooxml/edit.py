@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from lxml import etree
 
 from .opc import CONTENT_TYPES_PART, Package, Relationship, rels_part
 from .xml import CONTENT_TYPES, PKG_REL, XMLElement, local, parse, rel_kind, serialize
+from .zipread import ZipReader
 from .zipwrite import ZipWriter
 
-__all__ = ["Editor", "insert_in_order", "WORKSHEET_ORDER", "WORKBOOK_ORDER", "STYLESHEET_ORDER"]
+__all__ = ["STYLESHEET_ORDER", "WORKBOOK_ORDER", "WORKSHEET_ORDER", "Editor", "insert_in_order"]
 
 #: CT_Worksheet's children, in schema order
 WORKSHEET_ORDER = (
@@ -161,7 +162,7 @@ class Editor:
                 self._trees[name] = tree
                 self._dropped.add(stored)
             return tree
-        root = etree.Element("{%s}Relationships" % PKG_REL, nsmap={None: PKG_REL})
+        root = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})  # type: ignore[dict-item]
         self._new[name] = _NewPart(tree=root)
         self.set_default("rels", "application/vnd.openxmlformats-package.relationships+xml")
         return root
@@ -174,7 +175,7 @@ class Editor:
         while f"rId{n}" in ids:
             n += 1
         rid = f"rId{n}"
-        el = etree.SubElement(root, "{%s}Relationship" % PKG_REL if root.tag.startswith("{") else "Relationship")
+        el = etree.SubElement(root, f"{{{PKG_REL}}}Relationship" if root.tag.startswith("{") else "Relationship")
         el.set("Id", rid)
         el.set("Type", rel_type)
         el.set("Target", posixpath.relpath(target_part, posixpath.dirname(part) or "."))
@@ -194,7 +195,7 @@ class Editor:
     # content types --------------------------------------------------------------------------------
     def set_override(self, part: str, content_type: str) -> None:
         self.remove_override(part)
-        el = etree.SubElement(self._types, "{%s}Override" % CONTENT_TYPES)
+        el = etree.SubElement(self._types, f"{{{CONTENT_TYPES}}}Override")
         el.set("PartName", "/" + part)
         el.set("ContentType", content_type)
 
@@ -207,7 +208,7 @@ class Editor:
         for el in self._types:
             if local(el.tag) == "Default" and (el.get("Extension") or "").lower() == extension.lower():
                 return
-        el = etree.Element("{%s}Default" % CONTENT_TYPES)
+        el = etree.Element(f"{{{CONTENT_TYPES}}}Default")
         el.set("Extension", extension)
         el.set("ContentType", content_type)
         self._types.insert(0, el)
@@ -260,7 +261,7 @@ class Editor:
         return out.finish()
 
 
-def _date_time(zr, part: str) -> tuple[int, int, int, int, int, int]:
+def _date_time(zr: ZipReader, part: str) -> tuple[int, int, int, int, int, int]:
     e = zr.entries.get(part)
     return e.date_time if e else (1980, 1, 1, 0, 0, 0)
 

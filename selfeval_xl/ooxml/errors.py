@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Rejected", "Limits", "KiB", "MiB", "GiB"]
+__all__ = ["GiB", "KiB", "Limits", "MiB", "Rejected"]
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -16,7 +16,7 @@ from .errors import Limits, Rejected
 from .xml import PKG_REL, PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
 from .zipread import ZipReader
 
-__all__ = ["Relationship", "Package", "rels_part", "CONTENT_TYPES_PART"]
+__all__ = ["CONTENT_TYPES_PART", "Package", "Relationship", "rels_part"]
 
 CONTENT_TYPES_PART = "[Content_Types].xml"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_ROW", "MAX_COL", "parse_ref", "col_index", "col_letter", "a1", "shift_formula"]
+__all__ = ["MAX_COL", "MAX_ROW", "a1", "col_index", "col_letter", "formula_segments", "parse_ref", "shift_formula"]
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
@@ -85,13 +85,13 @@ def shift_formula(text: str, rows: int, cols: int) -> str:
     if not rows and not cols:
         return text
     out: list[str] = []
-    for code, literal in _segments(text):
+    for code, literal in formula_segments(text):
         out.append(_TOKEN.sub(lambda m: _shift(m, rows, cols), code) if code else "")
         out.append(literal)
     return "".join(out)
 
 
-def _segments(text: str) -> list[tuple[str, str]]:
+def formula_segments(text: str) -> list[tuple[str, str]]:
     """(code, literal) pairs: a string literal ("…" with "" inside), a quoted sheet name ('…'!) or
     a bracketed part ([…], structured or external references) is a literal, kept as it is. One
     pass over the text."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Union
 
 from .errors import Rejected
 from .refs import _REF_CACHE, a1, parse_ref, shift_formula
 from .xml import Names, XMLElement, local
 
-__all__ = ["Sheet", "FormulaCell", "ExcelError", "Value", "read_sheet", "text_of", "string_item"]
+__all__ = ["ExcelError", "FormulaCell", "Sheet", "Value", "read_sheet", "string_item", "text_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +29,7 @@ class ExcelError:
         return self.code
 
 
-Value = Union[float, str, bool, None, ExcelError, _dt.datetime]
+Value = float | str | bool | None | ExcelError | _dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ VALUE_ERROR = ExcelError("#VALUE!")
 def text_of(el: XMLElement) -> str:
     """An element's text content (comments and processing instructions inside left out)."""
     if len(el):
-        return "".join(el.itertext())
+        return "".join(str(t) for t in el.itertext())
     return el.text or ""
 
 
@@ -186,8 +185,8 @@ def read_sheet(root: XMLElement, part: str, shared: list[str], date_styles: froz
                 if line is None:
                     line = rows[rr] = {}
                 line[cc] = value
-                if value.__class__ is ExcelError:
-                    errors[a1(rr, cc)] = value.code  # type: ignore[union-attr]
+                if isinstance(value, ExcelError):
+                    errors[a1(rr, cc)] = value.code
             if f_el is not None:
                 saved = _saved(t, raw, value)
                 has_saved = raw is not None and (bool(raw.strip()) or t == "str")
@@ -243,7 +242,7 @@ def _value(t: str | None, raw: str | None, is_el: XMLElement | None, c: XMLEleme
         if x.__class__ is float and date_styles:
             s = c.get("s")
             if s and s.isdigit() and int(s) in date_styles:
-                return _date(x, date1904)  # type: ignore[arg-type]
+                return _date(x, date1904)
         return x
     if t == "s":
         return None if raw is None or not raw.strip() else _shared(shared, raw, part)

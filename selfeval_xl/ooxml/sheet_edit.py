@@ -8,7 +8,7 @@ held is replaced only where a value is given; a style-only change keeps the valu
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -16,7 +16,7 @@ from .edit import WORKSHEET_ORDER, insert_in_order
 from .refs import a1, col_letter, parse_ref
 from .xml import Names, XMLElement
 
-__all__ = ["CellWriter", "KEEP"]
+__all__ = ["KEEP", "CellWriter"]
 
 
 class _Keep:
@@ -116,7 +116,8 @@ class CellWriter:
         for child in list(c):
             c.remove(child)
         for attr in ("t", "cm", "vm", "ph"):
-            c.attrib.pop(attr, None)
+            if attr in c.attrib:
+                del c.attrib[attr]
         n = self.n
         if value is None or value == "":
             return

@@ -7,7 +7,6 @@ and offers each worksheet read by ``sheet.read_sheet`` on first use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -16,7 +15,7 @@ from .opc import Package
 from .sheet import Sheet, read_sheet, string_item
 from .xml import MAIN, MAIN_STRICT, Names, XMLElement, local
 
-__all__ = ["Workbook", "SheetRef", "is_date_format"]
+__all__ = ["SheetRef", "Workbook", "is_date_format"]
 
 _MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
@@ -134,10 +133,26 @@ class Workbook:
 
 #: built-in number formats that show dates or times (ECMA-376 18.8.30, with the East Asian ones)
 _BUILTIN_DATES = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
-_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
-
-
 def is_date_format(code: str) -> bool:
-    """Whether a custom number format shows a date or time (letters y m d h s outside quotes)."""
-    bare = _QUOTED.sub("", code.split(";", 1)[0])
-    return bare.lower() != "general" and any(ch in "ymdhsYMDHS" for ch in bare)
+    """Whether a custom number format shows a date or time: letters y m d h s in its first section,
+    outside quoted text, escaped characters and [...] parts (colours, conditions, locales). One
+    pass over the text."""
+    section = code.split(";", 1)[0]
+    if section.strip().lower() == "general":
+        return False
+    i, n = 0, len(section)
+    while i < n:
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            i = n if end < 0 else end + 1
+        elif ch == "\\":
+            i += 2
+        elif ch == "[":
+            end = section.find("]", i + 1)
+            i = n if end < 0 else end + 1
+        elif ch in "ymdhsYMDHS":
+            return True
+        else:
+            i += 1
+    return False

@@ -16,7 +16,7 @@ from .edit import WORKBOOK_ORDER, Editor, insert_in_order
 from .workbook import Workbook
 from .xml import Names, XMLElement, local
 
-__all__ = ["drop_not_kept", "add_sheet_first", "full_calc_on_load"]
+__all__ = ["add_sheet_first", "drop_not_kept", "full_calc_on_load"]
 
 _CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _CT_MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -115,7 +115,8 @@ def _unselect(editor: Editor, wb: Workbook, name: str) -> None:
     if not any((v.get("tabSelected") or "") in ("1", "true") for v in source.iter(n("sheetView"))):
         return
     for v in editor.tree(part).iter(n("sheetView")):
-        v.attrib.pop("tabSelected", None)
+        if "tabSelected" in v.attrib:
+            del v.attrib["tabSelected"]
 
 
 def full_calc_on_load(editor: Editor, wb: Workbook) -> None:

@@ -12,14 +12,29 @@
 from __future__ import annotations
 
 import xml.parsers.expat as expat
-from typing import Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 from lxml import etree
 
 from .errors import KiB, Rejected
 
-__all__ = ["parse", "serialize", "prolog_done", "PROLOG_MAX", "Names", "MAIN", "MAIN_STRICT", "REL", "REL_STRICT",
-           "PKG_REL", "CONTENT_TYPES", "local", "rel_kind", "XMLElement"]
+__all__ = [
+    "CONTENT_TYPES",
+    "MAIN",
+    "MAIN_STRICT",
+    "PKG_REL",
+    "PROLOG_MAX",
+    "REL",
+    "REL_STRICT",
+    "Names",
+    "XMLElement",
+    "local",
+    "parse",
+    "prolog_done",
+    "rel_kind",
+    "serialize",
+]
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -126,9 +141,9 @@ def rel_kind(rel_type: str) -> str:
 class Names:
     """The qualified tags of one SpreadsheetML namespace (Transitional, Strict, or none)."""
 
-    _cache: dict[str, "Names"] = {}
+    _cache: ClassVar[dict[str, Names]] = {}
 
-    def __new__(cls, ns: str) -> "Names":
+    def __new__(cls, ns: str) -> Names:
         hit = cls._cache.get(ns)
         if hit is None:
             hit = super().__new__(cls)
@@ -150,7 +165,7 @@ class Names:
         return "{" + self.rel + "}" + name
 
     @classmethod
-    def of(cls, root: XMLElement) -> "Names":
+    def of(cls, root: XMLElement) -> Names:
         tag = root.tag if isinstance(root.tag, str) else ""
         return cls(tag[1:].partition("}")[0] if tag.startswith("{") else "")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import Limits, MiB, Rejected
 
-__all__ = ["Entry", "ZipReader", "read_directory", "check_directory", "ZIP_MAGIC", "EMPTY_ZIP_MAGIC"]
+__all__ = ["EMPTY_ZIP_MAGIC", "ZIP_MAGIC", "Entry", "ZipReader", "check_directory", "read_directory"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"

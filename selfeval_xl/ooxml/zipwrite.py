@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 __all__ = ["ZipWriter"]
 
@@ -30,7 +31,7 @@ class ZipWriter:
         self.level = level
         self.count = 0
 
-    def _header(self, name: str, method: int, crc: int, csize: int, usize: int, date_time) -> tuple[bytes, int, int]:
+    def _header(self, name: str, method: int, crc: int, csize: int, usize: int, date_time: DateTime) -> tuple[bytes, int, int]:
         raw_name = name.encode("utf-8")
         flags = 0x800 if not raw_name.isascii() else 0
         y, mo, d, h, mi, s = date_time
@@ -48,7 +49,7 @@ class ZipWriter:
                                         crc, csize, usize, len(raw_name), 0, 0, 0, 0, external_attr, offset) + raw_name)
         self.count += 1
 
-    def _entry(self, name: str, method: int, crc: int, csize: int, usize: int, date_time, payload: bytes,
+    def _entry(self, name: str, method: int, crc: int, csize: int, usize: int, date_time: DateTime, payload: bytes,
                external_attr: int = 0) -> None:
         offset = self.out.tell()
         head, dostime, dosdate = self._header(name, method, crc, csize, usize, date_time)
@@ -61,13 +62,13 @@ class ZipWriter:
         """Copy a part as it is compressed (``payload``: its compressed bytes)."""
         self._entry(name, method, crc, len(payload), size, date_time, payload, external_attr)
 
-    def add(self, name: str, data: bytes, date_time=(1980, 1, 1, 0, 0, 0)) -> None:
+    def add(self, name: str, data: bytes, date_time: DateTime = (1980, 1, 1, 0, 0, 0)) -> None:
         c = zlib.compressobj(self.level, zlib.DEFLATED, -15)
         payload = c.compress(data) + c.flush()
         self._entry(name, 8, zlib.crc32(data), len(payload), len(data), date_time, payload)
 
     def add_stream(self, name: str, chunks: Iterable[bytes], level: int = 1,
-                   date_time=(1980, 1, 1, 0, 0, 0)) -> None:
+                   date_time: DateTime = (1980, 1, 1, 0, 0, 0)) -> None:
         """Deflate a part from ``chunks`` without holding it; the local header is written again
         once the sizes are known."""
         offset = self.out.tell()

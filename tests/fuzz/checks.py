@@ -31,7 +31,7 @@ class Parts:
         try:
             z = zipfile.ZipFile(io.BytesIO(data))
             names, read = [i.filename for i in z.infolist() if not i.filename.endswith("/")], z.read
-        except Exception:  # noqa: BLE001 - a source zipfile refuses: read it as selfeval-xl does
+        except Exception:
             from selfeval_xl.ooxml import Limits
             from selfeval_xl.ooxml.zipread import ZipReader
 
@@ -42,7 +42,7 @@ class Parts:
             key = name.replace("\\", "/").lstrip("/")
             try:
                 self.data[key] = read(name)
-            except Exception:  # noqa: BLE001 - zipfile refuses this part: try it as selfeval-xl reads it
+            except Exception:
                 try:
                     if ours is None:
                         from selfeval_xl.ooxml import Limits
@@ -50,7 +50,7 @@ class Parts:
 
                         ours = ZipReader(data, Limits())
                     self.data[key] = ours.read(key)
-                except Exception:  # noqa: BLE001 - damaged either way: left out
+                except Exception:
                     continue
         self.lower = {n.lower(): n for n in self.data}
 

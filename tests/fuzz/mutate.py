@@ -13,8 +13,8 @@ import random
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from lxml import etree
 
@@ -146,7 +146,7 @@ def _value_mutation(rnd: random.Random, xml: bytes) -> bytes:
         etree.SubElement(c, f"{{{MAIN}}}v").text = rnd.choice(ERRORS)
     elif kind == 3:
         c.set("t", rnd.choice(["s", "b", "d", "str", "n"]))
-        etree.SubElement(c, f"{{{MAIN}}}v").text = rnd.choice(WEIRD_NUMBERS + ["999999", "-1", "true"])
+        etree.SubElement(c, f"{{{MAIN}}}v").text = rnd.choice([*WEIRD_NUMBERS, "999999", "-1", "true"])
     else:
         f = etree.SubElement(c, f"{{{MAIN}}}f")
         f.text = rnd.choice(["1/0", "SUM(A:A)", 'HYPERLINK("http://x")', "A1", ""])
@@ -206,7 +206,8 @@ def _parts_mutation(rnd: random.Random, parts: Parts) -> Parts:
         parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 not a macro"
     elif kind == 3:
         parts[f"customXml/item{rnd.randrange(9)}.xml"] = rnd.choice(
-            [b"<a/>", b'<?xml version="1.0" encoding="utf-16"?><a/>'.decode().encode("utf-16"), b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", b"\xff\xfe"])
+            [b"<a/>", b'<?xml version="1.0" encoding="utf-16"?><a/>'.decode().encode("utf-16"),
+             b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", b"\xff\xfe"])
     else:
         rels = "xl/_rels/workbook.xml.rels"
         if rels in parts:

@@ -13,9 +13,9 @@ import io
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 FOLDER = HERE / "regressions"
@@ -244,7 +244,7 @@ def _cdata_formulas(xml: bytes) -> bytes:
     from lxml import etree
 
     root = etree.fromstring(xml)
-    for f in root.iter("{%s}f" % MAIN):
+    for f in root.iter(f"{{{MAIN}}}f"):
         if f.text:
             f.text = etree.CDATA(f.text)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from selfeval_xl.batch import BatchOptions, run_batch  # noqa: E402
-
 from tests.fuzz.checks import copy_problems, strict_json  # noqa: E402
 from tests.fuzz.mutate import case  # noqa: E402
 
@@ -60,7 +59,7 @@ def run(seeds: range, folder: Path, jobs: int = 2, timeout: float = 30) -> Repor
         names[name] = data
     started = time.monotonic()
     out = folder / "out"
-    result = run_batch(inputs, out, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=1024))
+    run_batch(inputs, out, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=1024))
     report = Report(len(names), time.monotonic() - started)
     report.peak_worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     results = strict_json((out / "results.json").read_text(encoding="utf-8"))
