@@ -62,7 +62,7 @@ def per_file_path(folder: Path, n: int = 200) -> str:
 
     rules = load_rules()
     files = sorted(folder.rglob("*.xlsx"))[:n]
-    stages = {"intake (format, zip limits, DTD check)": 0.0, "read (calamine + sheet XML scan)": 0.0,
+    stages = {"intake (zip, every part verified, XML parsed)": 0.0, "read (cells of the parsed sheets)": 0.0,
               "checks (S/V/X/B)": 0.0, "scoring (P)": 0.0, "scored copy": 0.0, "JSON object": 0.0}
     names = list(stages)
     done = 0

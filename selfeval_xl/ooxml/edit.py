@@ -12,7 +12,6 @@ The editor knows the package, not the domain: ``sheet.set_cell``, ``styles``, ``
 
 from __future__ import annotations
 
-import copy
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -73,8 +72,7 @@ class Editor:
         self._trees: dict[str, XMLElement] = {}  # parts changed, as private trees
         self._new: dict[str, _NewPart] = {}
         self._dropped: set[str] = set()
-        self._types = copy.deepcopy(package.xml(package.zip.find(CONTENT_TYPES_PART) or CONTENT_TYPES_PART)
-                                    .getroottree()).getroot()
+        self._types = package.take(package.zip.find(CONTENT_TYPES_PART) or CONTENT_TYPES_PART)
 
     # parts ----------------------------------------------------------------------------------------
     def has(self, part: str) -> bool:
@@ -87,8 +85,7 @@ class Editor:
             new = self._new.get(part)
             if new is not None and new.tree is not None:
                 return new.tree
-            source = self.package.xml(part)
-            hit = self._trees[part] = copy.deepcopy(source.getroottree()).getroot()
+            hit = self._trees[part] = self.package.take(part)
         return hit
 
     def add_part(self, part: str, content_type: str, data: bytes | None = None, tree: XMLElement | None = None) -> None:

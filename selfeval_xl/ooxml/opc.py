@@ -92,9 +92,11 @@ class Package:
             hit = self._xml[part] = parse(self.read(part), part)
         return hit
 
-    def forget(self, part: str) -> None:
-        """Drop a parsed part from the cache (its tree may now be changed by a writer)."""
-        self._xml.pop(part, None)
+    def take(self, part: str) -> XMLElement:
+        """A part's parsed tree, handed over for changing: it leaves the cache, so whoever asks
+        for the part next gets it parsed afresh from the package's bytes."""
+        hit = self._xml.pop(part, None)
+        return hit if hit is not None else parse(self.read(part), part)
 
     def verify_reachable_parts(self, also: tuple[str, ...] = ()) -> None:
         """Every part reachable from the package root inflated once with its size and CRC checked,

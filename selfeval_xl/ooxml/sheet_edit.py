@@ -73,9 +73,11 @@ class CellWriter:
             for c in row:
                 if c.tag != self.n("c"):
                     continue
-                pos = parse_ref(c.get("r") or "")
+                ref = c.get("r") or ""
+                pos = parse_ref(ref)
                 col = pos[1] if pos else col + 1
-                c.set("r", a1(row_no, col))
+                if pos != (row_no, col) or ref != a1(row_no, col):  # left implicit, or written otherwise
+                    c.set("r", a1(row_no, col))
                 hit.setdefault(col, c)
             self._cells[row_no] = hit
         return hit

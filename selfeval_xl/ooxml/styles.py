@@ -46,6 +46,7 @@ class StyleSheet:
                 "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
             editor.add_rel(workbook_part, base + "/styles", self.part)
         self.n = Names.of(self.root)
+        self._cache: dict[str, list[XMLElement]] = {}
         self.lists = {name: self._list(name) for name in _ITEM}
         if len(self._items("cellXfs")) < 2:  # a new or empty stylesheet: cells may name styles it lacks
             self._pad(editor, workbook_part)
@@ -84,7 +85,11 @@ class StyleSheet:
     def _items(self, name: str) -> list[XMLElement]:
         """The entries of a list, in index order. An mc:AlternateContent holding one (a choice for
         newer programs and a fallback) is one entry, as Markup Compatibility says."""
-        return [x for x in self.lists[name] if x.tag == self.n(_ITEM[name]) or x.tag == _ALTERNATE]
+        hit = self._cache.get(name)
+        if hit is None:
+            tag = self.n(_ITEM[name])
+            hit = self._cache[name] = [x for x in self.lists[name] if x.tag == tag or x.tag == _ALTERNATE]
+        return hit
 
     def _count(self, el: XMLElement, name: str) -> None:
         el.set("count", str(sum(1 for x in el if x.tag in (self.n(_ITEM[name]), _ALTERNATE))))
@@ -96,8 +101,9 @@ class StyleSheet:
             items[-1].addnext(item)
         else:
             el.append(item)
-        self._count(el, name)
-        return len(items)
+        items.append(item)
+        el.set("count", str(len(items)))
+        return len(items) - 1
 
     # derived styles -------------------------------------------------------------------------------
     def _xf(self, style: int) -> XMLElement:
