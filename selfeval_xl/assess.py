@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import standard as S
-from .findings import ERROR, INFO, WARNING, Finding, file_message, finding
+from .findings import ERROR, INFO, WARNING, Finding, file_finding
 from .formulas import split_a1
 from .intake import Limits, Rejected, open_package
 from .numbers import read_number
@@ -45,7 +45,10 @@ class Assessment:
 
     @property
     def failure(self) -> Finding | None:
-        return self.findings[0] if self.failed and self.findings else None
+        """Why a failed file has no scores: its F-code, or the S101 of its indicator sheet."""
+        if not self.failed or not self.findings:
+            return None
+        return next((f for f in self.findings if f.code.startswith("F") or f.code == "S101"), self.findings[0])
 
     def count(self, level: str) -> int:
         return sum(f.level == level for f in self.findings)
@@ -128,7 +131,7 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
         pkg = open_package(path, limits)
         sub = read_package(pkg, rules)
     except Rejected as rej:
-        return Assessment(path, findings=[finding(rej.code, file_message(rej.code, rej.detail))],
+        return Assessment(path, findings=[file_finding(rej.code, rej.detail)],
                           rules_version=rules.version)
     return assess_submission(sub, rules)
 
@@ -136,8 +139,12 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
 def assess_submission(sub: Submission, rules: Rules) -> Assessment:
     ctx = Context.of(sub, rules)
     findings = run_checks(ctx)
-    if not any(ctx.present(s) for s in S.SHEETS[1:]):  # not the template at all: nothing to score
-        return Assessment(sub.path, sub.sha256, findings, None, sub, rules.version)
+    if not ctx.present(S.INDICATORS):
+        # not the template at all, or its indicator sheet is missing or renamed (S101 says which it
+        # looks like): nothing to score. Never 0 points or 差: it is listed with the files that failed.
+        s101 = [f for f in findings if f.code == "S101" and f.sheet in ("", S.INDICATORS)]
+        return Assessment(sub.path, sub.sha256, s101 + _ordered([f for f in findings if f not in s101]), None, sub,
+                          rules.version)
     scores, score_findings = score_lines(ctx)
     findings += score_findings
     rates = {k: r.value for k, r in ctx.budget.rates.items()}

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
 
-from .findings import file_message, finding
+from .findings import file_finding
 from .intake import Limits
 from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
@@ -176,7 +176,7 @@ def _plan_tasks(indir: Path, files: list[Path]) -> list[FileTask]:
 
 
 def _failure(task: FileTask, code: str, detail: str = "", rules_version: str = "") -> dict[str, Any]:
-    f = finding(code, file_message(code, detail))
+    f = file_finding(code, detail)
     return {
         "file": task.rel, "sha256": task.sha256, "unit_code": "", "unit_name": "", "competent_dept": "",
         "year": None, "rules_version": rules_version, "status": "failed", "self_total": None, "total": None,
@@ -557,7 +557,7 @@ FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", 
 def _csv_rows(writer: Any, r: dict) -> None:
     """The findings of one result as CSV rows; no cell a spreadsheet would read as a formula."""
     for f in r["findings"]:
-        writer.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level"], f["code"],
+        writer.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level_label"], f["code"],
                                                f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
 
 

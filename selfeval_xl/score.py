@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from . import standard as S
 from .findings import Finding, finding
-from .formulas import a1
 from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
 from .rules import Rules, Tier
 from .targets import Target
@@ -121,6 +120,7 @@ class CategoryScore:
     weight: float
     self_score: float
     verified: float
+    provisional: bool = False  # its rows' 分值 do not add up to its weight (P501): 核定得分 rescaled
 
 
 @dataclass
@@ -174,13 +174,14 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
                     _actual_text(line), line.self_score, 0.0, "", cell=line.cells.get(S.VERIFIED, ""))
     cell = line.cells
 
-    def note(code: str, message: str, at: str, expected: object = "", actual: object = "") -> None:
-        fs.append(finding(code, message, sheet=S.INDICATORS, cell=cell.get(at, ""), expected=expected, actual=actual))
+    def note(code: str, at: str, variant: str = "", expected: object = "", actual: object = "", **fields: object) -> None:
+        fs.append(finding(code, variant, sheet=S.INDICATORS, cell=cell.get(at, ""), expected=expected, actual=actual,
+                          **fields))
 
     # the self score's own range, whatever else is wrong with the row
     if line.self_score is not None and w is not None and (line.self_score > w + _EPS or line.self_score < -_EPS):
-        note("P504", f"“{name}”的自评得分 {fmt_score(line.self_score)} 超出 0 到分值 {fmt_score(w)} 的范围。请改正自评得分。",
-             S.SELF_SCORE, f"0–{fmt_score(w)}", fmt_score(line.self_score))
+        note("P504", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), weight=fmt_score(w),
+             expected=f"0–{fmt_score(w)}", actual=fmt_score(line.self_score))
         p504 = True
     else:
         p504 = False
@@ -190,10 +191,8 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         row.verified = None
         row.opinion = f"{rules.not_applicable}，不计分，总分按适用指标折算"
         if not line.reason:
-            note("P509", f"“{name}”标为{rules.not_applicable}，但没有说明理由。请在“偏差原因分析及改进措施”中说明为什么不适用。",
-                 S.REASON)
-        note("P510", f"“{name}”标为{rules.not_applicable}，不计分；其分值 {fmt_number(w)} 不计入总分基数，总分按适用指标折算为百分制。",
-             S.ACTUAL, actual=rules.not_applicable)
+            note("P509", S.REASON, name=name, na=rules.not_applicable, expected="不适用的理由", actual="（空）")
+        note("P510", S.ACTUAL, name=name, na=rules.not_applicable, weight=fmt_number(w), actual=rules.not_applicable)
         return row, fs
 
     if line.blocked or w is None or t is None or line.method is None:
@@ -210,10 +209,9 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         tier = next(x for x in rules.tiers if x.name == line.actual.tier)  # type: ignore[union-attr]
         lo, hi = tier.band(w)
         band = f"{fmt_score(lo)}–{fmt_score(hi if tier.closed else hi - 0.01)}"
-        note("P505", f"“{name}”实际完成值“{line.actual_text}”属{tier.name}，该档得分区间为 {band}，"
-                     f"自评得分 {fmt_score(line.self_score)} 不在区间内，"
-                     f"核定为 {fmt_score(verified)}。请按档次填写自评得分。",
-             S.SELF_SCORE, band, fmt_score(line.self_score))
+        note("P505", S.SELF_SCORE, name=name, value=line.actual_text, tier=tier.name, band=band,
+             self_score=fmt_score(line.self_score), verified=fmt_score(verified), expected=band,
+             actual=fmt_score(line.self_score))
         qualitative_differs_reported = True
     else:
         qualitative_differs_reported = False
@@ -222,24 +220,30 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
     executed_low = (line.method == "execution" and line.rate is not None and line.rate.value is not None
                     and line.rate.value < rules.execution_reason_below - _EPS)
     if executed_low and not line.reason:
-        note("P508", f"预算执行率为 {fmt_percent(line.rate.value)}（低于 {fmt_percent(rules.execution_reason_below)}），"  # type: ignore[union-attr]
-                     "请在“偏差原因分析及改进措施”中说明原因和改进措施。",
-             S.REASON, f"≥{fmt_percent(rules.execution_reason_below)}", fmt_percent(line.rate.value))  # type: ignore[union-attr]
+        note("P508", S.REASON, rate=fmt_percent(line.rate.value),  # type: ignore[union-attr]
+             threshold=fmt_percent(rules.execution_reason_below), expected="偏差原因和改进措施", actual="（空）")
     elif verified < w - _EPS and not line.reason:
-        note("P502", f"“{name}”核定得分 {fmt_score(verified)} 低于分值 {fmt_score(w)}。"
-                     "请在“偏差原因分析及改进措施”中说明未达标的原因和改进措施。",
-             S.REASON, fmt_score(w), fmt_score(verified))
+        if line.method == "qualitative" and line.actual is not None and line.actual.tier == rules.tiers[0].name:
+            tier = rules.tiers[0]
+            lo, hi = tier.band(w)
+            note("P502", S.REASON, "qualitative", name=name, self_score=fmt_score(verified), weight=fmt_score(w),
+                 tier=tier.name, band=f"{fmt_score(lo)}–{fmt_score(hi)}", expected="低于满分的原因", actual="（空）")
+        else:
+            note("P502", S.REASON, name=name, verified=fmt_score(verified), weight=fmt_score(w),
+                 expected="未得满分的原因和改进措施", actual="（空）")
     a = _actual_value(line)
     if (line.method in ("positive", "equal") and a is not None and t.value and t.value > 0
             and a >= rules.explain_above * t.value - _EPS and not line.reason):
         shown = fmt_percent(a) if t.percent else fmt_number(a) + t.unit
-        note("P503", f"“{name}”实际完成值 {shown} 达到指标值 {t.text} 的 {fmt_percent(a / t.value, 0)}，"
-                     f"超过 {fmt_percent(rules.explain_above, 0)}。请在“偏差原因分析及改进措施”中说明（指标值是否定得过低）。",
-             S.REASON, f"< {fmt_percent(rules.explain_above, 0)} × 指标值", shown)
+        note("P503", S.REASON, name=name, value=shown, target=t.text, ratio=fmt_percent(a / t.value, 0),
+             limit=fmt_percent(rules.explain_above, 0), expected="超出原因的说明", actual="（空）")
     if (line.self_score is not None and not p504 and not qualitative_differs_reported
             and abs(line.self_score - verified) > rules.tolerance + _EPS):
-        note("P506", f"“{name}”自评得分 {fmt_score(line.self_score)}，核定得分 {fmt_score(verified)}（{opinion}）。",
-             S.SELF_SCORE, fmt_score(verified), fmt_score(line.self_score))
+        note("P506", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), verified=fmt_score(verified),
+             why=opinion, expected=fmt_score(verified), actual=fmt_score(line.self_score))
+    if line.self_score is None and cell.get(S.SELF_SCORE, ""):
+        note("P511", S.SELF_SCORE, name=name, weight=fmt_score(w), verified=fmt_score(verified),
+             expected=f"0–{fmt_score(w)}", actual="（空）")
     return row, fs
 
 
@@ -300,7 +304,6 @@ def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float,
 
 def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     rules = ctx.rules
-    lay = ctx.sub.layout
     d = rules.decimals
     by_cat: dict[str, list[ScoredRow]] = {c.name: [] for c in rules.categories}
     lines_by_cat: dict[str, list[Line]] = {c.name: [] for c in rules.categories}
@@ -313,15 +316,20 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
         rows = by_cat[cat.name]
         verified = round_half_up(sum(r.verified or 0.0 for r in rows), d)
         self_score = round_half_up(sum(r.self_score or 0.0 for r in rows), d)
-        out.categories.append(CategoryScore(cat.name, cat.weight, self_score, verified))
-        weights = [r.weight for r in rows if r.weight is not None]
-        total_w = sum(weights)
-        if ctx.lines and abs(total_w - cat.weight) > rules.tolerance + _EPS:
+        total_w = sum(r.weight for r in rows if r.weight is not None)
+        # a common row that is missing (S104) counts with its 分值 and 0 points: deleting a row never
+        # takes its weight out of the category
+        total_w += sum(i.weight for i in rules.indicators
+                       if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
+        provisional = bool(ctx.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
+        if provisional:
             first = lines_by_cat[cat.name][0].cells.get(S.WEIGHT, "") if rows else ""
             findings.append(finding(
-                "P501", f"{cat.name}各行分值之和为 {fmt_number(total_w)}，应等于权重分值 {fmt_number(cat.weight)}。"
-                        f"请调整{cat.level1}各行的分值。",
+                "P501", category=cat.name, sum=fmt_number(total_w), weight=fmt_number(cat.weight), level1=cat.level1,
                 sheet=S.INDICATORS, cell=first, expected=fmt_number(cat.weight), actual=fmt_number(total_w)))
+            if total_w > 0:  # scoring.md: rescaled to the weight, so no category exceeds it
+                verified = round_half_up(verified / total_w * cat.weight, d)
+        out.categories.append(CategoryScore(cat.name, cat.weight, self_score, verified, provisional))
     scored = [r for r in out.rows if r.category in by_cat]
     na = [r for r in scored if not r.applicable]
     sum_verified = sum(c.verified for c in out.categories)
@@ -339,15 +347,24 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
         out.self_total = None
         return
     out.self_grade = rules.grade(out.self_total)
-    total_cell = lay.sum_cell(S.SUMMARY_HEADERS[2], S.TOTAL) or ""
+    # file-level: the totals are formulas; the rows whose self score differs are where to act
     if abs(out.self_total - out.total) > rules.tolerance + _EPS:
         findings.append(finding(
-            "P507", f"自评总分 {fmt_score(out.self_total)}，核定总分 {fmt_score(out.total)}，相差 "
-                    f"{fmt_score(abs(out.self_total - out.total))} 分。请对照各指标的核定得分和审核意见核实自评。",
-            sheet=S.SUMMARY, cell=total_cell, expected=fmt_score(out.total), actual=fmt_score(out.self_total)))
+            "P507", "total", self_total=fmt_score(out.self_total), total=fmt_score(out.total),
+            difference=fmt_score(abs(out.self_total - out.total)), rows=_differing_rows(out.rows, ctx.lines, rules),
+            sheet=S.INDICATORS, expected=fmt_score(out.total), actual=fmt_score(out.self_total)))
     if out.self_grade != out.grade:
-        grade_row = lay.sum_rows.get(S.SELF_GRADE)
-        col = lay.sum_cols.get(S.CATEGORY, 1) + 1
-        findings.append(finding(
-            "P507", f"自评等级“{out.self_grade}”，核定等级“{out.grade}”。",
-            sheet=S.SUMMARY, cell=a1(grade_row, col) if grade_row else "", expected=out.grade, actual=out.self_grade))
+        findings.append(finding("P507", "grade", self_grade=out.self_grade, grade=out.grade, total=fmt_score(out.total),
+                                sheet=S.INDICATORS, expected=out.grade, actual=out.self_grade))
+
+
+def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, shown: int = 6) -> str:
+    """The rows whose self score is not their 核定得分, largest difference first, with their cells."""
+    diffs = [(abs((r.self_score or 0.0) - (r.verified or 0.0)), r, line) for r, line in zip(rows, lines, strict=True)
+             if r.applicable and r.category and abs((r.self_score or 0.0) - (r.verified or 0.0)) > rules.tolerance + _EPS]
+    diffs.sort(key=lambda d: -d[0])
+    parts = [f"“{r.name or f'第 {r.row} 行'}”（{S.INDICATORS}!{line.cells.get(S.SELF_SCORE, '')}：自评 "
+             f"{fmt_score(r.self_score) if r.self_score is not None else '未填'}，核定 {fmt_score(r.verified)}）"
+             for _, r, line in diffs[:shown]]
+    more = f"等 {len(diffs)} 项" if len(diffs) > shown else f"共 {len(diffs)} 项"
+    return "、".join(parts) + more if parts else "（各行分值或不适用指标的折算造成）"

@@ -116,7 +116,7 @@ class SummaryWriter:
         for x in r["findings"]:
             n = self._row + 1
             cells = [_inline("A", n, file, "T"), _inline("B", n, code, "T"), _inline("C", n, name, "T"),
-                     _inline("D", n, x["level"], "T"), _inline("E", n, x["code"], "T"), _inline("F", n, _x(x["sheet"]), "T")]
+                     _inline("D", n, x["level_label"], "T"), _inline("E", n, x["code"], "T"), _inline("F", n, _x(x["sheet"]), "T")]
             if copy and x["cell"]:
                 formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
                 cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')

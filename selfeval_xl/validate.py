@@ -125,13 +125,15 @@ def check_structure(ctx: Context) -> Iterable[Finding]:
     data_sheets = S.SHEETS[1:]
     missing = [s for s in data_sheets if not ctx.present(s)]
     if len(missing) == len(data_sheets):
-        yield finding("S101", "这不是部门整体支出绩效自评申报表：找不到标准工作表（" + "、".join(data_sheets)
-                      + "）。请使用标准模板（申报表模板.xlsx）填报后再提交。",
+        yield finding("S101", "none", sheets="、".join(data_sheets),
                       expected="、".join(data_sheets), actual="、".join(ctx.sub.sheet_names[:10]))
         return
     for sheet in missing:
-        yield finding("S101", f"缺少工作表“{sheet}”。请使用标准模板填报，不要删除或重命名工作表。",
-                      sheet=sheet, expected=sheet)
+        found = renamed_as(sheet, ctx.sub.sheet_names)
+        if found:
+            yield finding("S101", "renamed", sheet=sheet, found=found, expected=sheet, actual=found)
+        else:
+            yield finding("S101", sheet=sheet, expected=sheet)
     headers = {S.BASIC: S.BASIC_HEADERS, S.GOALS: S.GOALS_HEADERS, S.TASKS: S.TASKS_HEADERS,
                S.BUDGET: S.BUDGET_HEADERS, S.INDICATORS: S.INDICATOR_HEADERS, S.SUMMARY: S.SUMMARY_HEADERS,
                S.PROBLEMS: S.PROBLEMS_HEADERS}
@@ -141,23 +143,19 @@ def check_structure(ctx: Context) -> Iterable[Finding]:
             continue
         lost_headers = [m for m in info.missing if m in headers[sheet]]
         if lost_headers:
-            yield finding("S102", f"工作表“{sheet}”找不到表头“{'、'.join(lost_headers)}”。请不要修改或删除模板的表头，"
-                                  "可从空白模板复制表头行。",
-                          sheet=sheet, cell=a1(info.header_row, 1) if info.header_row else "",
+            yield finding("S102", "header", sheet=sheet, headers="、".join(lost_headers),
                           expected="、".join(lost_headers))
         for label in info.missing:
             if label in headers[sheet]:
                 continue
-            yield finding("S102", f"工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。",
-                          sheet=sheet, expected=label)
+            yield finding("S102", "label", sheet=sheet, label=label, expected=label)
     if ctx.present(S.BASIC) and S.TEMPLATE_VERSION in ctx.sub.basic.cells:
         version = ctx.sub.basic.template_version
-        if version != ctx.rules.version:
-            yield finding("S103", (f"模板版本为“{version}”，本年度评分细则要求的版本为“{ctx.rules.version}”。" if version
-                                   else f"模板版本为空，本年度评分细则要求的版本为“{ctx.rules.version}”。")
-                          + "请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
-                          sheet=S.BASIC, cell=ctx.sub.basic.cells[S.TEMPLATE_VERSION],
-                          expected=ctx.rules.version, actual=version)
+        if version != ctx.rules.version:  # file-level: the version cell is the template's, not hers to change
+            if version:
+                yield finding("S103", version=version, expected=ctx.rules.version, sheet=S.BASIC, actual=version)
+            else:
+                yield finding("S103", "empty", expected=ctx.rules.version, sheet=S.BASIC, actual="")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,16 +177,31 @@ def check_basic(ctx: Context) -> Iterable[Finding]:
             continue
         raw = basic.raw.get(fld.label)
         if fld.required and (raw is None or (isinstance(raw, str) and not raw.strip())):
-            yield finding("V201", f"“{fld.label}”未填写。请填写后再提交。", sheet=S.BASIC, cell=cell)
+            yield finding("V201", "basic", label=fld.label, cell=cell, sheet=S.BASIC, expected="必填")
         elif fld.attr == "year" and basic.year is None:
-            yield finding("V202", f"评价年度“{fmt_value(raw)}”不是 4 位年份。请填写如 2021 的年份。",
-                          sheet=S.BASIC, cell=cell, expected="4 位年份", actual=fmt_value(raw))
+            yield finding("V202", "year", value=fmt_value(raw), cell=cell, sheet=S.BASIC, expected="4 位年份",
+                          actual=fmt_value(raw))
 
 
 def _error_value(sheet: str, cell: str, what: str, code: str) -> Finding:
     """V207; ``what`` names the field as the message should show it (quoted where a name)."""
-    return finding("V207", f"{what}的单元格显示错误值 {code}，无法读取。请改为正确的数值或文字。",
-                   sheet=sheet, cell=cell, actual=code)
+    return finding("V207", what=what, error=code, sheet=sheet, cell=cell, expected="数值或文字", actual=code)
+
+
+def renamed_as(sheet: str, names: list[str]) -> str:
+    """The sheet that looks like the missing ``sheet``: its name contains the standard one (绩效指标表,
+    2021绩效指标), or the other way round, or differs by one character; '' when none does."""
+    others = [n for n in names if n not in S.SHEETS and n != S.RESULTS]
+    key = label_key(sheet)
+    for n in others:
+        k = label_key(n)
+        if key in k or (k and k in key):
+            return n
+    for n in others:
+        k = label_key(n)
+        if len(k) == len(key) and sum(a != b for a, b in zip(k, key, strict=True)) == 1:
+            return n
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,19 +230,18 @@ def check_budget(ctx: Context) -> Iterable[Finding]:
             yield _error_value(S.BUDGET, cell, f"“{item.label}”", err)
             number = None
         elif not ok:
-            yield finding("V202", f"“{item.label}”应填写数字（单位：{item.unit}），现为“{fmt_value(rec['数值'])}”。"
-                                  "请只填写数字，不要带单位或文字。",
-                          sheet=S.BUDGET, cell=cell, expected=f"数字（{item.unit}）", actual=fmt_value(rec["数值"]))
+            yield finding("V202", "budget", label=item.label, unit=item.unit, value=fmt_value(rec["数值"]), cell=cell,
+                          sheet=S.BUDGET, expected=f"数字（{item.unit}）", actual=fmt_value(rec["数值"]))
         elif number is None:
             if item.required:
                 what = "金额" if item.unit == "万元" else "数量"
-                yield finding("V201", f"“{item.label}”未填写。请填写{what}（单位：{item.unit}），没有的填 0。",
-                              sheet=S.BUDGET, cell=cell)
+                yield finding("V201", "budget", label=item.label, what=what, unit=item.unit, cell=cell, sheet=S.BUDGET,
+                              expected=f"数字（{item.unit}）")
             else:
                 number = 0.0
         elif number < 0:
-            yield finding("V205", f"“{item.label}”为负数 {fmt_number(number)}。预算金额和个数不能为负，请核对后改正。",
-                          sheet=S.BUDGET, cell=cell, expected="≥ 0", actual=fmt_number(number))
+            yield finding("V205", label=item.label, value=fmt_number(number), cell=cell, sheet=S.BUDGET,
+                          expected="≥ 0", actual=fmt_number(number))
         b.values[item.key] = number
 
     yield from _budget_consistency(ctx)
@@ -252,21 +264,19 @@ def _budget_consistency(ctx: Context) -> Iterable[Finding]:
             if abs(s - total) > tol + 1e-9:
                 parts = " + ".join(f"{rules.budget_item(k).label.removeprefix('其中：')} {fmt_number(v)}"
                                    for k, v in zip(chk.parts, vals, strict=True))
-                label = rules.budget_item(chk.total).label
-                yield finding(chk.code, f"{parts} = {fmt_number(s)}，不等于{label} {fmt_number(total)}"
-                                        f"（相差 {fmt_number(abs(s - total))} 万元）。请核对各项金额。",
-                              sheet=S.BUDGET, cell=b.cells.get(chk.total, ""), expected=fmt_number(total),
-                              actual=fmt_number(s))
+                cell = b.cells.get(chk.total, "")
+                yield finding(chk.code, parts=parts, sum=fmt_number(s), label=rules.budget_item(chk.total).label,
+                              total=fmt_number(total), difference=fmt_number(abs(s - total)), cell=cell,
+                              sheet=S.BUDGET, expected=fmt_number(s), actual=fmt_number(total))
         else:
             left, right = b.values.get(chk.left), b.values.get(chk.right)
             if left is None or right is None:
                 continue
             if left > right + 1e-9:
-                ll, rl = rules.budget_item(chk.left).label, rules.budget_item(chk.right).label
-                yield finding(chk.code, f"{ll} {fmt_number(left)} 大于{rl} {fmt_number(right)}。"
-                                        f"执行数不能超过调整后的预算，请核对两项金额。",
-                              sheet=S.BUDGET, cell=b.cells.get(chk.left, ""), expected=f"≤ {fmt_number(right)}",
-                              actual=fmt_number(left))
+                cell = b.cells.get(chk.left, "")
+                yield finding(chk.code, left_label=rules.budget_item(chk.left).label, left=fmt_number(left),
+                              right_label=rules.budget_item(chk.right).label, right=fmt_number(right), cell=cell,
+                              sheet=S.BUDGET, expected=f"≤ {fmt_number(right)}", actual=fmt_number(left))
 
 
 def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
@@ -298,15 +308,17 @@ _NO_CELLS = _NoCells()
 
 
 def _rate_findings(ctx: Context, rate: Rate, r: RateResult) -> Iterable[Finding]:
-    where = r.cell or ctx.budget.cells.get(rate.inputs[-1], "")
+    # the cell she can change: the denominator's input (the rate itself is a formula)
+    inputs = [k for k in rate.denominator.names() if k in ctx.budget.cells] or list(rate.inputs)
+    where = ctx.budget.cells.get(inputs[0], "")
     if r.status == "div0":
-        yield finding("B404", f"{rate.label}无法计算：{rate.denominator_text} 为 0，而 {rate.numerator_text} 为 "
-                              f"{fmt_number(r.numerator)}。请核对这两项；该指标计 0 分。",
-                      sheet=S.BUDGET, cell=where, expected=f"{rate.denominator_text} > 0", actual="0")
+        yield finding("B404", rate=rate.label, denominator=rate.denominator_text, numerator=rate.numerator_text,
+                      value=fmt_number(r.numerator), cell=where, sheet=S.BUDGET,
+                      expected=f"{rate.denominator_text} > 0", actual="0")
     elif r.status == "zero_over_zero":
-        yield finding("B405", f"{rate.label}的分子（{rate.numerator_text}）和分母（{rate.denominator_text}）均为 0，"
-                              f"按 {fmt_percent(rate.zero_over_zero)} 计。",
-                      sheet=S.BUDGET, cell=where, actual=fmt_percent(rate.zero_over_zero))
+        yield finding("B405", rate=rate.label, numerator=rate.numerator_text, denominator=rate.denominator_text,
+                      value=fmt_percent(rate.zero_over_zero), sheet=S.BUDGET, cell=where,
+                      actual=fmt_percent(rate.zero_over_zero))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,18 +342,16 @@ def check_formulas(ctx: Context) -> Iterable[Finding]:
         if actual is None:
             value = sub.value(sheet, cell)
             shown = str(value) if isinstance(value, ExcelError) else fmt_value(value)
-            yield finding("X301", f"{desc}应为自动计算的公式，现被直接填写为“{shown}”。"
-                                  "请恢复模板公式（可从空白模板复制该单元格），审核按公式重新计算。",
-                          sheet=sheet, cell=cell, expected=expected, actual=shown)
+            yield finding("X301", what=desc, value=shown, formula=expected, sheet=sheet, cell=cell,
+                          expected=expected, actual=shown)
         elif normalize_formula(actual.text) != normalize_formula(expected):
-            yield finding("X302", f"{desc}的公式被改动。请恢复模板公式（可从空白模板复制该单元格），审核按模板公式重新计算。",
-                          sheet=sheet, cell=cell, expected=expected, actual=actual.text)
+            yield finding("X302", what=desc, changed=actual.text, formula=expected, sheet=sheet, cell=cell,
+                          expected=expected, actual=actual.text)
         elif actual.has_saved:
             recomputed = ctx.recalc.value(sheet, cell)
             if not _same_value(actual.saved, recomputed):
-                yield finding("X303", f"{desc}保存的结果为 {_show(actual.saved)}，按公式重算为 {_show(recomputed)}。"
-                                      "审核使用重算结果；请在 Excel/WPS 中打开文件，确认已自动重算（或按 F9）后保存再提交。",
-                              sheet=sheet, cell=cell, expected=_show(recomputed), actual=_show(actual.saved))
+                yield finding("X303", what=desc, saved=_show(actual.saved), recomputed=_show(recomputed), sheet=sheet,
+                              cell=cell, expected=_show(recomputed), actual=_show(actual.saved))
 
 
 def _same_value(a: Value, b: Value) -> bool:
@@ -380,8 +390,7 @@ def check_indicators(ctx: Context) -> Iterable[Finding]:
     common_rows = {lay.ind_rows[i.name]: i for i in rules.indicators if i.name in lay.ind_rows}
     for ind in rules.indicators:
         if ind.name not in lay.ind_rows:
-            yield finding("S104", f"缺少共性指标“{ind.name}”（{ind.level1} / {ind.level2}），或其名称被改动。"
-                                  "请从空白模板复制该行，共性指标的名称、分值和指标值不能修改；该指标计 0 分。",
+            yield finding("S104", "missing", name=ind.name, level1=ind.level1, level2=ind.level2,
                           sheet=S.INDICATORS, expected=ind.name)
     level1_names = rules.level1_names
     for rec in sub.indicator_records:
@@ -436,9 +445,8 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
             line.target.kind, line.target.value, line.target.word):  # type: ignore[union-attr]
         changed.append((S.TARGET, ind.target, fmt_value(rec.get(S.TARGET))))
     for header, expected, actual in changed:
-        yield finding("S104", f"共性指标“{ind.name}”的{header}被改为“{actual}”，应为“{expected}”。"
-                              "共性指标不能修改，请从空白模板复制该行；审核按规定的值计分。",
-                      sheet=S.INDICATORS, cell=line.cells.get(header, ""), expected=expected, actual=actual)
+        yield finding("S104", "changed", name=ind.name, header=header, sheet=S.INDICATORS,
+                      cell=line.cells.get(header, ""), expected=expected, actual=actual)
     if ind.rate:
         line.rate = ctx.budget.rates.get(ind.rate)
         r = line.rate
@@ -458,34 +466,34 @@ def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]
     level1 = next((n for n in level1_names if label_key(n) == label_key(line.level1)), None)
     if level1 is None:
         yield _blocked(line, finding(
-            "V208", f"{where}的一级指标“{line.level1}”不是规定的一级指标（{'、'.join(level1_names)}）。"
-                    "请改为其中之一；该行暂不计分。",
+            "V208", "level1", where=where, level1=line.level1, allowed="、".join(level1_names),
             sheet=S.INDICATORS, cell=line.cells.get(S.LEVEL1, ""), expected="、".join(level1_names),
             actual=line.level1))
     elif level1 not in {fr.level1 for fr in rules.free_rows}:
         line.level1 = level1
         yield _blocked(line, finding(
-            "V208", f"{where}不是{level1}的统一指标。{level1}只能使用模板中的共性指标，不能自设、改名或复制；"
-                    "请从空白模板恢复原有的行。该行不计分。",
+            "V208", "fixed", where=where, level1=level1, row=line.row,
             sheet=S.INDICATORS, cell=line.cells.get(S.NAME, ""), expected=f"{level1}的共性指标", actual=line.name))
     else:
         line.level1 = level1
         line.category = next((c.name for c in rules.categories if c.claims(level1, line.name)), None)
     if not line.name:
-        yield _blocked(line, finding("V201", f"绩效指标第 {line.row} 行的三级指标（指标名称）未填写。请填写指标名称。",
-                                     sheet=S.INDICATORS, cell=line.cells.get(S.NAME, "")))
+        cell = line.cells.get(S.NAME, "")
+        yield _blocked(line, finding("V201", "name", row=line.row, cell=cell, sheet=S.INDICATORS, expected="指标名称"))
     # 分值
     err = _cell_error(ctx, line, S.WEIGHT)
     w, ok = read_number(rec.get(S.WEIGHT))
     if err:
         yield _blocked(line, _error_value(S.INDICATORS, line.cells[S.WEIGHT], f"{where}的分值", err))
     elif not ok or (w is not None and w < 0):
-        yield _blocked(line, finding("V202", f"{where}的分值“{fmt_value(rec.get(S.WEIGHT))}”不是不小于 0 的数字。请填写分值。",
-                                     sheet=S.INDICATORS, cell=line.cells.get(S.WEIGHT, ""), expected="数字",
-                                     actual=fmt_value(rec.get(S.WEIGHT))))
+        cell = line.cells.get(S.WEIGHT, "")
+        yield _blocked(line, finding("V202", "weight", where=where, value=fmt_value(rec.get(S.WEIGHT)), cell=cell,
+                                     sheet=S.INDICATORS, expected="不小于 0 的数字", actual=fmt_value(rec.get(S.WEIGHT))))
     elif w is None:
-        yield _blocked(line, finding("V201", f"{where}的分值未填写。请填写分值，{line.level1}各行分值之和应等于类别权重分值。",
-                                     sheet=S.INDICATORS, cell=line.cells.get(S.WEIGHT, "")))
+        cell = line.cells.get(S.WEIGHT, "")
+        weight = sum(c.weight for c in rules.categories if c.level1 == line.level1)
+        yield _blocked(line, finding("V201", "weight", where=where, cell=cell, level1=line.level1,
+                                     weight=fmt_number(weight), sheet=S.INDICATORS, expected="分值"))
     else:
         line.weight = w
     # 指标值
@@ -496,10 +504,13 @@ def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]
         yield _blocked(line, _error_value(S.INDICATORS, line.cells[S.TARGET], f"{where}的指标值", err))
     elif line.target is None:
         shown = fmt_value(raw_target)
-        yield _blocked(line, finding(
-            "V203", (f"{where}的指标值未填写。" if raw_target in (None, "") else f"{where}的指标值“{shown}”无法识别。")
-            + "数量指标请写成 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。",
-            sheet=S.INDICATORS, cell=line.cells.get(S.TARGET, ""), expected="如 ≥90%、≤5%、达标", actual=shown))
+        cell = line.cells.get(S.TARGET, "")
+        if raw_target in (None, ""):
+            found = finding("V203", "empty", where=where, cell=cell, sheet=S.INDICATORS, expected="如 ≥90%、≤5%、达标")
+        else:
+            found = finding("V203", where=where, value=shown, cell=cell, sheet=S.INDICATORS,
+                            expected="如 ≥90%、≤5%、达标", actual=shown)
+        yield _blocked(line, found)
     else:
         t = line.target
         line.method = "qualitative" if t.kind == "qualitative" else rules.methods_for_own_rows[t.kind]
@@ -515,9 +526,8 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         return
     raw = rec.get(S.ACTUAL)
     if raw is None and (S.INDICATORS, cell) in ctx.sub.formulas:
-        yield _blocked(line, finding("V204", f"{where}的实际完成值是公式，但文件中没有保存计算结果。"
-                                             "请在 Excel/WPS 中打开并保存文件，或直接填写数值。",
-                                     sheet=S.INDICATORS, cell=cell, actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
+        yield _blocked(line, finding("V204", "no_value", where=where, cell=cell, sheet=S.INDICATORS, expected="数值",
+                                     actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
         return
     if line.target is None:
         return
@@ -525,16 +535,14 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     line.actual = actual
     line.actual_text = fmt_value(raw)
     if actual.missing:
-        yield _blocked(line, finding("V201", f"{where}的实际完成值未填写。请填写实际完成情况"
-                                             f"（确实不适用的填“{ctx.rules.not_applicable}”并说明理由）；该指标暂计 0 分。",
-                                     sheet=S.INDICATORS, cell=cell))
+        yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
+                                     sheet=S.INDICATORS, expected="实际完成值"))
     elif actual.problem:
-        yield _blocked(line, finding("V204", f"{where}：{actual.problem}；该指标暂计 0 分。",
-                                     sheet=S.INDICATORS, cell=cell, expected=line.target.text, actual=fmt_value(raw)))
+        yield _blocked(line, finding("V204", where=where, problem=actual.problem, cell=cell, sheet=S.INDICATORS,
+                                     expected=line.target.text, actual=fmt_value(raw)))
     elif actual.percent_as_number:
-        yield finding("V206", f"{where}的实际完成值填为 {fmt_value(raw)}，指标值是百分比，已按 {fmt_percent(actual.value)} 读取。"
-                              f"请改为 {fmt_percent(actual.value)}（带 % 号）以免误读。",
-                      sheet=S.INDICATORS, cell=cell, expected=fmt_percent(actual.value), actual=fmt_value(raw))
+        yield finding("V206", where=where, value=fmt_value(raw), percent=fmt_percent(actual.value), cell=cell,
+                      sheet=S.INDICATORS, expected=fmt_percent(actual.value), actual=fmt_value(raw))
 
 
 def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
@@ -546,8 +554,8 @@ def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         return
     v, ok = read_number(rec.get(S.SELF_SCORE))
     if not ok:
-        yield finding("V202", f"{where}的自评得分“{fmt_value(rec.get(S.SELF_SCORE))}”不是数字。请填写数字。",
-                      sheet=S.INDICATORS, cell=cell, expected="数字", actual=fmt_value(rec.get(S.SELF_SCORE)))
+        yield finding("V202", "self_score", where=where, value=fmt_value(rec.get(S.SELF_SCORE)), cell=cell,
+                      sheet=S.INDICATORS, expected="数字", actual=fmt_value(rec.get(S.SELF_SCORE)))
     line.self_score = v
 
 

@@ -12,7 +12,7 @@ import xlsxwriter
 
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
-from selfeval_xl.findings import CODES
+from selfeval_xl.findings import CODES, finding
 from selfeval_xl.template import CommonAnswer, FormulaText, SavedValue, Typed
 
 from .conftest import make_samples, rezip
@@ -83,6 +83,7 @@ TRIGGER = {
     "P508": lambda f: common(budget(f, 预算执行数=3500), "预算执行率", reason=""),
     "P509": lambda f: own(f, "产出指标", 7, actual="不适用", self_score=None),
     "P510": lambda f: own(f, "产出指标", 7, actual="不适用", self_score=None, reason="本年度无专项经费。"),
+    "P511": lambda f: own(f, "产出指标", 1, self_score=None),
 }
 
 # code -> a mutation just on the other side of the threshold, which must not trigger it
@@ -210,3 +211,66 @@ def test_saved_values_absent_are_normal(write_filled, tmp_path):
                 parts[name] = re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", parts[name])
     a = assess(rezip(write_filled(clean()), tmp_path / "nocalc.xlsx", change))
     assert a.findings == [] and a.scores.total == 99.71
+
+
+def test_the_findings_reference_is_in_step_with_the_registry():
+    from selfeval_xl.findings import reference
+
+    from .conftest import ROOT
+
+    assert (ROOT / "docs" / "findings.md").read_text(encoding="utf-8") == reference(), \
+        "docs/findings.md is stale: run `python scripts/make_docs.py`"
+
+
+def test_the_registry_is_the_standard_and_every_template_fills():
+    from selfeval_xl.findings import LEVEL_KEYS, REGISTRY
+
+    spec = {"F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009", "S101", "S102", "S103", "S104",
+            *(f"V20{i}" for i in range(1, 8)), "X301", "X302", "X303", *(f"B40{i}" for i in range(1, 6)),
+            *(f"P50{i}" for i in range(1, 10)), "P510"}
+    assert spec <= set(REGISTRY)  # every standard code is there, none renumbered
+    assert all(REGISTRY[c].ours for c in set(REGISTRY) - spec - {c for c in REGISTRY if c[0] == "C"})
+    for c in REGISTRY.values():
+        assert c.level in LEVEL_KEYS and c.title and c.when and c.messages
+        for variant in c.messages:
+            fields = {f: "x" for f in c.fields(variant) if f not in ("sheet", "cell", "expected", "actual")}
+            f = finding(c.code, variant, **fields)
+            assert "{" not in f.message and f.to_dict()["level"] in ("error", "warning", "info")
+
+
+def test_an_unknown_or_missing_field_is_a_bug_not_a_message():
+    with pytest.raises(TypeError):
+        finding("P504", name="x", self_score="1")  # weight missing
+    with pytest.raises(TypeError):
+        finding("P504", name="x", self_score="1", weight="2", extra="3")
+
+
+def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_path):
+    """A clerk renamed 绩效指标 to 绩效指标表: S101 says which sheet looks like it; the file is not
+    scored (no 0 points, no 差), and a batch's average is not pulled down by it."""
+    from lxml import etree
+
+    from selfeval_xl.batch import BatchOptions, run_batch
+
+    def rename(parts):
+        root = etree.fromstring(parts["xl/workbook.xml"])
+        for el in root.iter("{*}sheet"):
+            if el.get("name") == S.INDICATORS:
+                el.set("name", "绩效指标表")
+        parts["xl/workbook.xml"] = etree.tostring(root)
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    rezip(sample_files["02_市场监督管理局_2023.xlsx"], indir / "renamed.xlsx", rename)
+    (indir / "clean.xlsx").write_bytes(sample_files["02_市场监督管理局_2023.xlsx"].read_bytes())
+    a = assess(indir / "renamed.xlsx")
+    assert a.failed and a.scores is None
+    f = a.failure
+    assert f.code == "S101" and "绩效指标表" in f.message and "改回“绩效指标”" in f.message
+    result = run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
+    import openpyxl
+
+    ws = openpyxl.load_workbook(tmp_path / "out" / "审核汇总.xlsx")["总览"]
+    values = {r[0].value: r[1].value for r in ws.iter_rows(min_row=1, max_col=2) if r[0].value}
+    assert values["平均核定总分"] == 99.71  # the clean file's alone
+    assert values["处理失败"] == 1 and result.statuses.count("failed") == 1

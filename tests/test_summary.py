@@ -72,7 +72,7 @@ def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_
     from selfeval_xl.ooxml import Limits, Package, Workbook
     from selfeval_xl.rules import load_rules
 
-    finding = {"code": "P502", "level": "警告", "sheet": "绩效指标", "cell": "H12", "message": "说明" * 40,
+    finding = {"code": "P502", "level": "warning", "level_label": "警告", "sheet": "绩效指标", "cell": "H12", "message": "说明" * 40,
                "expected": "1", "actual": "0"}
     result = {"file": "x.xlsx", "copy": "", "unit_code": "001", "unit_name": "单位", "competent_dept": "局",
               "year": 2023, "self_total": 90.0, "total": 89.0, "self_grade": "优", "grade": "良",

@@ -1,0 +1,26 @@
+"""Regenerate the references in docs/ from the code (tests fail when they are stale).
+
+    python scripts/make_docs.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from selfeval_xl.findings import reference as findings_reference  # noqa: E402
+
+DOCS = {"findings.md": findings_reference}
+
+
+def main() -> None:
+    for name, make in DOCS.items():
+        (ROOT / "docs" / name).write_text(make(), encoding="utf-8")
+        print(f"docs/{name}")
+
+
+if __name__ == "__main__":
+    main()
