@@ -7,14 +7,26 @@ library function, and renders what it returns.
 from __future__ import annotations
 
 import sys
+import tempfile
+import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .cli_text import safe_streams, speak_chinese
 from .rules import Rules, RulesError, load_rules
 
+speak_chinese()  # before the commands below are defined: click resolves some texts then
+
+if TYPE_CHECKING:
+    from .assess import Assessment
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: how the usage line names the options (click's default is "[OPTIONS]")
+OPTIONS = "[选项]"
+TEMPLATE_NAME = "申报表模板.xlsx"
 #: what a folder given to check/score expands to
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods", ".csv")
 
@@ -38,11 +50,11 @@ def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
-rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="细则文件",
                             help="评分细则文件（YAML）；不指定时使用内置的默认细则。")
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
 @click.version_option(__version__, "-V", "--version", prog_name="selfeval-xl")
 def main() -> None:
     """部门整体支出绩效自评：生成申报表模板，审核并评分，批量汇总。
@@ -61,36 +73,48 @@ def main() -> None:
         raise click.ClickException(f"XML 安全防护未启用：{exc}") from None
 
 
-@main.command(context_settings=CONTEXT)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("申报表模板.xlsx"),
-              show_default=True, help="模板保存路径。")
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.option("-o", "--output", type=click.Path(), default=TEMPLATE_NAME, show_default=True, metavar="路径",
+              help="模板保存路径（.xlsx 文件，或一个文件夹：写成其中的 申报表模板.xlsx）。")
 @rules_option
-@click.option("--unit-name", default="", help="预填的部门(单位)名称。")
-@click.option("--unit-code", default="", help="预填的单位编码。")
-@click.option("--competent-dept", default="", help="预填的主管部门。")
-@click.option("--year", type=click.IntRange(1900, 2100), default=None, help="预填的评价年度（4 位年份）。")
-def template(output: Path, rules_path: Path | None, unit_name: str, unit_code: str, competent_dept: str,
+@click.option("--unit-name", default="", metavar="名称", help="预填的部门(单位)名称。")
+@click.option("--unit-code", default="", metavar="编码", help="预填的单位编码。")
+@click.option("--competent-dept", default="", metavar="名称", help="预填的主管部门。")
+@click.option("--year", type=click.IntRange(1900, 2100), default=None, metavar="年份", help="预填的评价年度（4 位年份）。")
+def template(output: str, rules_path: Path | None, unit_name: str, unit_code: str, competent_dept: str,
              year: int | None) -> None:
     """生成申报表模板（按评分细则，可预填单位信息）。"""
     from .template import write_template
 
     rules = _rules(rules_path)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_template(output, rules, unit_name=unit_name, unit_code=unit_code, year=year, competent_dept=competent_dept)
-    click.echo(f"已生成模板：{output}（模板版本 {rules.version}）")
+    path = template_path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_template(path, rules, unit_name=unit_name, unit_code=unit_code, year=year, competent_dept=competent_dept)
+    click.echo(f"已生成模板：{path}（模板版本 {rules.version}）")
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def template_path(given: str) -> Path:
+    """Where ``template -o`` writes: into a folder (existing, or written with a trailing slash) as
+    申报表模板.xlsx; a file name must end in .xlsx (a template is never .xls or .xlsm)."""
+    output = Path(given)
+    if output.is_dir() or given.endswith(("/", "\\")):
+        return output / TEMPLATE_NAME
+    if output.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"“{output.name}”不是 .xlsx 文件名。请写成如 申报表模板.xlsx，或给出一个文件夹。",
+                                 param_hint="-o/--output")
+    return output
+
+
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="文件...")
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="输出格式：text 为中文审核报告，json 供其他程序读取。")
 def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
     """审核申报表并评分，只报告，不写任何文件。
 
-    FILES 可以是文件或文件夹（文件夹中的表格文件）。有任何“错误”时退出码为 1。
+    文件 可以是文件或文件夹（文件夹中的表格文件）。有任何“错误”时退出码为 1。
     """
-    from .assess import assess
     from .report import render_json_stream, render_text_stream
 
     rules = _rules(rules_path)
@@ -99,21 +123,44 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str) -> None:
         raise click.UsageError("没有找到要审核的文件。")
     any_errors = False
 
+    internal = 0
+
     def results():  # one file at a time: a folder of thousands is never held in memory
-        nonlocal any_errors
+        nonlocal any_errors, internal
         for p in paths:
-            a = assess(p, rules)
+            a = _assess(p, rules)
+            if a is None:
+                internal += 1
+                continue
             any_errors |= bool(a.errors)
             yield a
 
     (render_json_stream if fmt == "json" else render_text_stream)(results(), sys.stdout)
     sys.stdout.flush()
-    sys.exit(1 if any_errors else 0)
+    sys.exit(3 if internal else 1 if any_errors else 0)
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+#: where check and score keep the traceback of an error of ours
+ERROR_LOG = Path(tempfile.gettempdir()) / "selfeval-xl-内部错误.log"
+
+
+def _assess(path: Path, rules: Rules) -> Assessment | None:
+    """The assessment of one file; None after a bug of ours, which is logged and said in one line
+    (the file is not to blame, and the rest of the files are still checked)."""
+    from .assess import assess
+
+    try:
+        return assess(path, rules)
+    except Exception:
+        with open(ERROR_LOG, "a", encoding="utf-8") as log:
+            log.write(f"--- {path}\n{traceback.format_exc()}\n")
+        click.echo(f"{path}：程序内部错误，不是文件的问题。详情已记入 {ERROR_LOG}，请把它发给技术支持。", err=True)
+        return None
+
+
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="文件...")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), metavar="文件夹",
               show_default=True, help="审核副本保存的文件夹。")
 @rules_option
 def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) -> None:
@@ -122,7 +169,6 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     审核副本中填写了每个指标的核定得分和审核意见、得分汇总的核定列和核定等级，
     有问题的单元格标色并加批注，另有“审核结果”工作表列出全部问题。有任何“错误”时退出码为 1。
     """
-    from .assess import assess
     from .numbers import fmt_score
     from .scored_copy import write_scored_copy
 
@@ -131,19 +177,26 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     if not paths:
         raise click.UsageError("没有找到要审核的文件。")
     any_errors = False
+    internal = 0
     for path in paths:
-        a = assess(path, rules)
+        a = _assess(path, rules)
+        if a is None:
+            internal += 1
+            continue
         any_errors |= bool(a.errors)
         if a.failed:
             f = a.failure
-            click.echo(f"{path}：无法读取（{f.code}）{f.message}" if f else f"{path}：无法读取")
+            click.echo(f"{path}：无法审核（{f.code}）{f.message}" if f else f"{path}：无法审核")
             continue
-        out = write_scored_copy(a, output_dir)
+        try:
+            out = write_scored_copy(a, output_dir)
+        except OSError as exc:
+            raise click.ClickException(f"无法写入审核副本到 {output_dir}：{exc.strerror or exc}") from None
         sc = a.scores
         assert sc is not None  # a file that is not failed has scores
         click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{sc.grade}），"
                    f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
-    sys.exit(1 if any_errors else 0)
+    sys.exit(3 if internal else 1 if any_errors else 0)
 
 
 class ProgressLine:
@@ -183,20 +236,21 @@ class ProgressLine:
                 click.echo(f"{self.label}：{done}/{total}，完成 {done - failed}，失败 {failed}（{elapsed:.1f} 秒）", err=True)
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="文件夹")
+@click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="文件夹",
               help="输出文件夹：审核副本、results.json、findings.csv 和 审核汇总.xlsx。")
-@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, show_default=True,
+@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, show_default=True, metavar="进程数",
               help="并行进程数；0 表示每个 CPU 核一个。")
 @rules_option
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=60, show_default=True, help="每个文件的时间上限（秒）。")
-@click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True,
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=60, show_default=True, metavar="秒",
+              help="每个文件的时间上限（秒）。")
+@click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True, metavar="MB",
               help="每个进程的内存上限（MB）；0 表示不限制。")
 def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None, timeout: float, memory_mb: int) -> None:
     """批量审核一个文件夹（含子文件夹）中的所有文件。
 
-    每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 OUTPUT_DIR/审核副本/，
+    每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
     并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
     有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
     """
@@ -220,16 +274,16 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     sys.exit(result.exit_code)
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="结果...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="文件",
               help="汇总工作簿保存路径（.xlsx）。")
-@click.option("--dept", "depts", multiple=True, help="只汇总这个主管部门的单位（可重复给出）。")
-@click.option("--units", "units", default="", help="只汇总这些单位编码（逗号分隔）。")
+@click.option("--dept", "depts", multiple=True, metavar="主管部门", help="只汇总这个主管部门的单位（可重复给出）。")
+@click.option("--units", "units", default="", metavar="编码,...", help="只汇总这些单位编码（逗号分隔）。")
 def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...], units: str) -> None:
     """汇总多个批量审核结果（各下级财政或各年度），供财政部门合并汇总。
 
-    RESULTS 是 batch 的输出文件夹或其中的 results.json。按主管部门分组小计、排名、等级分布、
+    结果 是 batch 的输出文件夹或其中的 results.json。按主管部门分组小计、排名、等级分布、
     历年对比和预算汇总；同一年度重复的单位编码单独列出，不合并。
     默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位。
     """
@@ -246,5 +300,11 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
     click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
 
 
-if __name__ == "__main__":  # pragma: no cover
+def run() -> None:
+    """The console entry point: streams that never lose a report to an encoding error, then the commands."""
+    safe_streams()
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -80,7 +80,7 @@ def score_qualitative(tier: Tier, self_score: float | None, w: float) -> tuple[f
     """The 核定得分 of a qualitative row and whether the self score lay in the tier's band.
 
     In the band: the self score. Empty: the tier's score_if_blank × w. Outside: the nearest value
-    of the band (the upper limit − 0.01 for a half-open band)."""
+    of the band (the upper limit - 0.01 for a half-open band)."""
     lo, hi = tier.band(w)
     if self_score is None:
         return tier.score_if_blank * w, True
@@ -291,7 +291,7 @@ def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float,
             return s, f"实际 {shown}，不超过指标值 {t.text}，得满分", True
         if s <= _EPS:
             return s, f"实际 {shown}，达到或超过指标值 {t.text} 的 2 倍，得 0 分", True
-        return s, f"实际 {shown}，超过指标值 {t.text}，按 (1 − 超出部分 ÷ 指标值) × 分值 计 {fmt_score(s)} 分", True
+        return s, f"实际 {shown}，超过指标值 {t.text}，按 (1 - 超出部分 ÷ 指标值) × 分值 计 {fmt_score(s)} 分", True
     if m == "per_point":
         step = line.common.step if line.common and line.common.step else 0.0
         s = score_per_point(a, tt, w, step)

@@ -2,9 +2,9 @@
 
 A foreign workbook has none of the template's sheets, so the tool answers it with S101 and reads no
 further. ``with_template_names(data)`` renames its sheets (in workbook.xml, by the parser) to the
-template's, in order, so that the reader, the checks, the scoring and the scored copy all run on
-cells, styles, comments and parts written by other programs. None when the file has no workbook
-part this can rename.
+template's, the indicator sheet first (a workbook without one is not scored), so that the reader,
+the checks, the scoring and the scored copy all run on cells, styles, comments and parts written by
+other programs. None when the file has no workbook part this can rename.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def with_template_names(data: bytes) -> bytes | None:
     sheets = [el for el in root.iter("{*}sheet")]
     if not sheets:
         return None
-    for el, new in zip(sheets, S.SHEETS[1:], strict=False):
+    names = [S.INDICATORS, *(n for n in S.SHEETS[1:] if n != S.INDICATORS)]
+    for el, new in zip(sheets, names, strict=False):
         el.set("name", new)
     parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     buf = io.BytesIO()

@@ -77,3 +77,82 @@ def test_help_is_chinese_with_english_options():
     assert "--format" in r.output and "--rules" in r.output and "审核" in r.output
     r = run("template", "--help")
     assert "--unit-name" in r.output and "--unit-code" in r.output and "--year" in r.output
+
+
+def test_usage_and_errors_are_chinese(tmp_path):
+    r = run("check")
+    assert r.exit_code == 2
+    assert "用法：" in r.output and "[选项]" in r.output and "缺少参数" in r.output and "文件..." in r.output
+    assert "Usage" not in r.output and "Missing" not in r.output
+    r = run("check", tmp_path / "无此文件.xlsx")
+    assert "不存在" in r.output and "does not exist" not in r.output
+    r = run("check", "--format", "xml", tmp_path)
+    assert "xml" in r.output and "不是" in r.output
+    r = run("nosuch")
+    assert "没有" in r.output and "No such" not in r.output
+    r = run("batch", tmp_path)
+    assert "缺少选项" in r.output and "-o" in r.output
+
+
+def test_help_has_no_english_click_texts():
+    for cmd in ((), ("check",), ("score",), ("batch",), ("consolidate",), ("template",)):
+        out = run(*cmd, "--help").output
+        for english in ("Usage:", "Options:", "Commands:", "[OPTIONS]", "Show this message", "default:", "required]"):
+            assert english not in out, (cmd, english)
+    assert "必填" in run("batch", "--help").output
+
+
+def test_template_output_may_be_a_folder(tmp_path):
+    r = run("template", "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "申报表模板.xlsx").is_file()
+    sub = tmp_path / "新文件夹"
+    r = run("template", "-o", f"{sub}/")
+    assert r.exit_code == 0 and (sub / "申报表模板.xlsx").is_file()
+
+
+def test_template_refuses_a_name_that_is_not_xlsx(tmp_path):
+    for name in ("模板.xls", "模板.xlsm", "模板"):
+        r = run("template", "-o", tmp_path / name)
+        assert r.exit_code == 2 and ".xlsx" in r.output, name
+        assert not (tmp_path / name).exists()
+
+
+def test_report_survives_a_gbk_console(sample_files):
+    """A Chinese Windows console is GBK: the whole report is printed, none lost to UnicodeEncodeError."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="gbk")
+    folder = next(iter(sample_files.values())).parent
+    p = subprocess.run([sys.executable, "-m", "selfeval_xl", "check", str(folder)], capture_output=True, env=env,
+                       timeout=120)
+    assert p.returncode == 1, p.stderr.decode("gbk", "replace")
+    out = p.stdout.decode("gbk")
+    assert out.count("文件：") == len(sample_files) and "市场监督管理局" in out
+    assert "郑州市金水区杜岭街道办事处" in out and "Traceback" not in p.stderr.decode("gbk", "replace")
+
+
+def test_a_bug_of_ours_is_logged_and_the_other_files_checked(sample_files, monkeypatch, tmp_path):
+    import importlib
+
+    from selfeval_xl import cli
+
+    assess_module = importlib.import_module("selfeval_xl.assess")  # the package exports a function of that name
+
+    real = assess_module.assess
+
+    def buggy(path, rules):
+        if path.name == SEED:
+            raise ZeroDivisionError("a bug")
+        return real(path, rules)
+
+    monkeypatch.setattr(assess_module, "assess", buggy)
+    monkeypatch.setattr(cli, "ERROR_LOG", tmp_path / "log.txt")
+    r = CliRunner().invoke(main, ["check", "--format", "json", str(sample_files[SEED]), str(sample_files[CLEAN])])
+    assert r.exit_code == 3
+    assert "程序内部错误" in r.stderr and "不是文件的问题" in r.stderr
+    assert [x["unit_name"] for x in json.loads(r.stdout)] == ["郑州市金水区市场监督管理局"]
+    log = (tmp_path / "log.txt").read_text(encoding="utf-8")
+    assert "ZeroDivisionError" in log and SEED in log

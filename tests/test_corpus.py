@@ -60,7 +60,8 @@ def test_renamed_files_reach_the_reader_and_get_sound_copies(renamed):
         a = assess(path)
         strict_json(json.dumps(a.to_dict(), ensure_ascii=False, allow_nan=False))
         if a.failed:
-            assert a.findings[0].code in FILE_ADVICE, (name, a.findings[:1])  # a damaged file stays damaged
+            # a damaged file stays damaged; S101 where the sheet renamed 绩效指标 is a chart or macro sheet
+            assert a.findings[0].code in (*FILE_ADVICE, "S101"), (name, a.findings[:1])
             continue
         scored += 1
         assert not copy_problems(path.read_bytes(), scored_copy_bytes(a)), name
