@@ -322,7 +322,7 @@ def subdistrict() -> Filling:
     def edits(lay: Layout) -> dict:
         # the clerk wrote a formula into a 自评得分 cell that divides by zero (V207), and the
         # file carries last year's template version (S103)
-        own_effect = [lay.ind_first + i for i, p in enumerate(lay.ind_plan) if not p.common and p.level1 == "效益指标"]
+        own_effect = [r for r, p in lay.ind_plan.items() if not p.common and p.level1 == "效益指标"]
         self_cell = lay.ind_cell(S.SELF_SCORE, own_effect[2])  # the third own 效益指标 row
         return {
             (S.INDICATORS, self_cell): FormulaText(f"={lay.ind_cell(S.TARGET, own_effect[2])}/0", "#DIV/0!"),

@@ -232,14 +232,38 @@ def _key(value: Value) -> str:
     return "" if value is None else (value if isinstance(value, str) else str(value)).strip().casefold()
 
 
+_NUMERIC_CRITERION = (("<=", "<="), (">=", ">="), ("<>", "<>"), ("<", "<"), (">", ">"), ("=", "="))
+
+
 def _matches(criterion: Value, keys: list[str]) -> list[bool]:
-    """SUMIFS/COUNTIF matching for the criteria our formulas use: "text" and "<>text"."""
+    """SUMIFS/COUNTIF matching of text criteria: "text" and "<>text", case-insensitive."""
     crit = "" if criterion is None else str(criterion)
     if crit.startswith("<>"):
         want = crit[2:].casefold()
         return [k != want for k in keys]
     want = crit.casefold()
     return [k == want and k != "" for k in keys]
+
+
+def _numeric_criterion(criterion: Value) -> tuple[str, float] | None:
+    """("<", 0.0) for "<0": a criterion that compares numbers."""
+    if not isinstance(criterion, str):
+        return None
+    for prefix, op in _NUMERIC_CRITERION:
+        if criterion.startswith(prefix):
+            try:
+                return op, float(criterion[len(prefix):])
+            except ValueError:
+                return None
+    return None
+
+
+def _criterion(criterion: Value, area: Area, env: Env) -> list[bool]:
+    numeric = _numeric_criterion(criterion)
+    if numeric is None:
+        return _matches(criterion, _keys(area, env))
+    op, bound = numeric
+    return [_is_number(v) and bool(_OPS[op](float(v), bound)) for v in area.values(env)]  # type: ignore[arg-type]
 
 
 def _keys(area: Area, env: Env) -> list[str]:
@@ -277,62 +301,205 @@ class Call(Expr):
         return Call(self.func, tuple(a.bind(lookup) for a in self.args))
 
     def eval(self, env: Env) -> Value:
-        f = self.func
-        a = self.args
-        if f == "IF":
-            cond = a[0].eval(env)
-            if isinstance(cond, ExcelError):
-                return cond
-            truthy = _number(cond)
-            if isinstance(truthy, ExcelError):
-                return truthy
-            if truthy:
-                return a[1].eval(env)
-            return a[2].eval(env) if len(a) > 2 else False
-        if f == "AND":
-            result = True
-            for arg in a:
-                v = _number(arg.eval(env))
-                if isinstance(v, ExcelError):
-                    return v
-                result = result and bool(v)
-            return result
-        if f == "ABS":
-            v = _number(a[0].eval(env))
-            return v if isinstance(v, ExcelError) else abs(v)
-        if f == "ROUND":
-            v = _number(a[0].eval(env))
-            d = _number(a[1].eval(env))
+        fn = _FUNCTIONS.get(self.func)
+        if fn is None:
+            raise ValueError(f"function {self.func} is not supported")
+        return fn(self.args, env)
+
+
+def _scalar(arg: Expr, env: Env) -> list[Value]:
+    """An argument's values: a range's cells, or the one value of anything else."""
+    return arg.values(env) if isinstance(arg, Area) else [arg.eval(env)]
+
+
+def _if(a: tuple[Expr, ...], env: Env) -> Value:
+    truthy = _truth(a[0].eval(env))
+    if isinstance(truthy, ExcelError):
+        return truthy
+    if truthy:
+        return a[1].eval(env)
+    return a[2].eval(env) if len(a) > 2 else False
+
+
+def _truth(v: Value) -> bool | ExcelError:
+    n = _number(v)
+    return n if isinstance(n, ExcelError) else bool(n)
+
+
+def _logical(combine: Callable[[list[bool]], bool]) -> Callable[[tuple[Expr, ...], Env], Value]:
+    def fn(a: tuple[Expr, ...], env: Env) -> Value:
+        out: list[bool] = []
+        for arg in a:
+            for v in _scalar(arg, env):
+                t = _truth(v)
+                if isinstance(t, ExcelError):
+                    return t
+                out.append(t)
+        return combine(out)
+    return fn
+
+
+def _negation(v: Value) -> Value:
+    t = _truth(v)
+    return t if isinstance(t, ExcelError) else not t
+
+
+def _not(a: tuple[Expr, ...], env: Env) -> Value:
+    return _negation(a[0].eval(env))
+
+
+def _absolute(v: Value) -> Value:
+    n = _number(v)
+    return n if isinstance(n, ExcelError) else abs(n)
+
+
+def _abs(a: tuple[Expr, ...], env: Env) -> Value:
+    return _absolute(a[0].eval(env))
+
+
+def _round(a: tuple[Expr, ...], env: Env) -> Value:
+    v = _number(a[0].eval(env))
+    d = _number(a[1].eval(env))
+    if isinstance(v, ExcelError):
+        return v
+    if isinstance(d, ExcelError):
+        return d
+    return _round_excel(v, int(d))
+
+
+def _sum(a: tuple[Expr, ...], env: Env) -> Value:
+    total = 0.0
+    for arg in a:
+        for item in _scalar(arg, env):
+            if isinstance(item, ExcelError):
+                return item
+            if _is_number(item):
+                total += float(item)  # type: ignore[arg-type]
+    return total
+
+
+def _count(a: tuple[Expr, ...], env: Env) -> Value:
+    """COUNT: numbers only; text, blanks and errors are not counted (and not passed on)."""
+    return float(sum(1 for arg in a for item in _scalar(arg, env) if _is_number(item)))
+
+
+def _sumifs(a: tuple[Expr, ...], env: Env) -> Value:
+    sums = a[0].values(env)  # type: ignore[attr-defined]
+    keep = [True] * len(sums)
+    for rng, crit in zip(a[1::2], a[2::2], strict=True):
+        hits = _criterion(crit.eval(env), rng, env)  # type: ignore[arg-type]
+        keep = [k and h for k, h in zip(keep, hits, strict=True)]
+    return _sum_kept(sums, keep)
+
+
+def _sumif(a: tuple[Expr, ...], env: Env) -> Value:
+    keep = _criterion(a[1].eval(env), a[0], env)  # type: ignore[arg-type]
+    return _sum_kept(a[2].values(env), keep)  # type: ignore[attr-defined]
+
+
+def _countif(a: tuple[Expr, ...], env: Env) -> Value:
+    return float(sum(_criterion(a[1].eval(env), a[0], env)))  # type: ignore[arg-type]
+
+
+def _iferror(a: tuple[Expr, ...], env: Env) -> Value:
+    v = a[0].eval(env)
+    return a[1].eval(env) if isinstance(v, ExcelError) else v
+
+
+def _isnumber(a: tuple[Expr, ...], env: Env) -> Value:
+    return _is_number(a[0].eval(env))
+
+
+def _trim(a: tuple[Expr, ...], env: Env) -> Value:
+    v = a[0].eval(env)
+    if isinstance(v, ExcelError):
+        return v
+    return " ".join(part for part in _text(v).split(" ") if part)  # spaces only, as Excel's TRIM
+
+
+def _text_fn(a: tuple[Expr, ...], env: Env) -> Value:
+    """TEXT(value, "0.00") and TEXT(value, "0"): the only formats the template uses."""
+    v = _number(a[0].eval(env))
+    fmt = a[1].eval(env)
+    if isinstance(v, ExcelError):
+        return v
+    if fmt not in ("0", "0.00"):
+        raise ValueError(f"TEXT format {fmt!r} is not supported")
+    digits = 0 if fmt == "0" else 2
+    x = _round_excel(v, digits)
+    return f"{x:.{digits}f}" if x != 0 else f"{0:.{digits}f}"
+
+
+def _sumproduct(a: tuple[Expr, ...], env: Env) -> Value:
+    """SUMPRODUCT of one or more same-sized arrays; entries that are not numbers count as 0."""
+    arrays = [_array(arg, env) for arg in a]
+    n = max(len(x) if isinstance(x, list) else 1 for x in arrays)
+    total = 0.0
+    for i in range(n):
+        product = 1.0
+        for x in arrays:
+            v = x[i] if isinstance(x, list) else x
             if isinstance(v, ExcelError):
                 return v
-            if isinstance(d, ExcelError):
-                return d
-            return _round_excel(v, int(d))
-        if f in ("SUM", "COUNT"):
-            total = 0.0
-            count = 0
-            for arg in a:
-                vals = arg.values(env) if isinstance(arg, Area) else [arg.eval(env)]
-                for item in vals:
-                    if isinstance(item, ExcelError):
-                        return item
-                    if isinstance(item, (int, float)) and not isinstance(item, bool):
-                        total += float(item)
-                        count += 1
-            return total if f == "SUM" else float(count)
-        if f == "SUMIFS":
-            sums = a[0].values(env)  # type: ignore[attr-defined]
-            keep = [True] * len(sums)
-            for rng, crit in zip(a[1::2], a[2::2], strict=True):
-                hits = _matches(crit.eval(env), _keys(rng, env))  # type: ignore[arg-type]
-                keep = [k and h for k, h in zip(keep, hits, strict=True)]
-            return _sum_kept(sums, keep)
-        if f == "SUMIF":
-            keep = _matches(a[1].eval(env), _keys(a[0], env))  # type: ignore[arg-type]
-            return _sum_kept(a[2].values(env), keep)  # type: ignore[attr-defined]
-        if f == "COUNTIF":
-            return float(sum(_matches(a[1].eval(env), _keys(a[0], env))))  # type: ignore[arg-type]
-        raise ValueError(f"function {f} is not supported")
+            product *= float(v) if _is_number(v) else 0.0  # type: ignore[arg-type]
+        total += product
+    return total
+
+
+def _array(e: Expr, env: Env) -> Value | list[Value]:
+    """An expression evaluated element by element over the ranges in it (array context)."""
+    if isinstance(e, Area):
+        return e.values(env)
+    if isinstance(e, BinOp):
+        return _broadcast(lambda x, y: _binop(e.op, x, y), _array(e.left, env), _array(e.right, env))
+    if isinstance(e, Neg):
+        return _broadcast(lambda x, _: _negate(x), _array(e.operand, env), None)
+    if isinstance(e, Call) and e.func in _ELEMENTWISE:
+        one = _ELEMENTWISE[e.func]
+        return _broadcast(lambda x, _: one(x), _array(e.args[0], env), None)
+    return e.eval(env)
+
+
+def _broadcast(op: Callable[[Value, Value], Value], x: Value | list[Value], y: Value | list[Value]) -> Value | list[Value]:
+    if not isinstance(x, list) and not isinstance(y, list):
+        return op(x, y)
+    n = max(len(v) for v in (x, y) if isinstance(v, list))
+    xs = x if isinstance(x, list) else [x] * n
+    ys = y if isinstance(y, list) else [y] * n
+    if len(xs) != len(ys):
+        return NA
+    return [op(p, q) for p, q in zip(xs, ys, strict=True)]
+
+
+def _negate(v: Value) -> Value:
+    n = _number(v)
+    return n if isinstance(n, ExcelError) else -n
+
+
+_ELEMENTWISE: dict[str, Callable[[Value], Value]] = {
+    "ISNUMBER": _is_number,
+    "NOT": _negation,
+    "ABS": _absolute,
+}
+
+_FUNCTIONS: dict[str, Callable[[tuple[Expr, ...], Env], Value]] = {
+    "IF": _if,
+    "AND": _logical(all),
+    "OR": _logical(any),
+    "NOT": _not,
+    "ABS": _abs,
+    "ROUND": _round,
+    "SUM": _sum,
+    "COUNT": _count,
+    "SUMIFS": _sumifs,
+    "SUMIF": _sumif,
+    "COUNTIF": _countif,
+    "IFERROR": _iferror,
+    "ISNUMBER": _isnumber,
+    "TRIM": _trim,
+    "TEXT": _text_fn,
+    "SUMPRODUCT": _sumproduct,
+}
 
 
 def _sum_kept(values: list[Value], keep: list[bool]) -> Value:
@@ -347,7 +514,7 @@ def _sum_kept(values: list[Value], keep: list[bool]) -> Value:
     return total
 
 
-_OPS: dict[str, Callable[[float, float], float | bool]] = {
+_OPS: dict[str, Callable[[float, float], float | bool]] = {  # also applied to strings and ranks by _compare
     "+": lambda x, y: x + y,
     "-": lambda x, y: x - y,
     "*": lambda x, y: x * y,
@@ -390,23 +557,65 @@ class BinOp(Expr):
         return BinOp(self.op, self.left.bind(lookup), self.right.bind(lookup))
 
     def eval(self, env: Env) -> Value:
-        lv = self.left.eval(env)
-        rv = self.right.eval(env)
-        if self.op in ("=", "<>") and isinstance(lv, str) and isinstance(rv, str):
-            same = lv.casefold() == rv.casefold()
-            return same if self.op == "=" else not same
-        x = _number(lv)
-        y = _number(rv)
-        if isinstance(x, ExcelError):
-            return x
-        if isinstance(y, ExcelError):
-            return y
-        if self.op == "/" and y == 0:
-            return DIV0
-        return _OPS[self.op](x, y)
+        return _binop(self.op, self.left.eval(env), self.right.eval(env))
 
 
-_PRECEDENCE = {"=": 0, "<>": 0, ">=": 0, "<=": 0, ">": 0, "<": 0, "+": 1, "-": 1, "*": 2, "/": 2}
+_COMPARISONS = frozenset(("=", "<>", ">=", "<=", ">", "<"))
+
+
+def _binop(op: str, lv: Value, rv: Value) -> Value:
+    if isinstance(lv, ExcelError):
+        return lv
+    if isinstance(rv, ExcelError):
+        return rv
+    if op == "&":
+        return _text(lv) + _text(rv)
+    if op in _COMPARISONS:
+        return _compare(op, lv, rv)
+    x = _number(lv)
+    y = _number(rv)
+    if isinstance(x, ExcelError):
+        return x
+    if isinstance(y, ExcelError):
+        return y
+    if op == "/" and y == 0:
+        return DIV0
+    return _OPS[op](x, y)
+
+
+def _text(v: Value) -> str:
+    """A value as text, the way & joins it."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _rank(v: Value) -> int:
+    return 2 if isinstance(v, bool) else 1 if isinstance(v, str) else 0
+
+
+def _compare(op: str, lv: Value, rv: Value) -> bool:
+    """Excel's comparison: a blank is 0, "" or FALSE as the other side needs; text compares without
+    case; values of different types order as number < text < logical, without an error."""
+    if lv is None:
+        lv = rv.__class__() if isinstance(rv, (str, bool)) else 0.0
+    if rv is None:
+        rv = lv.__class__() if isinstance(lv, (str, bool)) else 0.0
+    if isinstance(lv, str) and isinstance(rv, str):
+        a: object = lv.casefold()
+        b: object = rv.casefold()
+    elif _rank(lv) == _rank(rv):
+        a, b = float(lv), float(rv)  # type: ignore[arg-type]
+    else:
+        a, b = _rank(lv), _rank(rv)
+    return bool(_OPS[op](a, b))  # type: ignore[arg-type]
+
+
+_PRECEDENCE = {"=": 0, "<>": 0, ">=": 0, "<=": 0, ">": 0, "<": 0, "&": 1, "+": 2, "-": 2, "*": 3, "/": 3}
 
 
 def _looser(inner: str, outer: str) -> bool:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from . import standard as S
 from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
-from .rules import Rules
+from .numbers import fmt_number
+from .rules import Category, Rules
+from .standard import label_key
 
-__all__ = ["IndicatorRow", "Layout", "default_layout", "indicator_order", "template_formulas"]
+__all__ = ["Block", "IndicatorRow", "Layout", "default_layout", "indicator_order", "template_formulas"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,29 @@ class IndicatorRow:
     level2: str = ""
     name: str = ""  # empty for a free row
     common: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The rows of one 一级指标 on 绩效指标, from its title row to its 小计 row.
+
+    Every formula over a block (得分汇总's 自评 column, the 小计 text, the self-checks) spans
+    ``title``..``footer``: a row inserted anywhere between them, even right under the title or right
+    above the 小计, is inside every range, as Excel and LibreOffice expand a range only for rows
+    inserted strictly within it. The title row has the input cells of an indicator row (a row
+    inserted under it copies its formats, so must be typeable), and is read like one when typed in.
+    A row inserted above the title copies the locked 小计 row before it: it is outside every block,
+    and nobody can type into it. A sheet without 小计 rows (another template) has one block per run
+    of 一级指标, ``footer`` then its last row.
+    """
+
+    level1: str
+    title: int
+    footer: int
+    has_footer: bool = True
+
+    def __contains__(self, row: int) -> bool:
+        return self.title <= row <= self.footer
 
 
 @dataclass
@@ -40,14 +65,15 @@ class Layout:
     budget_value_col: int = 2
     ind_header_row: int = 2
     ind_cols: dict[str, int] = field(default_factory=dict)  # header -> column
-    ind_first: int = 3
-    ind_last: int = 2  # last data row (inclusive)
+    ind_first: int = 3  # the first row under the header
+    ind_last: int = 2  # the last row of the table (the last 小计), inclusive
     ind_total_row: int | None = None  # the 合计 row under the table, if any
+    ind_blocks: list[Block] = field(default_factory=list)
     ind_rows: dict[str, int] = field(default_factory=dict)  # common 三级指标 -> row
     sum_header_row: int = 2
     sum_cols: dict[str, int] = field(default_factory=dict)  # header -> column
     sum_rows: dict[str, int] = field(default_factory=dict)  # 类别 label -> row
-    ind_plan: list[IndicatorRow] = field(default_factory=list)  # only for a generated layout
+    ind_plan: dict[int, IndicatorRow] = field(default_factory=dict)  # row -> what it holds (a generated layout)
 
     def ind_cell(self, header: str, row: int) -> str:
         return a1(row, self.ind_cols[header])
@@ -55,6 +81,9 @@ class Layout:
     def budget_cell(self, label: str) -> str | None:
         row = self.budget_rows.get(label)
         return a1(row, self.budget_value_col) if row else None
+
+    def block_of(self, row: int) -> Block | None:
+        return next((b for b in self.ind_blocks if row in b), None)
 
     def sum_cell(self, header: str, label: str) -> str | None:
         row = self.sum_rows.get(label)
@@ -76,18 +105,29 @@ def indicator_order(rules: Rules, own_rows: dict[str, int] | None = None) -> lis
 
 
 def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layout:
-    """The generated template's layout (``own_rows``: rows a department needs per 一级指标)."""
+    """The generated template's layout (``own_rows``: rows a department needs per 一级指标).
+
+    绩效指标 holds one block per 一级指标: its title row, its rows (the department's own first,
+    then the common ones), and its 小计 row; the 合计 row follows the last block.
+    """
     lay = Layout()
     lay.basic_rows = {f.label: 3 + i for i, f in enumerate(S.BASIC_FIELDS)}
     labels = [b.label for b in rules.budget] + [r.label for r in rules.rates]
     lay.budget_rows = {label: 3 + i for i, label in enumerate(labels)}
     lay.ind_cols = {h: i + 1 for i, h in enumerate(S.INDICATOR_HEADERS)}
+    lay.ind_first = row = lay.ind_header_row + 1
     plan = indicator_order(rules, own_rows)
-    lay.ind_plan = plan
-    lay.ind_first = lay.ind_header_row + 1
-    lay.ind_last = lay.ind_first + len(plan) - 1
-    lay.ind_total_row = lay.ind_last + 1
-    lay.ind_rows = {r.name: lay.ind_first + i for i, r in enumerate(plan) if r.common}
+    for level1 in rules.level1_names:
+        title = row
+        for item in (p for p in plan if p.level1 == level1):
+            row += 1
+            lay.ind_plan[row] = item
+        row += 1
+        lay.ind_blocks.append(Block(level1, title, row))
+        row += 1
+    lay.ind_last = row - 1
+    lay.ind_total_row = row
+    lay.ind_rows = {p.name: r for r, p in lay.ind_plan.items() if p.common}
     lay.sum_cols = {h: i + 1 for i, h in enumerate(S.SUMMARY_HEADERS)}
     sum_labels = [c.name for c in rules.categories] + [S.TOTAL, S.SELF_GRADE, S.VERIFIED_GRADE]
     lay.sum_rows = {label: lay.sum_header_row + 1 + i for i, label in enumerate(sum_labels)}
@@ -96,8 +136,8 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
 
 def _signature(lay: Layout) -> tuple:
     return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_first,
-            lay.ind_last, lay.ind_total_row, tuple(lay.ind_rows.items()), tuple(lay.sum_cols.items()),
-            tuple(lay.sum_rows.items()), lay.sum_header_row)
+            lay.ind_last, lay.ind_total_row, tuple(lay.ind_blocks), tuple(lay.ind_rows.items()),
+            tuple(lay.sum_cols.items()), tuple(lay.sum_rows.items()), lay.sum_header_row)
 
 
 _CACHE: dict[tuple, dict[tuple[str, str], Expr]] = {}
@@ -129,13 +169,26 @@ def formula_text(expr: Expr) -> str:
 
 def _template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]:
     out: dict[tuple[str, str], Expr] = {}
+    rate_cells = _rate_formulas(rules, lay, out)
+    if S.ACTUAL in lay.ind_cols:
+        for ind in rules.indicators:
+            row = lay.ind_rows.get(ind.name)
+            if ind.rate and row and ind.rate in rate_cells:
+                out[(S.INDICATORS, lay.ind_cell(S.ACTUAL, row))] = Ref(S.BUDGET, rate_cells[ind.rate])
+    if all(h in lay.ind_cols for h in (S.LEVEL1, S.LEVEL2, S.NAME, S.WEIGHT, S.ACTUAL, S.SELF_SCORE)) \
+            and lay.ind_last >= lay.ind_first:
+        _table_formulas(rules, lay, out)
+        _summary_formulas(rules, lay, out)
+    return out
 
-    # 预算情况: the computed rates
-    def budget_ref(key: str) -> Expr:
-        label = rules.budget_item(key).label
-        cell = lay.budget_cell(label)
+
+def _rate_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) -> dict[str, str]:
+    """预算情况's rates: empty until every required input is a number, then the ratio (0/0 as the
+    rules say; n/0 empty). Returns rate key -> cell."""
+    def budget_ref(key: str) -> Ref:
+        cell = lay.budget_cell(rules.budget_item(key).label)
         if cell is None:
-            raise KeyError(label)
+            raise KeyError(key)
         return Ref(None, cell, home=S.BUDGET)
 
     rate_cells: dict[str, str] = {}
@@ -146,38 +199,80 @@ def _template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]
         try:
             num = rate.numerator.bind(budget_ref)
             den = rate.denominator.bind(budget_ref)
+            required = [budget_ref(k) for k in rate.inputs if rules.budget_item(k).required]
         except KeyError:
             continue
-        both_zero = Call("AND", (BinOp("=", den, Num(0)), BinOp("=", num, Num(0))))
-        out[(S.BUDGET, cell)] = Call("IF", (both_zero, Num(rate.zero_over_zero), BinOp("/", num, den)))
+        # a denominator of 0 gives "" (the 自查 says why), not #DIV/0! spreading into every sum
+        zero_den = Call("IF", (BinOp("=", num, Num(0)), Num(rate.zero_over_zero), Str("")))
+        value: Expr = Call("IF", (BinOp("=", den, Num(0)), zero_den, BinOp("/", num, den)))
+        if required:
+            filled = BinOp("<", Call("COUNT", tuple(required)), Num(len(required)))
+            value = Call("IF", (filled, Str(""), value))
+        out[(S.BUDGET, cell)] = value
         rate_cells[rate.key] = cell
+    return rate_cells
 
-    # 绩效指标: the rates' 实际完成值, and the 合计 row
-    cols = lay.ind_cols
-    if S.ACTUAL in cols:
-        for ind in rules.indicators:
-            row = lay.ind_rows.get(ind.name)
-            if ind.rate and row and ind.rate in rate_cells:
-                out[(S.INDICATORS, lay.ind_cell(S.ACTUAL, row))] = Ref(S.BUDGET, rate_cells[ind.rate])
 
-    def ind_area(header: str, sheet: str | None) -> Area:
-        col = col_letter(cols[header])
-        return Area(sheet, f"{col}{lay.ind_first}", f"{col}{lay.ind_last}", home=S.INDICATORS)
+def ind_area(lay: Layout, header: str, first: int | None = None, last: int | None = None,
+             sheet: str | None = None) -> Area:
+    """A column of 绩效指标 from ``first`` to ``last`` (the whole table by default)."""
+    col = col_letter(lay.ind_cols[header])
+    return Area(sheet, f"{col}{first or lay.ind_first}", f"{col}{last or lay.ind_last}", home=S.INDICATORS)
 
-    have = all(h in cols for h in (S.LEVEL1, S.NAME, S.WEIGHT, S.ACTUAL, S.SELF_SCORE))
-    if lay.ind_total_row and have and lay.ind_last >= lay.ind_first:
+
+def level1_weight(rules: Rules, level1: str) -> float:
+    """The 分值 the rows of one 一级指标 add up to: the weights of its categories."""
+    return sum(c.weight for c in rules.categories if c.level1 == level1)
+
+
+def _table_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) -> None:
+    """绩效指标's 合计 row, and each block's 小计 text (in 二级指标's column: a number in 分值 or 自评得分
+    could not span its own block without referring to itself)."""
+    if lay.ind_total_row:
         for header in (S.WEIGHT, S.SELF_SCORE):
-            out[(S.INDICATORS, lay.ind_cell(header, lay.ind_total_row))] = Call("SUM", (ind_area(header, None),))
+            out[(S.INDICATORS, lay.ind_cell(header, lay.ind_total_row))] = Call("SUM", (ind_area(lay, header),))
+    for b in lay.ind_blocks:
+        if not b.has_footer:
+            continue
+        weight = Call("TEXT", (Call("SUM", (ind_area(lay, S.WEIGHT, b.title, b.footer),)), Str("0.00")))
+        claimed = Call("TEXT", (Call("SUM", (ind_area(lay, S.SELF_SCORE, b.title, b.footer),)), Str("0.00")))
+        text = BinOp("&", BinOp("&", BinOp("&", Str("分值合计 "), weight),
+                                Str(f"（应为 {fmt_number(level1_weight(rules, b.level1))}），自评合计 ")), claimed)
+        out[(S.INDICATORS, lay.ind_cell(S.LEVEL2, b.footer))] = text
 
-    # 得分汇总: the 自评 columns, the total and the self-assessed grade
+
+def category_self_score(rules: Rules, lay: Layout, cat: Category, column: str = S.SELF_SCORE) -> Expr | None:
+    """The sum of ``column`` over a category's rows: over its 一级指标's blocks, the rows its list
+    names, or those no other category of that 一级指标 names. None when the sheet has no such block."""
+    terms: list[Expr] = []
+    excluded = [n for c in rules.categories if c is not cat and c.level1 == cat.level1 for n in c.only]
+    for b in lay.ind_blocks:
+        if label_key(b.level1) != label_key(cat.level1):
+            continue
+        values = ind_area(lay, column, b.title, b.footer, S.INDICATORS)
+        names = ind_area(lay, S.NAME, b.title, b.footer, S.INDICATORS)
+        if cat.only:
+            terms += [Call("SUMIFS", (values, names, Str(n))) for n in cat.only]
+        elif excluded:
+            terms.append(Call("SUMIFS", (values, *(x for n in excluded for x in (names, Str("<>" + n))))))
+        else:
+            terms.append(Call("SUM", (values,)))
+    if not terms:
+        return None
+    expr = terms[0]
+    for t in terms[1:]:
+        expr = BinOp("+", expr, t)
+    return expr
+
+
+def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) -> None:
+    """得分汇总: the 自评 columns, the total and the self-assessed grade."""
     sc = lay.sum_cols
-    if not (have and lay.ind_last >= lay.ind_first and all(h in sc for h in S.SUMMARY_HEADERS[:4])):
-        return out
-    g = ind_area(S.SELF_SCORE, S.INDICATORS)
-    lv1 = ind_area(S.LEVEL1, S.INDICATORS)
-    name = ind_area(S.NAME, S.INDICATORS)
-    weight = ind_area(S.WEIGHT, S.INDICATORS)
-    actual = ind_area(S.ACTUAL, S.INDICATORS)
+    if not all(h in sc for h in S.SUMMARY_HEADERS[:4]):
+        return
+    g = ind_area(lay, S.SELF_SCORE, sheet=S.INDICATORS)
+    weight = ind_area(lay, S.WEIGHT, sheet=S.INDICATORS)
+    actual = ind_area(lay, S.ACTUAL, sheet=S.INDICATORS)
 
     def sref(header: str, label: str) -> Ref | None:
         cell = lay.sum_cell(header, label)
@@ -187,54 +282,41 @@ def _template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]
     cat_weight: list[Ref] = []
     for cat in rules.categories:
         cell = lay.sum_cell(S.SUMMARY_HEADERS[2], cat.name)
-        if cell is None:
+        expr = category_self_score(rules, lay, cat)
+        if cell is None or expr is None:
             continue
-        args: list[Expr] = [g, lv1, Str(cat.level1)]
-        if cat.only:
-            expr: Expr | None = None
-            for n in cat.only:
-                term = Call("SUMIFS", (*args, name, Str(n)))
-                expr = term if expr is None else BinOp("+", expr, term)
-            out[(S.SUMMARY, cell)] = expr  # type: ignore[assignment]
-        else:
-            # rows of this 一级指标 not claimed by an earlier category with a named list
-            excluded = [n for c in rules.categories if c is not cat and c.level1 == cat.level1 for n in c.only]
-            for n in excluded:
-                args += [name, Str("<>" + n)]
-            out[(S.SUMMARY, cell)] = Call("SUMIFS", tuple(args))
+        out[(S.SUMMARY, cell)] = expr
         cat_self.append(Ref(None, cell, home=S.SUMMARY))
         cat_weight.append(sref(S.SUMMARY_HEADERS[1], cat.name))  # type: ignore[arg-type]
 
     total_self = lay.sum_cell(S.SUMMARY_HEADERS[2], S.TOTAL)
     total_weight = lay.sum_cell(S.SUMMARY_HEADERS[1], S.TOTAL)
-    if cat_self and total_self and total_weight:
-        first, last = cat_self[0].cell, cat_self[-1].cell
-        wfirst, wlast = cat_weight[0].cell, cat_weight[-1].cell
-        out[(S.SUMMARY, total_weight)] = Call("SUM", (Area(None, wfirst, wlast, home=S.SUMMARY),))
-        sum_self = Call("SUM", (Area(None, first, last, home=S.SUMMARY),))
-        na = Str(rules.not_applicable)
-        applicable = BinOp("-", Call("SUM", (weight,)), Call("SUMIF", (actual, na, weight)))
-        rescaled = Call("ROUND", (BinOp("*", BinOp("/", sum_self, applicable), Num(100)), Num(rules.decimals)))
-        out[(S.SUMMARY, total_self)] = Call(
-            "IF", (BinOp("=", Call("COUNTIF", (actual, na)), Num(0)), sum_self, rescaled))
-        # 自评得分率 of each category row and of the total
-        for label in [c.name for c in rules.categories] + [S.TOTAL]:
-            rate_cell = lay.sum_cell(S.SUMMARY_HEADERS[3], label)
-            w = sref(S.SUMMARY_HEADERS[1], label)
-            s = sref(S.SUMMARY_HEADERS[2], label)
-            if rate_cell and w and s:
-                out[(S.SUMMARY, rate_cell)] = Call("IF", (BinOp("=", w, Num(0)), Num(0), BinOp("/", s, w)))
-        # 自评等级: label in 类别, value in the next column
-        grade_row = lay.sum_rows.get(S.SELF_GRADE)
-        if grade_row:
-            total = Ref(None, total_self, home=S.SUMMARY)
-            expr = Str(rules.grades[-1].grade)
-            for gr in reversed(rules.grades[:-1]):
-                expr = Call("IF", (BinOp(">=", total, Num(gr.min)), Str(gr.grade), expr))
-            none_typed = BinOp("=", Call("COUNT", (g,)), Num(0))
-            cell = a1(grade_row, sc[S.CATEGORY] + 1)
-            out[(S.SUMMARY, cell)] = Call("IF", (none_typed, Str(""), expr))
-    return out
+    if not (cat_self and total_self and total_weight):
+        return
+    first, last = cat_self[0].cell, cat_self[-1].cell
+    wfirst, wlast = cat_weight[0].cell, cat_weight[-1].cell
+    out[(S.SUMMARY, total_weight)] = Call("SUM", (Area(None, wfirst, wlast, home=S.SUMMARY),))
+    sum_self = Call("SUM", (Area(None, first, last, home=S.SUMMARY),))
+    na = Str(rules.not_applicable)
+    applicable = BinOp("-", Call("SUM", (weight,)), Call("SUMIF", (actual, na, weight)))
+    rescaled = Call("ROUND", (BinOp("*", BinOp("/", sum_self, applicable), Num(100)), Num(rules.decimals)))
+    out[(S.SUMMARY, total_self)] = Call("IF", (BinOp("=", Call("COUNTIF", (actual, na)), Num(0)), sum_self, rescaled))
+    # 自评得分率 of each category row and of the total
+    for label in [c.name for c in rules.categories] + [S.TOTAL]:
+        rate_cell = lay.sum_cell(S.SUMMARY_HEADERS[3], label)
+        w = sref(S.SUMMARY_HEADERS[1], label)
+        s = sref(S.SUMMARY_HEADERS[2], label)
+        if rate_cell and w and s:
+            out[(S.SUMMARY, rate_cell)] = Call("IF", (BinOp("=", w, Num(0)), Num(0), BinOp("/", s, w)))
+    # 自评等级: label in 类别, value in the next column
+    grade_row = lay.sum_rows.get(S.SELF_GRADE)
+    if grade_row:
+        total = Ref(None, total_self, home=S.SUMMARY)
+        grade: Expr = Str(rules.grades[-1].grade)
+        for gr in reversed(rules.grades[:-1]):
+            grade = Call("IF", (BinOp(">=", total, Num(gr.min)), Str(gr.grade), grade))
+        none_typed = BinOp("=", Call("COUNT", (g,)), Num(0))
+        out[(S.SUMMARY, a1(grade_row, sc[S.CATEGORY] + 1))] = Call("IF", (none_typed, Str(""), grade))
 
 
 def describe_cell(lay: Layout, sheet: str, cell: str) -> str:
@@ -247,6 +329,9 @@ def describe_cell(lay: Layout, sheet: str, cell: str) -> str:
         header = next((h for h, c in lay.ind_cols.items() if c == col), "")
         if row == lay.ind_total_row:
             return f"绩效指标合计行的{header}"
+        block = next((b for b in lay.ind_blocks if b.has_footer and b.footer == row), None)
+        if block:
+            return f"“{block.level1}”小计行"
         name = next((n for n, r in lay.ind_rows.items() if r == row), "")
         return f"“{name}”的{header}" if name else f"绩效指标 {cell}"
     if sheet == S.SUMMARY:

@@ -17,16 +17,17 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import standard as S
 from .formulas import ExcelError, Value, a1, split_a1
 from .intake import Limits, Received, open_package
-from .layout import Layout
+from .layout import Block, Layout
 from .ooxml import FormulaCell, Sheet, Workbook
 from .rules import Rules, load_rules
+from .standard import label_key
 
 if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
     import pandas as pd
@@ -35,23 +36,6 @@ __all__ = ["ROW", "BasicInfo", "SheetInfo", "Submission", "label_key", "read_pac
 
 #: the column every frame carries: the Excel row a record was read from
 ROW = "行号"
-
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": '"', "’": '"', "「": '"', "」": '"', "＂": '"'})
-
-
-@lru_cache(maxsize=8192)
-def _label_key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return re.sub(r"\s+", "", text).rstrip("*:：")
-
-
-def label_key(value: Any) -> str:
-    """A label or header as compared: full-width folded, quotes straightened, spaces and a
-    trailing '*' or colon dropped ("部门（单位）名称*：" -> "部门(单位)名称")."""
-    if value is None:
-        return ""
-    return _label_key(value if isinstance(value, str) else str(value))
-
 
 @dataclass
 class SheetInfo:
@@ -194,7 +178,7 @@ def read_package(received: Received, rules: Rules | None = None) -> Submission:
         formulas.update({(name, c): f for c, f in sheet.formulas.items()})
         errors.update({(name, c): e for c, e in sheet.errors.items()})
 
-    lay = Layout(ind_plan=[])
+    lay = Layout()
     structure: dict[str, SheetInfo] = {}
     basic = _read_basic(grids, lay, structure)
     goals = _read_list(grids, S.GOALS, S.GOALS_HEADERS, "年度履职目标", structure, lay, "goals_header_row")
@@ -380,9 +364,17 @@ def _read_budget(grids: dict, rules: Rules, lay: Layout, structure: dict[str, Sh
 
 
 _USED = (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE)
+#: a record's key for the 一级指标 typed on a row that sits in another 一级指标's block
+TYPED_LEVEL1 = "填写的一级指标"
 
 
 def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
+    """One record per row in use (any of 三级指标, 分值, 指标值, 实际完成值, 自评得分 filled).
+
+    A row's 一级指标 is its block's (``layout.Block``): the rows between two 小计 rows belong to the
+    一级指标 named first among them, whatever the row's own column A holds, as the form's own
+    formulas count them. A sheet without 小计 rows is read by column A, a blank carrying the one above.
+    """
     grid = grids.get(S.INDICATORS)
     if grid is None:
         structure[S.INDICATORS] = SheetInfo(False)
@@ -395,29 +387,23 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
     lay.ind_header_row = header
     lay.ind_cols = dict(cols)
     lay.ind_first = header + 1
-    l1 = cols.get(S.LEVEL1)
-    records = []
-    level1 = None
-    last_content = header
+    body = _table_body(grid, cols.get(S.LEVEL1), header, lay)
+    lay.ind_blocks = _blocks(body)
     items = list(cols.items())
-    for r, line in _rows(grid, header + 1):
-        first = line.get(l1) if l1 else None
-        if isinstance(first, str) and first and label_key(first) == S.TOTAL:
-            lay.ind_total_row = r
-            break
+    records = []
+    for r, line, typed in body:
+        if typed == S.SUBTOTAL:
+            continue
         rec: Record = {h: line.get(i) for h, i in items}
-        if any(v is not None for v in rec.values()):
-            last_content = r
-        first_text = rec.get(S.LEVEL1)
-        if isinstance(first_text, str) and first_text.strip():
-            level1 = first_text.strip()
-        elif any(rec.get(h) is not None for h in _USED):
-            rec[S.LEVEL1] = level1  # merged 一级指标 cells: carry the group down
         if not any(rec.get(h) is not None for h in _USED):
             continue
+        block = lay.block_of(r)
+        level1 = block.level1 if block else typed
+        rec[S.LEVEL1] = level1 or None
+        if typed and level1 and label_key(typed) != label_key(level1):
+            rec[TYPED_LEVEL1] = typed
         rec[ROW] = r
         records.append(rec)
-    lay.ind_last = (lay.ind_total_row - 1) if lay.ind_total_row else last_content
     names: dict[str, int] = {}
     for rec in records:
         n = rec.get(S.NAME)
@@ -425,6 +411,58 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
             names.setdefault(label_key(n), rec[ROW])
     lay.ind_rows = {i.name: names[label_key(i.name)] for i in rules.indicators if label_key(i.name) in names}
     return records
+
+
+def _table_body(grid: Sheet, level1_col: int | None, header: int, lay: Layout) -> list[tuple[int, dict, str]]:
+    """The rows under the header up to the 合计 row: (row, cells, its column A as text), where a 小计
+    row's text is ``S.SUBTOTAL``. Sets the layout's last row and 合计 row."""
+    body: list[tuple[int, dict, str]] = []
+    last = header
+    for r, line in _rows(grid, header + 1):
+        first = line.get(level1_col) if level1_col else None
+        typed = first.strip() if isinstance(first, str) else ""
+        key = label_key(typed)
+        if key == S.TOTAL:
+            lay.ind_total_row = r
+            break
+        body.append((r, line, S.SUBTOTAL if key == S.SUBTOTAL else typed))
+        if any(v is not None for v in line.values()):
+            last = r
+    lay.ind_last = (lay.ind_total_row - 1) if lay.ind_total_row else last
+    return body
+
+
+def _blocks(body: list[tuple[int, dict, str]]) -> list[Block]:
+    """The blocks of 一级指标: each ends at a 小计 row and starts at the first row above it (after the
+    previous 小计) that names a 一级指标; rows after the last 小计, or on a sheet with none, are
+    grouped by column A instead."""
+    blocks: list[Block] = []
+    segment: list[tuple[int, str]] = []
+    for r, _line, typed in body:
+        if typed != S.SUBTOTAL:
+            segment.append((r, typed))
+            continue
+        title = next(((row, t) for row, t in segment if t), None)
+        if title is not None:
+            blocks.append(Block(title[1], title[0], r))
+        segment = []
+    return blocks + _runs(segment)
+
+
+def _runs(segment: list[tuple[int, str]]) -> list[Block]:
+    """Blocks of rows by their column A, a blank carrying the one above (no 小计 rows)."""
+    out: list[Block] = []
+    run: list = []  # [一级指标, first row, last row]
+    for r, typed in segment:
+        if typed and (not run or label_key(typed) != label_key(run[0])):
+            if run:
+                out.append(Block(run[0], run[1], run[2], has_footer=False))
+            run = [typed, r, r]
+        elif run:
+            run[2] = r
+    if run:
+        out.append(Block(run[0], run[1], run[2], has_footer=False))
+    return out
 
 
 def _read_summary(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from . import standard as S
 from .findings import Finding, finding
 from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
-from .rules import Rules, Tier
+from .rules import Category, Rules, Tier
+from .standard import label_key
 from .targets import Target
 from .validate import Context, Line
 
@@ -302,6 +303,21 @@ def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float,
     raise ValueError(f"unknown method {m!r}")
 
 
+def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
+    """Where to change a category's 分值 (P501): its first own row, else the first row of its block
+    that is not a common one, else its first row."""
+    own = next((line for line in lines if line.common is None), None)
+    if own is not None:
+        return own.cells.get(S.WEIGHT, "")
+    lay = ctx.sub.layout
+    block = next((b for b in lay.ind_blocks if label_key(b.level1) == label_key(cat.level1)), None)
+    if block is not None and S.WEIGHT in lay.ind_cols:
+        common = set(lay.ind_rows.values())
+        row = next((r for r in range(block.title + 1, block.footer) if r not in common), block.title)
+        return lay.ind_cell(S.WEIGHT, row)
+    return lines[0].cells.get(S.WEIGHT, "") if lines else ""
+
+
 def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     rules = ctx.rules
     d = rules.decimals
@@ -323,7 +339,7 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
                        if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
         provisional = bool(ctx.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
         if provisional:
-            first = lines_by_cat[cat.name][0].cells.get(S.WEIGHT, "") if rows else ""
+            first = _weight_cell(ctx, cat, lines_by_cat[cat.name])
             findings.append(finding(
                 "P501", category=cat.name, sum=fmt_number(total_w), weight=fmt_number(cat.weight), level1=cat.level1,
                 sheet=S.INDICATORS, cell=first, expected=fmt_number(cat.weight), actual=fmt_number(total_w)))

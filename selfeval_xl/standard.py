@@ -6,7 +6,10 @@ see ``layout.py``.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Sheets, in order
 INSTRUCTIONS = "填报说明"
@@ -64,6 +67,8 @@ OPINION = "审核意见"
 INDICATOR_HEADERS = (LEVEL1, LEVEL2, NAME, WEIGHT, TARGET, ACTUAL, SELF_SCORE, REASON, NOTE, VERIFIED, OPINION)
 #: the row under the indicator table (an addition of this project: live sums for the clerk)
 TOTAL = "合计"
+#: the last row of each 一级指标 block (an addition of this project: see layout.Block)
+SUBTOTAL = "小计"
 
 # 得分汇总
 CATEGORY = "类别"
@@ -73,3 +78,23 @@ VERIFIED_GRADE = "核定等级"
 
 # 审核结果 (scored copy)
 RESULT_HEADERS = ("级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
+
+
+# How labels and headers compare
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": '"', "’": '"', "「": '"', "」": '"', "＂": '"'})
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=8192)
+def _label_key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACES.sub("", text).rstrip("*:：")
+
+
+def label_key(value: object) -> str:
+    """A label or header as compared: full-width folded, quotes straightened, spaces and a
+    trailing '*' or colon dropped ("部门（单位）名称*：" -> "部门(单位)名称")."""
+    if value is None:
+        return ""
+    return _label_key(value if isinstance(value, str) else str(value))

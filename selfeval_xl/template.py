@@ -20,10 +20,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from . import standard as S
-from .formulas import ExcelError, Expr, Value, a1, col_letter
-from .layout import Layout, default_layout, template_formulas
+from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
+from .formulas import Area, Call, ExcelError, Expr, Num, Value, a1, col_letter
+from .layout import Block, Layout, default_layout, level1_weight, template_formulas
 from .numbers import fmt_number
-from .rules import METHODS, Rules, default_rules_path, load_rules
+from .rules import METHODS, FreeRows, Rules, default_rules_path, load_rules
 
 __all__ = [
     "TEMPLATE_CREATED",
@@ -33,6 +34,7 @@ __all__ = [
     "OwnIndicator",
     "SavedValue",
     "Typed",
+    "all_formulas",
     "write_template",
 ]
 
@@ -125,6 +127,7 @@ FORMULA_FILL = "#DDEBF7"  # light blue: computed, locked
 FIXED_FILL = "#F2F2F2"  # light grey: fixed text, locked
 TOOL_FILL = "#EDEDED"  # grey: written by the finance bureau's tool
 HEADER_FILL = "#BDD7EE"
+BAND_FILL = "#D9E1F2"  # a block's title row, or the row under a list's header, while empty
 
 STYLES: dict[str, dict[str, Any]] = {
     "title": {"font_name": TITLE_FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"},
@@ -155,7 +158,16 @@ STYLES: dict[str, dict[str, Any]] = {
     "tool": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "italic": True},
     "tool_score": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "num_format": "0.00", "align": "center"},
     "tool_pct": {**_BASE, **_BORDER, "bg_color": TOOL_FILL, "font_color": "#7F7F7F", "num_format": "0.00%", "align": "center"},
+    "block_title": {**_BASE, **_BORDER, "bg_color": BAND_FILL, "bold": True, "align": "center"},
+    "band": {**_BASE, **_BORDER, "bg_color": BAND_FILL},
+    "subtotal": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "align": "left", "font_size": 10},
+    "check_h": {**_BASE, **_BORDER, "font_name": TITLE_FONT, "bold": True, "align": "center", "bg_color": HEADER_FILL},
+    "check_count": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "num_format": "0", "align": "center"},
+    "check_verdict": {**_BASE, **_BORDER, "bg_color": FORMULA_FILL, "bold": True},
+    # conditional formats (only fill, font and border apply)
     "warn": {"bg_color": "#F8CBAD", "font_color": "#9C0006"},
+    "todo": {"bg_color": "#FCE4D6", "border": 1, "border_color": "#ED7D31"},
+    "band_cf": {"bg_color": BAND_FILL},
     # 填报说明
     "doc_h": {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "valign": "vcenter"},
     "doc": {"font_name": BODY_FONT, "font_size": 11, "valign": "top", "text_wrap": True},
@@ -164,6 +176,9 @@ STYLES: dict[str, dict[str, Any]] = {
     "swatch_formula": {**_BORDER, "bg_color": FORMULA_FILL},
     "swatch_fixed": {**_BORDER, "bg_color": FIXED_FILL},
     "swatch_tool": {**_BORDER, "bg_color": TOOL_FILL},
+    "swatch_band": {**_BORDER, "bg_color": BAND_FILL},
+    "swatch_todo": {"bg_color": "#FCE4D6", "border": 1, "border_color": "#ED7D31"},
+    "swatch_warn": {**_BORDER, "bg_color": "#F8CBAD"},
 }
 
 # Which sheets may have rows inserted (the variable lists); all sheets are protected, no password.
@@ -195,9 +210,10 @@ class _Book:
         })
         self.wb.set_calc_mode("auto")
         self.fmt: dict[str, Format] = {name: self.wb.add_format(spec) for name, spec in STYLES.items()}
+        self.sheets: dict[str, Worksheet] = {}
 
     def sheet(self, name: str, widths: list[float], *, landscape: bool = True) -> Worksheet:
-        ws = self.wb.add_worksheet(name)
+        ws = self.sheets[name] = self.wb.add_worksheet(name)
         for i, w in enumerate(widths):
             ws.set_column(i, i, w)
         ws.set_paper(9)  # A4
@@ -263,22 +279,27 @@ def write_template(path: str | Path, rules: Rules | None = None, filling: Fillin
             basic[label] = v
 
     grid = _Grid(rules, lay)  # every cell written, to compute the formulas' saved values
-    grid.formulas = template_formulas(rules, lay)
+    checks = form_checks(rules, lay)
+    grid.formulas = all_formulas(rules, lay, checks)
     grid.edits = filling.edits(lay) if filling.edits else {}
     book = _Book(path, rules)
     _instructions(book, rules)
     _basic_sheet(book, rules, lay, basic, grid)
     _list_sheet(book, grid, S.GOALS, S.GOALS_HEADERS, [6, 100], [[g] for g in filling.goals], 20,
-                "每行填写一条年度履职目标；行数不够可在中间插入行。")
+                "每行填写一条年度履职目标。" + _INSERT_HINT)
     _list_sheet(book, grid, S.TASKS, S.TASKS_HEADERS, [6, 26, 60, 40], [list(t) for t in filling.tasks], 12,
-                "每行一项主要任务：任务名称、主要内容和年度完成情况。")
+                "每行一项主要任务：任务名称、主要内容和年度完成情况。" + _INSERT_HINT)
     _budget_sheet(book, rules, lay, filling, grid)
     _indicator_sheet(book, rules, lay, filling, grid)
-    _summary_sheet(book, rules, lay, grid)
+    _summary_sheet(book, rules, lay, grid, checks)
     _list_sheet(book, grid, S.PROBLEMS, S.PROBLEMS_HEADERS, [45, 45, 45], [list(p) for p in filling.problems], 10,
-                "填写绩效自评中发现的主要问题、原因分析和改进措施，一行一个问题。", numbered=False)
+                "填写绩效自评中发现的主要问题、原因分析和改进措施，一行一个问题。" + _INSERT_HINT, numbered=False)
+    _marks(book, checks)
     book.wb.close()
     return lay
+
+
+_INSERT_HINT = "行数不够时，选中表中任一行（包括标题下的浅蓝色空行）右键插入行。"
 
 
 class _Grid:
@@ -397,6 +418,9 @@ def _instructions(book: _Book, rules: Rules) -> None:
         ("swatch_formula", "浅蓝色：自动计算的公式（比率、合计、等级），已锁定，请勿覆盖或修改。"),
         ("swatch_fixed", "浅灰色：统一的标签和共性指标，已锁定。"),
         ("swatch_tool", "灰色斜体：核定得分、审核意见，由财政部门审核时填写，单位不填。"),
+        ("swatch_band", "浅蓝灰色：每类指标的标题行、各清单表头下的空行。可以在它下面插入行；在这一行里填写也会计入。"),
+        ("swatch_todo", "橙色边框：还没填的必填项（自动标出）。"),
+        ("swatch_warn", "红色：填写有误的单元格（自动标出，原因见“得分汇总”下方的“填报自查”）。"),
     ):
         ws.write_blank(r, 1, None, f[swatch])
         ws.write_string(r, 2, text, f["doc"])
@@ -428,12 +452,15 @@ def _instructions(book: _Book, rules: Rules) -> None:
                                 "预算类比率的实际完成值自动取自“预算情况”。每行填写自评得分。"),
         ("6. 绩效指标（本单位指标）", "产出指标、效益指标由本单位设置：填写二级指标、三级指标、分值、指标值、实际完成值和自评得分。"
                                   f"{own_text}。"
-                                  "行数不够时，在表格中间（不要在“合计”行之后）右键插入行。不用的空行留空即可。"),
+                                  "行数不够时，选中该类指标中的任一行（包括浅蓝灰色的标题行）右键插入行，插入的行自动计入该类；"
+                                  "不要在“小计”“合计”行之后添加。不用的空行留空即可。每类下方的“小计”行显示分值合计和自评合计。"),
         ("7. 偏差说明", "自评得分低于分值、实际完成值超过指标值 30% 以上、预算执行率低于 90%、或标为“不适用”的指标，"
                        "都要在“偏差原因分析及改进措施”中写明原因。"),
         ("8. 得分汇总", f"按类别自动汇总，无需填写：{cats}，满分 {fmt_number(rules.total_weight)} 分。"),
         ("9. 问题与改进", "写明发现的主要问题、原因分析和改进措施。"),
-        ("10. 提交前自查", "运行 selfeval-xl check 文件名.xlsx，按提示逐条改正后再提交。请保存为 .xlsx 格式，不要加密码。"),
+        ("10. 提交前自查", "看“得分汇总”下方的“填报自查”：它随填写自动更新，列出还须改正的问题和位置（有问题的单元格已标红或标橙）。"
+                          "结论显示“未发现问题”后再提交。财政部门收到后还会用审核工具检查指标值、实际完成值的写法等表格看不出的问题，"
+                          "需要提前检查的，可请财政部门或本单位信息技术人员代为运行审核工具。请保存为 .xlsx 格式，不要加密码。"),
     ]
     for key, text in steps:
         item(key, text)
@@ -528,7 +555,9 @@ def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], 
 
 def _list_sheet(book: _Book, grid: _Grid, name: str, headers: tuple[str, ...], widths: list[float],
                 rows: list[list[Any]], minimum: int, hint: str, *, numbered: bool = True) -> None:
-    """A free list (履职目标, 主要任务, 问题与改进): title, hint, header, then one item a row."""
+    """A free list (履职目标, 主要任务, 问题与改进): title, hint, header, a band row, then one item a
+    row. The band under the header has the items' formats: a row inserted above the first item
+    copies it, so is typeable (a copy of the locked header would not be); typed in, it is an item."""
     ws = book.sheet(name, widths)
     w = _Cells(ws, name, grid)
     f = book.fmt
@@ -539,12 +568,19 @@ def _list_sheet(book: _Book, grid: _Grid, name: str, headers: tuple[str, ...], w
     header = LIST_HEADER_ROW - 1
     for c, h in enumerate(headers):
         w.at(header, c, f["header"], h)
+    band = header + 1
+    for c in range(len(headers)):
+        w.at(band, c, f["input_c" if numbered and c == 0 else "input"])
+    ws.set_row(band, 30)
+    ws.conditional_format(band, 0, band, len(headers) - 1, {
+        "type": "formula", "format": f["band_cf"],
+        "criteria": f"=AND(ROW()=ROW($A${band + 1}),COUNTA($A{band + 1}:${last}{band + 1})=0)"})
     first_input = 1 if numbered else 0
     for i in range(max(minimum, len(rows))):
-        r = header + 1 + i
+        r = band + 1 + i
         values = list(rows[i]) if i < len(rows) else []
         if numbered:
-            w.at(r, 0, f["fixed_c"], i + 1)
+            w.at(r, 0, f["input_c"], i + 1)
         texts = []
         for c in range(first_input, len(headers)):
             v = values[c - first_input] if c - first_input < len(values) else None
@@ -601,12 +637,6 @@ _IND_WIDTHS = {S.LEVEL1: 10, S.LEVEL2: 13, S.NAME: 26, S.WEIGHT: 7, S.TARGET: 11
                S.SELF_SCORE: 9, S.REASON: 30, S.NOTE: 40, S.VERIFIED: 9, S.OPINION: 28}
 
 
-def _qualitative_choices(word: str, rules: Rules) -> list[str]:
-    """The drop-down of a qualitative row: the word for each tier, then 不适用."""
-    out = [word if not tier.prefixes else tier.prefixes[0] + word for tier in rules.tiers]
-    return [*out, rules.not_applicable]
-
-
 def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, grid: _Grid) -> None:
     cols = lay.ind_cols
     ws = book.sheet(S.INDICATORS, [_IND_WIDTHS[h] for h in S.INDICATOR_HEADERS])
@@ -617,92 +647,28 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
     for h, c in cols.items():
         w.put(a1(lay.ind_header_row, c), f["header"], h)
     ws.set_row(lay.ind_header_row - 1, 32)
-
     own_iter = {l1: iter(rows) for l1, rows in filling.own.items()}
-    for i, plan in enumerate(lay.ind_plan):
-        row = lay.ind_first + i
-        cell = {h: a1(row, c) for h, c in cols.items()}
-        w.put(cell[S.LEVEL1], f["fixed_c"], plan.level1)
-        if plan.common:
-            ind = rules.common(plan.name)
-            assert ind is not None
-            ans = filling.common.get(ind.name, CommonAnswer())
-            w.put(cell[S.LEVEL2], f["fixed"], ind.level2)
-            w.put(cell[S.NAME], f["fixed"], ind.name)
-            w.put(cell[S.WEIGHT], f["fixed_num"], ind.weight)
-            w.put(cell[S.TARGET], f["fixed_c"], ind.target)
-            w.put(cell[S.NOTE], f["note"], ind.note)
-            if ind.rate:
-                w.put(cell[S.ACTUAL], f["formula_pct"])
+    free = {fr.level1: fr for fr in rules.free_rows}
+    for block in lay.ind_blocks:
+        _block_title(w, f, lay, block, block.level1 in free)
+        for row in range(block.title + 1, block.footer):
+            plan = lay.ind_plan[row]
+            if plan.common:
+                _common_row(w, f, rules, lay, row, plan.name, filling)
             else:
-                w.put(cell[S.ACTUAL], f["input_c"], ans.actual)
-                if ind.method == "qualitative":
-                    choices = _qualitative_choices(ind.target, rules)
-                    ws.data_validation(cell[S.ACTUAL], {
-                        "validate": "list", "source": choices, "input_title": "请选择",
-                        "input_message": f"达成选“{choices[0]}”，部分达成选“{choices[1]}”，未达成选“{choices[2]}”",
-                        "error_title": ind.name[:32], "error_message": "请从下拉列表中选择"})
-                else:
-                    ws.data_validation(cell[S.ACTUAL], {
-                        "validate": "any", "input_title": ind.name[:32],
-                        "input_message": f"指标值 {ind.target}：填写实际完成的数值或百分比"})
-            self_score, reason, name, note = ans.self_score, ans.reason, ind.name, ind.note
-        else:
-            own = next(own_iter[plan.level1], None) if plan.level1 in own_iter else None
-            name, note = (own.name, own.note) if own else ("", "")
-            for h, style, value in (
-                (S.LEVEL2, "input", own.level2 if own else None), (S.NAME, "input", name or None),
-                (S.WEIGHT, "input_score", own.weight if own else None),
-                (S.TARGET, "input_text_c", own.target if own else None),
-                (S.ACTUAL, "input_c", own.actual if own else None), (S.NOTE, "input", note or None),
-            ):
-                w.put(cell[h], f[style], value)
-            self_score, reason = (own.self_score, own.reason) if own else (None, "")
-        w.put(cell[S.SELF_SCORE], f["input_score"], self_score)
-        w.put(cell[S.REASON], f["input"], reason or None)
-        w.put(cell[S.VERIFIED], f["tool_score"])
-        w.put(cell[S.OPINION], f["tool"])
-        texts = [(name, _IND_WIDTHS[S.NAME]), (note, _IND_WIDTHS[S.NOTE] * 1.25), (reason, _IND_WIDTHS[S.REASON])]
-        ws.set_row(row - 1, min(_text_height(texts, 13.5), 160) if plan.common or name else 24)
+                own = next(own_iter[plan.level1], None) if plan.level1 in own_iter else None
+                _own_row(w, f, lay, row, plan.level1, own)
+        _block_footer(w, f, lay, block)
+        if block.level1 in free:
+            _own_row_validations(ws, rules, lay, block, free[block.level1])
 
-    # drop-downs and prompts on the department's own rows, one range per 一级指标 block
-    free_level2 = {fr.level1: fr.level2 for fr in rules.free_rows}
-    blocks: dict[str, list[int]] = {}
-    for i, plan in enumerate(lay.ind_plan):
-        if not plan.common:
-            blocks.setdefault(plan.level1, []).append(lay.ind_first + i)
-    for level1, rows in blocks.items():
-        def rng(h: str, first: int = rows[0], last: int = rows[-1]) -> str:
-            return f"{a1(first, cols[h])}:{a1(last, cols[h])}"
-
-        if free_level2.get(level1):
-            ws.data_validation(rng(S.LEVEL2), {
-                "validate": "list", "source": list(free_level2[level1]), "error_type": "information",
-                "input_title": "二级指标", "input_message": "可从列表选择，也可填写其他名称",
-                "error_title": "二级指标", "error_message": "不在建议列表中，确定使用该名称吗？"})
-        ws.data_validation(rng(S.WEIGHT), {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": rules.total_weight,
-            "input_title": "分值", "input_message": f"{level1}各行分值合计应等于类别权重分值",
-            "error_title": "分值", "error_message": "请填写 0 到 100 之间的数字"})
-        ws.data_validation(rng(S.TARGET), {
-            "validate": "any", "input_title": "指标值",
-            "input_message": "如 ≥90%、≤5%、=100%、≥50个；定性指标写一个词，如 达标、提升"})
-        ws.data_validation(rng(S.ACTUAL), {
-            "validate": "any", "input_title": "实际完成值",
-            "input_message": "数量指标填数字或百分比（单位同指标值）；定性指标填指标值本身（达成）、"
-                             f"“基本”+指标值（部分达成）或“未”+指标值；不适用填“{rules.not_applicable}”"})
-
-    # 自评得分: a number from 0 to the row's 分值, flagged red when above it
+    # 自评得分: a number from 0 to the row's 分值
     g_first = a1(lay.ind_first, cols[S.SELF_SCORE])
-    g_range = f"{g_first}:{a1(lay.ind_last, cols[S.SELF_SCORE])}"
     d_first = f"${col_letter(cols[S.WEIGHT])}{lay.ind_first}"
-    ws.data_validation(g_range, {
+    ws.data_validation(f"{g_first}:{a1(lay.ind_last, cols[S.SELF_SCORE])}", {
         "validate": "custom", "value": f'=AND(ISNUMBER({g_first}),{g_first}>=0,OR({d_first}="",{g_first}<={d_first}))',
         "input_title": "自评得分", "input_message": "0 到本行分值之间的数字",
         "error_title": "自评得分", "error_message": "自评得分应在 0 到本行分值之间"})
-    ws.conditional_format(g_range, {
-        "type": "formula", "criteria": f"=AND(ISNUMBER({g_first}),ISNUMBER({d_first}),{g_first}>{d_first})",
-        "format": f["warn"]})
 
     # 合计
     tr = lay.ind_total_row
@@ -717,18 +683,133 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
     ws.conditional_format(a1(tr, cols[S.WEIGHT]), {
         "type": "cell", "criteria": "!=", "value": rules.total_weight, "format": f["warn"]})
     ws.set_row(tr - 1, 24)
-    ws.write_string(tr + 1, 0, f"浅黄色单元格由本单位填写；分值合计应为 {fmt_number(rules.total_weight)}（不等时合计分值显示为红色）。"
-                    "行数不够时在表格中间插入行，不要在“合计”行之后添加。", f["subtitle"])
+    ws.write_string(tr + 1, 0, f"浅黄色单元格由本单位填写；分值合计应为 {fmt_number(rules.total_weight)}。"
+                    "本单位指标行数不够时，选中该类指标中的任一行（包括浅蓝色的标题行）插入行，插入的行自动计入该类；"
+                    "不要在“小计”“合计”行之后添加。", f["subtitle"])
     ws.repeat_rows(0, lay.ind_header_row - 1)
     ws.freeze_panes(lay.ind_header_row, 3)
     ws.protect("", _PROTECT_TABLE)
 
 
+def _block_title(w: _Cells, f: dict[str, Format], lay: Layout, block: Block, free: bool) -> None:
+    """A block's first row: its 一级指标, then, in a block with the department's own rows, the input
+    cells of such a row (shown as a band while empty), else locked band cells."""
+    cols = lay.ind_cols
+    row = block.title
+    w.put(a1(row, cols[S.LEVEL1]), f["block_title"], block.level1)
+    styles = _OWN_STYLES if free else dict.fromkeys(_OWN_STYLES, "band")
+    for h, style in styles.items():
+        w.put(a1(row, cols[h]), f[style])
+    w.put(a1(row, cols[S.VERIFIED]), f["tool_score"])
+    w.put(a1(row, cols[S.OPINION]), f["tool"])
+    w.ws.set_row(row - 1, 24)
+    if free:
+        b, i, h = (col_letter(cols[x]) for x in (S.LEVEL2, S.NOTE, S.REASON))
+        w.ws.conditional_format(f"{b}{row}:{i}{row}", {
+            "type": "formula", "format": f["band_cf"],
+            "criteria": f"=AND(ROW()=ROW($A${row}),COUNTA(${b}{row}:${h}{row})=0)"})
+
+
+def _block_footer(w: _Cells, f: dict[str, Format], lay: Layout, block: Block) -> None:
+    """A block's 小计 row: locked, its sums as text across 二级指标 and 三级指标."""
+    cols = lay.ind_cols
+    row = block.footer
+    w.put(a1(row, cols[S.LEVEL1]), f["total_label"], S.SUBTOTAL)
+    w.ws.merge_range(row - 1, cols[S.LEVEL2] - 1, row - 1, cols[S.NAME] - 1, "", f["subtotal"])
+    w.put(a1(row, cols[S.LEVEL2]), f["subtotal"])
+    for h in (S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON, S.NOTE):
+        w.put(a1(row, cols[h]), f["total_label"])
+    w.put(a1(row, cols[S.VERIFIED]), f["tool_score"])
+    w.put(a1(row, cols[S.OPINION]), f["tool"])
+    w.ws.set_row(row - 1, 24)
+
+
+_OWN_STYLES = {S.LEVEL2: "input", S.NAME: "input", S.WEIGHT: "input_score", S.TARGET: "input_text_c",
+               S.ACTUAL: "input_c", S.SELF_SCORE: "input_score", S.REASON: "input", S.NOTE: "input"}
+
+
+def _own_row(w: _Cells, f: dict[str, Format], lay: Layout, row: int, level1: str, own: OwnIndicator | None) -> None:
+    cols = lay.ind_cols
+    values = {S.LEVEL2: own.level2, S.NAME: own.name or None, S.WEIGHT: own.weight, S.TARGET: own.target,
+              S.ACTUAL: own.actual, S.SELF_SCORE: own.self_score, S.REASON: own.reason or None,
+              S.NOTE: own.note or None} if own else {}
+    w.put(a1(row, cols[S.LEVEL1]), f["fixed_c"], level1)
+    for h, style in _OWN_STYLES.items():
+        w.put(a1(row, cols[h]), f[style], values.get(h))
+    w.put(a1(row, cols[S.VERIFIED]), f["tool_score"])
+    w.put(a1(row, cols[S.OPINION]), f["tool"])
+    texts = [(own.name, _IND_WIDTHS[S.NAME]), (own.note, _IND_WIDTHS[S.NOTE] * 1.25),
+             (own.reason, _IND_WIDTHS[S.REASON])] if own else []
+    w.ws.set_row(row - 1, min(_text_height(texts, 13.5), 160) if own and own.name else 24)
+
+
+def _common_row(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, row: int, name: str, filling: Filling) -> None:
+    cols = lay.ind_cols
+    ws = w.ws
+    ind = rules.common(name)
+    assert ind is not None
+    ans = filling.common.get(ind.name, CommonAnswer())
+    cell = {h: a1(row, c) for h, c in cols.items()}
+    w.put(cell[S.LEVEL1], f["fixed_c"], ind.level1)
+    w.put(cell[S.LEVEL2], f["fixed"], ind.level2)
+    w.put(cell[S.NAME], f["fixed"], ind.name)
+    w.put(cell[S.WEIGHT], f["fixed_num"], ind.weight)
+    w.put(cell[S.TARGET], f["fixed_c"], ind.target)
+    w.put(cell[S.NOTE], f["note"], ind.note)
+    if ind.rate:
+        w.put(cell[S.ACTUAL], f["formula_pct"])
+    else:
+        w.put(cell[S.ACTUAL], f["input_c"], ans.actual)
+        if ind.method == "qualitative":
+            choices = qualitative_choices(ind.target, rules)
+            ws.data_validation(cell[S.ACTUAL], {
+                "validate": "list", "source": choices, "input_title": "请选择",
+                "input_message": f"达成选“{choices[0]}”，部分达成选“{choices[1]}”，未达成选“{choices[2]}”",
+                "error_title": ind.name[:32], "error_message": "请从下拉列表中选择"})
+        else:
+            ws.data_validation(cell[S.ACTUAL], {
+                "validate": "any", "input_title": ind.name[:32],
+                "input_message": f"指标值 {ind.target}：填写实际完成的数值或百分比"})
+    w.put(cell[S.SELF_SCORE], f["input_score"], ans.self_score)
+    w.put(cell[S.REASON], f["input"], ans.reason or None)
+    w.put(cell[S.VERIFIED], f["tool_score"])
+    w.put(cell[S.OPINION], f["tool"])
+    texts = [(ind.name, _IND_WIDTHS[S.NAME]), (ind.note, _IND_WIDTHS[S.NOTE] * 1.25), (ans.reason, _IND_WIDTHS[S.REASON])]
+    ws.set_row(row - 1, min(_text_height(texts, 13.5), 160))
+
+
+def _own_row_validations(ws: Worksheet, rules: Rules, lay: Layout, block: Block, free: FreeRows) -> None:
+    """Drop-downs and prompts on a block's own rows, from its title row down (a row inserted in the
+    block copies them from the row above it)."""
+    cols = lay.ind_cols
+    last = max((r for r in range(block.title + 1, block.footer) if not lay.ind_plan[r].common), default=block.title)
+
+    def rng(h: str) -> str:
+        return f"{a1(block.title, cols[h])}:{a1(last, cols[h])}"
+
+    if free.level2:
+        ws.data_validation(rng(S.LEVEL2), {
+            "validate": "list", "source": list(free.level2), "error_type": "information",
+            "input_title": "二级指标", "input_message": "可从列表选择，也可填写其他名称",
+            "error_title": "二级指标", "error_message": "不在建议列表中，确定使用该名称吗？"})
+    ws.data_validation(rng(S.WEIGHT), {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": rules.total_weight,
+        "input_title": "分值", "input_message": f"{block.level1}各行分值合计应为 {fmt_number(level1_weight(rules, block.level1))}",
+        "error_title": "分值", "error_message": "请填写 0 到 100 之间的数字"})
+    ws.data_validation(rng(S.TARGET), {
+        "validate": "any", "input_title": "指标值",
+        "input_message": "如 ≥90%、≤5%、=100%、≥50个；定性指标写一个词，如 达标、提升"})
+    ws.data_validation(rng(S.ACTUAL), {
+        "validate": "any", "input_title": "实际完成值",
+        "input_message": "数量指标填数字或百分比（单位同指标值）；定性指标填指标值本身（达成）、"
+                         f"“基本”+指标值（部分达成）或“未”+指标值；不适用填“{rules.not_applicable}”"})
+
+
 # --- 得分汇总 ---------------------------------------------------------------------------------
 
 
-def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid) -> None:
-    ws = book.sheet(S.SUMMARY, [16, 12, 12, 12, 12, 12])
+def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid, checks: list[FormCheck]) -> None:
+    ws = book.sheet(S.SUMMARY, [16, 12, 12, 12, 12, 12], landscape=False)
     w = _Cells(ws, S.SUMMARY, grid)
     f = book.fmt
     ws.merge_range("A1:F1", "得分汇总", f["title"])
@@ -758,5 +839,66 @@ def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid) -> None:
                    f"自评列由“绩效指标”自动汇总；核定列由财政部门审核时填写。等级：{grades}，其余为{rules.grades[-1].grade}。"
                    f"有“{rules.not_applicable}”指标时，合计按适用指标折算为百分制。", f["subtitle_wrap"])
     ws.set_row(note_row, 36)
-    ws.repeat_rows(0, lay.sum_header_row - 1)
+    _self_check_block(w, f, lay, checks)
     ws.protect("", _PROTECT_FIXED)
+
+
+def all_formulas(rules: Rules, lay: Layout, checks: list[FormCheck] | None = None) -> dict[tuple[str, str], Expr]:
+    """Every formula the template holds: those ``check`` verifies (``layout.template_formulas``) and
+    the 自查 block's, which it does not read."""
+    checks = form_checks(rules, lay) if checks is None else checks
+    return {**template_formulas(rules, lay), **_check_formulas(lay, checks)}
+
+
+def _check_rows(lay: Layout, checks: list[FormCheck]) -> tuple[int, int, dict[int, FormCheck], int]:
+    """Where the 自查 block sits on 得分汇总 (1-based): title row, header row, row -> check, verdict row."""
+    title = lay.sum_rows[S.VERIFIED_GRADE] + 3
+    rows = {title + 2 + i: c for i, c in enumerate(checks)}
+    return title, title + 1, rows, title + 2 + len(checks)
+
+
+def _check_formulas(lay: Layout, checks: list[FormCheck]) -> dict[tuple[str, str], Expr]:
+    """The 自查 block's formulas: each check's count, and the conclusion."""
+    _, _, rows, verdict_row = _check_rows(lay, checks)
+    out: dict[tuple[str, str], Expr] = {(S.SUMMARY, f"C{r}"): c.count for r, c in rows.items()}
+    sums = {}
+    for level in ("error", "warning"):
+        at = [r for r, c in rows.items() if c.level == level]
+        sums[level] = Call("SUM", (Area(None, f"C{min(at)}", f"C{max(at)}", home=S.SUMMARY),)) if at else Num(0)
+    out[(S.SUMMARY, f"C{verdict_row}")] = verdict(sums["error"], sums["warning"])
+    return out
+
+
+def _self_check_block(w: _Cells, f: dict[str, Format], lay: Layout, checks: list[FormCheck]) -> None:
+    """填报自查 under the score table: each check, how many places, where; then the conclusion."""
+    ws = w.ws
+    title, header, rows, verdict_row = _check_rows(lay, checks)
+    ws.merge_range(title - 1, 0, title - 1, 5, "填报自查（随填写自动更新；提交前应无“须改正”的问题）", f["doc_h"])
+    ws.set_row(title - 1, 26)
+    ws.merge_range(header - 1, 0, header - 1, 1, "检查项", f["check_h"])
+    w.put(f"C{header}", f["check_h"], "处数")
+    ws.merge_range(header - 1, 3, header - 1, 5, "在哪里改", f["check_h"])
+    for r, c in rows.items():
+        label = ("【须改正】" if c.level == "error" else "【建议】") + c.title
+        ws.merge_range(r - 1, 0, r - 1, 1, label, f["label"])
+        w.put(f"C{r}", f["check_count"])
+        ws.merge_range(r - 1, 3, r - 1, 5, c.where, f["note"])
+        ws.set_row(r - 1, _text_height([(label, 28), (c.where, 36)], 14))
+        ws.conditional_format(f"C{r}", {"type": "cell", "criteria": ">", "value": 0,
+                                        "format": f["warn" if c.level == "error" else "todo"]})
+    ws.merge_range(verdict_row - 1, 0, verdict_row - 1, 1, "结论", f["label_req"])
+    ws.merge_range(verdict_row - 1, 2, verdict_row - 1, 5, "", f["check_verdict"])
+    w.put(f"C{verdict_row}", f["check_verdict"])
+    ws.set_row(verdict_row - 1, 30)
+
+
+def _marks(book: _Book, checks: list[FormCheck]) -> None:
+    """Each check's conditional formats on the cells it counts: values to correct first, then fields
+    still to fill."""
+    f = book.fmt
+    for style, fmt in (("wrong", f["warn"]), ("todo", f["todo"])):
+        for c in checks:
+            for m in c.marks:
+                if m.style == style:
+                    book.sheets[m.sheet].conditional_format(m.cells.split()[0], {
+                        "type": "formula", "criteria": "=" + m.formula, "format": fmt, "multi_range": m.cells})

@@ -16,7 +16,7 @@ from .findings import ERROR, Finding, finding
 from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, normalize_formula
 from .layout import describe_cell, formula_text, template_formulas
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
-from .read import ROW, Submission, label_key
+from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, parse_target, read_actual
 
@@ -399,6 +399,11 @@ def check_indicators(ctx: Context) -> Iterable[Finding]:
         line = Line(row=row, level1=_str(rec.get(S.LEVEL1)), level2=_str(rec.get(S.LEVEL2)),
                     name=_str(rec.get(S.NAME)), cells=cells, reason=_str(rec.get(S.REASON)))
         ctx.lines.append(line)
+        typed = rec.get(TYPED_LEVEL1)
+        if typed:
+            where = f"“{line.name}”" if line.name else f"第 {row} 行"
+            yield finding("V208", "block", where=where, block=line.level1, level1=typed, sheet=S.INDICATORS,
+                          cell=cells.get(S.LEVEL1, ""), expected=line.level1, actual=typed)
         common = common_rows.get(row)
         if common:
             yield from _read_common(ctx, line, common, rec)

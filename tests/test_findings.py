@@ -45,7 +45,7 @@ def edit(f, fn):
 
 
 def own_row(lay, level1, i):
-    return [lay.ind_first + k for k, p in enumerate(lay.ind_plan) if not p.common and p.level1 == level1][i]
+    return [r for r, p in lay.ind_plan.items() if not p.common and p.level1 == level1][i]
 
 
 def rate_cell(lay, label):

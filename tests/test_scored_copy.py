@@ -243,7 +243,8 @@ def test_scoring_a_scored_copy_replaces_the_old_verdict(scored, tmp_path):
     second = write_scored_copy(assess(first), tmp_path)
     wb = openpyxl.load_workbook(second)
     assert wb.sheetnames.count(S.RESULTS) == 1
-    assert wb[S.INDICATORS]["J9"].value == 0
+    row = assess(first).submission.layout.ind_rows["预算调整率"]
+    assert wb[S.INDICATORS][f"J{row}"].value == 0
 
 
 def test_copy_bytes_are_a_valid_zip(scored):

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from selfeval_xl import standard as S
 from selfeval_xl.cli import main
 from selfeval_xl.formulas import Recalc, normalize_formula
-from selfeval_xl.layout import default_layout, template_formulas
+from selfeval_xl.layout import default_layout
 from selfeval_xl.read import read_submission
-from selfeval_xl.template import write_template
+from selfeval_xl.template import all_formulas, write_template
 
 from .conftest import ROOT
 
@@ -77,25 +77,32 @@ def test_labels_and_headers(wb, rules):
 
 def test_common_rows_and_free_rows(wb, rules):
     ws = wb[S.INDICATORS]
-    rows = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(3, ws.max_row + 1)]
-    common = [r for r in rows if r[0] == "投入管理指标"]
-    assert len(common) == 19
+    lay = default_layout(rules)
+    assert [b.level1 for b in lay.ind_blocks] == ["投入管理指标", "产出指标", "效益指标"]
+    rows = {}
+    for b in lay.ind_blocks:
+        # each block: its title row naming it, its rows with 一级指标 set, its 小计 row
+        assert ws.cell(b.title, 1).value == b.level1 and all(ws.cell(b.title, c).value is None for c in range(2, 10))
+        assert ws.cell(b.footer, 1).value == "小计" and str(ws.cell(b.footer, 2).value).startswith("=")
+        rows[b.level1] = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(b.title + 1, b.footer)]
+        assert all(r[0] == b.level1 for r in rows[b.level1])
     table1 = [(i.level2, i.name, i.weight, i.target) for i in rules.indicators if i.level1 == "投入管理指标"]
-    assert [(r[1], r[2], r[3], r[4]) for r in common] == table1
+    assert [tuple(r[1:5]) for r in rows["投入管理指标"]] == table1 and len(table1) == 19
     assert table1[0] == ("工作目标管理", "年度履职目标相关性", 1, "相关")
     assert table1[-1] == ("绩效管理", "评价结果应用率", 0.75, "≥80%")
-    free_output = [r for r in rows if r[0] == "产出指标" and r[2] is None]
-    free_effect = [r for r in rows if r[0] == "效益指标" and r[2] is None]
-    assert len(free_output) >= 12 and len(free_effect) >= 8
-    satisfaction = [r[1:5] for r in rows if r[0] == "效益指标" and r[2]]
+    assert len([r for r in rows["产出指标"] if r[2] is None]) >= 12
+    assert len([r for r in rows["效益指标"] if r[2] is None]) >= 8
+    satisfaction = [r[1:5] for r in rows["效益指标"] if r[2]]
     assert satisfaction == [["满意度", "社会公众满意度", 8, "≥90%"], ["满意度", "服务对象满意度", 8, "≥90%"]]
+    assert ws.cell(lay.ind_total_row, 1).value == "合计" and lay.ind_total_row == lay.ind_blocks[-1].footer + 1
     # the tool's columns are empty in the template
-    assert all(ws.cell(r, 10).value is None and ws.cell(r, 11).value is None for r in range(3, 3 + len(rows) - 1))
+    assert all(ws.cell(r, 10).value is None and ws.cell(r, 11).value is None
+               for r in range(lay.ind_first, lay.ind_total_row + 1))
 
 
 def test_formulas(wb, rules):
     lay = default_layout(rules)
-    expected = template_formulas(rules, lay)
+    expected = all_formulas(rules, lay)
     found = {}
     for sheet in (S.BUDGET, S.INDICATORS, S.SUMMARY):
         for row in wb[sheet].iter_rows():
@@ -110,26 +117,33 @@ def test_formulas(wb, rules):
     assert len(rate_actuals) == 10 and all(v.startswith("=预算情况!B") for v in rate_actuals)
     budget = wb[S.BUDGET]
     row = {budget.cell(r, 1).value: r for r in range(1, budget.max_row + 1)}
+    spent, budgeted = f"B{row['预算执行数']}", f"B{row['调整预算数']}"
     assert found[(S.BUDGET, f"B{row['预算执行率']}")] == \
-        f"=IF(AND(B{row['调整预算数']}=0,B{row['预算执行数']}=0),1,B{row['预算执行数']}/B{row['调整预算数']})"
+        f'=IF(COUNT({spent},{budgeted})<2,"",IF({budgeted}=0,IF({spent}=0,1,""),{spent}/{budgeted}))'
+    # the optional 政策性调整剔除数 is not waited for
     assert f"ABS(B{row['调整预算数']}-B{row['年初预算数']}-B{row['政策性调整剔除数']})" in \
         found[(S.BUDGET, f"B{row['预算调整率']}")]
+    assert f"COUNT(B{row['调整预算数']},B{row['年初预算数']})<2" in found[(S.BUDGET, f"B{row['预算调整率']}")]
     summary_cells = {c for s, c in found if s == S.SUMMARY}
     assert {"C3", "C4", "C5", "C6", "C7", "D3", "D7", "B7", "B8"} <= summary_cells
-    assert "SUMIFS" in found[(S.SUMMARY, "C3")] and '"预算执行率"' in found[(S.SUMMARY, "C3")]
+    first, last = lay.ind_blocks[0].title, lay.ind_blocks[0].footer
+    assert found[(S.SUMMARY, "C3")] == f'=SUMIFS(绩效指标!$G${first}:$G${last},绩效指标!$C${first}:$C${last},"预算执行率")'
+    out = lay.ind_blocks[1]
+    assert found[(S.SUMMARY, "C5")] == f"=SUM(绩效指标!$G${out.title}:$G${out.footer})"  # by position, not column A
 
 
 def test_saved_values_are_right_for_the_blank_template(blank_template, rules):
     sub = read_submission(blank_template)
-    formulas = template_formulas(rules, sub.layout)
+    formulas = all_formulas(rules, sub.layout)
     recalc = Recalc(sub, formulas)
     for key, f in sub.formulas.items():
         want = recalc.value(*key)
         got = f.saved if f.has_saved else ""
-        assert (got in (None, "", 0.0) and want in (None, "", 0.0)) or got == pytest.approx(want), key
+        assert (got in (None, "", 0.0) and want in (None, "", 0.0)) or got == pytest.approx(want) or got == want, key
+    # no rate before its inputs are typed: nothing invites a full self score
     rates = {r["label"]: r["数值"] for r in sub.budget_records if r["key"] in {x.key for x in rules.rates}}
-    assert rates["预算执行率"] == 1 and rates["预算调整率"] == 0 and rates["结转结余率"] == 0
-    assert sub.summary.loc["合计", "权重分值"] == 100
+    assert len(rates) == 10 and set(rates.values()) <= {None, ""}
+    assert sub.summary.loc["合计", "权重分值"] == 100 and sub.summary.loc["合计", "自评得分"] == 0
 
 
 def _validations(ws):
@@ -161,8 +175,7 @@ def test_drop_downs(wb, rules):
 def test_input_cells_unlocked_everything_else_locked(wb, rules):
     ws = wb[S.INDICATORS]
     lay = default_layout(rules)
-    for i, plan in enumerate(lay.ind_plan):
-        r = lay.ind_first + i
+    for r, plan in lay.ind_plan.items():
         assert ws.cell(r, 1).protection.locked  # 一级指标
         assert not ws.cell(r, 7).protection.locked  # 自评得分
         assert ws.cell(r, 10).protection.locked and ws.cell(r, 11).protection.locked  # 核定得分, 审核意见
@@ -189,8 +202,9 @@ def test_protection_print_and_fonts(wb):
         assert ws.protection.sheet, ws.title
         assert not ws.protection.password, ws.title
         assert ws.page_setup.paperSize in (9, "9"), ws.title
-    for name in (S.BASIC, S.INDICATORS, S.SUMMARY, S.GOALS):
+    for name in (S.BASIC, S.INDICATORS, S.GOALS):
         assert wb[name].page_setup.orientation == "landscape"
+    assert wb[S.SUMMARY].page_setup.orientation == "portrait"  # the score table and the 自查 block on one page
     assert wb[S.INDICATORS].print_title_rows == "$1:$2"
     assert wb[S.INDICATORS].protection.insertRows is False  # False means "allowed" in OOXML
     assert wb[S.BUDGET].protection.insertRows is True
@@ -199,16 +213,20 @@ def test_protection_print_and_fonts(wb):
     assert wb[S.INDICATORS]["A1"].font.name == "黑体"
 
 
-def test_input_cells_stand_out(wb):
+def test_input_cells_stand_out(wb, rules):
     ws = wb[S.INDICATORS]
-    input_fill = ws["G3"].fill.fgColor.rgb
-    assert input_fill != ws["C3"].fill.fgColor.rgb != ws["F7"].fill.fgColor.rgb
+    lay = default_layout(rules)
+    r = lay.ind_rows["预算执行率"]
+    input_fill = ws[f"G{r}"].fill.fgColor.rgb
+    assert input_fill != ws[f"C{r}"].fill.fgColor.rgb != ws[f"F{r}"].fill.fgColor.rgb
     assert input_fill.endswith("FFF2CC")
+    own = next(r for r, p in lay.ind_plan.items() if not p.common)
+    assert all(ws.cell(own, c).fill.fgColor.rgb == input_fill for c in range(2, 10))
 
 
 def test_instructions_sheet(wb, rules):
     text = "\n".join(str(c.value) for row in wb[S.INSTRUCTIONS].iter_rows() for c in row if c.value)
-    for needle in ("浅黄色", "浅蓝色", rules.version, "不适用", "预算执行 10 分", "优：90 分及以上", "selfeval-xl check"):
+    for needle in ("浅黄色", "浅蓝色", rules.version, "不适用", "预算执行 10 分", "优：90 分及以上", "填报自查"):
         assert needle in text
 
 

@@ -1,0 +1,304 @@
+"""The template's own checks (填报自查): what the form tells a clerk as she types, offline.
+
+Each ``FormCheck`` is one line of the 自查 block on 得分汇总: a count formula (how many places are
+still wrong), where to look, and the conditional formats that mark those places on their sheets.
+They are made from the same rules as the tool's checks, and each names the finding codes it sees,
+so that a test can hold the form to its word: when the form counts nothing, ``check`` finds no
+error of those codes (``FORM_SEES``). What a formula cannot see (how a 指标值 or 实际完成值 is
+written, a formula typed over, scores the bureau computes) is left to ``check``.
+
+Count formulas are expressions (``formulas.py``): the template writes their text with the value
+they give, and ``check`` never reads them. Mark formulas are Excel text, relative to the first
+cell of their range, as conditional formats are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import standard as S
+from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
+from .layout import Layout, category_self_score, ind_area
+from .numbers import fmt_number
+from .rules import Rules
+
+__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "verdict"]
+
+#: the finding codes some form check sees (errors, and the warnings the form reminds of)
+FORM_SEES = frozenset({"V201", "V202", "V203", "V205", "V207", "B401", "B402", "B403", "B404", "P501", "P504", "P505",
+                       "P508", "P509", "P511"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A conditional format: cells of ``sheet`` in ``cells`` (ranges separated by spaces) are marked
+    where ``formula`` is true, its references relative to the first cell. ``style`` is "wrong" (a
+    value to correct) or "todo" (a field still to fill)."""
+
+    sheet: str
+    cells: str
+    formula: str
+    style: str = "wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class FormCheck:
+    codes: tuple[str, ...]
+    level: str  # "error" (须改正) or "warning" (建议补充)
+    title: str
+    where: str
+    count: Expr
+    marks: tuple[Mark, ...] = ()
+
+
+def form_checks(rules: Rules, lay: Layout) -> list[FormCheck]:
+    """The self-checks of a template with this layout, errors first."""
+    out = [_basic(lay), *_budget(rules, lay), *_indicators(rules, lay)]
+    return [c for c in out if c.level == "error"] + [c for c in out if c.level == "warning"]
+
+
+def verdict(errors: Expr, warnings: Expr) -> Expr:
+    """The 自查 conclusion in words."""
+    return Call("IF", (
+        BinOp(">", errors, Num(0)),
+        BinOp("&", BinOp("&", Str("还有 "), errors), Str(" 处须改正（见上表，单元格已标红）")),
+        Call("IF", (BinOp(">", warnings, Num(0)),
+                    BinOp("&", BinOp("&", Str("没有须改正的问题；有 "), warnings), Str(" 处建议补充说明")),
+                    Str("未发现问题。提交前请再核对一遍各项数字")))))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _sum(terms: Sequence[Expr]) -> Expr:
+    expr = terms[0] if terms else Num(0)
+    for t in terms[1:]:
+        expr = BinOp("+", expr, t)
+    return expr
+
+
+def _guarded(expr: Expr) -> Expr:
+    """An error value somewhere in the cells counted (typed #N/A) counts as one place to fix."""
+    return Call("IFERROR", (expr, Num(1)))
+
+
+def _flag(condition: Expr) -> Expr:
+    return Call("IF", (condition, Num(1), Num(0)))
+
+
+def _ref(sheet: str, cell: str) -> Ref:
+    return Ref(sheet, cell, home=S.SUMMARY)
+
+
+def _basic(lay: Layout) -> FormCheck:
+    terms: list[Expr] = []
+    marks: list[Mark] = []
+    for fld in S.BASIC_FIELDS:
+        row = lay.basic_rows.get(fld.label)
+        if row is None:
+            continue
+        cell = a1(row, lay.basic_value_col)
+        ref = _ref(S.BASIC, cell)
+        if fld.required:
+            terms.append(BinOp("=", Call("TRIM", (ref,)), Str("")))
+            marks.append(Mark(S.BASIC, cell, f'TRIM({cell})=""', "todo"))
+        if fld.attr == "year":
+            not_year = Call("OR", (Call("NOT", (Call("ISNUMBER", (ref,)),)), BinOp("<", ref, Num(1900)),
+                                   BinOp(">", ref, Num(2100)), BinOp("<>", Call("ROUND", (ref, Num(0))), ref)))
+            terms.append(Call("AND", (BinOp("<>", ref, Str("")), not_year)))
+            marks.append(Mark(S.BASIC, cell, f'AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<1900,{cell}>2100,'
+                                             f'ROUND({cell},0)<>{cell}))'))
+    return FormCheck(("V201", "V202", "V207"), "error", "基本信息必填项未填，或评价年度不是 4 位年份",
+                     "基本信息 B 列标色的单元格", _guarded(_sum(terms)), tuple(marks))
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive rows as (first, last) runs."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def _budget(rules: Rules, lay: Layout) -> list[FormCheck]:
+    col = col_letter(lay.budget_value_col)
+    cells = {b.key: lay.budget_cell(b.label) for b in rules.budget}
+    if not all(cells.values()):
+        return []
+    ref = {k: _ref(S.BUDGET, c) for k, c in cells.items() if c}
+    rows = [split_a1(c)[0] for c in cells.values() if c]
+    all_inputs = f"${col}${min(rows)}:${col}${max(rows)}"
+    missing: list[Expr] = []
+    marks: list[Mark] = []
+    for b in rules.budget:
+        r = ref[b.key]
+        not_number = Call("NOT", (Call("ISNUMBER", (r,)),))
+        missing.append(not_number if b.required else Call("AND", (BinOp("<>", r, Str("")), not_number)))
+    for first, last in _runs(rows):
+        cell = f"{col}{first}"
+        marks.append(Mark(S.BUDGET, f"{cell}:{col}{last}", f'AND({cell}<>"",NOT(ISNUMBER({cell})))'))
+    for first, last in _runs([split_a1(ref[b.key].cell)[0] for b in rules.budget if b.required]):
+        cell = f"{col}{first}"
+        marks.append(Mark(S.BUDGET, f"{cell}:{col}{last}", f'AND(COUNT({all_inputs})>0,{cell}="")', "todo"))
+    negative = [Call("COUNTIF", (Area(S.BUDGET, f"{col}{a}", f"{col}{b}", home=S.SUMMARY), Str("<0")))
+                for a, b in _runs(rows)]
+    out = [
+        FormCheck(("V201", "V202", "V207"), "error", "预算情况有未填或不是数字的项目（没有的填 0）",
+                  "预算情况 B 列标色的单元格（开始填写后显示）", _guarded(_sum(missing)), tuple(marks)),
+        FormCheck(("V205",), "error", "预算情况有负数", "预算情况 B 列标红的单元格", _guarded(_sum(negative)),
+                  tuple(Mark(S.BUDGET, f"{col}{a}:{col}{b}", f"AND(ISNUMBER({col}{a}),{col}{a}<0)") for a, b in _runs(rows))),
+    ]
+    for chk in rules.budget_checks:
+        keys = [*chk.parts, chk.total] if chk.parts else [chk.left, chk.right]
+        label = {k: rules.budget_item(k).label.removeprefix("其中：") for k in keys}
+        count_all = BinOp("<", Call("COUNT", tuple(ref[k] for k in keys)), Num(len(keys)))
+        if chk.parts:
+            diff = Call("ABS", (BinOp("-", _sum([ref[k] for k in chk.parts]), ref[chk.total]),))
+            wrong: Expr = BinOp(">", Call("ROUND", (diff, Num(6))), Num(rules.tolerance))
+            title = " + ".join(label[k] for k in chk.parts) + f" 不等于{label[chk.total]}"
+            at = cells[chk.total]
+        else:
+            wrong = BinOp(">", Call("ROUND", (BinOp("-", ref[chk.left], ref[chk.right]), Num(6))), Num(0))
+            title = f"{label[chk.left]}大于{label[chk.right]}"
+            at = cells[chk.left]
+        condition = Call("IF", (count_all, Num(0), _flag(wrong)))
+        formula = condition.excel().replace(f"{S.BUDGET}!", "")
+        out.append(FormCheck((chk.code,), "error", title, f"预算情况 {at}", _guarded(condition),
+                             (Mark(S.BUDGET, at, formula + "=1"),)))  # type: ignore[arg-type]
+    out.append(_zero_denominators(rules, lay, ref))
+    return out
+
+
+def _zero_denominators(rules: Rules, lay: Layout, ref: dict[str, Ref]) -> FormCheck:
+    terms: list[Expr] = []
+    marks: list[Mark] = []
+    for rate in rules.rates:
+        num = rate.numerator.bind(ref.__getitem__)
+        den = rate.denominator.bind(ref.__getitem__)
+        required = [ref[k] for k in rate.inputs if rules.budget_item(k).required]
+        zero = Call("AND", (BinOp("=", den, Num(0)), BinOp("<>", num, Num(0))))
+        term = Call("IF", (BinOp("<", Call("COUNT", tuple(required)), Num(len(required))), Num(0), _flag(zero)))
+        terms.append(term)
+        first = next(iter(rate.denominator.names()), None)
+        at = ref[first].cell if first in ref else lay.budget_cell(rate.label)
+        if at:
+            marks.append(Mark(S.BUDGET, at, term.excel().replace(f"{S.BUDGET}!", "") + "=1"))
+    return FormCheck(("B404",), "error", "比率的分母为 0 而分子不为 0，无法计算", "预算情况 B 列标红的单元格（分母）",
+                     _guarded(_sum(terms)), tuple(marks))
+
+
+def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
+    cols = lay.ind_cols
+    if not all(h in cols for h in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)) or not lay.ind_blocks:
+        return []
+    c, d, e, f, g, h = (col_letter(cols[x]) for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON))
+    first, last = lay.ind_first, lay.ind_last
+    area = {x: ind_area(lay, x, sheet=S.INDICATORS) for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)}
+    ac, ad, ae, af, ag, ah = (area[x] for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON))
+
+    def filled(a: Expr) -> Expr:
+        return BinOp("<>", a, Str(""))
+
+    def blank(a: Expr) -> Expr:
+        return BinOp("=", a, Str(""))
+
+    in_use = BinOp(">", _sum([filled(x) for x in (ac, ad, ae, af, ag)]), Num(0))
+    unfilled = _sum([blank(x) for x in (ac, ad, ae, af)])
+    computed = {lay.ind_rows[i.name] for i in rules.indicators if i.rate and i.name in lay.ind_rows}
+    to_fill = " ".join([f"{c}{first}:{e}{last}", *(f"{f}{a}:{f}{b}" for a, b in _runs(
+        [r for r in range(first, last + 1) if r not in computed]))])  # a computed 实际完成值 is not hers to fill
+    row_in_use = f'OR(${c}{first}<>"",${d}{first}<>"",${e}{first}<>"",${f}{first}<>"",${g}{first}<>"")'
+    where = "绩效指标中标色的单元格"
+    out = [
+        FormCheck(("V201", "V203"), "error", "绩效指标有未填的三级指标、分值、指标值或实际完成值", where,
+                  _guarded(Call("SUMPRODUCT", (BinOp("*", in_use, unfilled),))),
+                  (Mark(S.INDICATORS, to_fill, f'AND({row_in_use},{c}{first}="")', "todo"),)),
+        FormCheck(("V202", "V207"), "error", "分值或自评得分不是数字，或分值为负数", where,
+                  _guarded(_sum([
+                      Call("SUMPRODUCT", (BinOp("*", filled(ad), BinOp("-", Num(1), Call("ISNUMBER", (ad,)))),)),
+                      Call("SUMPRODUCT", (BinOp("*", filled(ag), BinOp("-", Num(1), Call("ISNUMBER", (ag,)))),)),
+                      Call("SUMPRODUCT", (BinOp("*", Call("ISNUMBER", (ad,)), BinOp("<", ad, Num(0))),))])),
+                  (Mark(S.INDICATORS, f"{d}{first}:{d}{last}", f'OR(AND({d}{first}<>"",NOT(ISNUMBER({d}{first}))),'
+                                                               f'AND(ISNUMBER({d}{first}),{d}{first}<0))'),
+                   Mark(S.INDICATORS, f"{g}{first}:{g}{last}", f'AND({g}{first}<>"",NOT(ISNUMBER({g}{first})))'))),
+        FormCheck(("P504",), "error", "自评得分高于分值或小于 0", where,
+                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("*", Call("ISNUMBER", (ag,)), Call("ISNUMBER", (ad,))),
+                                                     BinOp("+", BinOp(">", ag, ad), BinOp("<", ag, Num(0)))),))),
+                  (Mark(S.INDICATORS, f"{g}{first}:{g}{last}",
+                        f"AND(ISNUMBER({g}{first}),ISNUMBER(${d}{first}),OR({g}{first}>${d}{first},{g}{first}<0))"),)),
+        *_qualitative(rules, lay),
+        *_category_weights(rules, lay),
+        FormCheck(("P511",), "warning", "自评得分未填", where,
+                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("*", in_use, blank(ag)),
+                                                     BinOp("<>", af, Str(rules.not_applicable))),))),
+                  (Mark(S.INDICATORS, f"{g}{first}:{g}{last}",
+                        f'AND({row_in_use},{g}{first}="",${f}{first}<>"{rules.not_applicable}")', "todo"),)),
+        FormCheck(("P509",), "warning", f"标为“{rules.not_applicable}”的指标未说明理由", "绩效指标 偏差原因分析及改进措施列标色的单元格",
+                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("=", af, Str(rules.not_applicable)), blank(ah)),))),
+                  (Mark(S.INDICATORS, f"{h}{first}:{h}{last}", f'AND(${f}{first}="{rules.not_applicable}",{h}{first}="")',
+                        "todo"),)),
+    ]
+    execution = next((i for i in rules.indicators if i.method == "execution" and i.name in lay.ind_rows), None)
+    if execution is not None:
+        row = lay.ind_rows[execution.name]
+        actual, reason = _ref(S.INDICATORS, f"{f}{row}"), _ref(S.INDICATORS, f"{h}{row}")
+        low = Call("AND", (Call("ISNUMBER", (actual,)), BinOp("<", actual, Num(rules.execution_reason_below)),
+                           blank(reason)))
+        out.append(FormCheck(("P508",), "warning", f"{execution.name}低于 {fmt_number(rules.execution_reason_below * 100)}% 未说明原因",
+                             f"绩效指标 {h}{row}", _guarded(_flag(low)),
+                             (Mark(S.INDICATORS, f"{h}{row}", low.excel().replace(f"{S.INDICATORS}!", ""), "todo"),)))
+    return out
+
+
+def _qualitative(rules: Rules, lay: Layout) -> list[FormCheck]:
+    """P505 on the common qualitative rows (their 实际完成值 is chosen from the template's list)."""
+    cols = lay.ind_cols
+    f, g = col_letter(cols[S.ACTUAL]), col_letter(cols[S.SELF_SCORE])
+    terms: list[Expr] = []
+    marks: list[Mark] = []
+    for ind in rules.indicators:
+        row = lay.ind_rows.get(ind.name)
+        if ind.method != "qualitative" or row is None:
+            continue
+        actual, score = _ref(S.INDICATORS, f"{f}{row}"), _ref(S.INDICATORS, f"{g}{row}")
+        outside: Expr = Num(0)
+        for tier, word in reversed(list(zip(rules.tiers, qualitative_choices(ind.target, rules), strict=False))):
+            lo, hi = (round(x, 9) for x in tier.band(ind.weight))
+            above = BinOp(">", score, Num(hi)) if tier.closed else BinOp(">=", score, Num(hi))
+            outside = Call("IF", (BinOp("=", actual, Str(word)), Call("OR", (BinOp("<", score, Num(lo)), above)), outside))
+        term = Call("IF", (Call("AND", (Call("ISNUMBER", (score,)), BinOp("<=", score, Num(ind.weight)))),
+                           _flag(outside), Num(0)))
+        terms.append(term)
+        marks.append(Mark(S.INDICATORS, f"{g}{row}", term.excel().replace(f"{S.INDICATORS}!", "") + "=1"))
+    if not terms:
+        return []
+    return [FormCheck(("P505",), "error", "定性指标的自评得分不在所选档次的区间内", "绩效指标 自评得分列标红的单元格",
+                      _guarded(_sum(terms)), tuple(marks))]
+
+
+def qualitative_choices(word: str, rules: Rules) -> list[str]:
+    """The drop-down of a qualitative row: the word for each tier, then 不适用."""
+    out = [word if not tier.prefixes else tier.prefixes[0] + word for tier in rules.tiers]
+    return [*out, rules.not_applicable]
+
+
+def _category_weights(rules: Rules, lay: Layout) -> list[FormCheck]:
+    """P501 for the categories whose rows the department sets (a block with free rows)."""
+    free = {fr.level1 for fr in rules.free_rows}
+    out = []
+    for cat in rules.categories:
+        weights = category_self_score(rules, lay, cat, S.WEIGHT)
+        if cat.level1 not in free or weights is None:
+            continue
+        wrong = BinOp(">", Call("ROUND", (Call("ABS", (BinOp("-", weights, Num(cat.weight)),)), Num(6))),
+                      Num(rules.tolerance))
+        footers = [b for b in lay.ind_blocks if b.level1 == cat.level1 and b.has_footer]
+        at = [lay.ind_cell(S.LEVEL2, b.footer) for b in footers]
+        marks = tuple(Mark(S.INDICATORS, cell, wrong.excel().replace(f"{S.INDICATORS}!", "")) for cell in at)
+        out.append(FormCheck(("P501",), "error", f"{cat.name}各行分值之和应为 {fmt_number(cat.weight)}",
+                             f"绩效指标 {'、'.join(at) or cat.level1}（“小计”行）", _guarded(_flag(wrong)), marks))
+    return out
