@@ -18,16 +18,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import standard as S
+from .findings import Finding
 from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .layout import Layout, category_self_score, ind_area
 from .numbers import fmt_number
 from .rules import Rules
 
-__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "verdict"]
+__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict"]
 
 #: the finding codes some form check sees (errors, and the warnings the form reminds of)
 FORM_SEES = frozenset({"V201", "V202", "V203", "V205", "V207", "B401", "B402", "B403", "B404", "P501", "P504", "P505",
                        "P508", "P509", "P511"})
+
+
+def form_sees(f: Finding) -> bool:
+    """Whether a finding of ``check`` is one the form's own checks see: when the 自查 block counts
+    nothing, ``check`` reports none of these. V203 only for an empty 指标值 (how one is written is
+    not a formula's to judge)."""
+    if f.code == "V203":
+        return f.actual == ""
+    return f.code in FORM_SEES
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +64,7 @@ class FormCheck:
 
 def form_checks(rules: Rules, lay: Layout) -> list[FormCheck]:
     """The self-checks of a template with this layout, errors first."""
-    out = [_basic(lay), *_budget(rules, lay), *_indicators(rules, lay)]
+    out = [_error_values(rules, lay), _basic(lay), *_budget(rules, lay), *_indicators(rules, lay)]
     return [c for c in out if c.level == "error"] + [c for c in out if c.level == "warning"]
 
 
@@ -79,8 +89,9 @@ def _sum(terms: Sequence[Expr]) -> Expr:
 
 
 def _guarded(expr: Expr) -> Expr:
-    """An error value somewhere in the cells counted (typed #N/A) counts as one place to fix."""
-    return Call("IFERROR", (expr, Num(1)))
+    """A count that meets an error value (a typed #N/A, a formula dividing by 0) counts nothing: the
+    error values are a check of their own (``_error_values``)."""
+    return Call("IFERROR", (expr, Num(0)))
 
 
 def _flag(condition: Expr) -> Expr:
@@ -89,6 +100,39 @@ def _flag(condition: Expr) -> Expr:
 
 def _ref(sheet: str, cell: str) -> Ref:
     return Ref(sheet, cell, home=S.SUMMARY)
+
+
+def _input_ranges(rules: Rules, lay: Layout) -> list[tuple[str, str]]:
+    """(sheet, A1 range) of every cell a clerk types into: 基本信息's values, 预算情况's inputs and
+    绩效指标's columns from 二级指标 to 偏差原因 (without the computed 实际完成值)."""
+    out: list[tuple[str, str]] = []
+    col = col_letter(lay.basic_value_col)
+    basic = sorted(r for label, r in lay.basic_rows.items() if label != S.TEMPLATE_VERSION)
+    out += [(S.BASIC, f"{col}{a}:{col}{b}") for a, b in _runs(basic)]
+    col = col_letter(lay.budget_value_col)
+    budget = [lay.budget_rows[b.label] for b in rules.budget if b.label in lay.budget_rows]
+    out += [(S.BUDGET, f"{col}{a}:{col}{b}") for a, b in _runs(budget)]
+    cols = lay.ind_cols
+    if lay.ind_blocks and all(h in cols for h in (S.LEVEL2, S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)):
+        first, last = lay.ind_first, lay.ind_last
+        b, e, f, g, h = (col_letter(cols[x]) for x in (S.LEVEL2, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON))
+        computed = {lay.ind_rows[i.name] for i in rules.indicators if i.rate and i.name in lay.ind_rows}
+        rows = [r for r in range(first, last + 1) if r not in {blk.footer for blk in lay.ind_blocks if blk.has_footer}]
+        for x, y in _runs(rows):
+            out += [(S.INDICATORS, f"{b}{x}:{e}{y}"), (S.INDICATORS, f"{g}{x}:{h}{y}")]
+        out += [(S.INDICATORS, f"{f}{x}:{f}{y}") for x, y in _runs([r for r in rows if r not in computed])]
+    return out
+
+
+def _error_values(rules: Rules, lay: Layout) -> FormCheck:
+    ranges = _input_ranges(rules, lay)
+    terms: list[Expr] = []
+    for sheet, rng in ranges:
+        first, last = rng.split(":")
+        terms.append(Call("SUMPRODUCT", (BinOp("*", Num(1), Call("ISERROR", (Area(sheet, first, last, home=S.SUMMARY),))),)))
+    marks = tuple(Mark(sheet, rng, f"ISERROR({rng.split(':')[0]})") for sheet, rng in ranges)
+    return FormCheck(("V207",), "error", "有单元格显示为错误值（如 #DIV/0!、#N/A），请改为数字或文字",
+                     "标红的单元格（基本信息、预算情况、绩效指标）", Call("IFERROR", (_sum(terms), Num(1))), marks)
 
 
 def _basic(lay: Layout) -> FormCheck:
@@ -109,7 +153,7 @@ def _basic(lay: Layout) -> FormCheck:
             terms.append(Call("AND", (BinOp("<>", ref, Str("")), not_year)))
             marks.append(Mark(S.BASIC, cell, f'AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<1900,{cell}>2100,'
                                              f'ROUND({cell},0)<>{cell}))'))
-    return FormCheck(("V201", "V202", "V207"), "error", "基本信息必填项未填，或评价年度不是 4 位年份",
+    return FormCheck(("V201", "V202"), "error", "基本信息必填项未填，或评价年度不是 4 位年份",
                      "基本信息 B 列标色的单元格", _guarded(_sum(terms)), tuple(marks))
 
 
@@ -147,7 +191,7 @@ def _budget(rules: Rules, lay: Layout) -> list[FormCheck]:
     negative = [Call("COUNTIF", (Area(S.BUDGET, f"{col}{a}", f"{col}{b}", home=S.SUMMARY), Str("<0")))
                 for a, b in _runs(rows)]
     out = [
-        FormCheck(("V201", "V202", "V207"), "error", "预算情况有未填或不是数字的项目（没有的填 0）",
+        FormCheck(("V201", "V202"), "error", "预算情况有未填或不是数字的项目（没有的填 0）",
                   "预算情况 B 列标色的单元格（开始填写后显示）", _guarded(_sum(missing)), tuple(marks)),
         FormCheck(("V205",), "error", "预算情况有负数", "预算情况 B 列标红的单元格", _guarded(_sum(negative)),
                   tuple(Mark(S.BUDGET, f"{col}{a}:{col}{b}", f"AND(ISNUMBER({col}{a}),{col}{a}<0)") for a, b in _runs(rows))),
@@ -217,7 +261,7 @@ def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
         FormCheck(("V201", "V203"), "error", "绩效指标有未填的三级指标、分值、指标值或实际完成值", where,
                   _guarded(Call("SUMPRODUCT", (BinOp("*", in_use, unfilled),))),
                   (Mark(S.INDICATORS, to_fill, f'AND({row_in_use},{c}{first}="")', "todo"),)),
-        FormCheck(("V202", "V207"), "error", "分值或自评得分不是数字，或分值为负数", where,
+        FormCheck(("V202",), "error", "分值或自评得分不是数字，或分值为负数", where,
                   _guarded(_sum([
                       Call("SUMPRODUCT", (BinOp("*", filled(ad), BinOp("-", Num(1), Call("ISNUMBER", (ad,)))),)),
                       Call("SUMPRODUCT", (BinOp("*", filled(ag), BinOp("-", Num(1), Call("ISNUMBER", (ag,)))),)),

@@ -410,6 +410,14 @@ def _isnumber(a: tuple[Expr, ...], env: Env) -> Value:
     return _is_number(a[0].eval(env))
 
 
+def _is_error(v: Value) -> bool:
+    return isinstance(v, ExcelError)
+
+
+def _iserror(a: tuple[Expr, ...], env: Env) -> Value:
+    return _is_error(a[0].eval(env))
+
+
 def _trim(a: tuple[Expr, ...], env: Env) -> Value:
     v = a[0].eval(env)
     if isinstance(v, ExcelError):
@@ -478,6 +486,7 @@ def _negate(v: Value) -> Value:
 
 _ELEMENTWISE: dict[str, Callable[[Value], Value]] = {
     "ISNUMBER": _is_number,
+    "ISERROR": _is_error,
     "NOT": _negation,
     "ABS": _absolute,
 }
@@ -496,6 +505,7 @@ _FUNCTIONS: dict[str, Callable[[tuple[Expr, ...], Env], Value]] = {
     "COUNTIF": _countif,
     "IFERROR": _iferror,
     "ISNUMBER": _isnumber,
+    "ISERROR": _iserror,
     "TRIM": _trim,
     "TEXT": _text_fn,
     "SUMPRODUCT": _sumproduct,

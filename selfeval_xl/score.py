@@ -242,7 +242,7 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
             and abs(line.self_score - verified) > rules.tolerance + _EPS):
         note("P506", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), verified=fmt_score(verified),
              why=opinion, expected=fmt_score(verified), actual=fmt_score(line.self_score))
-    if line.self_score is None and cell.get(S.SELF_SCORE, ""):
+    if not line.self_score_typed and cell.get(S.SELF_SCORE, ""):  # not a number is V202, not blank
         note("P511", S.SELF_SCORE, name=name, weight=fmt_score(w), verified=fmt_score(verified),
              expected=f"0–{fmt_score(w)}", actual="（空）")
     return row, fs

@@ -77,6 +77,7 @@ class Line:
     actual: Actual | None = None  # typed rows
     rate: RateResult | None = None  # rows whose actual is a computed rate
     self_score: float | None = None
+    self_score_typed: bool = False  # something is in 自评得分 (a number or not)
     reason: str = ""
     actual_text: str = ""  # 实际完成值 as typed
     blocked: str = ""  # why the row cannot be scored (it then scores 0); empty when it can
@@ -555,9 +556,11 @@ def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     err = _cell_error(ctx, line, S.SELF_SCORE)
     where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
     if err:
+        line.self_score_typed = True
         yield _error_value(S.INDICATORS, cell, f"{where}的自评得分", err)
         return
     v, ok = read_number(rec.get(S.SELF_SCORE))
+    line.self_score_typed = v is not None or not ok
     if not ok:
         yield finding("V202", "self_score", where=where, value=fmt_value(rec.get(S.SELF_SCORE)), cell=cell,
                       sheet=S.INDICATORS, expected="数字", actual=fmt_value(rec.get(S.SELF_SCORE)))

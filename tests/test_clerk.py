@@ -1,0 +1,273 @@
+"""The clerk's loop in LibreOffice itself (issue 8): rows inserted with Calc's own Insert Rows command
+on the committed template's layout, values typed, the workbook recalculated and saved; then the
+form's own totals and 自查 are compared with ``check``.
+
+Insertion: at every position of every free block (under the title row, in the middle, several at
+once, after the last own row, above the first common row) and in the lists, the form's 自评 totals
+equal what was typed, ``check`` scores the rows as typed and finds nothing wrong.
+
+自查: the common mistakes, one at a time, typed into the clean sample: the form's 自查 sees each,
+and whenever it counts nothing ``check`` finds no error a formula could have seen (``form_sees``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from selfeval_xl import standard as S
+from selfeval_xl.assess import assess
+from selfeval_xl.form_checks import form_checks, form_sees
+from selfeval_xl.layout import Layout, default_layout
+from selfeval_xl.read import read_submission
+from selfeval_xl.rules import load_rules
+from selfeval_xl.template import Filling, OwnIndicator, _check_rows, write_template
+
+from .clerk import Insert, Job, Type, available, clerk
+from .conftest import make_samples
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(available() is not None, reason=str(available()))]
+
+OUT, EFFECT = "产出指标", "效益指标"
+
+
+# ---------------------------------------------------------------------------------------------
+# Inserting rows
+
+
+@dataclass
+class Case:
+    """Rows to insert: (一级指标, where in its block, "above"/"below", how many), in order."""
+
+    name: str
+    inserts: list[tuple[str, str, str, int]]
+    typed: list[str] = field(default_factory=list)  # the names typed into the inserted rows
+
+
+CASES = [
+    Case("产出: above its first row", [(OUT, "first", "above", 1)]),
+    Case("产出: two at once in the middle", [(OUT, "middle", "above", 2)]),
+    Case("产出: below its last row", [(OUT, "last", "below", 1)]),
+    Case("产出: below the title row", [(OUT, "title", "below", 1)]),
+    Case("效益: above its first row", [(EFFECT, "first", "above", 1)]),
+    Case("效益: in the middle", [(EFFECT, "middle", "above", 1)]),
+    Case("效益: below its last own row", [(EFFECT, "last", "below", 1)]),
+    Case("效益: above the first common row", [(EFFECT, "common", "above", 1)]),
+    Case("the issue: two in 产出's middle, one above 效益's first row",
+         [(EFFECT, "first", "above", 1), (OUT, "middle", "above", 2)]),
+]
+
+
+def _own(prefix: str, total: float, n: int) -> list[OwnIndicator]:
+    """n rows adding up to ``total``, every target met, every self score full."""
+    each = round(total / n, 1)
+    weights = [each] * (n - 1) + [round(total - each * (n - 1), 1)]
+    return [OwnIndicator("数量指标", f"{prefix}{i + 1}", w, "≥90%", "95%", w) for i, w in enumerate(weights)]
+
+
+def _base(path: Path, extra: dict[str, int]) -> Layout:
+    """The clean sample's answers with every free row of the template used, leaving 1 point for each
+    row to be inserted."""
+    filling: Filling = make_samples.bureau()
+    filling.own = {OUT: _own("产出", 40 - extra.get(OUT, 0), 12), EFFECT: _own("效益", 14 - extra.get(EFFECT, 0), 8)}
+    return write_template(path, filling=filling)
+
+
+def _row(lay: Layout, level1: str, where: str) -> int:
+    block = next(b for b in lay.ind_blocks if b.level1 == level1)
+    own = [r for r in range(block.title + 1, block.footer) if not lay.ind_plan[r].common]
+    common = [r for r in range(block.title + 1, block.footer) if lay.ind_plan[r].common]
+    return {"title": block.title, "first": own[0], "middle": own[len(own) // 2], "last": own[-1],
+            "common": common[0] if common else block.footer}[where]
+
+
+def _steps(lay: Layout, case: Case) -> list[Insert | Type]:
+    """Insert as the case says, then type an indicator of 1 point into each new row."""
+    steps: list[Insert | Type] = []
+    shifts: list[tuple[int, int]] = []  # (row at the time, rows inserted there)
+
+    def now(row: int) -> int:
+        for at, n in shifts:
+            if row >= at:
+                row += n
+        return row
+
+    new_rows = []
+    for level1, where, side, n in case.inserts:
+        row = now(_row(lay, level1, where))
+        col = "G" if where != "title" else "C"  # any unlocked cell of the row
+        steps.append(Insert(S.INDICATORS, f"{col}{row}", n, side))
+        first_new = row if side == "above" else row + n
+        new_rows = [(r, lvl) for r, lvl in ((now_r + n if now_r >= first_new else now_r, lvl) for now_r, lvl in new_rows)]
+        shifts.append((first_new, n))
+        new_rows += [(first_new + i, level1) for i in range(n)]
+    for i, (r, level1) in enumerate(new_rows):
+        name = f"插入的{level1[:2]}指标{i + 1}"
+        case.typed.append(name)
+        for col, value in zip("BCDEFG", ("数量指标", name, 1, "≥90%", "95%", 1), strict=True):
+            steps.append(Type(S.INDICATORS, f"{col}{r}", value))
+    return steps
+
+
+@pytest.fixture(scope="module")
+def inserted(tmp_path_factory):
+    """case name -> (the case, the clerk's report, the saved workbook)."""
+    tmp = tmp_path_factory.mktemp("clerk-insert")
+    jobs, cases = [], []
+    for i, case in enumerate(CASES):
+        extra = {}
+        for level1, _, _, n in case.inserts:
+            extra[level1] = extra.get(level1, 0) + n
+        src = tmp / f"base{i}.xlsx"
+        lay = _base(src, extra)
+        jobs.append(Job(src, tmp / f"filled{i}.xlsx", _steps(lay, case)))
+        cases.append(case)
+    reports = clerk(jobs)
+    return {c.name: (c, r, j.dst) for c, r, j in zip(cases, reports, jobs, strict=True)}
+
+
+@pytest.mark.parametrize("name", [c.name for c in CASES])
+def test_inserted_rows_count_in_their_block(inserted, name):
+    case, report, path = inserted[name]
+    # LibreOffice inserted every row asked for, and each cell the clerk needed was typeable
+    wanted = [n for _, _, _, n in case.inserts]
+    assert [s["inserted"] for s in report["steps"] if "insert" in s] == wanted
+    assert not [s["type"] for s in report["steps"] if s.get("locked")]
+    # the form's own totals, as LibreOffice recalculated them
+    form = read_submission(path).summary
+    assert form.loc[OUT, "自评得分"] == pytest.approx(40)
+    assert form.loc[EFFECT, "自评得分"] == pytest.approx(30)
+    total = form.loc["合计", "自评得分"]
+    assert total == pytest.approx(sum(form.loc[c, "自评得分"] for c in ("预算执行", "投入管理", OUT, EFFECT)))
+    # check: nothing wrong, every row scored in its block as typed
+    a = assess(path)
+    assert [f for f in a.findings if f.level_key != "info"] == []
+    sc = a.scores
+    assert {c.name: c.verified for c in sc.categories}[OUT] == pytest.approx(40)
+    assert {c.name: c.verified for c in sc.categories}[EFFECT] == pytest.approx(30)
+    assert sc.total == pytest.approx(total) and sc.self_total == pytest.approx(total)  # self scores are right
+    rows = {r.name: r for r in sc.rows}
+    for typed in case.typed:
+        level1 = OUT if "产出" in typed else EFFECT
+        assert rows[typed].level1 == level1 and rows[typed].category == level1 and rows[typed].verified == 1
+
+
+def test_a_row_inserted_above_a_title_is_outside_and_locked(tmp_path):
+    src = tmp_path / "base.xlsx"
+    lay = _base(src, {})
+    block = next(b for b in lay.ind_blocks if b.level1 == OUT)
+    report = clerk([Job(src, tmp_path / "out.xlsx", [Insert(S.INDICATORS, f"C{block.title}"),
+                                                     Type(S.INDICATORS, f"C{block.title}", "无处可填")])])[0]
+    assert report["steps"][0]["inserted"] == 1 and report["steps"][1]["locked"]
+    a = assess(tmp_path / "out.xlsx")
+    assert [f for f in a.findings if f.level_key != "info"] == [] and a.scores.total == 99.71
+    # a locked first cell refuses the command, as LibreOffice refuses a person
+    refused = clerk([Job(src, tmp_path / "out2.xlsx", [Insert(S.INDICATORS, f"A{block.title + 1}")])])[0]
+    assert refused["steps"][0]["inserted"] == 0
+
+
+def test_rows_inserted_in_the_lists_are_read(tmp_path, sample_files):
+    """履职目标, 主要任务, 问题与改进: above the first item, in the middle, after the last."""
+    src = sample_files["02_市场监督管理局_2023.xlsx"]
+    sub = read_submission(src)
+    goals = sub.goals["年度履职目标"].tolist()
+    first = int(sub.goals["行号"].iloc[0])
+    steps = [
+        Insert(S.GOALS, f"B{first}"), Type(S.GOALS, f"B{first}", "新的第一条目标"),
+        Insert(S.GOALS, f"B{first + 2}"), Type(S.GOALS, f"B{first + 2}", "插在中间的目标"),
+        Insert(S.GOALS, f"B{first + len(goals) + 1}", where="below"),
+        Type(S.GOALS, f"B{first + len(goals) + 2}", "最后一条目标"),
+        Insert(S.TASKS, f"B{first}"), Type(S.TASKS, f"B{first}", "新任务"), Type(S.TASKS, f"C{first}", "内容"),
+        Insert(S.PROBLEMS, f"A{first}"), Type(S.PROBLEMS, f"A{first}", "新问题"), Type(S.PROBLEMS, f"C{first}", "措施"),
+        Type(S.PROBLEMS, f"A{first - 1}", "写在表头下空行的问题"),
+    ]
+    report = clerk([Job(src, tmp_path / "out.xlsx", steps)])[0]
+    assert not [s for s in report["steps"] if s.get("locked") or s.get("inserted") == 0]
+    got = read_submission(tmp_path / "out.xlsx")
+    assert got.goals["年度履职目标"].tolist() == ["新的第一条目标", goals[0], "插在中间的目标", *goals[1:], "最后一条目标"]
+    assert got.tasks["任务名称"].tolist()[0] == "新任务"
+    assert got.problems["主要问题"].tolist()[:2] == ["写在表头下空行的问题", "新问题"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The form's 自查 against check
+
+
+def _mistakes(lay: Layout) -> dict[str, list[Type]]:
+    """The common mistakes of findings.md, each as what a clerk types into the clean sample."""
+    b = {label: f"B{row}" for label, row in lay.budget_rows.items()}
+    block = next(x for x in lay.ind_blocks if x.level1 == OUT)
+    own = block.title + 1
+    quali = lay.ind_rows["年度履职目标相关性"]
+    execution = lay.ind_rows["预算执行率"]
+    free = next(r for r in range(block.title + 1, block.footer) if r > own + 8)  # an unused own row
+
+    def ind(cell: str, value) -> Type:
+        return Type(S.INDICATORS, cell, value)
+
+    def budget(label: str, value) -> Type:
+        return Type(S.BUDGET, b[label], value)
+
+    return {
+        "单位编码 cleared": [Type(S.BASIC, f"B{lay.basic_rows['单位编码']}", None)],
+        "评价年度 not a year": [Type(S.BASIC, f"B{lay.basic_rows['评价年度']}", 23)],
+        "调整预算数 cleared": [budget("调整预算数", None)],
+        "年初预算数 in words": [budget("年初预算数", "三千多万")],
+        "结转结余总额 negative": [budget("结转结余总额", -5)],
+        "财政性资金 + 其他资金 off": [budget("其中：其他资金", 200)],
+        "基本支出 + 项目支出 off": [budget("其中：项目支出", 800)],
+        "预算执行数 above 调整预算数": [budget("预算执行数", 5000)],
+        "政府采购预算数 0": [budget("政府采购预算数", 0)],
+        "a formula dividing by 0": [budget("项目总数", "=1/0")],
+        "产出 weights off": [ind(f"D{own}", 7)],
+        "an own row's name cleared": [ind(f"C{own}", None)],
+        "an own row without 指标值": [ind(f"C{free}", "新指标"), ind(f"D{free}", 0), ind(f"F{free}", "1件"),
+                                   ind(f"G{free}", 0)],
+        "self score above 分值": [ind(f"G{own}", 7)],
+        "self score below 0": [ind(f"G{own}", -1)],
+        "self score in words": [ind(f"G{own}", "满分")],
+        "qualitative below its band": [ind(f"F{quali}", "基本相关")],
+        "self score cleared": [ind(f"G{own}", None)],
+        "不适用 without a reason": [ind(f"F{own}", "不适用"), ind(f"H{own}", None)],
+        "预算执行率 low without a reason": [budget("预算执行数", 3000), ind(f"H{execution}", None)],
+    }
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory, sample_files):
+    """mistake -> the saved workbook (LibreOffice recalculated), plus "clean"."""
+    tmp = tmp_path_factory.mktemp("clerk-walk")
+    src = sample_files["02_市场监督管理局_2023.xlsx"]
+    lay = read_submission(src).layout
+    assert lay.ind_blocks == default_layout(load_rules()).ind_blocks  # the clean sample has the template's rows
+    mistakes = {"clean": [], **_mistakes(lay)}
+    jobs = [Job(src, tmp / f"m{i}.xlsx", steps) for i, steps in enumerate(mistakes.values())]
+    clerk(jobs)
+    return {name: job.dst for name, job in zip(mistakes, jobs, strict=True)}
+
+
+def _self_check(path: Path, rules) -> dict[str, tuple[str, tuple[str, ...], float]]:
+    """The 自查 block as LibreOffice computed it: title -> (level, codes, count)."""
+    sub = read_submission(path)
+    checks = form_checks(rules, sub.layout)
+    _, _, rows, _ = _check_rows(sub.layout, checks)
+    return {c.title: (c.level, c.codes, sub.value(S.SUMMARY, f"C{r}") or 0) for r, c in rows.items()}
+
+
+@pytest.mark.parametrize("mistake", ["clean", *_mistakes(default_layout(load_rules()))])
+def test_the_form_sees_what_check_finds(walked, rules, mistake):
+    path = walked[mistake]
+    form = _self_check(path, rules)
+    counted = {code for level, codes, n in form.values() if n for code in codes}
+    findings = [f for f in assess(path).findings if f.level_key in ("error", "warning")]
+    seen_by_form = [f for f in findings if form_sees(f)]
+    # whatever check finds that a formula could see, the form counts
+    assert {f.code for f in seen_by_form} <= counted, (mistake, seen_by_form, form)
+    if mistake == "clean":
+        assert not counted and not findings
+    else:
+        # ... and the form is not blind: the mistake shows as something to correct or to add
+        assert counted, (mistake, findings)
+        assert seen_by_form, (mistake, findings)
