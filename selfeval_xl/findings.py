@@ -51,6 +51,9 @@ class Code:
     when: str
     messages: dict[str, str]  # variant -> template ('' is the only or the usual one)
     ours: bool = False  # added by this project (not in spec/findings.md)
+    #: its cell is one the template locks (a formula, a common row, 一级指标): the message says how to
+    #: put it back; every other code points at a cell the clerk can type into
+    restores: bool = False
 
     def fields(self, variant: str = "") -> list[str]:
         return sorted({f for _, f, _, _ in string.Formatter().parse(self.messages[variant]) if f})
@@ -63,10 +66,12 @@ class Code:
 REGISTRY: dict[str, Code] = {}
 
 
-def define(code: str, level: str, title: str, when: str, ours: bool = False, **messages: str) -> None:
+def define(code: str, level: str, title: str, when: str, ours: bool = False, restores: bool = False,
+           **messages: str) -> None:
     """Register a code; a message variant named ``main`` is the default ('')."""
     assert code not in REGISTRY, code
-    REGISTRY[code] = Code(code, level, title, when, {("" if k == "main" else k): v for k, v in messages.items()}, ours)
+    REGISTRY[code] = Code(code, level, title, when, {("" if k == "main" else k): v for k, v in messages.items()}, ours,
+                          restores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +180,7 @@ define("S103", WARNING, "模板版本不符", "模板版本 missing or not the v
        main="模板版本为“{version}”，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。")
 define("S104", ERROR, "共性指标缺失或被改动", "a common indicator row (scori"
-       "ng.md, table 1) is missing, renamed, or its 分值/指标值 changed",
+       "ng.md, table 1) is missing, renamed, or its 分值/指标值 changed", restores=True,
        missing="缺少共性指标“{name}”（{level1} / {level2}），"
                "或其名称被改动。请从空白模板复制该行；共性指标的名称、分值和指标值不能修改；该指标计 0 分。",
        changed="共性指标“{name}”的{header}被改为“{actual}”，应为“{expected}”。请改回“{expected}”（或从空白模板复制该行）；审核按规定的值计分。")
@@ -207,6 +212,7 @@ define("V206", WARNING, "百分比填成了数字", "a percentage typed as a pla
 define("V207", ERROR, "单元格是 Excel 错误值", "an Excel error value (#DIV/0!, #REF!, #VALUE!, #N/A, …) in a cell the rules read",
        main="{what}的单元格 {cell} 显示错误值 {error}，无法读取。请改为正确的数值或文字。")
 define("V208", ERROR, "一级指标不符合规定", "a row outside the blocks the rules allow own rows in (this project's code)", ours=True,
+       restores=True,
        level1="{where}的一级指标“{level1}”不是规定的一级指标（{allowed}）。请改为其中之一；该行暂不计分。",
        fixed="{where}不是{level1}的统一指标。"
              "{level1}只能使用模板中的共性指标，不能自设、改名或复制；请删除第 {row} 行，或从空白模板恢复原有的行。该行不计分。",
@@ -215,13 +221,14 @@ define("V208", ERROR, "一级指标不符合规定", "a row outside the blocks t
 # ---------------------------------------------------------------------------------------------
 # Formulas
 
-define("X301", ERROR, "公式被数值覆盖", "a template formula was overwritten with a typed value",
+define("X301", ERROR, "公式被数值覆盖", "a template formula was overwritten with a typed value", restores=True,
        main="{what}应为自动计算的公式，现被直接填写为“{value}”。请恢复公式：先在“审阅”菜单取消工作表保护（没有密码），"
             "选中“{sheet}”的 {cell}，输入公式 {formula} ，再重新保护工作表。审核按公式重新计算。")
-define("X302", ERROR, "公式被改动", "a template formula was changed to another formula",
+define("X302", ERROR, "公式被改动", "a template formula was changed to another formula", restores=True,
        main="{what}的公式被改为 {changed}。请恢复公式：先在“审阅”菜单取消工作表保护（没有密码），选中“{sheet}”的 {cell}，"
             "输入公式 {formula} ，再重新保护工作表。审核按模板公式重新计算。")
 define("X303", WARNING, "公式保存的结果与重算结果不一致", "the value saved for a formula differs from the value recomputed from its inputs",
+       restores=True,
        main="{what}保存的结果为 {saved}，按公式重算为 {recomputed}。"
             "审核使用重算结果；请在 Excel 或 WPS 中打开文件，按 F9 重算（或确认已自动重算）后保存再提交。")
 
@@ -291,14 +298,17 @@ def reference() -> str:
              "Chinese 错误 / 警告 / 提示), the `sheet` and `cell` it points at (empty for a file-level finding), "
              "a Chinese `message` that says what to do and where, and where it applies `expected` (what the rules "
              "require at that cell) and `actual` (what the submission has there). A submission with any error is "
-             "not accepted as filled. Codes marked † are this project's additions to spec/findings.md.", ""]
+             "not accepted as filled. Codes marked † are this project's additions to spec/findings.md. Every code "
+             "points at a cell the clerk can type into, except those marked ‡: their cell is one the template locks "
+             "(a formula, a common row, 一级指标), and the message says how to put it back.", ""]
     for group, title in _GROUPS.items():
         codes = [c for c in REGISTRY.values() if c.group == group]
         if not codes:
             continue
         lines += [f"## {title}", "", "| code | level | title | when |", "|---|---|---|---|"]
         for c in codes:
-            lines.append(f"| {c.code}{' †' if c.ours else ''} | {LEVEL_KEYS[c.level]} ({c.level}) | {c.title} | {c.when} |")
+            marks = (" †" if c.ours else "") + (" ‡" if c.restores else "")
+            lines.append(f"| {c.code}{marks} | {LEVEL_KEYS[c.level]} ({c.level}) | {c.title} | {c.when} |")
         lines.append("")
         for c in codes:
             if group == "F":

@@ -12,7 +12,7 @@ import xlsxwriter
 
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
-from selfeval_xl.findings import CODES, finding
+from selfeval_xl.findings import CODES, REGISTRY, finding
 from selfeval_xl.template import CommonAnswer, FormulaText, SavedValue, Typed
 
 from .conftest import make_samples, rezip
@@ -129,6 +129,31 @@ def test_code_is_triggered(write_filled, code):
     assert hit.message and re.search(r"[\u4e00-\u9fff]", hit.message)  # Chinese, for the clerk
     if code not in ("S101",):
         assert hit.sheet
+
+
+@pytest.mark.parametrize("code", sorted(TRIGGER))
+def test_every_finding_names_a_cell_she_can_type_into(write_filled, code):
+    """The cell of every finding (from each code's trigger) is unlocked in the workbook, except for
+    the codes whose message says how to restore a locked cell (‡ in docs/findings.md)."""
+    _assert_typeable_cells(write_filled(TRIGGER[code](copy.deepcopy(clean()))))
+
+
+def test_the_samples_findings_name_cells_she_can_type_into(sample_files):
+    for path in sample_files.values():
+        _assert_typeable_cells(path)
+
+
+def _assert_typeable_cells(path):
+    import openpyxl
+
+    a = assess(path)
+    wb = openpyxl.load_workbook(path)
+    for f in a.findings:
+        if not f.cell:
+            continue
+        assert wb[f.sheet].protection.sheet, f.sheet
+        locked = wb[f.sheet][f.cell].protection.locked
+        assert locked == REGISTRY[f.code].restores, (f.code, f.where, f.message)
 
 
 @pytest.mark.parametrize("code", sorted(NEAR_MISS))
