@@ -6,31 +6,30 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 __all__ = ["fmt_number", "fmt_percent", "fmt_score", "round_half_up"]
 
-_NOISE = Decimal("1e-9")
 _NUDGE = 1e-9
+#: significant digits a spreadsheet keeps (Excel: 15); beyond them a float's digits are binary noise
+_SIGNIFICANT = Context(prec=15, rounding=ROUND_HALF_EVEN)
+_QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(0, 10)}
 
 
 def round_half_up(x: float, digits: int = 2) -> float:
-    """Round half up (0.125 -> 0.13, -0.125 -> -0.13), the accounting convention.
+    """Round half up (0.125 -> 0.13, -0.125 -> -0.13, 100000000.125 -> 100000000.13), the
+    accounting convention, exactly, in decimal arithmetic.
 
-    Python's round() rounds half to even and sees 2.675 as 2.67499999…; a value within 1e-9 of a
-    half is taken as that half (binary noise), and halves go away from zero.
+    A float is read as the decimal a spreadsheet shows for it: its 15 significant digits (2.675,
+    stored as 2.67499999…, is 2.675; a sum of amounts that came out as 0.30000000000000004 is 0.3);
+    that decimal is rounded half away from zero.
     """
     x = float(x)
-    if x != x or x in (float("inf"), float("-inf")):
+    if not math.isfinite(x):
         return x
-    return round(x + math.copysign(_NUDGE, x), digits) + 0.0
-
-
-def round_half_up_decimal(x: float, digits: int = 2) -> float:
-    """The same in decimal arithmetic (the reference the fast version is tested against)."""
-    d = Decimal(repr(float(x))).quantize(_NOISE, rounding=ROUND_HALF_EVEN)
-    q = Decimal(1).scaleb(-digits)
-    return float(d.quantize(q, rounding=ROUND_HALF_UP))
+    shown = _SIGNIFICANT.plus(Decimal(repr(x)))
+    q = _QUANTUM.get(digits) or Decimal(1).scaleb(-digits)
+    return float(shown.quantize(q, rounding=ROUND_HALF_UP)) + 0.0
 
 
 def fmt_number(x: float | None, digits: int = 2) -> str:

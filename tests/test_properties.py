@@ -150,3 +150,32 @@ def test_numeric_text_reads_as_the_number(d):
 def test_read_number_never_raises(text):
     value, ok = read_number(text)
     assert (value is None) or (ok and math.isfinite(value))
+
+
+# round_half_up: exact for every amount a budget can have (up to 15 significant digits)
+
+@given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1), st.integers(0, 9), st.integers(0, 6))
+@settings(max_examples=3000)
+def test_round_half_up_is_decimal_half_up(mantissa, scale, digits):
+    """Any decimal of up to 15 significant digits, typed and stored as a float, rounds as the
+    decimal itself rounds half up: 100000000.125 -> 100000000.13 (the float path gave .12)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from selfeval_xl.numbers import round_half_up
+
+    typed = Decimal(mantissa).scaleb(-scale)
+    want = float(typed.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    assert round_half_up(float(typed), digits) == want
+
+
+@given(st.integers(min_value=0, max_value=10**13), st.sampled_from([5, 15, 25, 35, 45, 55, 65, 75, 85, 95]))
+def test_exact_halves_round_up_at_any_size(whole, cents_half):
+    """x.xx5 with the half exactly at the third decimal, far above 2^26."""
+    from decimal import Decimal
+
+    from selfeval_xl.numbers import round_half_up
+
+    typed = Decimal(whole) + Decimal(cents_half) / 1000
+    if len(typed.as_tuple().digits) > 15:
+        return
+    assert round_half_up(float(typed), 2) == float(Decimal(whole) + Decimal(cents_half + 5) / 1000)
