@@ -28,6 +28,8 @@ def round_half_up(x: float, digits: int = 2) -> float:
     if not math.isfinite(x):
         return x
     shown = _SIGNIFICANT.plus(Decimal(repr(x)))
+    if abs(x) >= 1e15:  # 15 significant digits, all before the point: nothing to round
+        return float(shown) + 0.0
     q = _QUANTUM.get(digits) or Decimal(1).scaleb(-digits)
     return float(shown.quantize(q, rounding=ROUND_HALF_UP)) + 0.0
 

@@ -157,6 +157,7 @@ def test_half_up_is_exact_for_large_amounts():
     assert round_half_up(99999999999.995, 2) == 100000000000.0
     assert round_half_up(2.675, 2) == 2.68 and round_half_up(1.005, 2) == 1.01
     assert round_half_up(0.1 + 0.2, 1) == 0.3 and round_half_up(0.285, 2) == 0.29
+    assert round_half_up(1e300, 2) == 1e300 and round_half_up(-1.5e16, 0) == -1.5e16  # found by the fuzzer
 
 
 def test_score_formatting_rounds_half_up():
