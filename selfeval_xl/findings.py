@@ -251,13 +251,17 @@ define("B405", INFO, "比率分子分母均为 0，按规定计", "a rate's deno
 
 define("P501", ERROR, "类别分值之和不等于权重分值", "the 分值 of a category's rows do not add up to its weight",
        main="{category}各行分值之和为 {sum}，应等于权重分值 {weight}。"
-            "请调整{level1}各行的分值（从 {cell} 起）；改正前该类别按 {weight} 分折算。")
+            "请调整{level1}各行的分值（从 {cell} 起）；改正前该类别按 {weight} 分折算。",
+       level2="{category}中二级指标“{level2}”各行分值之和为 {sum}，应等于其权重 {weight}。请调整这些行的分值（从 {cell} 起）。",
+       level2_name="“{name}”的二级指标“{level2}”不是{category}规定的二级指标（{allowed}）。请在 {cell} 改为其中之一。")
 define("P502", WARNING, "得分低于分值但未说明原因", "核定得分 below 分值 and no 偏差原因分析及改进措施",
        main="“{name}”核定得分 {verified}，低于分值 {weight}。请在 {cell}（偏差原因分析及改进措施）写明未得满分的原因和改进措施。",
        qualitative="“{name}”自评得分 {self_score}，低于分值 {weight}（{tier}档可得 {band}）。自评得分低于满分时，请在 {cell} 写明原因；"
                    "若已完全达成，可填满分 {weight}。")
 define("P503", WARNING, "实际完成值远超指标值但未说明", "actual at least 130% of a positive target and no explanation",
-       main="“{name}”实际完成值 {value} 达到指标值 {target} 的 {ratio}，超过 {limit}。请在 {cell} 说明原因（指标值是否定得过低）。")
+       main="“{name}”实际完成值 {value} 达到指标值 {target} 的 {ratio}，超过 {limit}。请在 {cell} 说明原因（指标值是否定得过低）。",
+       deduct="“{name}”实际完成值 {value} 达到指标值 {target} 的 {ratio}，超过 {limit}，未说明原因，按规定扣 {points} 分。"
+              "请在 {cell} 说明原因（指标值是否定得过低）。")
 define("P504", ERROR, "自评得分超出范围", "自评得分 above 分值 or below 0",
        main="“{name}”的自评得分 {self_score} 超出 0 到分值 {weight} 的范围。请在 {cell} 改为 0 到 {weight} 之间的分数。")
 define("P505", ERROR, "定性指标自评得分不在档次区间内", "a qualitative 自评得分 outside its tier's band",
@@ -278,6 +282,9 @@ define("P510", INFO, "不适用指标不计分，总分已折算", "a row marked
        main="“{name}”标为{na}，不计分；其分值 {weight} 不计入总分基数，总分按适用指标折算为百分制。")
 define("P511", WARNING, "自评得分未填写", "a scored row whose 自评得分 is empty (this project's code)", ours=True,
        main="“{name}”的自评得分未填写。请在 {cell} 填写自评得分（0 到 {weight} 分）；审核核定为 {verified}。")
+define("P512", INFO, "总分按比率封顶", "the rules cap the total by a rate (e.g. 预算执行率) and the cap applied (this project's code)",
+       ours=True,
+       main="{rate_label}为 {rate}，低于 {below}，按规定总分最高 {cap} 分；各项核定得分合计 {before} 分，总分核定为 {cap} 分。")
 
 #: code -> (level, title), for the places that only need those
 CODES: dict[str, tuple[str, str]] = {c.code: (c.level, c.title) for c in REGISTRY.values()}

@@ -1,25 +1,30 @@
 """The rule set (评分细则) as data: load a YAML rule file, check it, and expose it typed.
 
 ``load_rules()`` gives the default rules shipped with the package (spec/scoring.md);
-``load_rules(path)`` a bureau's own file. A bad file raises ``RulesError`` listing every problem,
-each with where it is in the file.
+``load_rules("four-part")`` a bundled rule set by name (``bundled()`` lists them);
+``load_rules(path)`` a bureau's own file. The file is checked against the schema
+(``rules_schema.py``: unknown keys and wrong types refused at every level) and then for what a
+schema cannot say (references between keys, weights that roll up, bands in order). A bad file
+raises ``RulesError`` listing every problem, each with its path in the file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .formulas import Expr, parse_expression
+from .methods import METHODS
 from .targets import parse_target
+
+if TYPE_CHECKING:
+    from .rules_schema import RuleFile
 
 __all__ = [
     "METHODS",
@@ -29,25 +34,17 @@ __all__ = [
     "CommonIndicator",
     "FreeRows",
     "Grade",
+    "OverAchievement",
     "Rate",
     "Rules",
     "RulesError",
     "Tier",
+    "TotalCap",
+    "bundled",
     "default_rules_path",
     "load_rules",
 ]
 
-#: scoring methods of scoring.md, and what each needs
-METHODS = {
-    "execution": "预算执行率：min(执行率, 1) × 分值",
-    "positive": "正向指标：达到指标值得满分，否则按 实际/指标值 × 分值",
-    "equal": "等于指标值：指标值为 0 时实际 ≤ 0 得满分，否则按正向指标",
-    "reverse": "反向指标：不超过指标值得满分，超过按比例扣分，达到 2 倍指标值得 0 分",
-    "per_point": "按百分点扣分：每超过 1 个百分点扣 step 分",
-    "qualitative": "定性指标：达成 / 部分达成 / 未达成 三档",
-}
-_QUANTITATIVE = {"execution", "positive", "equal", "reverse", "per_point"}
-_BUDGET_CHECK_CODES = {"B401", "B402", "B403"}
 
 
 class RulesError(ValueError):
@@ -72,6 +69,7 @@ class Category:
     weight: float
     level1: str  # 一级指标
     only: tuple[str, ...] = ()  # 三级指标 names; empty: every other row of level1
+    level2: tuple[tuple[str, float], ...] = ()  # (二级指标, weight), when the rules weigh them
 
     def claims(self, level1: str, name: str) -> bool:
         return level1 == self.level1 and (not self.only or name in self.only)
@@ -128,8 +126,12 @@ class CommonIndicator:
     target: str  # 指标值
     method: str
     rate: str | None = None
-    step: float | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)  # the method's keys (step, bands, per_case, ...)
     note: str = ""  # 指标说明
+
+    @property
+    def step(self) -> float | None:
+        return self.params.get("step")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,26 @@ class Tier:
         return score <= hi + tol if self.closed else score < hi - tol
 
 
+@dataclass(frozen=True, slots=True)
+class OverAchievement:
+    policy: str  # none | flag | deduct
+    at: float
+    points: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TotalCap:
+    """The total is at most ``max_total`` of the first band whose ``below`` the rate is under
+    (bands from the highest ``below`` down; the lowest applicable cap wins)."""
+
+    rate: str
+    bands: tuple[tuple[float, float], ...]  # (below, max_total)
+
+    def cap(self, rate: float) -> tuple[float, float] | None:
+        hits = [(below, top) for below, top in self.bands if rate < below - 1e-12]
+        return min(hits, key=lambda b: b[1]) if hits else None
+
+
 @dataclass(frozen=True)
 class Rules:
     version: str
@@ -178,9 +200,11 @@ class Rules:
     not_applicable: str
     percent_typed_as_number: tuple[float, float]
     tiers: tuple[Tier, ...]
-    explain_above: float
+    over_achievement: OverAchievement
     execution_reason_below: float
-    source: str = "default"
+    total_cap: TotalCap | None = None
+    about: str = ""  # where the rule set comes from (its ``source`` key)
+    source: str = "default"  # the file it was read from
     digest: str = ""
     _by_name: dict[str, CommonIndicator] = field(default_factory=dict, repr=False, compare=False)
 
@@ -216,42 +240,66 @@ class Rules:
     def total_weight(self) -> float:
         return sum(c.weight for c in self.categories)
 
+    @property
+    def explain_above(self) -> float:
+        """The over-achievement threshold (a multiple of the target)."""
+        return self.over_achievement.at
+
+    @property
+    def execution(self) -> CommonIndicator | None:
+        """The 预算执行率 row (method ``execution``), if the rules have one."""
+        return next((i for i in self.indicators if i.method == "execution"), None)
+
+
+BUNDLED = "rules"  # the folder of bundled rule sets in the package's data
+
+
+def bundled() -> dict[str, Path]:
+    """name -> file of every bundled rule set, the default first."""
+    folder = Path(str(resources.files("selfeval_xl").joinpath("data", BUNDLED)))
+    files = sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "default", p.stem))
+    return {p.stem: p for p in files}
+
 
 def default_rules_path() -> Path:
-    return Path(str(resources.files("selfeval_xl").joinpath("data", "default_rules.yaml")))
+    return bundled()["default"]
+
+
+def rules_path(name_or_path: str | Path | None) -> Path:
+    """A bundled rule set's file by name, or the path as given (the default when None)."""
+    if name_or_path is None:
+        return default_rules_path()
+    text = str(name_or_path)
+    found = bundled().get(text)
+    return found if found is not None and not Path(text).exists() else Path(text)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:
-    """Load and check a rule file (the package default when ``path`` is None)."""
-    p = Path(path) if path is not None else default_rules_path()
+    """Load and check a rule file: a bundled name, a path, or the default when None."""
+    p = rules_path(path)
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0)
 
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int) -> Rules:
+    import yaml
+
     source = path
     try:
         raw_bytes = Path(path).read_bytes()
     except OSError as exc:
         raise RulesError(source, [f"无法读取文件：{exc.strerror or exc}"]) from None
     try:
-        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+        data = yaml.load(raw_bytes.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulesError(source, [f"不是有效的 YAML（UTF-8）文件：{exc}"]) from None
-    rules = _build(data, source)
+    rules = build_rules(data, source)
     object.__setattr__(rules, "digest", hashlib.sha256(raw_bytes).hexdigest())
     return rules
 
 
 # ---------------------------------------------------------------------------------------------
-# Building and checking
-
-
-_TOP_KEYS = {
-    "version", "title", "decimals", "tolerance", "grades", "categories", "budget", "rates",
-    "budget_checks", "indicators", "free_rows", "operators", "suffix_operators",
-    "methods_for_own_rows", "not_applicable", "percent_typed_as_number", "qualitative", "checks",
-}
+# Building and checking what the schema cannot say
 
 
 class _Problems(list):
@@ -261,257 +309,223 @@ class _Problems(list):
         return cond
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        return None
-    return float(v)
+def build_rules(data: Any, source: str = "（内存）") -> Rules:
+    """A checked ``Rules`` from a loaded YAML document; ``RulesError`` lists every problem."""
+    from .rules_schema import validate
 
-
-def _build(data: Any, source: str) -> Rules:
-    P = _Problems()
     if not isinstance(data, dict):
         raise RulesError(source, ["文件内容应是一个映射（键: 值），而不是 " + type(data).__name__])
-    for k in data:
-        P.need(k in _TOP_KEYS, str(k), f"未知的项目（可用：{', '.join(sorted(_TOP_KEYS))}）")
-    for k in ("version", "grades", "categories", "budget", "rates", "indicators", "qualitative"):
-        P.need(k in data, k, "缺少此项")
+    doc, problems = validate(data)
+    if doc is None:
+        raise RulesError(source, [f"{p.path}: {p.text}" for p in problems])
+    P = _Problems()
+    grades = _grades(doc, P)
+    categories = [Category(c.name, c.weight, c.level1, tuple(c.only), tuple((x.name, x.weight) for x in c.level2))
+                  for c in doc.categories]
+    _check_categories(categories, doc.tolerance, P)
+    budget = [BudgetItem(b.key, b.label, b.required, b.note, b.unit) for b in doc.budget]
+    known = {b.key for b in budget}
+    P.need(len(known) == len(budget), "budget", "key 重复")
+    P.need(len({b.label for b in budget}) == len(budget), "budget", "label 重复")
+    rates = _rates(doc, budget, P)
+    rate_keys = {r.key for r in rates}
+    checks = _budget_checks(doc, known, P)
+    tiers = _tiers(doc, P)
+    operator_words = sorted(((k, w) for k in ("at_least", "at_most", "equal") for w in getattr(doc.operators, k)),
+                            key=lambda kw: -len(kw[1]))
+    suffix_words = sorted(((k, w) for k in ("at_least", "at_most", "equal") for w in getattr(doc.suffix_operators, k)),
+                          key=lambda kw: -len(kw[1]))
+    pct = doc.percent_typed_as_number
+    P.need(pct.above < pct.at_most, "percent_typed_as_number", "above 应小于 at_most")
+    cap = None
+    if doc.total_cap:
+        P.need(doc.total_cap.rate in rate_keys, "total_cap.rate", f"rates 中没有比率 {doc.total_cap.rate!r}")
+        cap = TotalCap(doc.total_cap.rate, tuple((b.below, b.max_total) for b in doc.total_cap.bands))
+    oa = doc.over_achievement
+    partial = Rules(
+        version=doc.version, title=doc.title, decimals=doc.decimals, tolerance=doc.tolerance, grades=tuple(grades),
+        categories=tuple(categories), budget=tuple(budget), rates=tuple(rates), budget_checks=tuple(checks),
+        indicators=(), free_rows=(), operator_words=tuple(operator_words), suffix_words=tuple(suffix_words),
+        methods_for_own_rows=doc.methods_for_own_rows.model_dump(), not_applicable=doc.not_applicable,
+        percent_typed_as_number=(pct.above, pct.at_most), tiers=tuple(tiers),
+        over_achievement=OverAchievement(oa.policy, oa.at, oa.points),
+        execution_reason_below=doc.checks.execution_reason_below, total_cap=cap, about=doc.source, source=source)
+    indicators = _indicators(doc, partial, categories, rate_keys, P)
+    free = [FreeRows(f.level1, f.rows, tuple(f.level2)) for f in doc.free_rows]
+    for i, f in enumerate(free):
+        P.need(any(c.level1 == f.level1 for c in categories), f"free_rows[{i}].一级指标",
+               f"没有类别的一级指标是 {f.level1!r}")
+    _check_weights(categories, indicators, free, doc.tolerance, P)
     if P:
         raise RulesError(source, P)
+    return Rules(**{**partial.__dict__, "indicators": tuple(indicators), "free_rows": tuple(free), "_by_name": {}})
 
-    decimals = data.get("decimals", 2)
-    P.need(isinstance(decimals, int) and 0 <= decimals <= 6, "decimals", "应是 0 到 6 的整数")
-    tolerance = _num(data.get("tolerance", 0.01))
-    P.need(tolerance is not None and tolerance >= 0, "tolerance", "应是不小于 0 的数")
-    tolerance = tolerance or 0.0
 
-    # grades
-    grades: list[Grade] = []
-    for i, g in enumerate(_list(data, "grades", P)):
-        where = f"grades[{i}]"
-        if P.need(isinstance(g, dict) and "grade" in g and _num(g.get("min")) is not None, where,
-                  "每个等级应写成 {grade: 优, min: 90}"):
-            grades.append(Grade(str(g["grade"]), float(g["min"])))
-    if grades:
-        mins = [g.min for g in grades]
-        P.need(all(a > b for a, b in pairwise(mins)), "grades", "等级下限应从高到低排列且不重复")
-        P.need(mins[-1] <= 0, "grades", f"最后一个等级的下限应为 0，使任何得分都有等级（现为 {mins[-1]:g}）")
+def _grades(doc: RuleFile, P: _Problems) -> list[Grade]:
+    grades = [Grade(g.grade, g.min) for g in doc.grades]
+    mins = [g.min for g in grades]
+    P.need(all(a > b for a, b in pairwise(mins)), "grades", "等级下限应从高到低排列且不重复")
+    P.need(mins[-1] <= 0, "grades", f"最后一个等级的下限应为 0，使任何得分都有等级（现为 {mins[-1]:g}）")
+    P.need(len({g.grade for g in grades}) == len(grades), "grades", "等级名称重复")
+    return grades
 
-    # categories
-    categories: list[Category] = []
-    for i, c in enumerate(_list(data, "categories", P)):
-        where = f"categories[{i}]"
-        if not P.need(isinstance(c, dict), where, "应是一个映射"):
-            continue
-        w = _num(c.get("weight"))
-        ok = P.need(bool(c.get("name")), where + ".name", "缺少类别名称")
-        ok &= P.need(w is not None and w > 0, where + ".weight", "权重分值应是大于 0 的数")
-        ok &= P.need(bool(c.get("一级指标")), where + ".一级指标", "缺少一级指标")
-        only = c.get("三级指标") or []
-        ok &= P.need(isinstance(only, list), where + ".三级指标", "应是三级指标名称的列表")
-        if ok:
-            categories.append(Category(str(c["name"]), float(w or 0), str(c["一级指标"]), tuple(map(str, only))))
-    if categories:
-        total = sum(c.weight for c in categories)
-        P.need(abs(total - 100) <= tolerance + 1e-9, "categories",
-               f"各类别权重分值之和应为 100，现为 {total:g}")
-        names = [c.name for c in categories]
-        P.need(len(set(names)) == len(names), "categories", "类别名称重复")
 
-    # budget
-    budget: list[BudgetItem] = []
-    for i, b in enumerate(_list(data, "budget", P)):
-        where = f"budget[{i}]"
-        if P.need(isinstance(b, dict) and bool(b.get("key")) and bool(b.get("label")), where, "每行应有 key 和 label"):
-            budget.append(BudgetItem(str(b["key"]), str(b["label"]), bool(b.get("required", True)),
-                                     str(b.get("note", "")), str(b.get("unit", "万元"))))
-    keys = [b.key for b in budget]
-    P.need(len(set(keys)) == len(keys), "budget", "key 重复")
-    P.need(len({b.label for b in budget}) == len(budget), "budget", "label 重复")
-    known_keys = set(keys)
+def _check_categories(categories: list[Category], tolerance: float, P: _Problems) -> None:
+    total = sum(c.weight for c in categories)
+    P.need(abs(total - 100) <= tolerance + 1e-9, "categories", f"各类别权重分值之和应为 100，现为 {total:g}")
+    names = [c.name for c in categories]
+    P.need(len(set(names)) == len(names), "categories", "类别名称重复")
+    for i, c in enumerate(categories):
+        if c.level2:
+            s = sum(w for _, w in c.level2)
+            P.need(abs(s - c.weight) <= tolerance + 1e-9, f"categories[{i}].二级指标",
+                   f"各二级指标权重之和应等于类别权重 {c.weight:g}，现为 {s:g}")
 
-    # rates
+
+def _rates(doc: RuleFile, budget: list[BudgetItem], P: _Problems) -> list[Rate]:
+    known = {b.key for b in budget}
+    labels = {b.key: b.label.removeprefix("其中：") for b in budget}
     rates: list[Rate] = []
-    for i, r in enumerate(_list(data, "rates", P)):
-        where = f"rates[{i}]"
-        if not P.need(isinstance(r, dict) and bool(r.get("key")), where, "每个比率应有 key"):
-            continue
+    for i, r in enumerate(doc.rates):
         exprs = []
         for part in ("numerator", "denominator"):
             try:
-                e = parse_expression(r.get(part, ""))
+                e = parse_expression(getattr(r, part))
             except ValueError as exc:
-                P.append(f"{where}.{part}: {exc}")
+                P.append(f"rates[{i}].{part}: {exc}")
                 continue
-            unknown = [n for n in e.names() if n not in known_keys]
-            P.need(not unknown, f"{where}.{part}", f"引用了预算情况中没有的项目：{'、'.join(unknown)}")
+            unknown = [n for n in e.names() if n not in known]
+            P.need(not unknown, f"rates[{i}].{part}", f"引用了预算情况中没有的项目：{'、'.join(unknown)}")
             exprs.append(e)
-        z = _num(r.get("zero_over_zero", 1))
-        P.need(z is not None, where + ".zero_over_zero", "应是一个数（如 1 表示 100%）")
-        if len(exprs) == 2 and z is not None:
+        if len(exprs) == 2:
             inputs = tuple(dict.fromkeys([*exprs[0].names(), *exprs[1].names()]))
-            labels = {b.key: b.label.removeprefix("其中：") for b in budget}
-            rates.append(Rate(str(r["key"]), str(r.get("label", r["key"])), exprs[0], exprs[1], z, inputs,
+            rates.append(Rate(r.key, r.label or r.key, exprs[0], exprs[1], r.zero_over_zero, inputs,
                               _expr_text(exprs[0], labels), _expr_text(exprs[1], labels)))
-    rate_keys = {r.key for r in rates}
-    P.need(len(rate_keys) == len(rates), "rates", "key 重复")
-    P.need(not (rate_keys & known_keys), "rates", "比率的 key 与预算情况的 key 重复")
+    keys = [r.key for r in rates]
+    P.need(len(set(keys)) == len(keys), "rates", "key 重复")
+    P.need(not (set(keys) & known), "rates", "比率的 key 与预算情况的 key 重复")
+    return rates
 
-    # budget checks
-    checks: list[BudgetCheck] = []
-    for i, c in enumerate(data.get("budget_checks") or []):
+
+def _budget_checks(doc: RuleFile, known: set[str], P: _Problems) -> list[BudgetCheck]:
+    checks = []
+    for i, c in enumerate(doc.budget_checks):
         where = f"budget_checks[{i}]"
-        if not P.need(isinstance(c, dict) and c.get("code") in _BUDGET_CHECK_CODES, where + ".code",
-                      f"应是 {', '.join(sorted(_BUDGET_CHECK_CODES))} 之一"):
-            continue
-        if "at_most" in c:
-            am = c["at_most"] or {}
-            ok = P.need(am.get("left") in known_keys and am.get("right") in known_keys, where + ".at_most",
-                        "left 和 right 应是预算情况的 key")
-            if ok:
-                checks.append(BudgetCheck(c["code"], left=am["left"], right=am["right"]))
-        else:
-            parts = c.get("parts") or []
-            ok = P.need(isinstance(parts, list) and bool(parts) and all(p in known_keys for p in parts),
-                        where + ".parts", "应是预算情况 key 的列表")
-            ok &= P.need(c.get("total") in known_keys, where + ".total", "应是预算情况的 key")
-            if ok:
-                checks.append(BudgetCheck(c["code"], parts=tuple(parts), total=c["total"]))
+        if c.at_most:
+            if P.need(c.at_most.left in known and c.at_most.right in known, where + ".at_most",
+                      "left 和 right 应是预算情况的 key"):
+                checks.append(BudgetCheck(c.code, left=c.at_most.left, right=c.at_most.right))
+        elif P.need(all(p in known for p in c.parts), where + ".parts", "应是预算情况 key 的列表") & \
+                P.need(c.total in known, where + ".total", "应是预算情况的 key"):
+            checks.append(BudgetCheck(c.code, parts=tuple(c.parts), total=c.total))
+    return checks
 
-    # operators and reading
-    ops = data.get("operators") or {}
-    operator_words: list[tuple[str, str]] = []
-    for kind in ("at_least", "at_most", "equal"):
-        words = ops.get(kind) or []
-        P.need(isinstance(words, list) and bool(words), f"operators.{kind}", "应是非空的列表")
-        operator_words += [(kind, str(w)) for w in words]
-    operator_words.sort(key=lambda kw: -len(kw[1]))
-    suffix_words = [(kind, str(w)) for kind, ws in (data.get("suffix_operators") or {}).items() for w in ws]
-    suffix_words.sort(key=lambda kw: -len(kw[1]))
-    own = data.get("methods_for_own_rows") or {"at_least": "positive", "at_most": "reverse", "equal": "equal"}
-    for kind in ("at_least", "at_most", "equal"):
-        P.need(own.get(kind) in _QUANTITATIVE - {"execution", "per_point"}, f"methods_for_own_rows.{kind}",
-               f"未知或不适用的评分方法 {own.get(kind)!r}（可用：positive, equal, reverse）")
-    pct = data.get("percent_typed_as_number") or {"above": 1.5, "at_most": 100}
-    low, high = _num(pct.get("above")), _num(pct.get("at_most"))
-    P.need(low is not None and high is not None and 0 < low < high, "percent_typed_as_number",
-           "应写成 {above: 1.5, at_most: 100}")
 
-    # qualitative tiers
-    tiers: list[Tier] = []
-    for i, t in enumerate(_list(data, "qualitative", P)):
-        where = f"qualitative[{i}]"
-        if not P.need(isinstance(t, dict) and bool(t.get("tier")) and isinstance(t.get("band"), list)
-                      and len(t["band"]) == 2, where, "每档应有 tier 和 band: [下限, 上限]"):
-            continue
-        lo, hi = _num(t["band"][0]), _num(t["band"][1])
-        blank = _num(t.get("score_if_blank"))
-        if lo is None or hi is None or not P.need(0 <= lo <= hi <= 1, where + ".band",
-                                                  "上下限应是 0 到 1 之间的比例，且下限不大于上限"):
-            if lo is None or hi is None:
-                P.append(f"{where}.band: 上下限应是 0 到 1 之间的比例，且下限不大于上限")
-            continue
-        P.need(blank is not None and lo <= blank <= hi, where + ".score_if_blank", "应在本档的分值区间内")
-        tiers.append(Tier(str(t["tier"]), lo, hi, bool(t.get("closed", False)), blank or lo,
-                          tuple(map(str, t.get("answers") or [])), tuple(map(str, t.get("prefixes") or []))))
-    if len(tiers) >= 2:
-        P.need(all(a.low == b.high for a, b in pairwise(tiers)), "qualitative",
-               "各档的分值区间应从高到低首尾相接（上一档的下限 = 下一档的上限）")
+def _tiers(doc: RuleFile, P: _Problems) -> list[Tier]:
+    tiers = []
+    for i, t in enumerate(doc.qualitative):
+        lo, hi = t.band
+        ok = P.need(lo <= hi, f"qualitative[{i}].band", "下限不应大于上限")
+        ok &= P.need(lo <= t.score_if_blank <= hi, f"qualitative[{i}].score_if_blank", "应在本档的分值区间内")
+        if ok:
+            tiers.append(Tier(t.tier, lo, hi, t.closed, t.score_if_blank, tuple(t.answers), tuple(t.prefixes)))
+    P.need(all(a.low == b.high for a, b in pairwise(tiers)), "qualitative",
+           "各档的分值区间应从高到低首尾相接（上一档的下限 = 下一档的上限）")
+    return tiers
 
-    # the rule set is now far enough to read targets
-    partial = Rules(
-        version=str(data.get("version")), title=str(data.get("title") or "部门(单位)整体支出绩效自评表"),
-        decimals=decimals if isinstance(decimals, int) else 2, tolerance=tolerance,
-        grades=tuple(grades), categories=tuple(categories), budget=tuple(budget), rates=tuple(rates),
-        budget_checks=tuple(checks), indicators=(), free_rows=(),
-        operator_words=tuple(operator_words), suffix_words=tuple(suffix_words),
-        methods_for_own_rows=dict(own), not_applicable=str(data.get("not_applicable") or "不适用"),
-        percent_typed_as_number=(low or 1.5, high or 100.0), tiers=tuple(tiers),
-        explain_above=float((data.get("checks") or {}).get("explain_above", 1.3)),
-        execution_reason_below=float((data.get("checks") or {}).get("execution_reason_below", 0.9)),
-        source=source,
-    )
 
-    # indicators
-    indicators: list[CommonIndicator] = []
-    for i, ind in enumerate(_list(data, "indicators", P)):
-        where = f"indicators[{i}]"
-        if not P.need(isinstance(ind, dict), where, "应是一个映射"):
-            continue
-        name = str(ind.get("三级指标") or "")
-        where = f"indicators[{i}]（{name or '?'}）"
+def _indicators(doc: RuleFile, partial: Rules, categories: list[Category], rate_keys: set[str],
+                P: _Problems) -> list[CommonIndicator]:
+    out: list[CommonIndicator] = []
+    for i, ind in enumerate(doc.indicators):
+        where = f"indicators[{i}]（{ind.name}）"
+        method = METHODS[ind.method]
+        params = {p.name: _plain(getattr(ind, p.name)) for p in method.params if getattr(ind, p.name) is not None}
         ok = True
-        for k in ("一级指标", "二级指标", "三级指标", "指标值"):
-            ok &= P.need(bool(ind.get(k)), f"{where}.{k}", "缺少此项")
-        w = _num(ind.get("分值"))
-        ok &= P.need(w is not None and w > 0, f"{where}.分值", "应是大于 0 的数")
-        method = ind.get("method")
-        ok &= P.need(method in METHODS, f"{where}.method",
-                     f"未知的评分方法 {method!r}（可用：{', '.join(METHODS)}）")
-        step = _num(ind.get("step")) if "step" in ind else None
-        if method == "per_point":
-            ok &= P.need(step is not None and step > 0, f"{where}.step", "按百分点扣分需要 step（每个百分点扣的分）")
-        rate = ind.get("rate")
-        if rate is not None:
-            ok &= P.need(rate in rate_keys, f"{where}.rate", f"预算情况中没有比率 {rate!r}")
+        if ind.rate is not None:
+            ok &= P.need(ind.rate in rate_keys, f"{where}.rate", f"预算情况中没有比率 {ind.rate!r}")
+        if method.reads == "rate":
+            ok &= P.need(ind.rate is not None, f"{where}.rate", f"{method.title}指标需要 rate（取自预算情况的比率）")
+        if method.reads in ("count", "qualitative"):
+            ok &= P.need(ind.rate is None, f"{where}.rate", f"{method.title}指标的实际完成值由单位填写，不能取自比率")
+        t = parse_target(ind.target, partial)
+        if "any" not in method.targets:
+            kind = t.kind if t else None
+            ok &= P.need(kind in method.targets, f"{where}.指标值",
+                         f"{method.title}的指标值应是 {_TARGET_WORDS[method.reads]}（现为 {ind.target!r}）")
+        ok &= _check_params(ind.method, params, ind.weight, f"{where}", P)
+        ok &= P.need(any(c.level1 == ind.level1 for c in categories), f"{where}.一级指标",
+                     f"没有类别的一级指标是 {ind.level1!r}")
         if ok:
-            t = parse_target(ind["指标值"], partial)
-            if t is None:
-                ok = P.need(False, f"{where}.指标值", f"无法读取指标值 {ind['指标值']!r}")
-            elif method == "qualitative":
-                ok = P.need(t.kind == "qualitative", f"{where}.指标值", "定性指标的指标值应是文字（如 相关）")
-            else:
-                ok = P.need(t.quantitative, f"{where}.指标值", f"评分方法 {method} 需要数量指标值（如 ≥90%）")
-                if ok and method in ("reverse", "per_point"):
-                    ok = P.need(t.kind == "at_most", f"{where}.指标值", f"{method} 指标的指标值应是“≤”形式")
-                if ok and method == "execution":
-                    ok = P.need(rate is not None, f"{where}.rate", "预算执行率指标需要 rate")
-        if ok and not any(c.level1 == ind["一级指标"] for c in categories):
-            ok = P.need(False, f"{where}.一级指标", f"没有类别的一级指标是 {ind['一级指标']!r}")
-        if ok:
-            indicators.append(CommonIndicator(
-                str(ind["一级指标"]), str(ind["二级指标"]), name, float(w or 0), str(ind["指标值"]), str(method),
-                rate, step, str(ind.get("指标说明") or "")))
-    names = [i.name for i in indicators]
+            out.append(CommonIndicator(ind.level1, ind.level2, ind.name, ind.weight, ind.target, ind.method,
+                                       ind.rate, params, ind.note))
+    names = [i.name for i in out]
     P.need(len(set(names)) == len(names), "indicators", "三级指标名称重复")
-    P.need(sum(i.method == "execution" for i in indicators) <= 1, "indicators", "只能有一个 execution（预算执行率）指标")
+    P.need(sum(i.method == "execution" for i in out) <= 1, "indicators", "只能有一个 execution（预算执行率）指标")
+    for c in categories:
+        for n in c.only:
+            P.need(n in names, f"categories（{c.name}）.三级指标", f"indicators 中没有 {n!r}")
+    return out
 
-    free: list[FreeRows] = []
-    for i, f in enumerate(data.get("free_rows") or []):
-        where = f"free_rows[{i}]"
-        if not P.need(isinstance(f, dict), where, "应是一个映射"):
-            continue
-        ok = P.need(any(c.level1 == f.get("一级指标") for c in categories), where + ".一级指标",
-                    f"没有类别的一级指标是 {f.get('一级指标')!r}")
-        ok &= P.need(isinstance(f.get("rows"), int) and 1 <= f["rows"] <= 200, where + ".rows", "应是 1 到 200 的整数")
-        if ok:
-            free.append(FreeRows(str(f["一级指标"]), int(f["rows"]), tuple(map(str, f.get("二级指标") or []))))
 
-    # weights inside categories: all-common categories must add up; others must leave room
+_TARGET_WORDS = {"rate": "数量指标值（如 ≥90%）", "number": "相应方向的数量指标值（如 ≥90%、≤5%）",
+                 "qualitative": "文字（如 相关）", "count": "任意文字"}
+
+
+def _plain(v: Any) -> Any:
+    """A parameter as plain data (bands as dicts without their unset bound)."""
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if hasattr(v, "model_dump"):
+        return {k: x for k, x in v.model_dump().items() if x is not None}
+    return v
+
+
+def _check_params(method: str, params: dict[str, Any], weight: float, where: str, P: _Problems) -> bool:
+    ok = True
+    if "bands" in params:
+        bands = params["bands"]
+        sides = {("min" if "min" in b else "max") for b in bands}
+        ok &= P.need(len(sides) == 1, where + ".bands", "各档应同为 min（不低于）或同为 max（不高于）")
+        bounds = [b.get("min", b.get("max")) for b in bands]
+        if sides == {"min"}:
+            ok &= P.need(all(a > b for a, b in pairwise(bounds)), where + ".bands", "min 应从高到低排列（从好到差）")
+        elif sides == {"max"}:
+            ok &= P.need(all(a < b for a, b in pairwise(bounds)), where + ".bands", "max 应从低到高排列（从好到差）")
+        points = [b["points"] for b in bands]
+        ok &= P.need(all(p <= weight + 1e-9 for p in points), where + ".bands", f"各档得分不能超过分值 {weight:g}")
+        ok &= P.need(all(a >= b for a, b in pairwise(points)), where + ".bands", "各档得分应从高到低")
+    if "items" in params and "points" in params:
+        total = len(params["items"]) * params["points"]
+        ok &= P.need(abs(total - weight) <= 1e-9, where, f"项数 × 每项分值（{total:g}）应等于分值 {weight:g}")
+    if "per_case" in params:
+        ok &= P.need(params["per_case"] <= weight + 1e-9, where + ".per_case", f"每起扣分不应超过分值 {weight:g}")
+    return ok
+
+
+def _check_weights(categories: list[Category], indicators: list[CommonIndicator], free: list[FreeRows],
+                   tolerance: float, P: _Problems) -> None:
+    """Rows roll up into their 二级指标 and category: a category without free rows adds up exactly,
+    one with free rows leaves room; weighed 二级指标 likewise, and common rows name one of them."""
     free_level1 = {f.level1 for f in free}
     for c in categories:
         members = [i for i in indicators if next((k for k in categories if k.claims(i.level1, i.name)), None) is c]
         s = sum(i.weight for i in members)
-        if c.level1 in free_level1 and not c.only:
-            P.need(s <= c.weight + tolerance, f"categories（{c.name}）",
-                   f"固定指标的分值之和 {s:g} 超过了类别权重分值 {c.weight:g}")
+        open_ = c.level1 in free_level1 and not c.only
+        if open_:
+            P.need(s <= c.weight + tolerance, f"categories（{c.name}）", f"固定指标的分值之和 {s:g} 超过了类别权重分值 {c.weight:g}")
         else:
             P.need(abs(s - c.weight) <= tolerance + 1e-9, f"categories（{c.name}）",
                    f"指标分值之和应等于类别权重分值 {c.weight:g}，现为 {s:g}")
-    for c in categories:
-        for n in c.only:
-            P.need(n in names, f"categories（{c.name}）.三级指标", f"indicators 中没有 {n!r}")
-
-    if P:
-        raise RulesError(source, P)
-    return Rules(**{**partial.__dict__, "indicators": tuple(indicators), "free_rows": tuple(free),
-                    "_by_name": {}})
-
-
-def _list(data: dict, key: str, P: _Problems) -> list:
-    v = data.get(key)
-    if v is None:
-        return []
-    if not isinstance(v, list):
-        P.append(f"{key}: 应是一个列表")
-        return []
-    return v
+        for name, weight in c.level2:
+            s2 = sum(i.weight for i in members if i.level2 == name)
+            if open_:
+                P.need(s2 <= weight + tolerance, f"categories（{c.name}）.二级指标（{name}）",
+                       f"固定指标的分值之和 {s2:g} 超过了二级指标权重 {weight:g}")
+            else:
+                P.need(abs(s2 - weight) <= tolerance + 1e-9, f"categories（{c.name}）.二级指标（{name}）",
+                       f"指标分值之和应等于二级指标权重 {weight:g}，现为 {s2:g}")
+        if c.level2:
+            names = {n for n, _ in c.level2}
+            for i in members:
+                P.need(i.level2 in names, f"indicators（{i.name}）.二级指标", f"不是类别“{c.name}”规定的二级指标（{'、'.join(names)}）")

@@ -1,8 +1,11 @@
 """Scoring (spec/scoring.md): every 核定得分, the categories, the total and the grade.
 
-The methods are pure functions of (actual, target, 分值); ``score_lines`` applies them to the
-lines ``validate.check_indicators`` read, writes a 审核意见 for each row, and emits the P-findings.
-Every 核定得分 is rounded half up to the rule set's decimals; categories are sums of rounded rows.
+The methods are registered in ``methods.py`` (found by the name the rule file gives);
+``score_lines`` applies them to the lines ``validate.check_indicators`` read, writes a 审核意见 for
+each row, and emits the P-findings. Every 核定得分 is rounded half up to the rule set's decimals;
+categories are sums of rounded rows, rescaled to their weight while their rows' 分值 do not add up
+(P501), so no category and no total can exceed its weight; the rules over the whole score (a cap by
+the execution rate) apply last.
 """
 
 from __future__ import annotations
@@ -11,6 +14,16 @@ from dataclasses import dataclass, field
 
 from . import standard as S
 from .findings import Finding, finding
+from .methods import (
+    METHODS,
+    Row,
+    score_equal,
+    score_execution,
+    score_per_point,
+    score_positive,
+    score_reverse,
+    score_reverse_ratio,
+)
 from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
 from .rules import Category, Rules, Tier
 from .standard import label_key
@@ -28,53 +41,14 @@ __all__ = [
     "score_positive",
     "score_qualitative",
     "score_reverse",
+    "score_reverse_ratio",
 ]
 
 _EPS = 1e-9
 
 
 # ---------------------------------------------------------------------------------------------
-# The methods (w = 分值, t = target, a = actual; fractions for percentages)
-
-
-def score_execution(rate: float, w: float) -> float:
-    """预算执行率: min(rate, 1) × w."""
-    return min(max(rate, 0.0), 1.0) * w
-
-
-def score_positive(a: float, t: float, w: float) -> float:
-    """At least t: w when reached, else a / t × w; no extra credit above t."""
-    a = max(a, 0.0)
-    if t <= 0 or a >= t - _EPS:
-        return w
-    return a / t * w
-
-
-def score_equal(a: float, t: float, w: float) -> float:
-    """Equal to t: with t = 0, w when a ≤ 0 and 0 otherwise; with t > 0, as positive."""
-    if t == 0:
-        return w if a <= _EPS else 0.0
-    return score_positive(a, t, w)
-
-
-def score_reverse(a: float, t: float, w: float) -> float:
-    """At most t: w up to t, falling linearly to 0 at 2t; with t = 0, w only for a ≤ 0."""
-    a = max(a, 0.0)
-    if t <= 0:
-        return w if a <= _EPS else 0.0
-    if a <= t + _EPS:
-        return w
-    if a >= 2 * t - _EPS:
-        return 0.0
-    return (1 - (a - t) / t) * w
-
-
-def score_per_point(a: float, t: float, w: float, step: float) -> float:
-    """At most t, less ``step`` for every percentage point above it, not below 0."""
-    a = max(a, 0.0)
-    if a <= t + _EPS:
-        return w
-    return max(0.0, w - step * round_half_up((a - t) * 100, 9))
+# The qualitative tiers (the other methods are in methods.py)
 
 
 def score_qualitative(tier: Tier, self_score: float | None, w: float) -> tuple[float, bool]:
@@ -203,6 +177,18 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
 
     score, opinion, qualitative_ok = _apply_method(line, rules, w, t)
     verified = round_half_up(score, rules.decimals)
+    over = _over_achieved(line, rules, t)
+    if over is not None:
+        oa = rules.over_achievement
+        shown = fmt_percent(over) if t.percent else fmt_number(over) + t.unit
+        fields = dict(name=name, value=shown, target=t.text, ratio=fmt_percent(over / (t.value or 1), 0),
+                      limit=fmt_percent(oa.at, 0), expected="超出原因的说明", actual="（空）")
+        if oa.policy == "deduct" and oa.points > 0:
+            verified = round_half_up(max(0.0, verified - oa.points), rules.decimals)
+            opinion += f"；超额完成未说明原因，扣 {fmt_number(oa.points)} 分"
+            note("P503", S.REASON, "deduct", points=fmt_number(oa.points), **fields)
+        else:
+            note("P503", S.REASON, **fields)
     row.verified = verified
     row.opinion = opinion
 
@@ -223,7 +209,7 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
     if executed_low and not line.reason:
         note("P508", S.REASON, rate=fmt_percent(line.rate.value),  # type: ignore[union-attr]
              threshold=fmt_percent(rules.execution_reason_below), expected="偏差原因和改进措施", actual="（空）")
-    elif verified < w - _EPS and not line.reason:
+    elif verified < w - _EPS and not line.reason and over is None:
         if line.method == "qualitative" and line.actual is not None and line.actual.tier == rules.tiers[0].name:
             tier = rules.tiers[0]
             lo, hi = tier.band(w)
@@ -232,12 +218,6 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         else:
             note("P502", S.REASON, name=name, verified=fmt_score(verified), weight=fmt_score(w),
                  expected="未得满分的原因和改进措施", actual="（空）")
-    a = _actual_value(line)
-    if (line.method in ("positive", "equal") and a is not None and t.value and t.value > 0
-            and a >= rules.explain_above * t.value - _EPS and not line.reason):
-        shown = fmt_percent(a) if t.percent else fmt_number(a) + t.unit
-        note("P503", S.REASON, name=name, value=shown, target=t.text, ratio=fmt_percent(a / t.value, 0),
-             limit=fmt_percent(rules.explain_above, 0), expected="超出原因的说明", actual="（空）")
     if (line.self_score is not None and not p504 and not qualitative_differs_reported
             and abs(line.self_score - verified) > rules.tolerance + _EPS):
         note("P506", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), verified=fmt_score(verified),
@@ -246,6 +226,17 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         note("P511", S.SELF_SCORE, name=name, weight=fmt_score(w), verified=fmt_score(verified),
              expected=f"0–{fmt_score(w)}", actual="（空）")
     return row, fs
+
+
+def _over_achieved(line: Line, rules: Rules, t: Target) -> float | None:
+    """The actual, when the rules' over-achievement policy applies to it: a number typed against
+    an "at least" or "equal" target, at least ``at`` times it, with no explanation."""
+    a = _actual_value(line)
+    m = METHODS.get(line.method or "")
+    if (rules.over_achievement.policy == "none" or m is None or m.reads != "number" or a is None
+            or t.kind not in ("at_least", "equal") or not t.value or t.value <= 0 or line.reason):
+        return None
+    return a if a >= rules.over_achievement.at * t.value - _EPS else None
 
 
 def _actual_value(line: Line) -> float | None:
@@ -269,38 +260,13 @@ def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float,
         return score, f"{tier.name}（区间 {band}），自评得分不在区间内，按 {fmt_score(score)} 计", False
     a = _actual_value(line)
     assert a is not None
-    pct = t.percent
-    shown = fmt_percent(a) if pct else fmt_number(a) + t.unit
+    method = METHODS[m or ""]
+    assert method.score is not None  # only the qualitative method is scored by the tiers above
+    outcome = method.score(Row(a, t, w, line.common.params if line.common else {}))
+    opinion = outcome.opinion
     if line.actual is not None and line.actual.negative:
-        shown += "（负数按 0 计）"
-    tt = t.value or 0.0
-    if m == "execution":
-        s = score_execution(a, w)
-        if a >= 1 - _EPS:
-            return s, f"预算执行率 {shown}，得满分", True
-        return s, f"预算执行率 {shown}，按 {shown} × {fmt_number(w)} 计 {fmt_score(s)} 分", True
-    if m in ("positive", "equal"):
-        s = score_equal(a, tt, w) if m == "equal" else score_positive(a, tt, w)
-        if s >= w - _EPS:
-            return s, f"实际 {shown}，达到指标值 {t.text}，得满分", True
-        if tt == 0:
-            return s, f"实际 {shown}，指标值 {t.text}，未达到，得 0 分", True
-        return s, f"实际 {shown}，未达到指标值 {t.text}，按 实际 ÷ 指标值 × 分值 计 {fmt_score(s)} 分", True
-    if m == "reverse":
-        s = score_reverse(a, tt, w)
-        if s >= w - _EPS:
-            return s, f"实际 {shown}，不超过指标值 {t.text}，得满分", True
-        if s <= _EPS:
-            return s, f"实际 {shown}，达到或超过指标值 {t.text} 的 2 倍，得 0 分", True
-        return s, f"实际 {shown}，超过指标值 {t.text}，按 (1 - 超出部分 ÷ 指标值) × 分值 计 {fmt_score(s)} 分", True
-    if m == "per_point":
-        step = line.common.step if line.common and line.common.step else 0.0
-        s = score_per_point(a, tt, w, step)
-        if s >= w - _EPS:
-            return s, f"实际 {shown}，不超过指标值 {t.text}，得满分", True
-        points = round_half_up((a - tt) * 100, 2)
-        return s, f"实际 {shown}，超出指标值 {fmt_number(points)} 个百分点，每个百分点扣 {fmt_number(step)} 分，计 {fmt_score(s)} 分", True
-    raise ValueError(f"unknown method {m!r}")
+        opinion = "实际完成值为负数，按 0 计；" + opinion
+    return outcome.score, opinion, True
 
 
 def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
@@ -321,45 +287,31 @@ def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
 def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     rules = ctx.rules
     d = rules.decimals
-    by_cat: dict[str, list[ScoredRow]] = {c.name: [] for c in rules.categories}
-    lines_by_cat: dict[str, list[Line]] = {c.name: [] for c in rules.categories}
+    by_cat: dict[str, list[tuple[ScoredRow, Line]]] = {c.name: [] for c in rules.categories}
     for row, line in zip(out.rows, ctx.lines, strict=True):
         if row.category in by_cat:
-            by_cat[row.category].append(row)
-            lines_by_cat[row.category].append(line)
-    any_self = any(r.self_score is not None for r in out.rows)
+            by_cat[row.category].append((row, line))
+    applicable = 0.0  # the weight the verified scores stand on, each category counted at its weight
     for cat in rules.categories:
-        rows = by_cat[cat.name]
-        verified = round_half_up(sum(r.verified or 0.0 for r in rows), d)
-        self_score = round_half_up(sum(r.self_score or 0.0 for r in rows), d)
-        total_w = sum(r.weight for r in rows if r.weight is not None)
-        # a common row that is missing (S104) counts with its 分值 and 0 points: deleting a row never
-        # takes its weight out of the category
-        total_w += sum(i.weight for i in rules.indicators
-                       if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
-        provisional = bool(ctx.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
-        if provisional:
-            first = _weight_cell(ctx, cat, lines_by_cat[cat.name])
-            findings.append(finding(
-                "P501", category=cat.name, sum=fmt_number(total_w), weight=fmt_number(cat.weight), level1=cat.level1,
-                sheet=S.INDICATORS, cell=first, expected=fmt_number(cat.weight), actual=fmt_number(total_w)))
-            if total_w > 0:  # scoring.md: rescaled to the weight, so no category exceeds it
-                verified = round_half_up(verified / total_w * cat.weight, d)
-        out.categories.append(CategoryScore(cat.name, cat.weight, self_score, verified, provisional))
+        score, base = _category(ctx, cat, by_cat[cat.name], findings)
+        out.categories.append(score)
+        applicable += base
     scored = [r for r in out.rows if r.category in by_cat]
-    na = [r for r in scored if not r.applicable]
     sum_verified = sum(c.verified for c in out.categories)
     sum_self = sum(c.self_score for c in out.categories)
-    if na:
-        applicable_w = sum(r.weight or 0.0 for r in scored if r.applicable)
+    if any(not r.applicable for r in scored):
         out.rescaled = True
-        out.total = round_half_up(sum_verified / applicable_w * 100, d) if applicable_w > 0 else 0.0
+        out.total = round_half_up(sum_verified / applicable * 100, d) if applicable > 0 else 0.0
+        # the form's own formula: its 自评 total over the 分值 of the applicable rows as typed
+        applicable_w = sum(r.weight or 0.0 for r in scored if r.applicable)
         out.self_total = round_half_up(sum_self / applicable_w * 100, d) if applicable_w > 0 else 0.0
     else:
         out.total = round_half_up(sum_verified, d)
         out.self_total = round_half_up(sum_self, d)
+    out.total = _capped(ctx, out.total, findings)
+    out.self_total = min(out.self_total, _cap_of(ctx) or 100.0)
     out.grade = rules.grade(out.total)
-    if not any_self:
+    if not any(r.self_score is not None for r in out.rows):
         out.self_total = None
         return
     out.self_grade = rules.grade(out.self_total)
@@ -372,6 +324,89 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     if out.self_grade != out.grade:
         findings.append(finding("P507", "grade", self_grade=out.self_grade, grade=out.grade, total=fmt_score(out.total),
                                 sheet=S.INDICATORS, expected=out.grade, actual=out.self_grade))
+
+
+def _category(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]],
+              findings: list[Finding]) -> tuple[CategoryScore, float]:
+    """A category's score, and the weight its verified score stands on (its weight less its rows
+    marked 不适用, in the category's scale). While its rows' 分值 do not add up to its weight (P501),
+    the verified score is rescaled to the weight: no category exceeds its weight, whatever its rows."""
+    rules, d = ctx.rules, ctx.rules.decimals
+    rows = [r for r, _ in members]
+    verified = round_half_up(sum(r.verified or 0.0 for r in rows), d)
+    self_score = round_half_up(sum(r.self_score or 0.0 for r in rows), d)
+    total_w = sum(r.weight for r in rows if r.weight is not None)
+    # a common row that is missing (S104) counts with its 分值 and 0 points: deleting a row never
+    # takes its weight out of the category
+    total_w += sum(i.weight for i in rules.indicators
+                   if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
+    not_applicable = sum(r.weight or 0.0 for r in rows if not r.applicable)
+    provisional = bool(ctx.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
+    scale = 1.0
+    if provisional:
+        findings.append(finding(
+            "P501", category=cat.name, sum=fmt_number(total_w), weight=fmt_number(cat.weight), level1=cat.level1,
+            sheet=S.INDICATORS, cell=_weight_cell(ctx, cat, [line for _, line in members]),
+            expected=fmt_number(cat.weight), actual=fmt_number(total_w)))
+        if total_w > 0:  # scoring.md: rescaled to the weight, so no category exceeds it
+            scale = cat.weight / total_w
+            verified = round_half_up(verified * scale, d)
+    findings += _level2_findings(ctx, cat, members)
+    base = (total_w - not_applicable) * scale if total_w > 0 else cat.weight
+    return CategoryScore(cat.name, cat.weight, self_score, verified, provisional), base
+
+
+def _level2_findings(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]]) -> list[Finding]:
+    """P501 for a category that weighs its 二级指标: own rows must name one, and each adds up."""
+    if not cat.level2:
+        return []
+    rules = ctx.rules
+    out = []
+    names = {label_key(n): n for n, _ in cat.level2}
+    sums: dict[str, float] = dict.fromkeys(names.values(), 0.0)
+    first: dict[str, str] = {}
+    for row, line in members:
+        level2 = names.get(label_key(line.level2))
+        if level2 is None:
+            out.append(finding("P501", "level2_name", name=row.name or f"第 {row.row} 行", level2=line.level2,
+                               category=cat.name, allowed="、".join(names.values()), sheet=S.INDICATORS,
+                               cell=line.cells.get(S.LEVEL2, ""), expected="、".join(names.values()), actual=line.level2))
+            continue
+        sums[level2] += row.weight or 0.0
+        if line.common is None:
+            first.setdefault(level2, line.cells.get(S.WEIGHT, ""))
+    for i in rules.indicators:  # a missing common row keeps its weight
+        if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat and i.level2 in sums:
+            sums[i.level2] += i.weight
+    for level2, weight in cat.level2:
+        if abs(sums[level2] - weight) > rules.tolerance + _EPS:
+            out.append(finding("P501", "level2", category=cat.name, level2=level2, sum=fmt_number(sums[level2]),
+                               weight=fmt_number(weight), sheet=S.INDICATORS, cell=first.get(level2, ""),
+                               expected=fmt_number(weight), actual=fmt_number(sums[level2])))
+    return out
+
+
+def _cap_of(ctx: Context) -> float | None:
+    """The total's cap by the rules' rate, if it applies to this submission."""
+    cap = ctx.rules.total_cap
+    rate = ctx.budget.rates.get(cap.rate) if cap else None
+    if cap is None or rate is None or rate.value is None:
+        return None
+    hit = cap.cap(rate.value)
+    return hit[1] if hit else None
+
+
+def _capped(ctx: Context, total: float, findings: list[Finding]) -> float:
+    cap = ctx.rules.total_cap
+    top = _cap_of(ctx)
+    if cap is None or top is None or total <= top + _EPS:
+        return total
+    rate = ctx.budget.rates[cap.rate]
+    below = min(b for b, t in cap.bands if t == top and rate.value is not None and rate.value < b)
+    findings.append(finding("P512", rate_label=rate.label, rate=fmt_percent(rate.value), below=fmt_percent(below),
+                            cap=fmt_score(top), before=fmt_score(total), sheet=S.SUMMARY,
+                            expected=f"≤ {fmt_score(top)}", actual=fmt_score(total)))
+    return top
 
 
 def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, shown: int = 6) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, cast
 if TYPE_CHECKING:
     from .rules import Rules
 
-__all__ = ["Actual", "Target", "clean_text", "parse_target", "read_actual"]
+__all__ = ["Actual", "Target", "clean_text", "parse_target", "read_actual", "read_count"]
 
 Kind = Literal["at_least", "at_most", "equal", "qualitative"]
 
@@ -122,6 +122,34 @@ def read_actual(value: object, target: Target, rules: Rules) -> Actual:
     if target.kind == "qualitative":
         return _read_tier(value, target, rules)
     return _read_number(value, target, rules)
+
+
+_COUNT = re.compile(r"^(\d+)(?:\.0*)?([^\d]{0,3})$")
+
+
+def read_count(value: object, rules: Rules, most: int | None = None) -> Actual:
+    """A count typed as 实际完成值 (扣分制: cases; 清单: items): a whole number, a short unit allowed
+    ("2起", "3项"), at most ``most``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Actual(missing=True)
+    if isinstance(value, str) and clean_text(value) == rules.not_applicable:
+        return Actual(not_applicable=True)
+    limit = f"（0 到 {most}）" if most is not None else ""
+    problem = Actual(problem=f"实际完成值“{value}”应是一个整数{limit}，如 0、2起、3项")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return problem
+    if isinstance(value, (int, float)):
+        if not float(value).is_integer() or value < 0:
+            return problem
+        n = int(value)
+    else:
+        m = _COUNT.match(clean_text(value))
+        if not m:
+            return problem
+        n = int(m.group(1))
+    if most is not None and n > most:
+        return problem
+    return Actual(value=float(n))
 
 
 def _read_tier(value: object, target: Target, rules: Rules) -> Actual:

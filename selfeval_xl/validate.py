@@ -15,10 +15,11 @@ from . import standard as S
 from .findings import ERROR, Finding, finding
 from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, normalize_formula
 from .layout import describe_cell, formula_text, template_formulas
+from .methods import METHODS
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
-from .targets import Actual, Target, parse_target, read_actual
+from .targets import Actual, Target, parse_target, read_actual, read_count
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -435,7 +436,9 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
     line.common = ind
     line.category = next((c.name for c in rules.categories if c.claims(ind.level1, ind.name)), None)
     line.weight = ind.weight
-    line.target = parse_target(ind.target, rules)
+    counted = METHODS[ind.method].reads == "count"
+    # a count method's 指标值 is only shown (the row is scored by the count typed as 实际完成值)
+    line.target = Target(ind.target, "qualitative", word=ind.target) if counted else parse_target(ind.target, rules)
     line.method = ind.method
     # the fixed cells must be as the rules say; scoring uses the rules' values either way
     changed = []
@@ -446,9 +449,7 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
     w, ok = read_number(rec.get(S.WEIGHT))
     if not ok or w is None or abs(w - ind.weight) > 1e-9:
         changed.append((S.WEIGHT, fmt_number(ind.weight), fmt_value(rec.get(S.WEIGHT))))
-    sheet_target = parse_target(rec.get(S.TARGET), rules)
-    if sheet_target is None or (sheet_target.kind, sheet_target.value, sheet_target.word) != (
-            line.target.kind, line.target.value, line.target.word):  # type: ignore[union-attr]
+    if not _same_target(rec.get(S.TARGET), ind.target, rules):
         changed.append((S.TARGET, ind.target, fmt_value(rec.get(S.TARGET))))
     for header, expected, actual in changed:
         yield finding("S104", "changed", name=ind.name, header=header, sheet=S.INDICATORS,
@@ -464,6 +465,14 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
             line.blocked = f"{r.label}的分母为 0，无法计算"
         return
     yield from _read_actual(ctx, line, rec)
+
+
+def _same_target(typed: object, rule: str, rules: Rules) -> bool:
+    """A common row's 指标值 as the rules give it: read the same, or (text no target reads) the same text."""
+    mine, theirs = parse_target(typed, rules), parse_target(rule, rules)
+    if mine is None or theirs is None:
+        return mine is None and theirs is None and label_key(typed) == label_key(rule)
+    return (mine.kind, mine.value, mine.word) == (theirs.kind, theirs.value, theirs.word)
 
 
 def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
@@ -537,7 +546,12 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         return
     if line.target is None:
         return
-    actual = read_actual(raw, line.target, ctx.rules)
+    method = METHODS.get(line.method or "")
+    if method is not None and method.reads == "count":
+        items = line.common.params.get("items") if line.common else None
+        actual = read_count(raw, ctx.rules, len(items) if items else None)
+    else:
+        actual = read_actual(raw, line.target, ctx.rules)
     line.actual = actual
     line.actual_text = fmt_value(raw)
     if actual.missing:

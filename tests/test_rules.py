@@ -36,9 +36,14 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["categories"][2].update(weight=45), "之和应为 100"),
     (lambda d: d["indicators"][0].update(分值=2), "指标分值之和应等于类别权重分值 20"),
     (lambda d: d["indicators"][6].update(method="reverso"), "未知的评分方法 'reverso'"),
-    (lambda d: d["indicators"][8].pop("step"), "需要 step"),
-    (lambda d: d["indicators"][4].update(指标值="很多"), "需要数量指标值"),
-    (lambda d: d["indicators"][0].update(指标值="≥90%"), "定性指标的指标值应是文字"),
+    (lambda d: d["indicators"][8].pop("step"), "indicators[8].step: 缺少此项"),
+    (lambda d: d["indicators"][4].update(指标值="很多"), "正向指标（≥）的指标值应是"),
+    (lambda d: d["indicators"][0].update(指标值="≥90%"), "定性指标的指标值应是 文字"),
+    (lambda d: d["indicators"][3].update(分值x=1), "indicators[3].分值x: 未知的项目“分值x”，是不是“分值”？"),
+    (lambda d: d["qualitative"][1].update(answers="部分达成"), "qualitative[1].answers: 应是列表"),
+    (lambda d: d["categories"][1].update(weight="20"), "categories[1].weight: 应是数字"),
+    (lambda d: d["indicators"][8].update(bands=[{"min": 0.9, "points": 1}]), "indicators[8].bands: 未知的项目"),
+    (lambda d: d.update(over_achievement={"policy": "deduct", "at": 0.9}), "over_achievement.at: 应 > 1"),
     (lambda d: d["rates"][0].update(denominator="调整预算"), "引用了预算情况中没有的项目：调整预算"),
     (lambda d: d["rates"][0].update(numerator="__import__('os')"), "不支持的写法"),
     (lambda d: d.update(grades=[{"grade": "优", "min": 90}, {"grade": "良", "min": 95}, {"grade": "差", "min": 0}]), "从高到低"),
@@ -54,9 +59,21 @@ def test_bad_rule_file_says_what_is_wrong(tmp_path, mutate, expected):
 
 
 def test_every_problem_is_listed_at_once(tmp_path):
-    def two(d):
+    def three(d):
         d["indicators"][6]["method"] = "nope"
+        d["categories"][0]["weight"] = "十"
+        d["budget"][2]["lable"] = "x"
+    with pytest.raises(RulesError) as exc:
+        load_rules(_write(tmp_path, three))
+    text = "\n".join(exc.value.problems)
+    assert len(exc.value.problems) == 3, text
+    assert "indicators[6]" in text and "categories[0].weight" in text and "budget[2].lable" in text
+
+
+def test_what_the_schema_cannot_say_is_listed_together(tmp_path):
+    def two(d):
         d["categories"][0]["weight"] = 11
+        d["rates"][0]["denominator"] = "调整预算"
     with pytest.raises(RulesError) as exc:
         load_rules(_write(tmp_path, two))
     assert len(exc.value.problems) >= 2
@@ -77,5 +94,6 @@ def test_not_yaml(tmp_path):
         load_rules(p)
 
 
-def test_methods_are_the_documented_six():
-    assert set(METHODS) == {"execution", "positive", "equal", "reverse", "per_point", "qualitative"}
+def test_methods_are_registered():
+    assert set(METHODS) == {"execution", "positive", "equal", "reverse", "reverse_ratio", "per_point", "bands",
+                            "deduction", "checklist", "qualitative"}
