@@ -1,6 +1,6 @@
 """Regenerate the sample submissions in samples/ by filling the generated template.
 
-    python scripts/make_samples.py            # writes samples/*.xlsx
+    python scripts/make_samples.py            # writes samples/*.xlsx and examples/<rule set>/*.xlsx
 
 Each sample is the standard template (selfeval_xl.template, default rules) with what a department's
 clerk would type. ``SAMPLES`` maps a file name to a function giving its ``Filling``; the tests
@@ -374,12 +374,111 @@ SAMPLES: dict[str, Callable[[], Filling]] = {
 }
 
 
-def main(out: Path = OUT) -> list[Path]:
+# ---------------------------------------------------------------------------------------------
+# Samples of the other bundled rule sets (examples/<rule set>/), scored in tests/test_rule_sets.py
+# by figures computed by hand
+
+
+def education_bureau() -> Filling:
+    """four-part (投入/过程/产出/效益): an education bureau whose 预算执行率 of 65% caps its total at 79."""
+    common = {
+        "绩效目标合理性": CommonAnswer("合理", 2),
+        "绩效指标明确性": CommonAnswer(2, 2, "个别指标未量化。"),
+        "在职人员控制率": CommonAnswer(None, 1.58, "年中接收军转干部 1 人。"),
+        '"三公经费"变动率': CommonAnswer(None, 3),
+        "重点支出安排率": CommonAnswer(None, 4, "部分重点项目下年实施。"),
+        "预算执行率": CommonAnswer(None, 6.5, "两所学校改扩建工程延期，资金未支付。"),
+        "预算调整率": CommonAnswer(None, 2, "追加教师培训经费。"),
+        "专项资金拨付及时性": CommonAnswer("1起", 2.5, "一笔专项资金拨付晚于规定时限。"),
+        "结转结余率": CommonAnswer(None, 2),
+        "公用经费控制率": CommonAnswer(None, 1.5, "取暖费上涨。"),
+        "管理制度健全性": CommonAnswer(3, 3),
+        "资金使用合规性": CommonAnswer(0, 3),
+        "预决算信息公开性": CommonAnswer("基本及时完整", 1.4, "决算公开晚于规定时限 3 天。"),
+        "基础信息完善性": CommonAnswer("完善", 2),
+        "资产管理规范性": CommonAnswer("规范", 4.5, "个别资产登记不及时。"),
+        "固定资产利用率": CommonAnswer(None, 5),
+        "社会公众或服务对象满意度": CommonAnswer("86%", 4, "家长对课后服务时长意见较多。"),
+    }
+    return Filling(
+        basic={"部门(单位)名称": "某区教育局", "单位编码": "430102001", "主管部门": "某区人民政府", "评价年度": 2024,
+               "填报人": "刘洋", "联系电话": "0731-84000000", "填报日期": "2025-03-20"},
+        goals=["保障义务教育均衡发展。", "提升教师队伍素质。"],
+        tasks=[("校舍维修改造", "完成义务教育学校维修改造 20000 平方米。", "完成 25000 平方米。")],
+        budget={"年初预算数": 5000, "财政性资金": 4800, "其他资金": 200, "调整预算数": 5200, "预算执行数": 3380,
+                "结转结余总额": 130, "项目支出": 2000, "重点支出安排数": 1700, "公用经费预算数": 300,
+                "公用经费实际支出数": 301.5, "本年三公经费支出": 48, "上年三公经费支出": 50, "在职人员编制数": 120,
+                "实有在职人数": 121, "固定资产总额": 800, "在用固定资产总额": 736},
+        common=common,
+        own={
+            "产出指标": [
+                OwnIndicator("数量指标", "义务教育学校维修改造面积", 5, "≥20000平方米", "25000平方米", 5),  # 125%: 扣 1 分
+                OwnIndicator("数量指标", "教师培训人次", 5, "≥3000人次", "2700人次", 4.5, "部分培训因故延期。"),
+                OwnIndicator("质量指标", "义务教育巩固率", 5, "≥99%", "99.6%", 5),
+                OwnIndicator("时效指标", "教材按时发放率", 5, "=100%", "100%", 5),
+                OwnIndicator("成本指标", "生均公用经费支出增幅", 5, "≤5%", "6%", 4, "物价上涨。"),
+            ],
+            "效益指标": [
+                OwnIndicator("社会效益", "家长满意度", 5, "≥90%", "93%", 5),
+                OwnIndicator("社会效益", "适龄儿童入学率", 5, "=100%", "100%", 5),
+                OwnIndicator("可持续影响", "教育信息化水平", 5, "提升", "提升", 5),
+            ],
+        },
+        problems=[("预算执行率偏低。", "改扩建工程延期。", "加强项目前期工作。")],
+    )
+
+
+def road_project() -> Filling:
+    """mof-project (财预〔2020〕10号 项目支出绩效自评表): a county road project."""
+    return Filling(
+        basic={"部门(单位)名称": "某县交通运输局", "单位编码": "520122003", "主管部门": "某县人民政府", "评价年度": 2024,
+               "填报人": "张敏", "联系电话": "0851-86000000", "填报日期": "2025-02-28"},
+        goals=["建成农村公路 30 公里，改造危桥 8 座，改善沿线群众出行条件。"],
+        tasks=[("农村公路建设", "新建农村公路 30 公里。", "完成 31.5 公里。")],
+        budget={"年初预算数": 800, "全年预算数": 1000, "全年执行数": 920, "财政拨款": 900, "其他资金": 100},
+        common={"预算执行率": CommonAnswer(None, 9.2, "部分工程款待审计后支付。")},
+        own={
+            "产出指标": [
+                OwnIndicator("数量指标", "新建农村公路里程", 15, "≥30公里", "31.5公里", 15),
+                OwnIndicator("数量指标", "改造危桥座数", 10, "≥8座", "6座", 7.5, "2 座危桥因汛期顺延至次年。"),
+                OwnIndicator("质量指标", "工程验收合格率", 10, "=100%", "100%", 10),
+                OwnIndicator("时效指标", "按期完工率", 10, "≥95%", "90%", 9.47, "汛期停工。"),
+                OwnIndicator("成本指标", "单位里程造价", 5, "≤120万元", "118万元", 5),
+            ],
+            "效益指标": [
+                OwnIndicator("社会效益指标", "沿线群众出行时间缩短率", 10, "≥20%", "25%", 10),  # 125%, no reason: P503
+                OwnIndicator("社会效益指标", "道路安全事故发生数", 10, "=0起", "0起", 10),
+                OwnIndicator("经济效益指标", "带动农产品运输量增长", 10, "提升", "基本提升", 7, "部分路段年底才通车。"),
+            ],
+            "满意度指标": [
+                OwnIndicator("服务对象满意度指标", "沿线群众满意度", 10, "≥90%", "88%", 9.78, "施工期间出行不便。"),
+            ],
+        },
+        problems=[("危桥改造滞后。", "汛期影响施工。", "合理安排施工期。")],
+    )
+
+
+#: rule set -> sample file -> its filling
+RULE_SET_SAMPLES: dict[str, dict[str, Callable[[], Filling]]] = {
+    "four-part": {"01_某区教育局_2024.xlsx": education_bureau},
+    "mof-project": {"01_某县农村公路建设项目_2024.xlsx": road_project},
+}
+EXAMPLES = ROOT / "examples"
+
+
+def main(out: Path = OUT, examples: Path | None = EXAMPLES) -> list[Path]:
     written = []
     for name, make in SAMPLES.items():
         path = out / name
         write_template(path, filling=make())
         written.append(path)
+    for rule_set, samples in RULE_SET_SAMPLES.items() if examples else ():
+        rules = load_rules(rule_set)
+        for name, make in samples.items():
+            path = examples / rule_set / name  # type: ignore[operator]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_template(path, rules, filling=make())
+            written.append(path)
     return written
 
 

@@ -50,8 +50,22 @@ def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
-rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="细则文件",
-                            help="评分细则文件（YAML）；不指定时使用内置的默认细则。")
+def _rules_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--rules: a bundled rule set's name, or a file."""
+    if value is None:
+        return None
+    from .rules import bundled
+
+    sets = bundled()
+    if value in sets and not Path(value).exists():
+        return sets[value]
+    if Path(value).is_file():
+        return Path(value)
+    raise click.BadParameter(f"没有名为“{value}”的内置评分细则（可用：{'、'.join(sets)}），也没有这个文件。")
+
+
+rules_option = click.option("--rules", "rules_path", callback=_rules_file, metavar="细则",
+                            help="评分细则：内置细则的名称（见 selfeval-xl rules list）或 YAML 文件；不指定时使用默认细则。")
 
 
 @click.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
@@ -298,6 +312,44 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
         raise click.UsageError(str(exc)) from None
     dup = f"，重复单位编码 {info['duplicates']} 份（已单独列出，未合并）" if info["duplicates"] else ""
     click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
+
+
+@main.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
+def rules() -> None:
+    """评分细则：列出内置细则、查看细则、输出细则文件的结构定义（JSON Schema）。"""
+
+
+@rules.command("list", context_settings=CONTEXT, options_metavar=OPTIONS)
+def rules_list() -> None:
+    """列出内置的评分细则，每行一个：名称、表名、类别及权重、出处。"""
+    from .rules import bundled
+
+    for name, path in bundled().items():
+        r = _rules(path)
+        cats = " / ".join(f"{c.name} {c.weight:g}" for c in r.categories)
+        click.echo(f"{name}\t{r.title}（{r.version}）\t{cats}\t{r.about}")
+
+
+@rules.command("show", context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("name", metavar="名称")
+def rules_show(name: str) -> None:
+    """以 YAML 输出一套内置细则（可复制后修改，用 --rules 文件 使用）。"""
+    from .rules import bundled
+
+    sets = bundled()
+    if name not in sets:
+        raise click.BadParameter(f"没有名为“{name}”的内置评分细则（可用：{'、'.join(sets)}）。", param_hint="名称")
+    click.echo(sets[name].read_text(encoding="utf-8"), nl=False)
+
+
+@rules.command("schema", context_settings=CONTEXT, options_metavar=OPTIONS)
+def rules_schema() -> None:
+    """以 JSON Schema 输出评分细则文件的结构定义（编辑器可用它检查 YAML）。"""
+    import json
+
+    from .rules_schema import json_schema
+
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
 def run() -> None:

@@ -25,8 +25,8 @@ from .reportbook import FastSheet, ReportBook
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
-GRADES = ("优", "良", "中", "差")
 NO_DEPT = "（未填写主管部门）"
+_GRADE_COLORS = ("#70AD47", "#A9D08E", "#FFC000", "#F4B183", "#FF0000")  # best to worst
 
 
 class ConsolidationError(ValueError):
@@ -263,13 +263,23 @@ def _groups(w: _Book, units: list[Unit]) -> None:
     ws.repeat_rows(0)
 
 
+def grade_order(units: Iterable[Unit]) -> list[str]:
+    """The grades the units have, best first: a rule set names its own grades (优/良/中/差, or
+    优秀/良好/合格/不合格), so their order is read from the scores that earned them."""
+    lowest: dict[str, float] = {}
+    for u in units:
+        if u.grade:
+            lowest[u.grade] = min(lowest.get(u.grade, u.total), u.total)
+    return sorted(lowest, key=lambda g: -lowest[g])
+
+
 def _subtotal(w: _Book, ws: FastSheet, row: int, label: str, members: list[Unit]) -> None:
     grades = Counter(u.grade for u in members)
     w.s(ws, row, 0, label, "sub")
     ws.write_string(row, 1, "平均", w.f["sub"])
     ws.write_blank(row, 2, None, w.f["sub"])
     w.n(ws, row, 3, round(sum(u.total for u in members) / len(members), 2) if members else None, "sub_score")
-    ws.write_string(row, 4, " ".join(f"{g}{grades[g]}" for g in GRADES if grades[g]), w.f["sub"])
+    ws.write_string(row, 4, " ".join(f"{g}{grades[g]}" for g in grade_order(members)), w.f["sub"])
     selfs = [u.self_total for u in members if u.self_total is not None]
     w.n(ws, row, 5, round(sum(selfs) / len(selfs), 2) if selfs else None, "sub_score")
     ws.write_blank(row, 6, None, w.f["sub"])
@@ -321,8 +331,9 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
 
 
 def _grades(w: _Book, units: list[Unit]) -> None:
-    ws = w.sheet("等级分布", [30, 8, 8, 8, 8, 8, 10])
-    w.header(ws, 0, ["主管部门", *GRADES, "单位数", "平均核定总分"])
+    order = grade_order(units)
+    ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10])
+    w.header(ws, 0, ["主管部门", *order, "单位数", "平均核定总分"])
     by_dept: dict[str, list[Unit]] = defaultdict(list)
     for u in units:
         by_dept[_dept(u)].append(u)
@@ -330,16 +341,17 @@ def _grades(w: _Book, units: list[Unit]) -> None:
     for i, dept in enumerate(depts, start=1):
         grades = Counter(u.grade for u in by_dept[dept])
         w.s(ws, i, 0, dept)
-        for j, g in enumerate(GRADES):
+        for j, g in enumerate(order):
             ws.write_number(i, 1 + j, grades[g], w.f["int"])
-        ws.write_number(i, 5, len(by_dept[dept]), w.f["int"])
-        ws.write_number(i, 6, round(sum(u.total for u in by_dept[dept]) / len(by_dept[dept]), 2), w.f["score"])
-    if depts:
+        ws.write_number(i, 1 + len(order), len(by_dept[dept]), w.f["int"])
+        ws.write_number(i, 2 + len(order), round(sum(u.total for u in by_dept[dept]) / len(by_dept[dept]), 2), w.f["score"])
+    if depts and order:
         chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
-        colors = ("#70AD47", "#A9D08E", "#FFC000", "#FF0000")
-        for j, g in enumerate(GRADES):
+        for j, g in enumerate(order):
             chart.add_series({"name": g, "categories": ["等级分布", 1, 0, len(depts), 0],
-                              "values": ["等级分布", 1, 1 + j, len(depts), 1 + j], "fill": {"color": colors[j]}})
+                              "values": ["等级分布", 1, 1 + j, len(depts), 1 + j],
+                              "fill": {"color": _GRADE_COLORS[min(j, len(_GRADE_COLORS) - 2)] if j < len(order) - 1
+                                       else _GRADE_COLORS[-1]}})
         chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
         chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
         chart.set_size({"width": 560, "height": max(240, 40 + 26 * len(depts))})

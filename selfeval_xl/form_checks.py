@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from . import standard as S
 from .findings import Finding
 from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
-from .layout import Layout, category_self_score, ind_area
+from .layout import Block, Layout, category_self_score, ind_area
 from .numbers import fmt_number
-from .rules import Rules
+from .rules import Category, Rules
 
 __all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict"]
 
@@ -345,4 +345,20 @@ def _category_weights(rules: Rules, lay: Layout) -> list[FormCheck]:
         marks = tuple(Mark(S.INDICATORS, cell, wrong.excel().replace(f"{S.INDICATORS}!", "")) for cell in at)
         out.append(FormCheck(("P501",), "error", f"{cat.name}各行分值之和应为 {fmt_number(cat.weight)}",
                              f"绩效指标 {'、'.join(at) or cat.level1}（“小计”行）", _guarded(_flag(wrong)), marks))
+        out += _level2_weights(rules, lay, cat, footers)
     return out
+
+
+def _level2_weights(rules: Rules, lay: Layout, cat: Category, footers: list[Block]) -> list[FormCheck]:
+    """P501 on a category that weighs its 二级指标: the rows of each 二级指标 add up to its weight."""
+    if not cat.level2 or not footers:
+        return []
+    terms: list[Expr] = []
+    for name, weight in cat.level2:
+        sums = [Call("SUMIFS", (ind_area(lay, S.WEIGHT, b.title, b.footer, S.INDICATORS),
+                                ind_area(lay, S.LEVEL2, b.title, b.footer, S.INDICATORS), Str(name))) for b in footers]
+        diff = Call("ABS", (BinOp("-", _sum(sums), Num(weight)),))
+        terms.append(_flag(BinOp(">", Call("ROUND", (diff, Num(6))), Num(rules.tolerance))))
+    parts = "、".join(f"{n} {fmt_number(w)}" for n, w in cat.level2)
+    return [FormCheck(("P501",), "error", f"{cat.name}各二级指标的分值之和应为：{parts}",
+                      f"绩效指标 {cat.level1} 的二级指标、分值列", _guarded(_sum(terms)))]

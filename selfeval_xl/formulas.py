@@ -378,6 +378,18 @@ def _sum(a: tuple[Expr, ...], env: Env) -> Value:
     return total
 
 
+def _min(a: tuple[Expr, ...], env: Env) -> Value:
+    """MIN of numbers (text and blanks in ranges ignored; 0 when there is none)."""
+    found: list[float] = []
+    for arg in a:
+        for item in _scalar(arg, env):
+            if isinstance(item, ExcelError):
+                return item
+            if _is_number(item):
+                found.append(float(item))  # type: ignore[arg-type]
+    return min(found, default=0.0)
+
+
 def _count(a: tuple[Expr, ...], env: Env) -> Value:
     """COUNT: numbers only; text, blanks and errors are not counted (and not passed on)."""
     return float(sum(1 for arg in a for item in _scalar(arg, env) if _is_number(item)))
@@ -499,6 +511,7 @@ _FUNCTIONS: dict[str, Callable[[tuple[Expr, ...], Env], Value]] = {
     "ABS": _abs,
     "ROUND": _round,
     "SUM": _sum,
+    "MIN": _min,
     "COUNT": _count,
     "SUMIFS": _sumifs,
     "SUMIF": _sumif,

@@ -265,6 +265,21 @@ def category_self_score(rules: Rules, lay: Layout, cat: Category, column: str = 
     return expr
 
 
+def _cap_formula(rules: Rules, lay: Layout) -> Expr | None:
+    """The rules' cap on the total by a rate: the lowest cap whose band the rate is under (a rate
+    not yet computed, "", is under none: text compares above every number)."""
+    cap = rules.total_cap
+    rate = next((r for r in rules.rates if cap and r.key == cap.rate), None)
+    cell = lay.budget_cell(rate.label) if rate else None
+    if cap is None or cell is None:
+        return None
+    ref = Ref(S.BUDGET, cell, home=S.SUMMARY)
+    expr: Expr = Num(100)
+    for below, top in sorted(cap.bands, key=lambda b: -b[0]):  # the highest band outermost
+        expr = Call("IF", (BinOp("<", ref, Num(below)), Num(top), expr))
+    return expr
+
+
 def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) -> None:
     """得分汇总: the 自评 columns, the total and the self-assessed grade."""
     sc = lay.sum_cols
@@ -300,7 +315,9 @@ def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr
     na = Str(rules.not_applicable)
     applicable = BinOp("-", Call("SUM", (weight,)), Call("SUMIF", (actual, na, weight)))
     rescaled = Call("ROUND", (BinOp("*", BinOp("/", sum_self, applicable), Num(100)), Num(rules.decimals)))
-    out[(S.SUMMARY, total_self)] = Call("IF", (BinOp("=", Call("COUNTIF", (actual, na)), Num(0)), sum_self, rescaled))
+    total: Expr = Call("IF", (BinOp("=", Call("COUNTIF", (actual, na)), Num(0)), sum_self, rescaled))
+    cap = _cap_formula(rules, lay)
+    out[(S.SUMMARY, total_self)] = Call("MIN", (total, cap)) if cap is not None else total
     # 自评得分率 of each category row and of the total
     for label in [c.name for c in rules.categories] + [S.TOTAL]:
         rate_cell = lay.sum_cell(S.SUMMARY_HEADERS[3], label)

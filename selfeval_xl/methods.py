@@ -243,7 +243,7 @@ def _checklist(row: Row) -> Outcome:
 
 
 register(Method(
-    "execution", "预算执行率", "rate", frozenset({"at_least"}), "min(预算执行率, 100%) × 分值",
+    "execution", "预算执行率", "rate", frozenset({"at_least", "equal"}), "min(预算执行率, 100%) × 分值",
     lambda p: "得分 = 预算执行率（最高 100%）× 分值。", _execution,
     example=Example(10, "≥90%", {}, ((0.85, 8.5), (1.0, 10.0), (1.2, 10.0)))))
 register(Method(

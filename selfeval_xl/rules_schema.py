@@ -66,7 +66,7 @@ class BudgetItem(_Model):
 
 
 class Rate(_Model):
-    key: str
+    key: str = Field(description="比率的名字（指标的 rate、总分封顶的 rate 引用它）")
     label: str | None = Field(default=None, description="“预算情况”A 列的文字（不写则同 key）")
     numerator: str = Field(description="分子：预算情况 key 的算式（+ - * / 和 ABS()）")
     denominator: str = Field(description="分母：同上")
@@ -74,12 +74,12 @@ class Rate(_Model):
 
 
 class AtMost(_Model):
-    left: str
-    right: str
+    left: str = Field(description="预算情况的 key")
+    right: str = Field(description="预算情况的 key")
 
 
 class BudgetCheck(_Model):
-    code: Literal["B401", "B402", "B403"]
+    code: Literal["B401", "B402", "B403"] = Field(description="检查不通过时报的代码")
     parts: list[str] = Field(default=[], description="各组成部分的 key（B401、B402）")
     total: str = Field(default="", description="应等于各部分之和的 key")
     at_most: AtMost | None = Field(default=None, description="left 不得大于 right（B403）")
@@ -142,21 +142,21 @@ else:  # one model per registered method, chosen by its ``method``
 
 
 class FreeRows(_Model):
-    level1: str = Field(alias="一级指标")
+    level1: str = Field(alias="一级指标", description="哪一类由单位自设指标（categories 中的一级指标）")
     rows: int = Field(ge=1, le=200, description="模板给的空行数")
     level2: list[str] = Field(default=[], alias="二级指标", description="二级指标的建议（下拉列表）")
 
 
 class Operators(_Model):
-    at_least: list[str] = Field(min_length=1)
-    at_most: list[str] = Field(min_length=1)
-    equal: list[str] = Field(min_length=1)
+    at_least: list[str] = Field(min_length=1, description="指标值开头表示“不低于”的写法，如 ≥、不低于")
+    at_most: list[str] = Field(min_length=1, description="表示“不高于”的写法，如 ≤、不超过")
+    equal: list[str] = Field(min_length=1, description="表示“等于”的写法，如 =")
 
 
 class SuffixOperators(_Model):
-    at_least: list[str] = []
-    at_most: list[str] = []
-    equal: list[str] = []
+    at_least: list[str] = Field(default=[], description="写在数值后表示“不低于”的词，如 以上")
+    at_most: list[str] = Field(default=[], description="写在数值后表示“不高于”的词，如 以内、以下")
+    equal: list[str] = Field(default=[], description="写在数值后表示“等于”的词")
 
 
 if TYPE_CHECKING:
@@ -166,18 +166,18 @@ else:
 
 
 class OwnRowMethods(_Model):
-    at_least: OwnMethod = "positive"
-    at_most: OwnMethod = "reverse"
-    equal: OwnMethod = "equal"
+    at_least: OwnMethod = Field(default="positive", description="单位自设的“≥”指标用的评分方法")
+    at_most: OwnMethod = Field(default="reverse", description="“≤”指标用的方法：reverse 或 reverse_ratio 等")
+    equal: OwnMethod = Field(default="equal", description="“=”指标用的方法")
 
 
 class PercentTyped(_Model):
-    above: float = Field(default=1.5, gt=0)
-    at_most: float = Field(default=100, gt=0)
+    above: float = Field(default=1.5, gt=0, description="百分比指标的实际完成值填成大于此数的数字时，按百分数读（95 读作 95%）")
+    at_most: float = Field(default=100, gt=0, description="超过此数的数字不再按百分数读（报 V204）")
 
 
 class Tier(_Model):
-    tier: str
+    tier: str = Field(description="档次名称，如 达成")
     band: list[Fraction] = Field(min_length=2, max_length=2, description="[下限, 上限]，分值的比例")
     closed: bool = Field(default=False, description="上限是否包含在内")
     score_if_blank: Fraction = Field(description="未填自评得分时按分值的多少比例计")
@@ -221,14 +221,14 @@ class RuleFile(_Model):
     budget_checks: list[BudgetCheck] = Field(default=[], description="预算情况的勾稽关系（B401-B403）")
     indicators: list[Indicator] = Field(default=[], description="共性指标（模板中固定的行）")
     free_rows: list[FreeRows] = Field(default=[], description="本单位自设指标的空行")
-    operators: Operators
-    suffix_operators: SuffixOperators = SuffixOperators()
-    methods_for_own_rows: OwnRowMethods = OwnRowMethods()
-    not_applicable: str = "不适用"
-    percent_typed_as_number: PercentTyped = PercentTyped()
-    qualitative: list[Tier] = Field(min_length=2)
-    checks: Checks = Checks()
-    over_achievement: OverAchievement = OverAchievement()
+    operators: Operators = Field(description="指标值中运算符的写法")
+    suffix_operators: SuffixOperators = Field(default=SuffixOperators(), description="写在数值后的运算符（90%以上）")
+    methods_for_own_rows: OwnRowMethods = Field(default=OwnRowMethods(), description="单位自设指标按指标值的方向用哪种方法")
+    not_applicable: str = Field(default="不适用", description="实际完成值填这个词表示不适用（不计分，总分折算）")
+    percent_typed_as_number: PercentTyped = Field(default=PercentTyped(), description="百分数填成数字时怎么读")
+    qualitative: list[Tier] = Field(min_length=2, description="定性指标的档次，从高到低")
+    checks: Checks = Field(default=Checks(), description="与评分相关的检查阈值")
+    over_achievement: OverAchievement = Field(default=OverAchievement(), description="超额完成怎么处理（P503）")
     total_cap: TotalCap | None = Field(default=None, description="按比率（如预算执行率）限定总分的上限")
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from .findings import CODES, ERROR, INFO, WARNING
+from .numbers import fmt_number
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
@@ -40,11 +42,31 @@ UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价�
                 "核定等级", "错误数", "警告数", "文件")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
-GRADE_COLORS = {"优": "#C6EFCE", "良": "#E2EFDA", "中": "#FFEB9C", "差": "#FFC7CE"}
+#: colours of the grades, best first (the rule set names them; the last is always the worst's)
+GRADE_COLORS = ("#C6EFCE", "#E2EFDA", "#FFEB9C", "#FCE4D6", "#FFC7CE")
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
-SCORE_BINS = ((0, 60, "60 分以下"), (60, 70, "60–70"), (70, 80, "70–80"), (80, 90, "80–90"), (90, 100.001, "90–100"))
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
 INTERNAL_MESSAGE = "程序内部错误，不是文件的问题：已记入输出文件夹中的 内部错误.log，请发给技术支持；修复后重新运行本批次即可。"
+
+
+def grade_color(rank: int, grades: int) -> str:
+    """The colour of the grade at ``rank`` (0 best) of ``grades``: green to red whatever they number."""
+    if rank == grades - 1:
+        return GRADE_COLORS[-1]
+    return GRADE_COLORS[min(rank, len(GRADE_COLORS) - 2)]
+
+
+def score_bins(rules: Rules) -> list[tuple[float, float, str]]:
+    """The score distribution's bands: the rule set's grade boundaries, and every 10 points below
+    the best grade down to the lowest boundary above 0 (60, 70, 80, 90 for the default grades)."""
+    mins = sorted({g.min for g in rules.grades if g.min > 0})
+    if not mins:
+        return [(0, 100.001, "0–100")]
+    edges = sorted(set(mins) | {float(x) for x in range(int(mins[0]) + 10, int(mins[-1]), 10)})
+    out = [(0.0, edges[0], f"{fmt_number(edges[0])} 分以下")]
+    out += [(a, b, f"{fmt_number(a)}–{fmt_number(b)}") for a, b in pairwise(edges)]
+    out.append((edges[-1], 100.001, f"{fmt_number(edges[-1])}–100"))
+    return out
 
 
 def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
@@ -59,7 +81,7 @@ class _Writer(ReportBook):
     def __init__(self, path: Path, rules: Rules):
         super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}")
         add = self.wb.add_format
-        self.grade_fmt = {g: add({"bg_color": c}) for g, c in GRADE_COLORS.items()}
+        self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
         self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
 
@@ -293,7 +315,8 @@ def _overview(w: _Writer, sw: SummaryWriter) -> None:
     row += 1
     w.header(ws, row, ["分数段", "单位数", "占比"])
     bin_first = row + 1
-    for lo, hi, label in SCORE_BINS:
+    bins = score_bins(rules)
+    for lo, hi, label in bins:
         row += 1
         n = sum(lo <= t < hi for t in totals)
         ws.write_string(row, 0, label, f["label"])
@@ -307,7 +330,7 @@ def _overview(w: _Writer, sw: SummaryWriter) -> None:
     chart.set_title({"name": "各分数段单位数", "name_font": {"name": "黑体", "size": 11}})
     chart.set_legend({"none": True})
     chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
-                      "major_unit": _count_step(max((sum(lo <= t < hi for t in totals) for lo, hi, _ in SCORE_BINS), default=0))})
+                      "major_unit": _count_step(max((sum(lo <= t < hi for t in totals) for lo, hi, _ in bins), default=0))})
     chart.set_size({"width": 420, "height": 240})
     ws.insert_chart(17, 5, chart, {"x_offset": 10})
 

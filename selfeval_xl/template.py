@@ -22,9 +22,11 @@ from xlsxwriter.worksheet import Worksheet
 from . import standard as S
 from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
 from .formulas import Area, Call, ExcelError, Expr, Num, Value, a1, col_letter
+from .instructions import sections
 from .layout import Block, Layout, default_layout, level1_weight, template_formulas
+from .methods import METHODS
 from .numbers import fmt_number
-from .rules import METHODS, FreeRows, Rules, default_rules_path, load_rules
+from .rules import FreeRows, Rules, bundled, load_rules
 
 __all__ = [
     "TEMPLATE_CREATED",
@@ -395,8 +397,10 @@ def _instructions(book: _Book, rules: Rules) -> None:
     ws.set_row(0, 32)
     r = 2
     ws.write_string(r, 1, "模板版本", f["doc_key"])
-    default = Path(rules.source) == default_rules_path().resolve()
-    ws.write_string(r, 2, f"{rules.version}（评分细则：{'默认评分细则' if default else Path(rules.source).name}）", f["doc"])
+    named = {str(p.resolve()): name for name, p in bundled().items()}
+    which = named.get(str(Path(rules.source).resolve()))
+    origin = ("默认评分细则" if which == "default" else f"内置评分细则 {which}") if which else Path(rules.source).name
+    ws.write_string(r, 2, f"{rules.version}（评分细则：{origin}）", f["doc"])
     r += 2
 
     def heading(text: str) -> None:
@@ -428,95 +432,13 @@ def _instructions(book: _Book, rules: Rules) -> None:
         r += 1
     r += 1
 
-    heading("二、填写步骤")
-    cats = "、".join(f"{c.name} {fmt_number(c.weight)} 分" for c in rules.categories)
-    own = {fr.level1: fr for fr in rules.free_rows}
-    common_by_l1: dict[str, float] = {}
-    for i in rules.indicators:
-        common_by_l1[i.level1] = common_by_l1.get(i.level1, 0) + i.weight
-    level1_weight: dict[str, float] = {}
-    for c in rules.categories:
-        level1_weight[c.level1] = level1_weight.get(c.level1, 0) + c.weight
-    own_text = "；".join(
-        f"{l1}合计 {fmt_number(level1_weight[l1])} 分" + (
-            f"（其中共性指标 {fmt_number(common_by_l1[l1])} 分，本单位指标 {fmt_number(level1_weight[l1] - common_by_l1[l1])} 分）"
-            if common_by_l1.get(l1) else "")
-        for l1 in own)
-    steps = [
-        ("1. 基本信息", "填写部门(单位)名称、单位编码、主管部门和评价年度（均为必填）。单位编码按文本填写，保留开头的 0。"),
-        ("2. 履职目标", "每行一条年度履职目标。"),
-        ("3. 主要任务", "每行一项主要任务，写明任务名称、主要内容和完成情况。"),
-        ("4. 预算情况", "金额单位为万元，项目数单位为个、意见建议数单位为条。所有浅黄色单元格都要填写，没有的填 0"
-                       "（只有“政策性调整剔除数”没有时可以不填）。下方各项比率自动计算，不要改动。"),
-        ("5. 绩效指标（共性指标）", "投入管理指标是统一的共性指标，指标名称、分值、指标值已锁定。定性指标的实际完成值从下拉列表中选择；"
-                                "预算类比率的实际完成值自动取自“预算情况”。每行填写自评得分。"),
-        ("6. 绩效指标（本单位指标）", "产出指标、效益指标由本单位设置：填写二级指标、三级指标、分值、指标值、实际完成值和自评得分。"
-                                  f"{own_text}。"
-                                  "行数不够时，选中该类指标中的任一行（包括浅蓝灰色的标题行）右键插入行，插入的行自动计入该类；"
-                                  "不要在“小计”“合计”行之后添加。不用的空行留空即可。每类下方的“小计”行显示分值合计和自评合计。"),
-        ("7. 偏差说明", "自评得分低于分值、实际完成值超过指标值 30% 以上、预算执行率低于 90%、或标为“不适用”的指标，"
-                       "都要在“偏差原因分析及改进措施”中写明原因。"),
-        ("8. 得分汇总", f"按类别自动汇总，无需填写：{cats}，满分 {fmt_number(rules.total_weight)} 分。"),
-        ("9. 问题与改进", "写明发现的主要问题、原因分析和改进措施。"),
-        ("10. 提交前自查", "看“得分汇总”下方的“填报自查”：它随填写自动更新，列出还须改正的问题和位置（有问题的单元格已标红或标橙）。"
-                          "结论显示“未发现问题”后再提交。财政部门收到后还会用审核工具检查指标值、实际完成值的写法等表格看不出的问题，"
-                          "需要提前检查的，可请财政部门或本单位信息技术人员代为运行审核工具。请保存为 .xlsx 格式，不要加密码。"),
-    ]
-    for key, text in steps:
-        item(key, text)
-    r += 1
-
-    heading("三、指标值和实际完成值的写法")
-    for key, text in (
-        ("指标值", "数量指标写运算符和数值：≥90%、≤5%、=100%、≥50个、不低于90%、不超过5%、90%以上、5%以内。"
-                  "定性指标写一个词：相关、科学、合理、完整、达标、提升、提高等。"),
-        ("实际完成值", "数量指标填数字或百分比，单位与指标值一致（如 96%、52个）。"
-                     "定性指标填：指标值本身（如“达标”，表示达成）、“基本/部分/较”+指标值（部分达成）、“不/未/无”+指标值（未达成），"
-                     "或“达成年度指标”“部分达成年度指标并具有一定效果”“未达成年度指标且效果较差”。"),
-        ("不适用", f"确实不适用的指标，实际完成值填“{rules.not_applicable}”，并在偏差原因栏说明理由；"
-                  "该指标不计分，总分按其余指标折算为百分制。"),
-    ):
-        item(key, text)
-    r += 1
-
-    heading("四、评分规则（摘要）")
-    item("得分类别", cats + "。")
-    for m in ("execution", "positive", "reverse", "per_point"):
-        item(_METHOD_NAMES[m], _METHOD_TEXT[m](rules))
-    tiers = "；".join(
-        f"{t.name}：{fmt_number(t.low * 100)}%–{fmt_number(t.high * 100)}% 的分值"
-        for t in rules.tiers)
-    item("定性指标", f"分三档：{tiers}。自评得分须在所选档次的区间内。")
-    item("取整", f"每项核定得分四舍五入保留 {rules.decimals} 位小数，类别得分为各项之和。")
-    grades = "；".join(
-        f"{g.grade}：{fmt_number(g.min)} 分及以上" if i < len(rules.grades) - 1
-        else f"{g.grade}：{fmt_number(rules.grades[i - 1].min)} 分以下"
-        for i, g in enumerate(rules.grades))
-    item("评价等级", grades + "。")
-    r += 1
-
-    heading("五、常见退回原因")
-    for key, text in (
-        ("必填项为空", "基本信息必填项、预算情况任一金额、指标的分值或实际完成值没有填写。"),
-        ("覆盖了公式", "在浅蓝色单元格中直接输入了数字。请恢复模板原有公式（可从空白模板复制）。"),
-        ("金额不平衡", "财政性资金 + 其他资金、基本支出 + 项目支出，应分别等于年初预算数。"),
-        ("分值合计不对", "产出指标、效益指标各行分值之和应等于类别权重分值。"),
-        ("自评得分超出", "自评得分不能高于分值，定性指标的自评得分应在所选档次区间内。"),
-    ):
-        item(key, text)
+    for title, items in sections(rules):
+        heading(title)
+        for key, text in items:
+            item(key, text)
+        r += 1
     ws.protect("", _PROTECT_FIXED)
     ws.activate()
-
-
-_METHOD_NAMES = {"execution": "预算执行率", "positive": "正向指标（≥）", "reverse": "反向指标（≤）", "per_point": "控制率（按百分点扣分）"}
-_METHOD_TEXT: dict[str, Callable[[Rules], str]] = {
-    "execution": lambda r: "得分 = 预算执行率（最高 100%）× 分值；低于 90% 须说明原因。",
-    "positive": lambda r: "实际完成值达到指标值得满分；未达到按 实际完成值 ÷ 指标值 × 分值 计分，超过不加分。",
-    "reverse": lambda r: "不超过指标值得满分；超过的按 (1 − 超出部分 ÷ 指标值) × 分值 计分，达到指标值 2 倍及以上得 0 分。",
-    "per_point": lambda r: "不超过指标值得满分；每超出 1 个百分点扣 "
-                           + "、".join(sorted({fmt_number(i.step) for i in r.indicators if i.step})) + " 分，扣完为止。",
-}
-assert set(_METHOD_NAMES) <= set(METHODS)
 
 
 # --- 基本信息 and the list sheets ---------------------------------------------------------------
@@ -760,7 +682,14 @@ def _common_row(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, row:
         w.put(cell[S.ACTUAL], f["formula_pct"])
     else:
         w.put(cell[S.ACTUAL], f["input_c"], ans.actual)
-        if ind.method == "qualitative":
+        method = METHODS[ind.method]
+        if method.reads == "count":
+            items = ind.params.get("items")
+            ws.data_validation(cell[S.ACTUAL], {
+                "validate": "integer", "criteria": "between", "minimum": 0, "maximum": len(items) if items else 10000,
+                "input_title": ind.name[:32], "input_message": method.explain(ind.params)[:255],
+                "error_title": ind.name[:32], "error_message": "请填写整数" + (f"（0 到 {len(items)}）" if items else "（0 或以上）")})
+        elif ind.method == "qualitative":
             choices = qualitative_choices(ind.target, rules)
             ws.data_validation(cell[S.ACTUAL], {
                 "validate": "list", "source": choices, "input_title": "请选择",
@@ -837,7 +766,8 @@ def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid, checks: 
     grades = "、".join(f"{g.grade} ≥ {fmt_number(g.min)}" for g in rules.grades[:-1])
     ws.merge_range(note_row, 0, note_row, 5,
                    f"自评列由“绩效指标”自动汇总；核定列由财政部门审核时填写。等级：{grades}，其余为{rules.grades[-1].grade}。"
-                   f"有“{rules.not_applicable}”指标时，合计按适用指标折算为百分制。", f["subtitle_wrap"])
+                   f"有“{rules.not_applicable}”指标时，合计按适用指标折算为百分制。"
+                   + ("合计按预算执行率封顶（见填报说明“总分封顶”）。" if rules.total_cap else ""), f["subtitle_wrap"])
     ws.set_row(note_row, 36)
     _self_check_block(w, f, lay, checks)
     ws.protect("", _PROTECT_FIXED)
