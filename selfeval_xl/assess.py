@@ -21,7 +21,7 @@ from .rules import Rules, load_rules
 from .score import Scores, score_lines
 from .validate import Context, run_checks
 
-__all__ = ["Assessment", "assess", "assess_submission"]
+__all__ = ["Assessment", "assess", "assess_submission", "with_findings"]
 
 
 @dataclass
@@ -149,6 +149,13 @@ def assess_submission(sub: Submission, rules: Rules) -> Assessment:
     findings += score_findings
     rates = {k: r.value for k, r in ctx.budget.rates.items()}
     return Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version, rates)
+
+
+def with_findings(a: Assessment, more: list[Finding]) -> Assessment:
+    """The assessment with findings found elsewhere (across a batch) added, in order."""
+    from dataclasses import replace
+
+    return replace(a, findings=_ordered([*a.findings, *more]))
 
 
 _LEVEL_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
 
-from .findings import file_finding
+from .findings import Finding, file_finding
 from .intake import Limits
 from .rules import Rules, load_rules
 from .safe import atomic_write, csv_cell, safe_filename
@@ -69,6 +69,7 @@ class BatchOptions:
     limits: Limits = field(default_factory=Limits)
     rules_path: Path | None = None
     summary: bool = True
+    previous: Path | None = None  # last year's results (a batch's output folder or its results.json): C603
 
 
 @dataclass
@@ -78,6 +79,8 @@ class FileTask:
     rel: str  # relative to the input folder, '/'-separated
     sha256: str
     copy_rel: str  # the scored copy, relative to the output folder
+    extra: tuple[dict[str, str], ...] = ()  # findings across the batch (C601, C603) to add
+    cross: str = ""  # their digest, kept in the journal
 
 
 @dataclass
@@ -123,17 +126,28 @@ Progress = Callable[[int, int, int], None]  # (done, failed, total)
 # Finding the inputs
 
 
+#: what a batch writes: never read as a submission, wherever it lies
+OUR_OUTPUTS = frozenset({RESULTS_JSON, FINDINGS_CSV, SUMMARY_XLSX, ERROR_LOG})
+
+
+def is_our_output(folder: Path) -> bool:
+    """A batch's output folder (it has our journal), or its folder of scored copies."""
+    return folder.name == COPIES_DIR or (folder / JOURNAL).exists()
+
+
 def find_inputs(indir: Path, outdir: Path | None = None) -> list[Path]:
-    """Every file under ``indir``, sorted; hidden files, Office lock files (~$…) and anything
-    under ``outdir`` are left out."""
+    """Every file under ``indir``, sorted; hidden files, Office lock files (~$…), ``outdir`` and
+    every output of an earlier batch (a folder with our journal, 审核副本, results.json,
+    findings.csv, 审核汇总.xlsx) are left out."""
     indir = indir.resolve()
     out = outdir.resolve() if outdir else None
     found = []
     for root, dirs, files in os.walk(indir):
         root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (out is None or (root_path / d).resolve() != out))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not is_our_output(root_path / d)
+                         and (out is None or (root_path / d).resolve() != out))
         for name in files:
-            if name.startswith((".", "~$")) or name.lower() in _SKIP_NAMES:
+            if name.startswith((".", "~$")) or name.lower() in _SKIP_NAMES or name in OUR_OUTPUTS:
                 continue
             p = root_path / name
             if p.is_file() and not p.is_symlink():
@@ -194,11 +208,16 @@ def _internal(task: FileTask, exc: BaseException, rules_version: str) -> dict[st
 
 
 def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> dict[str, Any]:
-    """Check and score one file and write its scored copy; the result object of results.json."""
-    from .assess import assess
+    """Check and score one file, with the task's findings across the batch, and write its scored
+    copy; the result object of results.json, and under ``_extras`` what the checks across the batch
+    need of it."""
+    from .across import extras_of
+    from .assess import assess, with_findings
     from .scored_copy import scored_copy_bytes
 
     a = assess(task.path, rules, limits)
+    if task.extra and not a.failed:
+        a = with_findings(a, [Finding.of(f) for f in task.extra])
     result = a.to_dict()
     result["file"] = task.rel
     result["sha256"] = task.sha256
@@ -206,6 +225,8 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> 
     if not a.failed:
         atomic_write(outdir / task.copy_rel, scored_copy_bytes(a))
         result["copy"] = task.copy_rel
+    result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
+    result["_cross"] = task.cross
     return result
 
 
@@ -220,13 +241,18 @@ class Packed:
     sha256: str
     payload: bytes
     traceback: str = ""  # for an internal error: what the log gets
+    extras: bytes = b"{}"  # what the checks across the batch need of the file (JSON)
+    cross: str = ""  # the digest of the findings across the batch it was scored with
 
 
 def _packed(result: dict[str, Any]) -> Packed:
     trace = result.pop("traceback", "")
+    extras = result.pop("_extras", {})
+    cross = result.pop("_cross", "")
     payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     code = result["findings"][0]["code"] if result["findings"] else ""
-    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload, trace)
+    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload, trace,
+                  json.dumps(extras, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), cross)
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -379,7 +405,8 @@ class _Pool:
 
 @dataclass(frozen=True)
 class _Entry:
-    """A finished file in the journal: where its result's JSON is, and what the batch needs of it."""
+    """A finished file in the journal: where its result's JSON and its extras are, and what the
+    batch needs of it."""
 
     offset: int
     length: int
@@ -387,6 +414,9 @@ class _Entry:
     copy: str
     code: str
     sha256: str
+    extras_offset: int = 0
+    extras_length: int = 0
+    cross: str = ""
 
 
 _TOOL_DIGEST: str = ""
@@ -409,8 +439,8 @@ def tool_digest() -> str:
 def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
     """rel path -> the latest entry of every file finished under the same rules, by the same tool.
 
-    A journal line is the entry's small JSON header, a tab, and the result's JSON (which holds no
-    raw tab); a line cut by an interruption is ignored."""
+    A journal line is the entry's small JSON header, a tab, the result's JSON, a tab and the
+    extras' JSON (JSON holds no raw tab); a line cut by an interruption is ignored."""
     done: dict[str, _Entry] = {}
     if not path.exists():
         return done
@@ -419,17 +449,19 @@ def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
         for line in fh:
             start = offset
             offset += len(line)
-            head, sep, payload = line.partition(b"\t")
-            if not sep or not payload.endswith(b"\n"):
+            parts = line.split(b"\t")
+            if len(parts) != 3 or not line.endswith(b"\n"):
                 continue
+            head, payload, extras = parts
             try:
                 meta = json.loads(head)
             except json.JSONDecodeError:
                 continue
             if meta.get("rules") != rules.digest or meta.get("tool") != tool_digest():
                 continue
-            done[meta["rel"]] = _Entry(start + len(head) + 1, len(payload) - 1, meta["status"], meta["copy"],
-                                       meta["code"], meta["sha256"])
+            at = start + len(head) + 1
+            done[meta["rel"]] = _Entry(at, len(payload), meta["status"], meta["copy"], meta["code"], meta["sha256"],
+                                       at + len(payload) + 1, len(extras) - 1, meta.get("cross", ""))
     return done
 
 
@@ -481,25 +513,33 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
                 with open(outdir / ERROR_LOG, "a", encoding="utf-8") as log:
                     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {packed.traceback}\n")
             head = json.dumps({"rel": task.rel, "rules": rules.digest, "tool": tool_digest(), "status": packed.status,
-                               "copy": packed.copy,
-                               "code": packed.code, "sha256": packed.sha256}, ensure_ascii=False).encode("utf-8")
+                               "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross},
+                              ensure_ascii=False).encode("utf-8")
             start = jfh.tell()
-            jfh.write(head + b"\t" + packed.payload + b"\n")
+            jfh.write(head + b"\t" + packed.payload + b"\t" + packed.extras + b"\n")
             jfh.flush()
-            entries[task.index] = _Entry(start + len(head) + 1, len(packed.payload), packed.status, packed.copy,
-                                         packed.code, packed.sha256)
-            failed += packed.status in ("failed", INTERNAL)
-            if progress:
-                progress(len(entries), failed, total)
+            at = start + len(head) + 1
+            was = entries.get(task.index)
+            entries[task.index] = _Entry(at, len(packed.payload), packed.status, packed.copy, packed.code, packed.sha256,
+                                         at + len(packed.payload) + 1, len(packed.extras), packed.cross)
+            if was is None:
+                failed += packed.status in ("failed", INTERNAL)
+                if progress:
+                    progress(len(entries), failed, total)
 
         def on_lost(task: FileTask, code: str, detail: str) -> Packed:
             return _packed(_failure(task, code, detail, rules.version))
 
+        jobs = options.jobs or os.cpu_count() or 1
+        pool_args = (str(options.rules_path) if options.rules_path else None, options.limits, options.memory_mb,
+                     str(outdir))
         if todo:
-            jobs = options.jobs or os.cpu_count() or 1
-            pool = _Pool(jobs, options.timeout, (str(options.rules_path) if options.rules_path else None,
-                                                 options.limits, options.memory_mb, str(outdir)))
-            pool.run(todo, on_result, on_lost)
+            _Pool(jobs, options.timeout, pool_args).run(todo, on_result, on_lost)
+        jfh.flush()
+        # the checks across the batch; a file whose findings across it changed is scored again with them
+        again = _across(journal_path, tasks, entries, rules, options.previous)
+        if again:
+            _Pool(jobs, options.timeout, pool_args).run(again, on_result, on_lost)
 
     outputs_started = time.monotonic()
     ordered = [entries[t.index] for t in tasks]
@@ -507,6 +547,57 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
                        now - outputs_started, summary_seconds)
+
+
+def _across(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
+            previous: Path | None) -> list[FileTask]:
+    """C601 and C603 over every finished file; the tasks of the files to score again, with them."""
+    from dataclasses import replace
+
+    from .across import Text, copied_texts, lowered_targets, previous_targets
+
+    last = previous_targets(load_results(previous)) if previous else {}
+    texts: list[Text] = []
+    units: dict[int, tuple[str, list]] = {}
+    with open(journal, "rb") as src:
+        for t in tasks:
+            e = entries[t.index]
+            if e.status in ("failed", INTERNAL) or not e.extras_length:
+                continue
+            src.seek(e.extras_offset)
+            extras = json.loads(src.read(e.extras_length) or b"{}")
+            texts += [Text(t.rel, sheet, cell, text) for sheet, cell, text in extras.get("texts", [])]
+            if last:
+                src.seek(e.offset)
+                code = str(json.loads(src.read(e.length)).get("unit_code") or "")
+                units[t.index] = (code, extras.get("targets", []))
+    copied = copied_texts(texts)
+    again = []
+    for t in tasks:
+        e = entries[t.index]
+        if e.status in ("failed", INTERNAL):
+            continue
+        code, targets = units.get(t.index, ("", []))
+        found = [*copied.get(t.rel, []), *lowered_targets(code, targets, last, rules)]
+        digest = hashlib.sha256(json.dumps(found, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16] \
+            if found else ""
+        if digest != e.cross:
+            again.append(replace(t, extra=tuple(found), cross=digest))
+    return again
+
+
+def load_results(path: Path) -> list[dict[str, Any]]:
+    """A batch's results (its output folder or results.json); ValueError in Chinese if unreadable."""
+    file = path / RESULTS_JSON if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ValueError(f"找不到上年的审核结果 {file}（应是上年 batch 的输出文件夹或其中的 {RESULTS_JSON}）") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{file} 不是 batch 写出的 {RESULTS_JSON}，无法读取") from None
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ValueError(f"{file} 不是 batch 写出的 {RESULTS_JSON}（应是审核结果的列表）")
+    return data
 
 
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool) -> float:

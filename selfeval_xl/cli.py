@@ -261,7 +261,10 @@ class ProgressLine:
               help="每个文件的时间上限（秒）。")
 @click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True, metavar="MB",
               help="每个进程的内存上限（MB）；0 表示不限制。")
-def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None, timeout: float, memory_mb: int) -> None:
+@click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None, metavar="上年结果",
+              help="上年 batch 的输出文件夹或其中的 results.json：指标值比上年降低的报 C603。")
+def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None, timeout: float, memory_mb: int,
+          previous: Path | None) -> None:
     """批量审核一个文件夹（含子文件夹）中的所有文件。
 
     每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
@@ -273,8 +276,16 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
         raise click.UsageError("输出文件夹不能与输入文件夹相同。")
+    if previous is not None:
+        from .batch import load_results
+
+        try:
+            load_results(previous)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--previous") from None
     result = run_batch(directory, output_dir, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb,
-                                                           rules_path=rules_path), progress=ProgressLine())
+                                                           rules_path=rules_path, previous=previous),
+                       progress=ProgressLine())
     from .batch import ERROR_LOG, SUMMARY_XLSX
 
     n = len(result.statuses)
@@ -310,7 +321,9 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
         info = run(results, output, depts=depts, units_wanted=units.replace("，", ",").split(","))
     except ConsolidationError as exc:
         raise click.UsageError(str(exc)) from None
-    dup = f"，重复单位编码 {info['duplicates']} 份（已单独列出，未合并）" if info["duplicates"] else ""
+    dup = f"，同一单位同一年度内容不同的 {info['duplicates']} 份列为待核实（未计入）" if info["duplicates"] else ""
+    if info["identical"]:
+        dup += f"，内容相同的重复 {info['identical']} 份只计一次"
     click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
 
 

@@ -48,6 +48,7 @@ class Unit:
     self_total: float | None
     errors: int
     budget: dict[str, Any]
+    sha256: str = ""
     duplicate: bool = False
 
     @property
@@ -71,7 +72,7 @@ def _loads(text: str) -> Any:
 def _results(file: Path) -> Iterable[dict]:
     """The objects of a results.json, one at a time: a batch writes one object a line inside the
     array, which is read line by line; any other layout is parsed whole."""
-    with open(file, encoding="utf-8") as fh:
+    with open(file, encoding="utf-8-sig") as fh:
         first = fh.readline()
         if first.strip() == "[":
             for line in fh:
@@ -111,26 +112,59 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
                                   r.get("competent_dept") or "", r.get("year"), float(r["total"]),
                                   r.get("grade") or "", r.get("self_total"), int(r.get("counts", {}).get("错误", 0)),
                                   {k: (r.get("budget") or {}).get(k) for k in ("年初预算数", "调整预算数", "预算执行数",
-                                                                             "政策性调整剔除数")}))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConsolidationError(f"无法读取批量审核结果 {file}：{exc}") from None
+                                                                             "政策性调整剔除数")},
+                                  str(r.get("sha256") or "")))
+        except FileNotFoundError:
+            raise ConsolidationError(f"找不到批量审核结果 {file}（应是 batch 的输出文件夹或其中的 results.json）") from None
+        except PermissionError:
+            raise ConsolidationError(f"没有权限读取 {file}") from None
+        except IsADirectoryError:
+            raise ConsolidationError(f"{file} 是文件夹，其中没有 results.json") from None
+        except UnicodeDecodeError:
+            raise ConsolidationError(f"{file} 不是 UTF-8 编码的文本，不是 batch 写出的 results.json") from None
+        except json.JSONDecodeError as exc:
+            raise ConsolidationError(f"{file} 第 {exc.lineno} 行不是有效的 JSON，不是 batch 写出的 results.json") from None
+        except OSError as exc:
+            raise ConsolidationError(f"无法读取 {file}（{exc.strerror or '读取出错'}）") from None
         except (ValueError, KeyError, TypeError):
             raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json") from None
         loaded.append((label, file, counts))
     return loaded, units
 
 
-def _mark_duplicates(units: list[Unit]) -> list[list[Unit]]:
-    """Units sharing a 单位编码 and a year; each is marked (not merged)."""
-    seen: dict[tuple[str, int | None], list[Unit]] = defaultdict(list)
+@dataclass
+class Deduplicated:
+    """The units each counted once: identical copies of a unit's submission for a year (the same
+    file, e.g. a batch given twice) count once; differing ones are 待核实 and counted nowhere."""
+
+    kept: list[Unit]
+    pending: list[list[Unit]]  # differing submissions of one 单位编码 and year
+    identical: list[list[Unit]]  # copies of one submission: the first kept, the rest dropped
+
+
+def deduplicate(units: list[Unit]) -> Deduplicated:
+    out = Deduplicated([], [], [])
+    copies: dict[tuple[str, str, int | None], list[Unit]] = defaultdict(list)  # the same file, whatever its code
     for u in units:
+        copies[(u.sha256, u.code, u.year) if u.sha256 else (str(id(u)), "", None)].append(u)
+    firsts = []
+    for g in copies.values():
+        firsts.append(g[0])
+        if len(g) > 1:
+            out.identical.append(g)
+    groups: dict[tuple[str, int | None], list[Unit]] = defaultdict(list)
+    for u in firsts:
         if u.code:
-            seen[u.key].append(u)
-    groups = [g for g in seen.values() if len(g) > 1]
-    for g in groups:
-        for u in g:
-            u.duplicate = True
-    return groups
+            groups[u.key].append(u)
+    pending: set[int] = set()
+    for g in groups.values():
+        if len(g) > 1:
+            out.pending.append(g)
+            for u in g:
+                u.duplicate = True
+                pending.add(id(u))
+    out.kept = [u for u in firsts if id(u) not in pending]
+    return out
 
 
 def _ranks(values: list[float]) -> list[int]:
@@ -151,26 +185,31 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
     if depts:
         units = [u for u in units if u.dept in depts]
         scope = "指定主管部门：" + "、".join(depts)
+        if not units:
+            raise ConsolidationError(f"没有主管部门为“{'、'.join(depts)}”的单位；请核对名称（须与各单位“基本信息”中填写的一致）。")
     elif wanted:
         units = [u for u in units if u.code in wanted]
         scope = f"指定单位：{len(wanted)} 个单位编码"
+        if not units:
+            raise ConsolidationError(f"没有单位编码为 {'、'.join(sorted(wanted))} 的单位；请核对编码。")
     else:
         scope = "全部单位"
-    duplicates = _mark_duplicates(units)
+    d = deduplicate(units)
     path = Path(path)
     tmp = path.with_name(f".tmp-{path.name}")
     w = _Book(tmp)
-    years = sorted({u.year for u in units if u.year is not None})
-    _about(w, loaded, units, duplicates, scope, years)
-    _groups(w, units)
-    _ranking(w, units)
-    _grades(w, units)
-    _years(w, units, years)
-    _duplicates(w, duplicates)
-    _budget(w, units)
+    years = sorted({u.year for u in d.kept if u.year is not None})
+    _about(w, loaded, d, scope, years)
+    _groups(w, d.kept)
+    _ranking(w, d.kept)
+    _grades(w, d.kept)
+    _years(w, d.kept, years, d.pending)
+    _duplicates(w, d)
+    _budget(w, d.kept)
     w.wb.close()
     tmp.replace(path)
-    return {"units": len(units), "inputs": len(loaded), "duplicates": sum(len(g) for g in duplicates), "years": years}
+    return {"units": len(d.kept), "inputs": len(loaded), "duplicates": sum(len(g) for g in d.pending),
+            "identical": sum(len(g) - 1 for g in d.identical), "years": years}
 
 
 class _Book(ReportBook):
@@ -197,18 +236,18 @@ def _dept(u: Unit) -> str:
 
 
 def _mark(u: Unit) -> str:
-    return "编码重复" if u.duplicate else ("无单位编码" if not u.code else "")
+    return "无单位编码" if not u.code else ""
 
 
 # --- 说明 -----------------------------------------------------------------------------------------
 
 
-def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], units: list[Unit],
-           duplicates: list[list[Unit]], scope: str, years: list[int]) -> None:
+def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], d: Deduplicated, scope: str,
+           years: list[int]) -> None:
     ws = w.sheet("说明", [28, 60, 10, 10, 10])
     ws.write_string(0, 0, "部门整体支出绩效自评 汇总", w.f["title"])
-    ws.write_string(1, 0, f"范围：{scope}；单位 {len(units)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
-                          "核定得分来自各批量审核结果。", w.f["note"])
+    ws.write_string(1, 0, f"范围：{scope}；单位 {len(d.kept)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
+                          "核定得分来自各批量审核结果；不同年度分别合计，从不相加。", w.f["note"])
     w.header(ws, 3, ["来源", "结果文件", "文件数", "已审核", "处理失败"])
     for i, (label, file, counts) in enumerate(loaded, start=4):
         w.s(ws, i, 0, label)
@@ -217,10 +256,14 @@ def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], units: list
         ws.write_number(i, 3, counts["scored"], w.f["int"])
         ws.write_number(i, 4, counts["failed"], w.f["int"])
     row = 5 + len(loaded)
-    n_dup = sum(len(g) for g in duplicates)
-    text = (f"有 {len(duplicates)} 个单位编码在同一年度出现不止一次（共 {n_dup} 份），见“重复编码”；它们没有被合并，"
-            "在各表中都标为“编码重复”。" if duplicates else "没有重复的单位编码。")
-    ws.write_string(row, 0, text, w.f["note"])
+    notes = []
+    if d.identical:
+        notes.append(f"{len(d.identical)} 个单位的同一份申报表出现不止一次（内容相同，共多出 "
+                     f"{sum(len(g) - 1 for g in d.identical)} 份），每个只计一次。")
+    if d.pending:
+        notes.append(f"{len(d.pending)} 个单位编码在同一年度有内容不同的申报表（共 {sum(len(g) for g in d.pending)} 份），"
+                     "列为“待核实”，不计入任何合计、平均、排名和分布，见“待核实”。")
+    ws.write_string(row, 0, "".join(notes) or "没有重复的单位编码。", w.f["warn" if d.pending else "note"])
     ws.activate()
 
 
@@ -231,36 +274,48 @@ _GROUP_COLS = ("主管部门 / 单位", "单位编码", "评价年度", "核定�
 
 
 def _groups(w: _Book, units: list[Unit]) -> None:
+    """Units by 主管部门 and, within it, by year: a subtotal per year, never across years."""
     ws = w.sheet("分组明细", [32, 14, 9, 9, 8, 9, 8, 13, 13, 13, 16, 10])
     w.header(ws, 0, _GROUP_COLS)
-    by_dept: dict[str, list[Unit]] = defaultdict(list)
+    by_dept: dict[str, dict[int | None, list[Unit]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
-        by_dept[_dept(u)].append(u)
+        by_dept[_dept(u)][u.year].append(u)
     row = 1
     for dept in sorted(by_dept):
-        members = sorted(by_dept[dept], key=lambda u: (u.year or 0, -u.total, u.code, u.name))
         w.s(ws, row, 0, dept, "group")
         for c in range(1, len(_GROUP_COLS)):
             ws.write_blank(row, c, None, w.f["group"])
         row += 1
-        for u in members:
-            w.s(ws, row, 0, "　" + (u.name or u.file))
-            w.s(ws, row, 1, u.code)
-            w.n(ws, row, 2, u.year, "int")
-            w.n(ws, row, 3, u.total, "score")
-            w.s(ws, row, 4, u.grade)
-            w.n(ws, row, 5, u.self_total, "score")
-            w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
-            for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
-                w.n(ws, row, 7 + j, u.budget.get(k), "money")
-            w.s(ws, row, 10, u.source)
-            w.s(ws, row, 11, _mark(u), "warn" if u.duplicate else "text")
+        for year in sorted(by_dept[dept], key=lambda y: (y is None, y or 0)):
+            members = sorted(by_dept[dept][year], key=lambda u: (-u.total, u.code, u.name))
+            for u in members:
+                w.s(ws, row, 0, "　" + (u.name or u.file))
+                w.s(ws, row, 1, u.code)
+                w.n(ws, row, 2, u.year, "int")
+                w.n(ws, row, 3, u.total, "score")
+                w.s(ws, row, 4, u.grade)
+                w.n(ws, row, 5, u.self_total, "score")
+                w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
+                for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
+                    w.n(ws, row, 7 + j, u.budget.get(k), "money")
+                w.s(ws, row, 10, u.source)
+                w.s(ws, row, 11, _mark(u), "text")
+                row += 1
+            _subtotal(w, ws, row, f"{dept} {_year(year)}小计（{len(members)} 个单位）", members)
             row += 1
-        _subtotal(w, ws, row, f"{dept} 小计（{len(members)} 个单位）", members)
-        row += 2
-    _subtotal(w, ws, row, f"合计（{len(units)} 个单位）", units)
+        row += 1
+    by_year: dict[int | None, list[Unit]] = defaultdict(list)
+    for u in units:
+        by_year[u.year].append(u)
+    for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+        _subtotal(w, ws, row, f"{_year(year)}合计（{len(by_year[year])} 个单位）", by_year[year])
+        row += 1
     ws.freeze_panes(1, 1)
     ws.repeat_rows(0)
+
+
+def _year(year: int | None) -> str:
+    return f"{year} 年度" if year is not None else "年度未填 "
 
 
 def grade_order(units: Iterable[Unit]) -> list[str]:
@@ -361,7 +416,7 @@ def _grades(w: _Book, units: list[Unit]) -> None:
 # --- 历年对比 --------------------------------------------------------------------------------------------
 
 
-def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
+def _years(w: _Book, units: list[Unit], years: list[int], pending: list[list[Unit]]) -> None:
     cols = ["单位编码", "部门(单位)名称", "主管部门"]
     for i, y in enumerate(years):
         cols += [f"{y} 核定总分", f"{y} 等级"]
@@ -371,14 +426,14 @@ def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
     w.header(ws, 0, cols)
     ws.set_row(0, 30)
     copies: dict[str, dict[int, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-    for u in units:
+    for u in [*units, *(u for g in pending for u in g)]:
         if u.code and u.year is not None:
             copies[u.code][u.year].append(u)
     row = 1
     for code in sorted(copies):
         per_year = copies[code]
-        # a duplicated unit-year is compared only when all its copies agree on the score
-        agreed = {y: us[0] for y, us in per_year.items() if len({x.total for x in us}) == 1}
+        # a unit-year with differing submissions (待核实) is not compared
+        agreed = {y: us[0] for y, us in per_year.items() if len(us) == 1}
         latest = per_year[max(per_year)][0]
         w.s(ws, row, 0, code)
         w.s(ws, row, 1, latest.name)
@@ -387,7 +442,7 @@ def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
         for i, y in enumerate(years):
             this = agreed.get(y)
             w.n(ws, row, col, this.total if this else None, "score")
-            w.s(ws, row, col + 1, this.grade if this else ("重复不一致" if y in per_year else ""),
+            w.s(ws, row, col + 1, this.grade if this else ("待核实" if y in per_year else ""),
                 "text" if this or y not in per_year else "warn")
             col += 2
             if i:
@@ -395,7 +450,7 @@ def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
                 w.n(ws, row, col, round(this.total - prev.total, 2) if this and prev else None, "delta")
                 col += 1
         row += 1
-    ws.write_string(row + 1, 0, "同一单位编码按年度并列；同一年度重复提交且得分不一致的标为“重复不一致”（见“重复编码”），"
+    ws.write_string(row + 1, 0, "同一单位编码按年度并列；同一年度有内容不同的申报表的标为“待核实”（见“待核实”），不参与对比；"
                                 "无单位编码的单位不参与对比。", w.f["note"])
     ws.freeze_panes(1, 2)
 
@@ -403,22 +458,25 @@ def _years(w: _Book, units: list[Unit], years: list[int]) -> None:
 # --- 重复编码 --------------------------------------------------------------------------------------------
 
 
-def _duplicates(w: _Book, duplicates: list[list[Unit]]) -> None:
-    ws = w.sheet("重复编码", [14, 9, 32, 26, 16, 40, 9])
-    w.header(ws, 0, ["单位编码", "评价年度", "部门(单位)名称", "主管部门", "来源", "文件", "核定总分"])
+def _duplicates(w: _Book, d: Deduplicated) -> None:
+    ws = w.sheet("待核实", [14, 9, 32, 26, 16, 40, 9, 22])
+    w.header(ws, 0, ["单位编码", "评价年度", "部门(单位)名称", "主管部门", "来源", "文件", "核定总分", "处理"])
     row = 1
-    for group in sorted(duplicates, key=lambda g: (g[0].code, g[0].year or 0)):
-        for u in group:
-            w.s(ws, row, 0, u.code, "warn")
+    listed = [(g, "待核实：内容不同，未计入") for g in d.pending] + [(g, "内容相同，只计一次") for g in d.identical]
+    for group, how in sorted(listed, key=lambda x: (x[0][0].code, x[0][0].year or 0)):
+        for k, u in enumerate(group):
+            w.s(ws, row, 0, u.code, "warn" if u.duplicate else "text")
             w.n(ws, row, 1, u.year, "int")
             w.s(ws, row, 2, u.name)
             w.s(ws, row, 3, _dept(u))
             w.s(ws, row, 4, u.source)
             w.s(ws, row, 5, u.file)
             ws.write_number(row, 6, u.total, w.f["score"])
+            w.s(ws, row, 7, how if u.duplicate or k else "内容相同，计入", "warn" if u.duplicate else "text")
             row += 1
-    if not duplicates:
+    if not listed:
         ws.write_string(1, 0, "没有重复的单位编码。", w.f["note"])
+    ws.repeat_rows(0)
 
 
 # --- 预算汇总 --------------------------------------------------------------------------------------------
@@ -434,16 +492,19 @@ def _budget(w: _Book, units: list[Unit]) -> None:
         s["n"] += 1
         for k in ("年初预算数", "调整预算数", "预算执行数", "政策性调整剔除数"):
             s[k] += u.budget.get(k) or 0.0
-    total: dict[str, float] = defaultdict(float)
+    totals: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # per year: never across years
     row = 2
     for (dept, year) in sorted(sums, key=lambda k: (k[0], k[1] or 0)):
         s = sums[(dept, year)]
         for k, v in s.items():
-            total[k] += v
+            totals[year][k] += v
         _budget_row(w, ws, row, dept, year, s, "text")
         row += 1
-    _budget_row(w, ws, row, "合计", None, total, "sub")
+    for year in sorted(totals, key=lambda y: (y is None, y or 0)):
+        _budget_row(w, ws, row, f"{_year(year)}合计", year, totals[year], "sub")
+        row += 1
     ws.freeze_panes(2, 1)
+    ws.repeat_rows(0, 1)
 
 
 def _budget_row(w: _Book, ws: FastSheet, row: int, label: str, year: int | None, s: dict[str, float], style: str) -> None:

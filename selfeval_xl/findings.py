@@ -99,6 +99,12 @@ class Finding:
         return {"code": self.code, "level": self.level_key, "level_label": self.level, "sheet": self.sheet,
                 "cell": self.cell, "message": self.message, "expected": self.expected, "actual": self.actual}
 
+    @classmethod
+    def of(cls, d: dict[str, str]) -> Finding:
+        """A finding back from its ``to_dict``."""
+        return cls(d["code"], d["level_label"], d["sheet"], d["cell"], d["message"], d.get("expected", ""),
+                   d.get("actual", ""))
+
 
 def finding(code: str, variant: str = "", *, sheet: str = "", cell: str = "", expected: object = "",
             actual: object = "", **fields: Any) -> Finding:
@@ -218,6 +224,15 @@ define("V208", ERROR, "一级指标不符合规定", "a row outside the blocks t
              "{level1}只能使用模板中的共性指标，不能自设、改名或复制；请删除第 {row} 行，或从空白模板恢复原有的行。该行不计分。",
        block="{where}在“{block}”块内，一级指标却填为“{level1}”。请把一级指标改为“{block}”，或把这一行移到“{level1}”块内；审核按所在的块计分。")
 
+define("V209", WARNING, "同一指标出现在两个类别", "the same 三级指标 under two 一级指标 (e.g. both 产出 and 效益) (this project's code)",
+       ours=True,
+       main="“{name}”同时出现在{first}（第 {first_row} 行）和{second}（第 {row} 行），同一指标不能在两类中重复计分。"
+            "请删除其中一行，或在 {cell} 改为另一个指标。")
+define("V210", WARNING, "成本指标的方向可能写反", "a 成本 indicator whose 指标值 reads \"at least\" (≥) (this project's code)",
+       ours=True,
+       main="“{name}”是成本指标，指标值却写成“{target}”（越高越好）。成本指标一般应写“≤”（不超过），"
+            "请在 {cell} 核对；确实要求不低于的，请在指标说明中写明理由。")
+
 # ---------------------------------------------------------------------------------------------
 # Formulas
 
@@ -285,6 +300,19 @@ define("P511", WARNING, "自评得分未填写", "a scored row whose 自评得�
 define("P512", INFO, "总分按比率封顶", "the rules cap the total by a rate (e.g. 预算执行率) and the cap applied (this project's code)",
        ours=True,
        main="{rate_label}为 {rate}，低于 {below}，按规定总分最高 {cap} 分；各项核定得分合计 {before} 分，总分核定为 {cap} 分。")
+
+# ---------------------------------------------------------------------------------------------
+# Across submissions (C602 is found in one file; the others by a batch, across its files)
+
+define("C601", WARNING, "文字与其他单位雷同", "a text of 30 characters or more (履职目标, 主要任务, 偏差原因分析及改进措施, "
+       "问题与改进) the same as, or nearly the same as, another unit's in the same batch",
+       main="这段文字与{others}相同或几乎相同（相似度 {similarity}）。请核实是否照抄了其他单位的材料，按本单位的实际情况在 {cell} 重写。")
+define("C602", INFO, "全部指标自评满分", "every indicator self-scored at full marks",
+       main="全部 {rows} 项指标自评均为满分。请对照实际完成情况逐项如实自评；未达到指标值或工作有欠缺的，应如实扣分并说明原因。")
+define("C603", WARNING, "指标值比上年降低", "a target (指标值) of the same indicator lower than the same unit's previous "
+       "year, when that year's results are given (batch --previous)",
+       main="“{name}”的指标值“{target}”比上年（{previous_year}）的“{previous}”要求低。请在 {cell} 说明降低的原因，"
+            "或按不低于上年的要求设定。")
 
 #: code -> (level, title), for the places that only need those
 CODES: dict[str, tuple[str, str]] = {c.code: (c.level, c.title) for c in REGISTRY.values()}

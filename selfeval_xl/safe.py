@@ -52,12 +52,21 @@ def safe_filename(name: str, limit: int = 120) -> str:
     return (name or "file")[:limit]
 
 
+def umask() -> int:
+    """The process's umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file in ``path``'s folder and rename it into place, so a
-    reader never sees a half-written file."""
+    reader never sees a half-written file. The file gets the permissions any file the user writes
+    gets (0666 less the umask), not mkstemp's private 0600: colleagues on a shared drive open it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -315,6 +315,9 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
         out.self_total = None
         return
     out.self_grade = rules.grade(out.self_total)
+    full = [r for r in scored if r.applicable and r.weight]
+    if len(full) >= 5 and all(r.self_score is not None and abs(r.self_score - r.weight) <= _EPS for r in full):  # type: ignore[operator]
+        findings.append(finding("C602", rows=len(full), sheet=S.INDICATORS, expected="如实自评", actual="全部满分"))
     # file-level: the totals are formulas; the rows whose self score differs are where to act
     if abs(out.self_total - out.total) > rules.tolerance + _EPS:
         findings.append(finding(

@@ -412,6 +412,34 @@ def check_indicators(ctx: Context) -> Iterable[Finding]:
         else:
             yield from _read_own(ctx, line, rec, level1_names)
         yield from _read_self_score(ctx, line, rec)
+    yield from _repeated_indicators(ctx)
+    yield from _cost_targets(ctx)
+
+
+def _repeated_indicators(ctx: Context) -> Iterable[Finding]:
+    """V209: the same 三级指标 under two 一级指标 (a row counted in two categories)."""
+    first: dict[str, Line] = {}
+    for line in ctx.lines:
+        key = label_key(line.name)
+        if not key:
+            continue
+        seen = first.setdefault(key, line)
+        if seen is not line and label_key(seen.level1) != label_key(line.level1):
+            yield finding("V209", name=line.name, first=seen.level1, first_row=seen.row, second=line.level1, row=line.row,
+                          sheet=S.INDICATORS, cell=line.cells.get(S.NAME, ""), expected="不重复的指标", actual=line.name)
+
+
+#: a 二级指标 that names costs: its target should read "at most"
+COST_WORDS = ("成本",)
+
+
+def _cost_targets(ctx: Context) -> Iterable[Finding]:
+    """V210: a department's 成本 indicator written "≥" where "≤" was meant."""
+    for line in ctx.lines:
+        t = line.target
+        if line.common is None and t is not None and t.kind == "at_least" and any(w in line.level2 for w in COST_WORDS):
+            yield finding("V210", name=line.name or f"第 {line.row} 行", target=t.text, sheet=S.INDICATORS,
+                          cell=line.cells.get(S.TARGET, ""), expected="≤ …", actual=t.text)
 
 
 def _str(v: object) -> str:

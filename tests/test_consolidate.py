@@ -1,4 +1,5 @@
-"""Consolidation: sub-bureaus and years merged, grouped, ranked, compared; duplicates reported."""
+"""Consolidation: sub-bureaus and years merged, grouped, ranked, compared; a unit never counted
+twice (identical copies once, differing ones 待核实 and left out); years never added together."""
 
 from __future__ import annotations
 
@@ -56,20 +57,23 @@ def _rows(ws):
 
 def test_sheets_and_counts(workbook):
     _path, info, wb = workbook
-    assert wb.sheetnames == ["说明", "分组明细", "排名", "等级分布", "历年对比", "重复编码", "预算汇总"]
-    assert info["units"] == 11 and info["inputs"] == 3 and info["years"] == [2022, 2023]
-    assert info["duplicates"] == 2
+    assert wb.sheetnames == ["说明", "分组明细", "排名", "等级分布", "历年对比", "待核实", "预算汇总"]
+    # 11 submissions, of which the bureau's two differing 2023 ones are 待核实 and counted nowhere
+    assert info["units"] == 9 and info["inputs"] == 3 and info["years"] == [2022, 2023]
+    assert info["duplicates"] == 2 and info["identical"] == 0
 
 
 def test_groups_have_subtotals_and_averages(workbook, results):
     _p, _i, wb = workbook
     rows = _rows(wb["分组明细"])
-    sub = next(r for r in rows if r[0] and str(r[0]).startswith("郑州市金水区卫生健康委员会 小计"))
+    subs = [r for r in rows if r[0] and str(r[0]).startswith("郑州市金水区卫生健康委员会 ")]
     hospital = [r for r in rows if r[0] and "金水区人民医院" in str(r[0]) and r[1]]
-    assert len(hospital) == 2 and "（2 个单位）" in sub[0]
-    assert sub[3] == pytest.approx(round(sum(r[3] for r in hospital) / 2, 2))
-    total = rows[-1]
-    assert total[0] == "合计（11 个单位）"
+    assert len(hospital) == 2 and [s[0] for s in subs] == ["郑州市金水区卫生健康委员会 2022 年度小计（1 个单位）",
+                                                          "郑州市金水区卫生健康委员会 2023 年度小计（1 个单位）"]
+    assert [s[3] for s in subs] == [h[3] for h in sorted(hospital, key=lambda h: h[2])]
+    # a subtotal per year, never across years; the last rows are one 合计 per year
+    assert [r[0] for r in rows[-2:]] == ["2022 年度合计（5 个单位）", "2023 年度合计（4 个单位）"]
+    assert not any(r[0] and "小计" in str(r[0]) and "年度" not in str(r[0]) for r in rows)
 
 
 def test_ranking_per_year(workbook):
@@ -88,17 +92,28 @@ def test_same_unit_across_years(workbook):
     assert school[3] == 97.81 and school[5] is not None
     assert school[7] == pytest.approx(round(school[5] - school[3], 2))
     # the bureau was filed twice in 2023 with different figures: reported, not compared
-    assert rows["410105021"][6] == "重复不一致" and rows["410105021"][7] is None
+    assert rows["410105021"][6] == "待核实" and rows["410105021"][7] is None
 
 
-def test_duplicates_are_reported_not_merged(workbook):
+def test_differing_duplicates_are_pending_and_counted_nowhere(workbook):
     _p, _i, wb = workbook
-    dups = _rows(wb["重复编码"])[1:]
+    dups = _rows(wb["待核实"])[1:]
     assert {(r[0], r[1]) for r in dups} == {("410105021", 2023)}
-    assert len(dups) == 2 and dups[0][6] != dups[1][6]
-    ranked = [r for r in _rows(wb["排名"])[1:] if r[3] == "410105021" and r[0] == 2023]
-    assert len(ranked) == 2 and all(r[9] == "编码重复" for r in ranked)
-    assert "重复" in " ".join(str(c) for r in _rows(wb["说明"]) for c in r if c)
+    assert len(dups) == 2 and dups[0][6] != dups[1][6] and all("待核实" in r[7] for r in dups)
+    assert not [r for r in _rows(wb["排名"])[1:] if r[3] == "410105021" and r[0] == 2023]
+    assert "待核实" in " ".join(str(c) for r in _rows(wb["说明"]) for c in r if c)
+
+
+def test_the_same_batch_twice_gives_the_same_sums(results, tmp_path):
+    _root, outs = results
+    once = consolidate([outs[2022]], tmp_path / "once.xlsx")
+    twice = consolidate([outs[2022], outs[2022]], tmp_path / "twice.xlsx")
+    assert (once["units"], twice["units"], twice["identical"], twice["duplicates"]) == (5, 5, 5, 0)  # the seed has no code
+    for sheet in ("预算汇总", "分组明细", "等级分布"):
+        a = _rows(openpyxl.load_workbook(tmp_path / "once.xlsx")[sheet])
+        b = _rows(openpyxl.load_workbook(tmp_path / "twice.xlsx")[sheet])
+        assert a == [[c.replace("（2）", "") if isinstance(c, str) else c for c in r] for r in b] or \
+            [r[:10] for r in a] == [r[:10] for r in b], sheet
 
 
 def test_budget_per_group_and_year(workbook, results):
@@ -111,7 +126,7 @@ def test_budget_per_group_and_year(workbook, results):
     assert row[2] == len(gov)
     assert row[5] == pytest.approx(round(sum(r["budget"]["预算执行数"] for r in gov), 2))
     assert row[6] == pytest.approx(sum(r["budget"]["预算执行数"] for r in gov) / sum(r["budget"]["调整预算数"] for r in gov))
-    assert rows[-1][0] == "合计"
+    assert [r[0] for r in rows[-2:]] == ["2022 年度合计", "2023 年度合计"]  # never across years
 
 
 def test_scopes(results, tmp_path):
@@ -132,6 +147,27 @@ def test_cli(results, tmp_path):
     assert r.exit_code == 2 and "results.json" in r.output
     r = CliRunner().invoke(main, ["consolidate", str(outs[2022]), "-o", str(tmp_path / "e.xlsx"), "--dept", "x", "--units", "1"])
     assert r.exit_code == 2
+    for scope in (["--dept", "不存在的部门"], ["--units", "123,456"]):  # a scope matching nothing
+        r = CliRunner().invoke(main, ["consolidate", str(outs[2022]), "-o", str(tmp_path / "f.xlsx"), *scope])
+        assert r.exit_code == 2 and "没有" in r.output and not (tmp_path / "f.xlsx").exists()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\xef\xbb\xbf[]", None),  # a BOM is fine
+    (b"\xff\xfe[\x00", "UTF-8"),
+    (b"[{", "JSON"),
+    (b"{}", "results.json"),
+])
+def test_errors_are_chinese_without_internals(tmp_path, content, words):
+    f = tmp_path / "results.json"
+    f.write_bytes(content)
+    r = CliRunner().invoke(main, ["consolidate", str(f), "-o", str(tmp_path / "c.xlsx")])
+    if words is None:
+        assert r.exit_code == 0, r.output
+        return
+    assert r.exit_code == 2 and words in r.output
+    for internal in ("Errno", "Unexpected", "decode", "Traceback", "Expecting"):
+        assert internal not in r.output
 
 
 @pytest.mark.libreoffice

@@ -65,6 +65,8 @@ TRIGGER = {
     "V206": lambda f: own(f, "产出指标", 1, actual=97.3),
     "V207": lambda f: edit(f, lambda lay: {(S.BUDGET, lay.budget_cell("项目总数")): FormulaText("=1/0", "#DIV/0!")}),
     "V208": lambda f: edit(f, lambda lay: {(S.INDICATORS, lay.ind_cell(S.LEVEL1, own_row(lay, "产出指标", 0))): Typed("其他指标")}),
+    "V209": lambda f: own(f, "效益指标", 0, name="食品安全监督抽检批次"),  # also an 产出 row
+    "V210": lambda f: own(f, "产出指标", 7, target="≥100%"),  # 成本指标 written "at least"
     "X301": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): Typed(0.02)}),
     "X302": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): FormulaText(f"={lay.budget_cell('结转结余总额')}/100", 1.1153)}),
     "X303": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): SavedValue(0.5)}),

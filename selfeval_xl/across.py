@@ -1,0 +1,204 @@
+"""Checks across the submissions of a batch (spec/findings.md, "Across submissions").
+
+A worker reads what these checks need from each file (``extras``: the texts a department wrote,
+with their cells, and the targets of its own indicators); after every file is done the batch runs:
+
+- C601 ``copied_texts``: a text of 30 characters or more the same as, or nearly the same as,
+  another unit's. Texts are compared by their character 3-grams (after folding full-width forms and
+  dropping spaces and punctuation, so those hide nothing); candidate pairs come from MinHash
+  signatures in LSH bands, and each candidate is confirmed by the exact Jaccard similarity of its
+  3-gram sets. No pair of texts is compared unless they share a band, so 30,000 texts take seconds.
+- C603 ``lowered_targets``: a target lower than the same unit's for the same indicator last year.
+
+Why our own MinHash and not datasketch: datasketch needs scipy (tens of MB) for its LSH
+parameters, keeps a stateful index, and is slower per text than the 40 lines of numpy below (numpy
+comes with pandas already). The brute-force comparison in the tests proves the two agree.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import standard as S
+from .findings import finding
+from .numbers import fmt_percent
+from .read import Submission
+from .rules import Rules
+from .standard import label_key
+from .targets import parse_target
+
+__all__ = ["MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "lowered_targets", "similar_pairs"]
+
+#: texts shorter than this (after folding) are not compared: short phrases are common to everyone
+MIN_CHARS = 30
+#: Jaccard similarity of 3-gram sets from which two texts count as copied
+SIMILAR = 0.6
+_SHINGLE = 3
+_BANDS, _ROWS = 32, 4  # 128 hash functions; a pair of similarity 0.6 shares a band with probability 0.99
+_PRIME = 4294967291  # the largest prime below 2^32
+_BUCKET_PARTNERS = 4  # in a bucket, each text is paired with at most this many others (a text everyone copied)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text a department wrote, and where."""
+
+    file: str
+    sheet: str
+    cell: str
+    text: str
+
+
+# ---------------------------------------------------------------------------------------------
+# What a worker keeps of each file
+
+
+_TEXT_COLUMNS = {S.GOALS: ("年度履职目标",), S.TASKS: ("主要内容", "完成情况"), S.PROBLEMS: S.PROBLEMS_HEADERS}
+
+
+def extras_of(sub: Submission) -> dict[str, Any]:
+    """The texts (of at least MIN_CHARS, folded) and the own rows' targets of one submission."""
+    from .formulas import a1
+
+    texts: list[list[str]] = []
+    for sheet, records, header_row in ((S.GOALS, sub.goal_records, sub.layout.goals_header_row),
+                                       (S.TASKS, sub.task_records, sub.layout.tasks_header_row),
+                                       (S.PROBLEMS, sub.problem_records, sub.layout.problems_header_row)):
+        grid = sub.sheets.get(sheet)
+        cols = _columns(grid, header_row) if grid is not None else {}
+        for rec in records:
+            for h in _TEXT_COLUMNS[sheet]:
+                v = rec.get(h)
+                if isinstance(v, str) and h in cols and len(fold(v)) >= MIN_CHARS:
+                    texts.append([sheet, a1(rec["行号"], cols[h]), v])
+    cols = sub.layout.ind_cols
+    common = set(sub.layout.ind_rows.values())
+    targets: list[list[Any]] = []
+    for rec in sub.indicator_records:
+        v = rec.get(S.REASON)
+        if isinstance(v, str) and S.REASON in cols and len(fold(v)) >= MIN_CHARS:
+            texts.append([S.INDICATORS, a1(rec["行号"], cols[S.REASON]), v])
+        t, name = rec.get(S.TARGET), rec.get(S.NAME)
+        if rec["行号"] not in common and isinstance(t, str) and isinstance(name, str) and S.TARGET in cols:
+            targets.append([name, t, a1(rec["行号"], cols[S.TARGET])])
+    return {"texts": texts, "targets": targets}
+
+
+def _columns(grid: Any, header_row: int) -> dict[str, int]:
+    line = grid.rows.get(header_row, {})
+    return {label_key(v): c for c, v in line.items() if isinstance(v, str)}
+
+
+# ---------------------------------------------------------------------------------------------
+# C601
+
+
+def fold(text: str) -> str:
+    """A text as compared: full-width folded, lower case, letters and digits only."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold()
+                   if unicodedata.category(ch)[0] in "LN")
+
+
+def shingles(text: str) -> set[int]:
+    s = fold(text)
+    return {zlib.crc32(s[i:i + _SHINGLE].encode("utf-8")) for i in range(max(1, len(s) - _SHINGLE + 1))}
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def similar_pairs(texts: list[Text], threshold: float = SIMILAR) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) for the texts of different files whose 3-gram Jaccard similarity is at
+    least ``threshold``, i < j. Candidates from MinHash/LSH, confirmed exactly."""
+    import numpy as np
+
+    rng = np.random.default_rng(20261125)
+    a = rng.integers(1, 1 << 31, size=(_BANDS * _ROWS, 1), dtype=np.uint64)
+    b = rng.integers(0, 1 << 31, size=(_BANDS * _ROWS, 1), dtype=np.uint64)
+    mix = rng.integers(1, 1 << 63, size=_ROWS, dtype=np.uint64) | np.uint64(1)  # a band's rows -> one 64-bit key
+    sets = [shingles(t.text) for t in texts]
+    buckets: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(_BANDS)]
+    with np.errstate(over="ignore"):  # the band keys wrap around 2^64 on purpose
+        for i, sh in enumerate(sets):
+            x = np.fromiter(sh, dtype=np.uint64, count=len(sh))[None, :]
+            sig = ((a * x + b) % _PRIME).min(axis=1).reshape(_BANDS, _ROWS)
+            for band, key in enumerate((sig * mix).sum(axis=1, dtype=np.uint64).tolist()):
+                buckets[band][key].append(i)
+    candidates: set[tuple[int, int]] = set()
+    for band_buckets in buckets:
+        for members in band_buckets.values():
+            if len(members) < 2:
+                continue
+            for k, i in enumerate(members):
+                for j in members[k + 1:k + 1 + _BUCKET_PARTNERS]:
+                    if texts[i].file != texts[j].file:
+                        candidates.add((i, j))
+    out = []
+    for i, j in sorted(candidates):
+        sim = jaccard(sets[i], sets[j])
+        if sim >= threshold:
+            out.append((i, j, sim))
+    return out
+
+
+def copied_texts(texts: list[Text], threshold: float = SIMILAR) -> dict[str, list[dict[str, str]]]:
+    """file -> its C601 findings (as result dicts): each text that another unit's matches, naming
+    the others (up to three)."""
+    partners: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for i, j, sim in similar_pairs(texts, threshold):
+        partners[i].append((sim, j))
+        partners[j].append((sim, i))
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for i, found in sorted(partners.items()):
+        found.sort(key=lambda p: (-p[0], p[1]))
+        t = texts[i]
+        named = "、".join(f"“{texts[j].file}”的 {texts[j].sheet}!{texts[j].cell}" for _, j in found[:3])
+        more = f"等 {len(found)} 处" if len(found) > 3 else ""
+        out[t.file].append(finding(
+            "C601", others=named + more, similarity=fmt_percent(found[0][0], 0), sheet=t.sheet, cell=t.cell,
+            expected="本单位自己的表述", actual=f"与 {len(found)} 处雷同").to_dict())
+    return dict(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# C603
+
+
+def previous_targets(results: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Any, dict[str, str]]]:
+    """unit code -> (year, {三级指标 folded: 指标值}) from last year's results."""
+    out: dict[str, tuple[Any, dict[str, str]]] = {}
+    for r in results:
+        code = str(r.get("unit_code") or "")
+        if not code or r.get("status") in ("failed", "internal"):
+            continue
+        targets = {label_key(row.get("三级指标")): str(row.get("指标值") or "") for row in r.get("rows") or []}
+        out[code] = (r.get("year"), targets)
+    return out
+
+
+def lowered_targets(unit_code: str, targets: list[list[Any]], previous: Mapping[str, tuple[Any, dict[str, str]]],
+                    rules: Rules) -> list[dict[str, str]]:
+    """C603 findings of one submission: an own row whose target asks less than last year's for
+    the same indicator (≥ a lower value, ≤ a higher one), in the same unit of measure."""
+    if unit_code not in previous:
+        return []
+    year, before = previous[unit_code]
+    out = []
+    for name, text, cell in targets:
+        last_text = before.get(label_key(name))
+        now, last = parse_target(text, rules), parse_target(last_text, rules) if last_text else None
+        if (now is None or last is None or now.kind != last.kind or now.value is None or last.value is None
+                or (now.percent, now.unit) != (last.percent, last.unit)):
+            continue
+        lower = now.value < last.value - 1e-9 if now.kind == "at_least" else (
+            now.value > last.value + 1e-9 if now.kind == "at_most" else False)
+        if lower:
+            out.append(finding("C603", name=name, target=text, previous=last_text, previous_year=year or "上年",
+                               sheet=S.INDICATORS, cell=cell, expected=f"不低于“{last_text}”", actual=text).to_dict())
+    return out
