@@ -244,7 +244,7 @@ def _mark(u: Unit) -> str:
 
 def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], d: Deduplicated, scope: str,
            years: list[int]) -> None:
-    ws = w.sheet("说明", [28, 60, 10, 10, 10])
+    ws = w.sheet("说明", [28, 60, 10, 10, 10], header_rows=0)
     ws.write_string(0, 0, "部门整体支出绩效自评 汇总", w.f["title"])
     ws.write_string(1, 0, f"范围：{scope}；单位 {len(d.kept)} 个；评价年度：{'、'.join(map(str, years)) or '—'}。"
                           "核定得分来自各批量审核结果；不同年度分别合计，从不相加。", w.f["note"])
@@ -275,7 +275,7 @@ _GROUP_COLS = ("主管部门 / 单位", "单位编码", "评价年度", "核定�
 
 def _groups(w: _Book, units: list[Unit]) -> None:
     """Units by 主管部门 and, within it, by year: a subtotal per year, never across years."""
-    ws = w.sheet("分组明细", [32, 14, 9, 9, 8, 9, 8, 13, 13, 13, 16, 10])
+    ws = w.sheet("分组明细", [32, 14, 9, 9, 8, 9, 8, 13, 13, 13, 16, 10], key_columns=1)
     w.header(ws, 0, _GROUP_COLS)
     by_dept: dict[str, dict[int | None, list[Unit]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
@@ -350,7 +350,7 @@ _RANK_COLS = ("评价年度", "总排名", "组内排名", "单位编码", "部�
 
 
 def _ranking(w: _Book, units: list[Unit]) -> None:
-    ws = w.sheet("排名", [9, 8, 8, 14, 32, 26, 9, 8, 16, 10])
+    ws = w.sheet("排名", [9, 8, 8, 14, 32, 26, 9, 8, 16, 10], key_columns=5)
     w.header(ws, 0, _RANK_COLS)
     by_year: dict[int | None, list[Unit]] = defaultdict(list)
     for u in units:
@@ -387,7 +387,7 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
 
 def _grades(w: _Book, units: list[Unit]) -> None:
     order = grade_order(units)
-    ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10])
+    ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10], key_columns=1)
     w.header(ws, 0, ["主管部门", *order, "单位数", "平均核定总分"])
     by_dept: dict[str, list[Unit]] = defaultdict(list)
     for u in units:
@@ -409,6 +409,9 @@ def _grades(w: _Book, units: list[Unit]) -> None:
                                        else _GRADE_COLORS[-1]}})
         chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
         chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
+        most = max(len(us) for us in by_dept.values())
+        chart.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
+                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_size({"width": 560, "height": max(240, 40 + 26 * len(depts))})
         ws.insert_chart(1, 8, chart)
 
@@ -422,7 +425,7 @@ def _years(w: _Book, units: list[Unit], years: list[int], pending: list[list[Uni
         cols += [f"{y} 核定总分", f"{y} 等级"]
         if i:
             cols.append(f"{y} 比 {years[i - 1]} 变化")
-    ws = w.sheet("历年对比", [14, 32, 26] + [10] * (len(cols) - 3))
+    ws = w.sheet("历年对比", [14, 32, 26] + [10] * (len(cols) - 3), key_columns=2)
     w.header(ws, 0, cols)
     ws.set_row(0, 30)
     copies: dict[str, dict[int, list[Unit]]] = defaultdict(lambda: defaultdict(list))
@@ -483,7 +486,7 @@ def _duplicates(w: _Book, d: Deduplicated) -> None:
 
 
 def _budget(w: _Book, units: list[Unit]) -> None:
-    ws = w.sheet("预算汇总", [30, 9, 8, 14, 14, 14, 10, 10])
+    ws = w.sheet("预算汇总", [30, 9, 8, 14, 14, 14, 10, 10], header_rows=2, key_columns=1)
     ws.write_string(0, 0, "按主管部门和年度合计（万元；比率按合计数计算）", w.f["h2"])
     w.header(ws, 1, ["主管部门", "评价年度", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率"])
     sums: dict[tuple[str, int | None], dict[str, float]] = defaultdict(lambda: defaultdict(float))

@@ -22,6 +22,9 @@ from .safe import clean_text
 __all__ = ["CREATED", "FastSheet", "ReportBook", "escape", "hyperlink"]
 
 CREATED = _dt.datetime(2026, 1, 1)
+#: column widths (characters) a landscape A4 page takes at a readable scale, and the scale of a wider table
+FIT_WIDTH = 200
+WIDE_SCALE = 85
 _STRING, _NUMBER, _FORMULA = CellStringTuple, CellNumberTuple, CellFormulaTuple
 
 
@@ -109,14 +112,32 @@ class ReportBook:
         for name, spec in (extra or {}).items():
             specs[name] = {**base, **spec}
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
+        self.title = title
 
-    def sheet(self, name: str, widths: Sequence[float]) -> FastSheet:
+    def sheet(self, name: str, widths: Sequence[float], *, header_rows: int = 1, key_columns: int = 0,
+              fit: bool | None = None) -> FastSheet:
+        """A sheet set up for paper: A4 landscape, the title, page numbers and the print date in the
+        footer, its first ``header_rows`` repeated on every page. A table up to ``FIT_WIDTH`` wide
+        is fitted to the page width (or any, with ``fit``: two tables side by side); a wider one is
+        printed at ``WIDE_SCALE`` over several pages across, its first ``key_columns`` (the unit)
+        repeated on each, never shrunk to unreadable."""
         ws = self.wb.add_worksheet(name, worksheet_class=FastSheet)
         for i, w in enumerate(widths):
             ws.set_column(i, i, w)
         ws.set_paper(9)
         ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        title = self.title.replace("&", "&&")
+        ws.set_footer(f'&L&"宋体"&8{title} · {name.replace("&", "&&")}&C&"宋体"&8第 &P 页，共 &N 页&R&"宋体"&8打印日期 &D',
+                      {"margin": 0.25})
+        if header_rows:
+            ws.repeat_rows(0, header_rows - 1)
+        if fit or (fit is None and sum(widths) <= FIT_WIDTH):
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(WIDE_SCALE)
+            if key_columns:
+                ws.repeat_columns(0, key_columns - 1)
         return ws
 
     def header(self, ws: Worksheet, row: int, names: Iterable[str]) -> None:

@@ -264,7 +264,7 @@ def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterato
 
 def _overview(w: _Writer, sw: SummaryWriter) -> None:
     rules, scored, failed = sw.rules, sw.units, sw.failed
-    ws = w.sheet("总览", [24, 12, 12, 36, 3, 12])
+    ws = w.sheet("总览", [24, 12, 12, 36, 3, 12], header_rows=0)
     ws.fit_to_pages(1, 1)
     f = w.f
     ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
@@ -306,7 +306,7 @@ def _overview(w: _Writer, sw: SummaryWriter) -> None:
     chart.set_legend({"none": True})
     chart.set_x_axis({"num_font": {"name": "宋体"}})
     chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
-                      "major_unit": _count_step(max(grades.values(), default=0))})
+                      "major_unit": _count_step(max(grades.values(), default=0)), "num_format": "0"})
     chart.set_size({"width": 420, "height": 240})
     ws.insert_chart(3, 5, chart, {"x_offset": 10})
 
@@ -363,7 +363,7 @@ def _overview(w: _Writer, sw: SummaryWriter) -> None:
 
 
 def _units(w: _Writer, scored: list[dict[str, Any]]) -> None:
-    ws = w.sheet("单位得分", [14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44])
+    ws = w.sheet("单位得分", [14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44], key_columns=2)
     w.header(ws, 0, UNIT_COLUMNS)
     native_links = len(scored) <= 65000
     for i, r in enumerate(scored, start=1):
@@ -402,7 +402,7 @@ def _units(w: _Writer, scored: list[dict[str, Any]]) -> None:
 def _findings_sheet(w: _Writer, n: int) -> dict[str, Any]:
     """问题清单 without its rows (they are spliced in): header, widths, filter, colours. Returns the
     formats the streamed rows use, by their placeholder."""
-    ws = w.sheet("问题清单", [30, 14, 26, 6, 7, 10, 9, 70, 16, 16])
+    ws = w.sheet("问题清单", [30, 14, 26, 6, 7, 10, 9, 62, 16, 16], key_columns=3)
     w.header(ws, 0, FINDING_COLUMNS)
     last = max(n, 1)
     ws.autofilter(0, 0, last, len(FINDING_COLUMNS) - 1)
@@ -424,7 +424,7 @@ def _indicators(w: _Writer, scored: list[dict[str, Any]], rules: Rules) -> None:
     cats = [c for c in rules.categories]
     headers = ["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in common] + \
               [f"{c.name}（{_fmt(c.weight)}分）" for c in cats] + ["核定总分"]
-    ws = w.sheet("指标明细", [14, 26, 20] + [11] * (len(common) + len(cats) + 1))
+    ws = w.sheet("指标明细", [14, 26, 20] + [11] * (len(common) + len(cats) + 1), key_columns=2)
     w.header(ws, 0, headers)
     ws.set_row(0, 54)
     names = [i.name for i in common]
@@ -462,7 +462,7 @@ _BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预
 
 
 def _budget(w: _Writer, scored: list[dict[str, Any]]) -> None:
-    ws = w.sheet("预算汇总", [14, 26, 22, 13, 13, 13, 10, 10, 10, 3, 24, 8, 13, 13, 13, 10, 10])
+    ws = w.sheet("预算汇总", [14, 26, 22, 13, 13, 13, 10, 10, 10, 3, 24, 8, 13, 13, 13, 10, 10], header_rows=2, fit=True)
     ws.write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
     w.header(ws, 1, _BUDGET_UNIT_COLS)
     groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))

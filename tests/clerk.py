@@ -48,6 +48,7 @@ class Job:
     src: Path
     dst: Path
     steps: list[Insert | Type] = field(default_factory=list)
+    jump: str = ""  # instead: open src at this hyperlink mark, report where the cursor lands
 
 
 def available() -> str | None:
@@ -68,8 +69,8 @@ def _free_port() -> int:
 
 def clerk(jobs: list[Job], timeout: float = 600) -> list[dict]:
     """Run the jobs in one LibreOffice; one result per job, in order."""
-    payload = [{"src": str(j.src.resolve()), "dst": str(j.dst.resolve()), "steps": [s.step() for s in j.steps]}
-               for j in jobs]
+    payload = [{"src": str(j.src.resolve()), "dst": str(j.dst.resolve()), "steps": [s.step() for s in j.steps],
+                **({"jump": j.jump} if j.jump else {})} for j in jobs]
     with tempfile.TemporaryDirectory(prefix="lo-clerk-") as profile:
         proc = subprocess.run([SYSTEM_PYTHON, str(HERE / "uno_clerk.py"), str(_free_port()), Path(profile).as_uri()],
                               input=json.dumps(payload, ensure_ascii=False), capture_output=True, text=True,
@@ -77,7 +78,7 @@ def clerk(jobs: list[Job], timeout: float = 600) -> list[dict]:
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or len(lines) != len(jobs):
         raise RuntimeError(f"the LibreOffice clerk failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    failed = [r for r in lines if "error" in r]
+    failed = [r for r in lines if isinstance(r, dict) and "error" in r]
     if failed:
         raise RuntimeError(f"LibreOffice could not do: {failed}")
     return lines

@@ -271,3 +271,34 @@ def test_the_form_sees_what_check_finds(walked, rules, mistake):
         # ... and the form is not blind: the mistake shows as something to correct or to add
         assert counted, (mistake, findings)
         assert seen_by_form, (mistake, findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary's links, followed in LibreOffice
+
+
+def test_the_summarys_links_open_the_scored_copy_at_the_cell(sample_files, tmp_path):
+    """Each link of 问题清单 is a HYPERLINK to "审核副本/x_审核.xlsx#'sheet'!cell"; LibreOffice opens
+    the copy with that mark (what a click does) and the cursor lands on the finding's cell."""
+    import openpyxl
+
+    from selfeval_xl.batch import BatchOptions, run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in sample_files.values():
+        (src / p.name).write_bytes(p.read_bytes())
+    out = tmp_path / "out"
+    run_batch(src, out, BatchOptions(jobs=2))
+    issues = openpyxl.load_workbook(out / "审核汇总.xlsx")["问题清单"]
+    links = {}
+    for row in issues.iter_rows(min_row=2):
+        formula = row[6].value
+        if isinstance(formula, str) and formula.startswith("=HYPERLINK("):
+            target = formula.split('"')[1]
+            links.setdefault(row[5].value, (target, row[5].value, row[6].value.split('"')[3]))
+    assert len(links) >= 3  # findings on several sheets
+    jobs = [Job(out / target.split("#")[0], tmp_path / "unused.xlsx", jump=target.split("#", 1)[1])
+            for target, _, _ in links.values()]
+    for (target, sheet, cell), report in zip(links.values(), clerk(jobs), strict=True):
+        assert report["steps"] == [sheet, cell], target

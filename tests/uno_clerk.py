@@ -7,6 +7,9 @@ recalculates, saves as .xlsx to ``dst``, and prints one JSON line with what happ
     {"insert": "G30", "sheet": "绩效指标", "rows": 2, "where": "above"}   # select, Insert Rows Above/Below
     {"type": "C30", "sheet": "绩效指标", "value": "新指标"}              # type into a cell
 
+A job with ``"jump": "'绩效指标'!F12"`` instead opens ``src`` at that hyperlink mark and reports the
+sheet and cell the cursor lands on.
+
 Insert Rows is LibreOffice's own command (.uno:InsertRowsBefore / .uno:InsertRowsAfter) on the
 selected cells, so the sheet protection decides as it does for a person: a locked selection is
 refused. Typing respects protection too: a locked cell on a protected sheet is reported, not typed.
@@ -59,7 +62,30 @@ def used_rows(sheet):
     return cursor.getRangeAddress().EndRow + 1
 
 
+def jump(desktop, job):
+    """Open ``src`` at a hyperlink's mark (what a click on "file.xlsx#mark" does) and report where
+    the cursor is: [sheet, A1]."""
+    doc = desktop.loadComponentFromURL(url(job["src"]), "_blank", 0, (prop("Hidden", True), prop("JumpMark", job["jump"])))
+    try:
+        ctrl = doc.getCurrentController()
+        sel = ctrl.getSelection()
+        addr = sel.getCellAddress() if hasattr(sel, "getCellAddress") else sel.getRangeAddress()
+        col = addr.Column if hasattr(addr, "Column") else addr.StartColumn
+        row = addr.Row if hasattr(addr, "Row") else addr.StartRow
+        name = ""
+        while True:
+            name = chr(65 + col % 26) + name
+            col = col // 26 - 1
+            if col < 0:
+                break
+        return [ctrl.getActiveSheet().getName(), f"{name}{row + 1}"]
+    finally:
+        doc.close(True)
+
+
 def run_job(desktop, dispatcher, job):
+    if "jump" in job:
+        return jump(desktop, job)
     doc = desktop.loadComponentFromURL(url(job["src"]), "_blank", 0, (prop("Hidden", True),))
     ctrl = doc.getCurrentController()
     frame = ctrl.getFrame()
