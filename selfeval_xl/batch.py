@@ -70,6 +70,8 @@ class BatchOptions:
     rules_path: Path | None = None
     summary: bool = True
     previous: Path | None = None  # last year's results (a batch's output folder or its results.json): C603
+    reports: bool = False  # a 自评报告 draft of every scored unit, under REPORTS_DIR
+    report_template: Path | None = None
 
 
 @dataclass
@@ -79,6 +81,7 @@ class FileTask:
     rel: str  # relative to the input folder, '/'-separated
     sha256: str
     copy_rel: str  # the scored copy, relative to the output folder
+    report_rel: str = ""  # the 自评报告 draft, relative to the output folder ('' for none)
     extra: tuple[dict[str, str], ...] = ()  # findings across the batch (C601, C603) to add
     cross: str = ""  # their digest, kept in the journal
 
@@ -131,8 +134,8 @@ OUR_OUTPUTS = frozenset({RESULTS_JSON, FINDINGS_CSV, SUMMARY_XLSX, ERROR_LOG})
 
 
 def is_our_output(folder: Path) -> bool:
-    """A batch's output folder (it has our journal), or its folder of scored copies."""
-    return folder.name == COPIES_DIR or (folder / JOURNAL).exists()
+    """A batch's output folder (it has our journal), or its folder of scored copies or reports."""
+    return folder.name in (COPIES_DIR, "自评报告") or (folder / JOURNAL).exists()
 
 
 def find_inputs(indir: Path, outdir: Path | None = None) -> list[Path]:
@@ -163,8 +166,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _plan_tasks(indir: Path, files: list[Path]) -> list[FileTask]:
-    """Tasks in input order; scored-copy names mirror the input folders and never collide."""
+def _plan_tasks(indir: Path, files: list[Path], reports: bool = False) -> list[FileTask]:
+    """Tasks in input order; scored-copy (and report) names mirror the input folders and never collide."""
     from .scored_copy import scored_copy_name
 
     used: set[str] = set()
@@ -181,7 +184,12 @@ def _plan_tasks(indir: Path, files: list[Path]) -> list[FileTask]:
             candidate = f"{COPIES_DIR}/{folder}/{alt}" if folder else f"{COPIES_DIR}/{alt}"
             n += 1
         used.add(candidate.lower())
-        tasks.append(FileTask(i, str(p), rel, _sha256(p), candidate))
+        report = ""
+        if reports:
+            from .selfreport import REPORTS_DIR
+
+            report = REPORTS_DIR + candidate[len(COPIES_DIR):].removesuffix("_审核.xlsx") + "_自评报告.docx"
+        tasks.append(FileTask(i, str(p), rel, _sha256(p), candidate, report))
     return tasks
 
 
@@ -207,7 +215,8 @@ def _internal(task: FileTask, exc: BaseException, rules_version: str) -> dict[st
     return out
 
 
-def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> dict[str, Any]:
+def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path,
+                 report_template: Path | None = None) -> dict[str, Any]:
     """Check and score one file, with the task's findings across the batch, and write its scored
     copy; the result object of results.json, and under ``_extras`` what the checks across the batch
     need of it."""
@@ -225,6 +234,11 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path) -> 
     if not a.failed:
         atomic_write(outdir / task.copy_rel, scored_copy_bytes(a))
         result["copy"] = task.copy_rel
+        if task.report_rel:
+            from .selfreport import write_report
+
+            write_report(a, rules, outdir / task.report_rel, report_template)
+            result["report"] = task.report_rel
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
     return result
@@ -267,7 +281,8 @@ def _limit_memory(memory_mb: int) -> None:
         pass
 
 
-def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str) -> None:
+def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str,
+            report_template: str | None = None) -> None:
     import faulthandler
     import traceback
 
@@ -293,7 +308,7 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
         if task is None:
             return
         try:
-            result = process_file(task, rules, limits, out)
+            result = process_file(task, rules, limits, out, Path(report_template) if report_template else None)
         except MemoryError:
             result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
         except Exception as exc:
@@ -472,7 +487,8 @@ def _complete(task: FileTask, entry: _Entry | None, outdir: Path) -> bool:
         return False  # a timeout, a crash or an error of ours is tried again
     if entry.status == "failed":
         return entry.copy == ""
-    return entry.copy == task.copy_rel and (outdir / entry.copy).exists()
+    return (entry.copy == task.copy_rel and (outdir / entry.copy).exists()
+            and (not task.report_rel or (outdir / task.report_rel).exists()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +504,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     outdir.mkdir(parents=True, exist_ok=True)
     for stale in outdir.rglob(".tmp-*"):  # left by a run killed while writing a file
         stale.unlink(missing_ok=True)
-    tasks = _plan_tasks(indir, find_inputs(indir, outdir))
+    tasks = _plan_tasks(indir, find_inputs(indir, outdir), options.reports)
     journal_path = outdir / JOURNAL
     journal = _load_journal(journal_path, rules)
     entries: dict[int, _Entry] = {}
@@ -532,7 +548,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
 
         jobs = options.jobs or os.cpu_count() or 1
         pool_args = (str(options.rules_path) if options.rules_path else None, options.limits, options.memory_mb,
-                     str(outdir))
+                     str(outdir), str(options.report_template) if options.report_template else None)
         if todo:
             _Pool(jobs, options.timeout, pool_args).run(todo, on_result, on_lost)
         jfh.flush()

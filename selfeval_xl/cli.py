@@ -213,6 +213,58 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     sys.exit(3 if internal else 1 if any_errors else 0)
 
 
+def _report_template(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--template: a bundled report template's name, or a .docx file."""
+    if value is None:
+        return None
+    from .selfreport import report_templates
+
+    names = report_templates()
+    if value in names and not Path(value).exists():
+        return names[value]
+    if Path(value).is_file() and value.lower().endswith(".docx"):
+        return Path(value)
+    raise click.BadParameter(f"没有名为“{value}”的报告模板（内置：{'、'.join(names)}），也没有这个 .docx 文件。")
+
+
+template_option = click.option("--template", "report_template", callback=_report_template, metavar="模板",
+                               help="报告模板：内置模板的名称（default、example-bureau）或单位自己的 Word 模板（.docx）。")
+
+
+@main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="文件")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="报告",
+              help="报告保存路径（.docx）；不指定时为 <文件名>_自评报告.docx。")
+@rules_option
+@template_option
+def report(file: Path, output: Path | None, rules_path: Path | None, report_template: Path | None) -> None:
+    """按审核后的报表数据生成部门整体绩效自评报告（Word 草稿）。
+
+    所有数字取自审核核定的结果；需要单位自己撰写的部分留有黄色标注的【请填写：…】。
+    报表尚有错误时，报告开头会注明。
+    """
+    from .selfreport import write_report
+
+    rules = _rules(rules_path)
+    a = _assess(file, rules)
+    if a is None:
+        sys.exit(3)
+    if a.failed:
+        f = a.failure
+        raise click.ClickException(f"{file} 无法审核（{f.code}）{f.message}" if f else f"{file} 无法审核")
+    out = output or file.with_name(f"{file.stem}_自评报告.docx")
+    if out.suffix.lower() != ".docx":
+        raise click.BadParameter(f"“{out.name}”不是 .docx 文件名。", param_hint="-o/--output")
+    try:
+        write_report(a, rules, out, report_template)
+    except OSError as exc:
+        raise click.ClickException(f"无法写入报告 {out}：{exc.strerror or exc}") from None
+    sc = a.scores
+    assert sc is not None
+    note = f"（报表尚有 {a.errors} 项错误，报告开头已注明）" if a.errors else ""
+    click.echo(f"已生成自评报告：{out}（核定总分 {sc.total:.2f}，{sc.grade}）{note}")
+
+
 class ProgressLine:
     """A progress bar with done / failed counts on stderr (a line every 10% when not a terminal)."""
 
@@ -263,8 +315,10 @@ class ProgressLine:
               help="每个进程的内存上限（MB）；0 表示不限制。")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None, metavar="上年结果",
               help="上年 batch 的输出文件夹或其中的 results.json：指标值比上年降低的报 C603。")
+@click.option("--reports", is_flag=True, help="同时为每个审核的单位生成自评报告草稿（输出文件夹/自评报告/）。")
+@template_option
 def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None, timeout: float, memory_mb: int,
-          previous: Path | None) -> None:
+          previous: Path | None, reports: bool, report_template: Path | None) -> None:
     """批量审核一个文件夹（含子文件夹）中的所有文件。
 
     每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
@@ -284,7 +338,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--previous") from None
     result = run_batch(directory, output_dir, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb,
-                                                           rules_path=rules_path, previous=previous),
+                                                           rules_path=rules_path, previous=previous, reports=reports,
+                                                           report_template=report_template),
                        progress=ProgressLine())
     from .batch import ERROR_LOG, SUMMARY_XLSX
 

@@ -144,7 +144,7 @@ def _faulty(kind_by_name):
     """A process_file that misbehaves for some files (workers are forked, so they inherit it)."""
     real = batch_mod.process_file
 
-    def process_file(task, rules, limits, outdir):
+    def process_file(task, rules, limits, outdir, *more):
         kind = kind_by_name.get(Path(task.path).name)
         if kind == "crash":
             os.kill(os.getpid(), signal.SIGSEGV)
@@ -157,7 +157,7 @@ def _faulty(kind_by_name):
         if kind == "bug":
             sys.stderr.write("noise a library printed\n")
             raise ZeroDivisionError("a bug of ours")
-        return real(task, rules, limits, outdir)
+        return real(task, rules, limits, outdir, *more)
     return process_file
 
 
