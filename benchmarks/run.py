@@ -7,8 +7,10 @@ For each N, on the same generated files (benchmarks/corpus.py, cached under benc
   (a) floor: python-calamine reads every cell of every sheet of every file, and nothing else;
   (b) check: every file assessed and rendered as JSON (what `selfeval-xl check DIR --format json` does);
   (c) batch: worker processes, scored copies, results.json, findings.csv and the summary.
-Each runs in its own process: files per second, ms per file, peak memory (the whole process tree),
-and the ratio to (a). Then how the cost per file grows with N, and a profile of one file's path.
+Each runs in its own process: files per second, ms per file, the ratio to (a), and the peak memory
+of every process (ru_maxrss of the stage's process and of its largest worker). Then a clerk's
+one-file `check` against a bare `python -c pass`, how the cost per file grows with N, and a profile
+of one file's path.
 """
 
 from __future__ import annotations
@@ -116,6 +118,29 @@ def per_file_path(folder: Path, n: int = 200) -> str:
     return "\n".join(lines)
 
 
+def _seconds(cmd: list[str], runs: int = 15) -> tuple[float, float]:
+    """Median wall seconds of a command (after one warm-up run), and its peak memory in MB."""
+    import resource
+
+    subprocess.run(cmd, capture_output=True, cwd=ROOT)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return sorted(times)[len(times) // 2], peak
+
+
+def one_file() -> str:
+    """A clerk checks one file: `selfeval-xl check` against a bare `python -c pass`."""
+    bare, _ = _seconds([sys.executable, "-c", "pass"])
+    sample = str(ROOT / "samples" / "02_市场监督管理局_2023.xlsx")
+    check, peak = _seconds([sys.executable, "-m", "selfeval_xl", "check", sample])
+    return (f"One file (`selfeval-xl check samples/02_…xlsx`, median of 15): {check * 1000:.0f} ms, "
+            f"{check / bare:.1f}× a bare `python -c pass` ({bare * 1000:.0f} ms); peak {peak:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000", help="comma-separated N (default 1000)")
@@ -137,17 +162,21 @@ def main() -> None:
         files = res["floor"]["files"]
         print(f"\nN = {n:,} ({files:,} files, {res['batch']['failed']} of them bad or unscorable; "
               f"corpus ready in {gen:.1f} s)")
-        print(f"  {'stage':<40} {'files/s':>8} {'ms/file':>8} {'peak MB':>8} {'× floor':>8}")
+        print(f"  {'stage':<40} {'files/s':>8} {'ms/file':>8} {'× floor':>8} {'peak MB':>8} {'worker MB':>10}")
         floor_ms = res["floor"]["seconds"] / files * 1000
         labels = {"floor": "(a) calamine floor, 1 process", "check": "(b) check, 1 process",
                   "batch": f"(c) batch, {jobs} workers, copies + summary"}
         for key, label in labels.items():
             r = res[key]
             ms = r["seconds"] / files * 1000
-            print(f"  {label:<40} {files / r['seconds']:8.0f} {ms:8.2f} {r['peak_mb']:8.0f} {ms / floor_ms:8.2f}")
+            worker = f"{r['worker_peak_mb']:10.0f}" if key == "batch" else f"{'':>10}"
+            print(f"  {label:<40} {files / r['seconds']:8.0f} {ms:8.2f} {ms / floor_ms:8.2f} {r['peak_mb']:8.0f}{worker}")
         b = res["batch"]
         print(f"  batch wall time {b['seconds']:.1f} s; its outputs {b['outputs_seconds']:.2f} s, "
               f"of which the summary workbook {b['summary_seconds']:.2f} s")
+        print("  peak MB: ru_maxrss of the process itself; worker MB: the largest worker's")
+    print()
+    print(one_file())
     if len(sizes) > 1:
         print("\nCost per file as N grows (ms/file; linear work keeps it flat):")
         print("  " + f"{'N':>8}" + "".join(f"{k:>10}" for k in ("floor", "check", "batch", "summary")))

@@ -2,8 +2,9 @@
 
     python benchmarks/stage.py floor|check|batch|profile DIR [OUTDIR] [JOBS]
 
-Peak memory is the largest sum of resident memory over this process and all its children,
-sampled every 20 ms from /proc (so a batch's workers count).
+Peak memory is each process's own: ``ru_maxrss`` of this process and the largest of its children
+(the batch's workers), as the kernel counts it (a sampling thread misses what happens while a C
+call holds the GIL).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,45 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _rss_tree_kb(pid: int) -> int:
-    total = 0
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack += [int(c) for c in fh.read().split()]
-        except (OSError, ValueError):
-            continue
-    return total
+def peak_mb() -> tuple[float, float]:
+    """Peak resident memory of this process, and of the largest of its children that were waited
+    for (the batch's workers), in MB: ru_maxrss, counted by the kernel, not sampled."""
+    import resource
 
-
-class PeakMemory:
-    def __init__(self):
-        self.peak = 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        me = os.getpid()
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_tree_kb(me))
-            self._stop.wait(0.02)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
-        self.peak = max(self.peak, _rss_tree_kb(os.getpid()))
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, children
 
 
 def files_of(folder: Path) -> list[Path]:
@@ -99,23 +68,23 @@ def batch(folder: Path, outdir: Path, jobs: int) -> dict:
 
     shutil.rmtree(outdir, ignore_errors=True)
     r = run_batch(folder, outdir, BatchOptions(jobs=jobs))
-    return {"files": len(r.results), "failed": r.failed, "summary_seconds": r.summary_seconds,
+    return {"files": len(r.statuses), "failed": r.failed, "summary_seconds": r.summary_seconds,
             "outputs_seconds": r.outputs_seconds}
 
 
 def main() -> None:
     stage, folder = sys.argv[1], Path(sys.argv[2])
     t = time.perf_counter()
-    with PeakMemory() as mem:
-        if stage == "floor":
-            out = floor(folder)
-        elif stage == "check":
-            out = check(folder)
-        elif stage == "batch":
-            out = batch(folder, Path(sys.argv[3]), int(sys.argv[4]))
-        else:
-            raise SystemExit(f"unknown stage {stage}")
-    out.update(seconds=time.perf_counter() - t, peak_mb=mem.peak / 1024)
+    if stage == "floor":
+        out = floor(folder)
+    elif stage == "check":
+        out = check(folder)
+    elif stage == "batch":
+        out = batch(folder, Path(sys.argv[3]), int(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    me, children = peak_mb()
+    out.update(seconds=time.perf_counter() - t, peak_mb=me, worker_peak_mb=children)
     print(json.dumps(out))
 
 

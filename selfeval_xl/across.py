@@ -116,6 +116,8 @@ def jaccard(a: set[int], b: set[int]) -> float:
 def similar_pairs(texts: list[Text], threshold: float = SIMILAR) -> list[tuple[int, int, float]]:
     """(i, j, similarity) for the texts of different files whose 3-gram Jaccard similarity is at
     least ``threshold``, i < j. Candidates from MinHash/LSH, confirmed exactly."""
+    if len({t.file for t in texts}) < 2:
+        return []
     import numpy as np
 
     rng = np.random.default_rng(20261125)

@@ -232,7 +232,7 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path,
     result["sha256"] = task.sha256
     result["copy"] = ""
     if not a.failed:
-        atomic_write(outdir / task.copy_rel, scored_copy_bytes(a))
+        atomic_write(outdir / task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
         result["copy"] = task.copy_rel
         if task.report_rel:
             from .selfreport import write_report
@@ -553,16 +553,53 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             _Pool(jobs, options.timeout, pool_args).run(todo, on_result, on_lost)
         jfh.flush()
         # the checks across the batch; a file whose findings across it changed is scored again with them
-        again = _across(journal_path, tasks, entries, rules, options.previous)
+        again = _across_in_child(journal_path, tasks, entries, rules, options.previous)
         if again:
             _Pool(jobs, options.timeout, pool_args).run(again, on_result, on_lost)
 
+    if hasattr(os, "sync"):
+        os.sync()  # the scored copies, written without a sync each, are on disk before the outputs say so
     outputs_started = time.monotonic()
     ordered = [entries[t.index] for t in tasks]
     summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary)
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
                        now - outputs_started, summary_seconds)
+
+
+def _across_in_child(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
+                     previous: Path | None) -> list[FileTask]:
+    """``_across`` in a process of its own: the texts of every file, their MinHash signatures and
+    numpy live and die there, so the batch's own memory does not grow with them. A forked child
+    inherits the tasks (a pool would pickle them, a copy the size of the batch); only its answer
+    comes back. An error there is raised here."""
+    ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_across_child, args=(child, journal, tasks, entries, rules, previous), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        ok, answer = parent.recv()
+    except EOFError:
+        raise RuntimeError(f"查重的进程意外退出（退出码 {proc.exitcode}）") from None
+    finally:
+        proc.join()
+        parent.close()
+    if not ok:
+        raise RuntimeError(f"查重的进程出错：\n{answer}")
+    return answer
+
+
+def _across_child(conn: Connection, *args: Any) -> None:
+    import traceback
+
+    answer: tuple[bool, Any]
+    try:
+        answer = (True, _across(*args))
+    except Exception:  # raised again in the batch, with its traceback
+        answer = (False, traceback.format_exc())
+    conn.send(answer)
+    conn.close()
 
 
 def _across(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,

@@ -14,6 +14,7 @@ _NUDGE = 1e-9
 #: significant digits a spreadsheet keeps (Excel: 15); beyond them a float's digits are binary noise
 _SIGNIFICANT = Context(prec=15, rounding=ROUND_HALF_EVEN)
 _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(0, 10)}
+_TEN = {d: 10.0 ** d for d in range(0, 10)}
 
 
 def round_half_up(x: float, digits: int = 2) -> float:
@@ -27,6 +28,9 @@ def round_half_up(x: float, digits: int = 2) -> float:
     x = float(x)
     if not math.isfinite(x):
         return x
+    scaled = abs(x) * _TEN[digits] if digits in _TEN else None
+    if scaled is not None and scaled < 1e12 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+        return round(x, digits) + 0.0  # not near a half: every way of rounding agrees
     shown = _SIGNIFICANT.plus(Decimal(repr(x)))
     if abs(x) >= 1e15:  # 15 significant digits, all before the point: nothing to round
         return float(shown) + 0.0

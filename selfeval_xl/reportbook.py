@@ -34,9 +34,9 @@ class FastSheet(Worksheet):
     - Its formulas are our own HYPERLINK(...) calls, written as given: XlsxWriter runs ~30
       regular-expression substitutions on every formula to expand newer Excel functions, and a
       sheet of 100,000 links spent most of its time there.
-    - String, number and text-result formula cells are written without escaping their attributes:
-      a cell's attributes are an A1 reference and a style index, which never need it. Every other
-      cell goes through XlsxWriter.
+    - Shared-string, number and text-result formula cells are written without escaping their
+      attributes: a cell's attributes are an A1 reference and a style index, which never need it.
+      Every other cell (an inline string of ``constant_memory`` mode too) goes through XlsxWriter.
     """
 
     _styles: dict | None = None
@@ -53,7 +53,8 @@ class FastSheet(Worksheet):
         fmt = cell.format
         if kind is _FORMULA and isinstance(cell.value, str) and cell.value and cell.value[0] != "#" and fmt:
             pass  # a formula with a text result (our links): below
-        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)):
+        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)) \
+                or (kind is _STRING and self.constant_memory):  # an inline string: XlsxWriter escapes it
             return super()._write_cell(row, col, cell)
         if self._styles is None:
             self._styles = {}
@@ -88,9 +89,13 @@ def hyperlink(target: str, text: str) -> str:
 class ReportBook:
     """A workbook for people, with the house formats in ``self.f``."""
 
-    def __init__(self, path: Path, title: str, comments: str = "", extra: dict[str, dict] | None = None):
+    def __init__(self, path: Path, title: str, comments: str = "", extra: dict[str, dict] | None = None,
+                 constant_memory: bool = False):
+        """``constant_memory``: XlsxWriter's mode that writes each sheet's rows to a temporary file
+        as they are finished (rows must then be written in order, each sheet's top to bottom)."""
         self.wb = xlsxwriter.Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "constant_memory": constant_memory,
         })
         self.wb.set_properties({"title": title, "author": "selfeval-xl", "comments": comments, "created": CREATED})
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}

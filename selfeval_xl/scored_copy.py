@@ -165,7 +165,7 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
     results = parse_new(_results_xml(p, st, wb.names.ns or _NS_MAIN, wb.names.rel), "审核结果")
     add_sheet_first(editor, wb, S.RESULTS, results)
     full_calc_on_load(editor, wb)
-    return editor.write()
+    return editor.write(level=1)  # a copy is read once; level 6 cost 0.5 ms a copy for 6% less size
 
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

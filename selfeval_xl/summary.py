@@ -3,23 +3,24 @@
 Sheets: 总览 (counts, grade and score distributions with native charts, budget totals, the most
 frequent findings), 单位得分 (one row per unit, a link to its scored copy), 问题清单 (every finding,
 each with a link that opens the scored copy at its cell), 指标明细 (units × common indicators),
-预算汇总 (per unit and per 主管部门), 处理失败 (every file that could not be scored).
+预算汇总 (per unit), 主管部门合计 (summed per 主管部门), 处理失败 (every file that could not be scored).
 
 Everything that came from a submission is written as a string; links are built by us from our own
 file names and standard sheet names. The work per unit and per finding is constant: nothing here
 grows faster than the number of rows it writes.
 
-``SummaryWriter`` takes the results one at a time (a batch streams them from its journal) and keeps
-only a small record per unit. The rows of 问题清单, which is most of a big summary (a finding a
-row), are streamed as sheet XML to a temporary file; XlsxWriter builds the workbook with every
-sheet, format and chart and the 问题清单 header, and ``finish`` splices the rows into that one
-sheet part, copying every other part as it is compressed.
+``SummaryWriter`` takes the results one at a time (a batch streams them from its journal) and writes
+each one's rows as it comes (XlsxWriter's ``constant_memory`` mode), keeping only running totals:
+its memory does not grow with the number of files. The rows of 问题清单, which is most of a big
+summary (a finding a row), are streamed as sheet XML to a temporary file of our own, faster than
+XlsxWriter writes them; ``finish`` splices them into that one sheet part, copying every other part
+as it is compressed.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .numbers import fmt_number
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
-from .reportbook import ReportBook
+from .reportbook import FastSheet, ReportBook
 from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
@@ -37,7 +38,7 @@ from .safe import clean_text, xml_text
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
-SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "处理失败")
+SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
                 "核定等级", "错误数", "警告数", "文件")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
@@ -79,27 +80,49 @@ def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
 
 class _Writer(ReportBook):
     def __init__(self, path: Path, rules: Rules):
-        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}")
+        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", constant_memory=True)
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
         self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
 
 
+_RATE_KEYS = ("预算执行率", "预算调整率", "结转结余率")
+_BUDGET_SUM_KEYS = (*BUDGET_KEYS, "政策性调整剔除数")
+#: a sheet holds at most 65,530 native links; beyond, 单位得分 links by HYPERLINK formulas
+NATIVE_LINKS = 65000
+
+
 class SummaryWriter:
-    """The summary, fed one result at a time."""
+    """The summary, fed one result at a time.
+
+    The workbook is open from the start in XlsxWriter's ``constant_memory`` mode: each result's
+    rows of 单位得分, 指标明细, 预算汇总 and 处理失败 are written as it arrives, every sheet's rows go
+    to a temporary file as they are finished, and what 总览 and 主管部门合计 need is kept as running
+    totals. Nothing held grows with the number of files but the totals per 主管部门."""
 
     def __init__(self, path: Path, rules: Rules):
         self.path = Path(path)
         self.rules = rules
         self.common = [i.name for i in rules.indicators]
-        self.units: list[dict[str, Any]] = []  # small records of the scored files
-        self.failed: list[dict[str, Any]] = []
         self.submitted = 0
+        self.scored = 0
+        self.failed = 0
         self.with_errors = 0
         self.code_count: Counter[str] = Counter()
         self.code_files: Counter[str] = Counter()
+        self.grades: Counter[str] = Counter()
+        self.bins = score_bins(rules)
+        self.bin_counts = [0] * len(self.bins)
+        self.sums = dict.fromkeys(("total", "self", *BUDGET_KEYS), 0.0)
+        self.n_self = 0
+        self.groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".tmp-{self.path.name}")
+        self.w = _Writer(self._tmp, rules)
+        setup = _setup(rules)
+        self.ws = {name: self.w.sheet(name, setup[name][0], **setup[name][1]) for name in SHEETS}
+        _headers(self.w, self.ws, rules)
         self._rows_path = self.path.with_name(f".tmp-{self.path.stem}-findings.xml")
         self._rows = open(self._rows_path, "wb")
         self._row = 1  # 0-based row of the next finding (row 0 is the header)
@@ -110,26 +133,37 @@ class SummaryWriter:
         self.code_count.update(codes)
         self.code_files.update(set(codes))
         self._finding_rows(r)
-        if r["status"] == "internal":  # our error, not the file's: no F-code for the department
-            self.failed.append({"file": r["file"], "code": "", "message": INTERNAL_MESSAGE})
+        if r["status"] in ("internal", "failed"):  # internal: our error, not the file's; no F-code for the department
+            self.failed += 1
+            x = r["findings"][0] if r["status"] == "failed" else {"code": "", "message": INTERNAL_MESSAGE}
+            _failed_row(self.w, self.ws["处理失败"], self.failed, r["file"], x["code"], x["message"])
             return
-        if r["status"] == "failed":
-            x = r["findings"][0]
-            self.failed.append({"file": r["file"], "code": x["code"], "message": x["message"]})
-            return
+        self.scored += 1
         self.with_errors += r["status"] == "errors"
+        self._count(r)
         scores: dict[str, Any] = {}
         for row in r["rows"]:
             scores.setdefault(row["三级指标"], row["核定得分"])
-        self.units.append({
-            "file": r["file"], "copy": r["copy"], "unit_code": r["unit_code"], "unit_name": r["unit_name"],
-            "competent_dept": r["competent_dept"], "year": r["year"], "self_total": r["self_total"],
-            "total": r["total"], "self_grade": r["self_grade"], "grade": r["grade"],
-            "errors": r["counts"]["错误"], "warnings": r["counts"]["警告"], "categories": r["categories"],
-            "budget": {k: r["budget"].get(k) for k in (*BUDGET_KEYS, "政策性调整剔除数")},
-            "rates": {k: r.get("rates", {}).get(k) for k in ("预算执行率", "预算调整率", "结转结余率")},
-            "scores": [scores.get(n) for n in self.common],
-        })
+        n = self.scored
+        _unit_row(self.w, self.ws["单位得分"], n, r, native_link=n <= NATIVE_LINKS)
+        _indicator_row(self.w, self.ws["指标明细"], n, r, [scores.get(c) for c in self.common], self.rules)
+        _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
+
+    def _count(self, r: dict[str, Any]) -> None:
+        """The running totals of 总览 and 主管部门合计."""
+        self.grades[r["grade"]] += 1
+        self.sums["total"] += r["total"]
+        if r["self_total"] is not None:
+            self.sums["self"] += r["self_total"]
+            self.n_self += 1
+        for i, (lo, hi, _label) in enumerate(self.bins):
+            self.bin_counts[i] += lo <= r["total"] < hi
+        g = self.groups[r["competent_dept"] or "（未填写主管部门）"]
+        g["单位数"] += 1
+        for k in _BUDGET_SUM_KEYS:
+            g[k] += r["budget"].get(k) or 0.0
+        for k in BUDGET_KEYS:
+            self.sums[k] += r["budget"].get(k) or 0.0
 
     def _finding_rows(self, r: dict[str, Any]) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
@@ -155,25 +189,27 @@ class SummaryWriter:
 
     def finish(self) -> Path:
         self._rows.close()
-        tmp = self.path.with_name(f".tmp-{self.path.name}")
-        w = _Writer(tmp, self.rules)
-        _overview(w, self)
-        _units(w, self.units)
-        n_findings = self._row - 1
-        styles = _findings_sheet(w, n_findings)
-        _indicators(w, self.units, self.rules)
-        _budget(w, self.units)
-        _failed(w, self.failed)
+        w, ws = self.w, self.ws
+        _overview(w, ws["总览"], self)
+        _finish_units(w, ws["单位得分"], self.scored)
+        styles = _finish_findings(w, ws["问题清单"], self._row - 1)
+        _finish_indicators(w, ws["指标明细"], self.scored, len(_indicator_headers(self.rules)))
+        _finish_budget(ws["预算汇总"], self.scored)
+        _groups(w, ws["主管部门合计"], self.groups)
+        _finish_failed(w, ws["处理失败"], self.failed)
         w.wb.close()
         marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
-        _splice(tmp, self.path, "问题清单", self._rows_path, marks, n_findings)
-        tmp.unlink()
+        _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1)
+        self._tmp.unlink()
         self._rows_path.unlink()
         return self.path
 
     def abort(self) -> None:
         self._rows.close()
         self._rows_path.unlink(missing_ok=True)
+        for sheet in self.ws.values():  # XlsxWriter's temporary file of each sheet's rows
+            sheet._opt_close()
+            Path(sheet.row_data_filename).unlink(missing_ok=True)
 
 
 def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -> Path:
@@ -204,7 +240,7 @@ def _inline(col: str, row: int, text: str, style: str) -> str:
 
 
 #: how much of the streamed rows is read at a time
-SPLICE_BLOCK = 1 << 22
+SPLICE_BLOCK = 1 << 18
 
 
 def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
@@ -259,133 +295,169 @@ def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterato
     yield carry
 
 
+# --- the sheets: their set-up and headers, written first ------------------------------------------
+
+def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
+    """Each sheet's column widths and paper set-up (see ``ReportBook.sheet``)."""
+    return {
+        "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
+        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44], {"key_columns": 2}),
+        "问题清单": ([30, 14, 26, 6, 7, 10, 9, 62, 16, 16], {"key_columns": 3}),
+        "指标明细": ([14, 26, 20] + [11] * (len(_indicator_headers(rules)) - 3), {"key_columns": 2}),
+        "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
+        "主管部门合计": ([30, 8, 14, 14, 14, 10, 10], {"header_rows": 2}),
+        "处理失败": ([40, 7, 24, 90], {}),
+    }
+
+
+_BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "年初预算数", "调整预算数", "预算执行数",
+                     "预算执行率", "预算调整率", "结转结余率")
+_BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
+
+
+def _indicator_headers(rules: Rules) -> list[str]:
+    return (["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in rules.indicators]
+            + [f"{c.name}（{_fmt(c.weight)}分）" for c in rules.categories] + ["核定总分"])
+
+
+def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
+    """The header rows of the sheets whose rows are written as the results arrive."""
+    w.header(ws["单位得分"], 0, UNIT_COLUMNS)
+    w.header(ws["问题清单"], 0, FINDING_COLUMNS)
+    # the formats the spliced rows use must be in use for XlsxWriter to write them: one hidden cell each
+    for j, key in enumerate(("text", "link", "wrap")):
+        ws["问题清单"].write_blank(0, len(FINDING_COLUMNS) + 2 + j, None, w.f[key])
+    w.header(ws["指标明细"], 0, _indicator_headers(rules))
+    ws["指标明细"].set_row(0, 54)
+    ws["预算汇总"].write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
+    w.header(ws["预算汇总"], 1, _BUDGET_UNIT_COLS)
+    ws["主管部门合计"].write_string(0, 0, "按主管部门合计（金额单位：万元；比率按合计数计算）", w.f["h2"])
+    w.header(ws["主管部门合计"], 1, _BUDGET_GROUP_COLS)
+    w.header(ws["处理失败"], 0, FAILED_COLUMNS)
+
+
 # --- 总览 ---------------------------------------------------------------------------------------
 
 
-def _overview(w: _Writer, sw: SummaryWriter) -> None:
-    rules, scored, failed = sw.rules, sw.units, sw.failed
-    ws = w.sheet("总览", [24, 12, 12, 36, 3, 12], header_rows=0)
+def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
+    rules = sw.rules
     ws.fit_to_pages(1, 1)
     f = w.f
     ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
     ws.write_string(1, 0, f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。", f["note"])
-    errors = sw.with_errors
     row = 3
     ws.write_string(row, 0, "一、文件", f["h2"])
     row += 1
-    totals = [r["total"] for r in scored]
-    selfs = [r["self_total"] for r in scored if r["self_total"] is not None]
-    counts = [("提交文件", sw.submitted), ("成功审核", len(scored)), ("处理失败", len(failed)),
-              ("有错误的文件", errors), ("无错误的文件", len(scored) - errors)]
+    counts = [("提交文件", sw.submitted), ("成功审核", sw.scored), ("处理失败", sw.failed),
+              ("有错误的文件", sw.with_errors), ("无错误的文件", sw.scored - sw.with_errors)]
     for label, n in counts:
         ws.write_string(row, 0, label, f["label"])
         ws.write_number(row, 1, n, f["int"])
         row += 1
-    for label, values in (("平均核定总分", totals), ("平均自评总分", selfs)):
+    averages = (("平均核定总分", sw.sums["total"], sw.scored), ("平均自评总分", sw.sums["self"], sw.n_self))
+    for label, total, n in averages:
         ws.write_string(row, 0, label, f["label"])
-        w.number(ws, row, 1, round(sum(values) / len(values), 2) if values else None, "score")
+        w.number(ws, row, 1, round(total / n, 2) if n else None, "score")
         row += 1
 
     row += 1
     ws.write_string(row, 0, "二、核定等级分布", f["h2"])
     row += 1
-    w.header(ws, row, ["等级", "单位数", "占比"])
-    grade_first = row + 1
-    grades = Counter(r["grade"] for r in scored)
-    for g in [x.grade for x in rules.grades]:
-        row += 1
-        ws.write_string(row, 0, g, f["label"])
-        ws.write_number(row, 1, grades.get(g, 0), f["int"])
-        ws.write_number(row, 2, grades.get(g, 0) / len(scored) if scored else 0, f["pct"])
-    grade_last = row
-    chart = w.wb.add_chart({"type": "column"})
-    chart.add_series({"name": "单位数", "categories": ["总览", grade_first, 0, grade_last, 0],
-                      "values": ["总览", grade_first, 1, grade_last, 1], "data_labels": {"value": True},
-                      "fill": {"color": "#4472C4"}})
-    chart.set_title({"name": "各等级单位数", "name_font": {"name": "黑体", "size": 11}})
-    chart.set_legend({"none": True})
-    chart.set_x_axis({"num_font": {"name": "宋体"}})
-    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
-                      "major_unit": _count_step(max(grades.values(), default=0)), "num_format": "0"})
-    chart.set_size({"width": 420, "height": 240})
+    rows = [(g.grade, sw.grades.get(g.grade, 0)) for g in rules.grades]
+    row = _distribution(w, ws, row, "等级", rows, sw.scored)
+    chart = _chart(w, "各等级单位数", row - len(rows) + 1, row, "#4472C4", max(n for _g, n in rows),
+                   x_axis={"num_font": {"name": "宋体"}})
     ws.insert_chart(3, 5, chart, {"x_offset": 10})
 
     row += 2
     ws.write_string(row, 0, "三、核定总分分布", f["h2"])
     row += 1
-    w.header(ws, row, ["分数段", "单位数", "占比"])
-    bin_first = row + 1
-    bins = score_bins(rules)
-    for lo, hi, label in bins:
-        row += 1
-        n = sum(lo <= t < hi for t in totals)
-        ws.write_string(row, 0, label, f["label"])
-        ws.write_number(row, 1, n, f["int"])
-        ws.write_number(row, 2, n / len(totals) if totals else 0, f["pct"])
-    bin_last = row
-    chart = w.wb.add_chart({"type": "column"})
-    chart.add_series({"name": "单位数", "categories": ["总览", bin_first, 0, bin_last, 0],
-                      "values": ["总览", bin_first, 1, bin_last, 1], "data_labels": {"value": True},
-                      "fill": {"color": "#70AD47"}, "gap": 30})
-    chart.set_title({"name": "各分数段单位数", "name_font": {"name": "黑体", "size": 11}})
-    chart.set_legend({"none": True})
-    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
-                      "major_unit": _count_step(max((sum(lo <= t < hi for t in totals) for lo, hi, _ in bins), default=0))})
-    chart.set_size({"width": 420, "height": 240})
+    rows = [(label, n) for (_lo, _hi, label), n in zip(sw.bins, sw.bin_counts, strict=True)]
+    row = _distribution(w, ws, row, "分数段", rows, sw.scored)
+    chart = _chart(w, "各分数段单位数", row - len(rows) + 1, row, "#70AD47", max(n for _b, n in rows), gap=30)
     ws.insert_chart(17, 5, chart, {"x_offset": 10})
 
     row += 2
     ws.write_string(row, 0, "四、预算合计（万元）", f["h2"])
     row += 1
-    sums = {k: sum(r["budget"].get(k) or 0.0 for r in scored) for k in BUDGET_KEYS}
     for k in BUDGET_KEYS:
         ws.write_string(row, 0, k, f["label"])
-        ws.write_number(row, 1, round(sums[k], 2), f["money"])
+        ws.write_number(row, 1, round(sw.sums[k], 2), f["money"])
         row += 1
     ws.write_string(row, 0, "总体预算执行率", f["label"])
-    w.number(ws, row, 1, sums["预算执行数"] / sums["调整预算数"] if sums["调整预算数"] else None, "pct")
+    adjusted = sw.sums["调整预算数"]
+    w.number(ws, row, 1, sw.sums["预算执行数"] / adjusted if adjusted else None, "pct")
     row += 2
 
     ws.write_string(row, 0, "五、最常见的问题", f["h2"])
     row += 1
     w.header(ws, row, ["代码", "出现次数", "涉及文件数", "问题"])
-    code_count, code_files = sw.code_count, sw.code_files
-    for code, n in sorted(code_count.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
+    for code, n in sorted(sw.code_count.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
         row += 1
         ws.write_string(row, 0, code, f["text"])
         ws.write_number(row, 1, n, f["int"])
-        ws.write_number(row, 2, code_files[code], f["int"])
+        ws.write_number(row, 2, sw.code_files[code], f["int"])
         ws.write_string(row, 3, f"{CODES[code][0]}：{CODES[code][1]}", f["text"])
     ws.activate()
+
+
+def _distribution(w: _Writer, ws: FastSheet, row: int, what: str, rows: list[tuple[str, int]], total: int) -> int:
+    """A header and a row (label, 单位数, 占比) for each of ``rows``; the last row written."""
+    w.header(ws, row, [what, "单位数", "占比"])
+    for label, n in rows:
+        row += 1
+        ws.write_string(row, 0, label, w.f["label"])
+        ws.write_number(row, 1, n, w.f["int"])
+        ws.write_number(row, 2, n / total if total else 0, w.f["pct"])
+    return row
+
+
+def _chart(w: _Writer, title: str, first: int, last: int, color: str, largest: int, *, x_axis: dict | None = None,
+           gap: int | None = None) -> Any:
+    """A column chart of the counts in column B, rows ``first``..``last`` of 总览 (whole-number axis)."""
+    chart = w.wb.add_chart({"type": "column"})
+    series: dict[str, Any] = {"name": "单位数", "categories": ["总览", first, 0, last, 0],
+                              "values": ["总览", first, 1, last, 1], "data_labels": {"value": True},
+                              "fill": {"color": color}}
+    if gap is not None:
+        series["gap"] = gap
+    chart.add_series(series)
+    chart.set_title({"name": title, "name_font": {"name": "黑体", "size": 11}})
+    chart.set_legend({"none": True})
+    if x_axis:
+        chart.set_x_axis(x_axis)
+    chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, "min": 0,
+                      "major_unit": _count_step(largest), "num_format": "0"})
+    chart.set_size({"width": 420, "height": 240})
+    return chart
 
 
 # --- 单位得分 -----------------------------------------------------------------------------------
 
 
-def _units(w: _Writer, scored: list[dict[str, Any]]) -> None:
-    ws = w.sheet("单位得分", [14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44], key_columns=2)
-    w.header(ws, 0, UNIT_COLUMNS)
-    native_links = len(scored) <= 65000
-    for i, r in enumerate(scored, start=1):
-        w.text(ws, i, 0, r["unit_code"])
-        w.text(ws, i, 1, r["unit_name"])
-        w.text(ws, i, 2, r["competent_dept"])
-        w.number(ws, i, 3, r["year"], "int")
-        w.number(ws, i, 4, r["self_total"], "score")
-        w.number(ws, i, 5, r["total"], "score")
-        diff = round(r["total"] - r["self_total"], 2) if r["self_total"] is not None else None
-        w.number(ws, i, 6, diff, "score")
-        w.text(ws, i, 7, r["self_grade"])
-        w.text(ws, i, 8, r["grade"])
-        ws.write_number(i, 9, r["errors"], w.f["int"])
-        ws.write_number(i, 10, r["warnings"], w.f["int"])
-        if r["copy"] and native_links:
-            ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
-        elif r["copy"]:
-            ws.write_formula(i, 11, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
-        else:
-            w.text(ws, i, 11, r["file"])
-    last = max(len(scored), 1)
+def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any], native_link: bool) -> None:
+    w.text(ws, i, 0, r["unit_code"])
+    w.text(ws, i, 1, r["unit_name"])
+    w.text(ws, i, 2, r["competent_dept"])
+    w.number(ws, i, 3, r["year"], "int")
+    w.number(ws, i, 4, r["self_total"], "score")
+    w.number(ws, i, 5, r["total"], "score")
+    diff = round(r["total"] - r["self_total"], 2) if r["self_total"] is not None else None
+    w.number(ws, i, 6, diff, "score")
+    w.text(ws, i, 7, r["self_grade"])
+    w.text(ws, i, 8, r["grade"])
+    ws.write_number(i, 9, r["counts"]["错误"], w.f["int"])
+    ws.write_number(i, 10, r["counts"]["警告"], w.f["int"])
+    if r["copy"] and native_link:
+        ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
+    elif r["copy"]:
+        ws.write_formula(i, 11, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
+    else:
+        w.text(ws, i, 11, r["file"])
+
+
+def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
+    last = max(n, 1)
     ws.autofilter(0, 0, last, len(UNIT_COLUMNS) - 1)
     ws.freeze_panes(1, 2)
     ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": -0.005, "format": w.neg_fmt})
@@ -393,55 +465,42 @@ def _units(w: _Writer, scored: list[dict[str, Any]]) -> None:
         for g, fmt in w.grade_fmt.items():
             ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": fmt})
     ws.conditional_format(1, 9, last, 9, {"type": "cell", "criteria": ">", "value": 0, "format": w.level_fmt[ERROR]})
-    ws.repeat_rows(0)
 
 
 # --- 问题清单 -----------------------------------------------------------------------------------
 
 
-def _findings_sheet(w: _Writer, n: int) -> dict[str, Any]:
-    """问题清单 without its rows (they are spliced in): header, widths, filter, colours. Returns the
-    formats the streamed rows use, by their placeholder."""
-    ws = w.sheet("问题清单", [30, 14, 26, 6, 7, 10, 9, 62, 16, 16], key_columns=3)
-    w.header(ws, 0, FINDING_COLUMNS)
+def _finish_findings(w: _Writer, ws: FastSheet, n: int) -> dict[str, Any]:
+    """问题清单 without its rows (they are spliced in): filter, colours. Returns the formats the
+    streamed rows use, by their placeholder."""
     last = max(n, 1)
     ws.autofilter(0, 0, last, len(FINDING_COLUMNS) - 1)
     ws.freeze_panes(1, 0)
     for lvl, fmt in w.level_fmt.items():
         ws.conditional_format(1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{lvl}"', "format": fmt})
-    ws.repeat_rows(0)
-    # the formats must be in use for XlsxWriter to write them: one hidden cell each, beside the table
-    for j, key in enumerate(("text", "link", "wrap")):
-        ws.write_blank(0, len(FINDING_COLUMNS) + 2 + j, None, w.f[key])
     return {"T": w.f["text"], "L": w.f["link"], "W": w.f["wrap"]}
 
 
 # --- 指标明细 -----------------------------------------------------------------------------------
 
 
-def _indicators(w: _Writer, scored: list[dict[str, Any]], rules: Rules) -> None:
-    common = [i for i in rules.indicators]
-    cats = [c for c in rules.categories]
-    headers = ["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in common] + \
-              [f"{c.name}（{_fmt(c.weight)}分）" for c in cats] + ["核定总分"]
-    ws = w.sheet("指标明细", [14, 26, 20] + [11] * (len(common) + len(cats) + 1), key_columns=2)
-    w.header(ws, 0, headers)
-    ws.set_row(0, 54)
-    names = [i.name for i in common]
-    for n, r in enumerate(scored, start=1):
-        w.text(ws, n, 0, r["unit_code"])
-        w.text(ws, n, 1, r["unit_name"])
-        w.text(ws, n, 2, r["competent_dept"])
-        for j, score in enumerate(r["scores"]):
-            w.number(ws, n, 3 + j, score, "score")
-        for j, c in enumerate(cats):
-            w.number(ws, n, 3 + len(names) + j, r["categories"].get(c.name), "score")
-        w.number(ws, n, 3 + len(names) + len(cats), r["total"], "score")
-    last = max(len(scored), 1)
-    for col in range(3, len(headers)):
+def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores: list[Any], rules: Rules) -> None:
+    w.text(ws, n, 0, r["unit_code"])
+    w.text(ws, n, 1, r["unit_name"])
+    w.text(ws, n, 2, r["competent_dept"])
+    for j, score in enumerate(scores):
+        w.number(ws, n, 3 + j, score, "score")
+    for j, c in enumerate(rules.categories):
+        w.number(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), "score")
+    w.number(ws, n, 3 + len(scores) + len(rules.categories), r["total"], "score")
+
+
+def _finish_indicators(w: _Writer, ws: FastSheet, n: int, columns: int) -> None:
+    last = max(n, 1)
+    for col in range(3, columns):
         ws.conditional_format(1, col, last, col, {"type": "3_color_scale", "min_color": "#F8696B",
                                                   "mid_color": "#FFEB84", "max_color": "#FFFFFF"})
-    ws.autofilter(0, 0, last, len(headers) - 1)
+    ws.autofilter(0, 0, last, columns - 1)
     ws.freeze_panes(1, 2)
 
 
@@ -454,61 +513,55 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-# --- 预算汇总 -----------------------------------------------------------------------------------
-
-_BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "年初预算数", "调整预算数", "预算执行数",
-                     "预算执行率", "预算调整率", "结转结余率")
-_BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
+# --- 预算汇总, 主管部门合计 ------------------------------------------------------------------------
 
 
-def _budget(w: _Writer, scored: list[dict[str, Any]]) -> None:
-    ws = w.sheet("预算汇总", [14, 26, 22, 13, 13, 13, 10, 10, 10, 3, 24, 8, 13, 13, 13, 10, 10], header_rows=2, fit=True)
-    ws.write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
-    w.header(ws, 1, _BUDGET_UNIT_COLS)
-    groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for n, r in enumerate(scored, start=2):
-        b, rates = r["budget"], r.get("rates", {})
-        w.text(ws, n, 0, r["unit_code"])
-        w.text(ws, n, 1, r["unit_name"])
-        w.text(ws, n, 2, r["competent_dept"])
-        for j, k in enumerate(BUDGET_KEYS):
-            w.number(ws, n, 3 + j, b.get(k), "money")
-        for j, k in enumerate(("预算执行率", "预算调整率", "结转结余率")):
-            w.number(ws, n, 6 + j, rates.get(k), "pct")
-        g = groups[r["competent_dept"] or "（未填写主管部门）"]
-        g["单位数"] += 1
-        for k in (*BUDGET_KEYS, "政策性调整剔除数"):
-            g[k] += b.get(k) or 0.0
-    last = max(len(scored) + 1, 2)
-    ws.autofilter(1, 0, last, len(_BUDGET_UNIT_COLS) - 1)
+def _budget_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any]) -> None:
+    w.text(ws, n, 0, r["unit_code"])
+    w.text(ws, n, 1, r["unit_name"])
+    w.text(ws, n, 2, r["competent_dept"])
+    for j, k in enumerate(BUDGET_KEYS):
+        w.number(ws, n, 3 + j, r["budget"].get(k), "money")
+    for j, k in enumerate(_RATE_KEYS):
+        w.number(ws, n, 6 + j, r.get("rates", {}).get(k), "pct")
+
+
+def _finish_budget(ws: FastSheet, n: int) -> None:
+    ws.autofilter(1, 0, max(n + 1, 2), len(_BUDGET_UNIT_COLS) - 1)
     ws.freeze_panes(2, 0)
-    col0 = len(_BUDGET_UNIT_COLS) + 1
-    ws.write_string(0, col0, "按主管部门合计（比率按合计数计算）", w.f["h2"])
-    for c, h in enumerate(_BUDGET_GROUP_COLS):
-        ws.write_string(1, col0 + c, h, w.f["header"])
-    for n, (dept, g) in enumerate(sorted(groups.items()), start=2):
-        w.text(ws, n, col0, dept)
-        ws.write_number(n, col0 + 1, g["单位数"], w.f["int"])
+
+
+def _groups(w: _Writer, ws: FastSheet, groups: dict[str, dict[str, float]]) -> None:
+    """A row per 主管部门 and a 合计 row; the rates computed from the sums."""
+    total: dict[str, float] = defaultdict(float)
+    for g in groups.values():
+        for k, v in g.items():
+            total[k] += v
+    rows = [(dept, g, "text") for dept, g in sorted(groups.items())] + [("合计", total, "label")]
+    for n, (dept, g, style) in enumerate(rows, start=2):
+        w.text(ws, n, 0, dept, style)
+        ws.write_number(n, 1, g["单位数"], w.f["int"])
         for j, k in enumerate(BUDGET_KEYS):
-            ws.write_number(n, col0 + 2 + j, round(g[k], 2), w.f["money"])
-        w.number(ws, n, col0 + 5, g["预算执行数"] / g["调整预算数"] if g["调整预算数"] else None, "pct")
+            ws.write_number(n, 2 + j, round(g[k], 2), w.f["money"])
+        w.number(ws, n, 5, g["预算执行数"] / g["调整预算数"] if g["调整预算数"] else None, "pct")
         adj = abs(g["调整预算数"] - g["年初预算数"] - g["政策性调整剔除数"]) / g["年初预算数"] if g["年初预算数"] else None
-        w.number(ws, n, col0 + 6, adj, "pct")
+        w.number(ws, n, 6, adj, "pct")
+    ws.freeze_panes(2, 0)
 
 
 # --- 处理失败 -----------------------------------------------------------------------------------
 
 
-def _failed(w: _Writer, failed: list[dict[str, Any]]) -> None:
-    ws = w.sheet("处理失败", [40, 7, 24, 90])
-    w.header(ws, 0, FAILED_COLUMNS)
-    for n, r in enumerate(failed, start=1):
-        w.text(ws, n, 0, r["file"])
-        ws.write_string(n, 1, r["code"] or "—", w.f["text"])
-        ws.write_string(n, 2, CODES[r["code"]][1] if r["code"] else "内部错误", w.f["text"])
-        w.text(ws, n, 3, r["message"], "wrap")
-    if failed:
-        ws.autofilter(0, 0, len(failed), len(FAILED_COLUMNS) - 1)
+def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str) -> None:
+    w.text(ws, n, 0, file)
+    ws.write_string(n, 1, code or "—", w.f["text"])
+    ws.write_string(n, 2, CODES[code][1] if code else "内部错误", w.f["text"])
+    w.text(ws, n, 3, message, "wrap")
+
+
+def _finish_failed(w: _Writer, ws: FastSheet, n: int) -> None:
+    if n:
+        ws.autofilter(0, 0, n, len(FAILED_COLUMNS) - 1)
     else:
         ws.write_string(1, 0, "没有处理失败的文件。", w.f["note"])
     ws.freeze_panes(1, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from selfeval_xl.cli import main
@@ -156,3 +157,40 @@ def test_a_bug_of_ours_is_logged_and_the_other_files_checked(sample_files, monke
     assert [x["unit_name"] for x in json.loads(r.stdout)] == ["郑州市金水区市场监督管理局"]
     log = (tmp_path / "log.txt").read_text(encoding="utf-8")
     assert "ZeroDivisionError" in log and SEED in log
+
+
+def test_check_imports_nothing_it_does_not_use(sample_files, tmp_path):
+    """A clerk's `check` starts fast: no openpyxl, numpy, pandas, XlsxWriter, pydantic or YAML parser
+    (the rules come checked from the cache after the first run)."""
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "SELFEVAL_CACHE": str(tmp_path / "cache")}
+    code = ("import sys, runpy\n"
+            "sys.argv = ['selfeval-xl', 'check', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('selfeval_xl', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('openpyxl', 'numpy', 'pandas', 'xlsxwriter', 'pydantic', 'yaml', 'docx') "
+            "if m in sys.modules), file=sys.stderr)\n")
+    path = str(sample_files[CLEAN])
+    first = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env, timeout=60)
+    assert "numpy" not in first.stderr and "pandas" not in first.stderr and "xlsxwriter" not in first.stderr
+    again = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env, timeout=60)
+    assert again.stderr.strip().splitlines()[-1] == "[]", again.stderr
+    assert again.stdout == first.stdout and "市场监督管理局" in again.stdout
+
+
+def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path, sample_files, monkeypatch):
+    from selfeval_xl.rules import RulesError, _load_cached, load_rules
+
+    monkeypatch.setenv("SELFEVAL_CACHE", str(tmp_path / "cache"))
+    rules_file = tmp_path / "r.yaml"
+    text = load_rules().source and open(load_rules().source, encoding="utf-8").read()
+    rules_file.write_text(text, encoding="utf-8")
+    _load_cached.cache_clear()
+    assert load_rules(rules_file).version == "2026.2"
+    assert list((tmp_path / "cache" / "selfeval-xl").glob("rules-*.pickle"))
+    rules_file.write_text(text.replace("categories:", "categoriez:"), encoding="utf-8")
+    _load_cached.cache_clear()
+    with pytest.raises(RulesError):
+        load_rules(rules_file)

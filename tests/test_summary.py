@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
@@ -14,34 +15,41 @@ class _Stock(Worksheet):
     pass
 
 
-def _book(path, cls):
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+def _book(path, cls, constant_memory=False):
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "constant_memory": constant_memory})
     fmt = wb.add_format({"font_name": "宋体", "border": 1})
     link = wb.add_format({"font_color": "#0563C1", "underline": 1})
     ws = wb.add_worksheet("问题清单", worksheet_class=cls)
     ws.set_column(0, 5, 12)
     texts = ["郑州市金水区杜岭街道办事处", 'a "quoted" & <tag>', "=HYPERLINK(\"x\")", "  spaces  ", "行\n换行"]
     numbers = [0, 1, -2.5, 91.54, 1e20, 0.1 + 0.2, 3.0]
-    for i, t in enumerate(texts):
-        ws.write_string(i, 0, t, fmt)
-        ws.write_string(i, 5, t)  # no format, column formatted
-    for i, n in enumerate(numbers):
-        ws.write_number(i, 1, n, fmt)
-        ws.write_number(i, 6, n)  # no format, no column format
     targets = ["审核副本/01_杜岭_审核.xlsx#'绩效指标'!F12", "a&b<c>.xlsx#'得分汇总'!C7"]
-    for i, t in enumerate(targets):
-        ws.write_formula(i, 2, hyperlink(t, "F12"), link, "F12")
-        ws.write_formula(i, 3, "=1/0", fmt, "#DIV/0!")  # an error result: XlsxWriter's own path
-    ws.write_blank(0, 4, None, fmt)
-    ws.write_boolean(1, 4, True, fmt)
+    for i in range(len(numbers)):  # row by row: constant_memory mode drops a cell above the current row
+        if i < len(texts):
+            ws.write_string(i, 0, texts[i], fmt)
+            ws.write_string(i, 5, texts[i])  # no format, column formatted
+        ws.write_number(i, 1, numbers[i], fmt)
+        ws.write_number(i, 6, numbers[i])  # no format, no column format
+        if i < len(targets):
+            ws.write_formula(i, 2, hyperlink(targets[i], "F12"), link, "F12")
+            ws.write_formula(i, 3, "=1/0", fmt, "#DIV/0!")  # an error result: XlsxWriter's own path
+        if i == 0:
+            ws.write_blank(0, 4, None, fmt)
+        if i == 1:
+            ws.write_boolean(1, 4, True, fmt)
     ws.set_row(9, None, fmt)
     ws.write_string(9, 7, "row formatted")
     wb.close()
     return zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
 
 
-def test_tuned_sheet_xml_is_identical_to_xlsxwriters(tmp_path):
-    assert _book(tmp_path / "fast.xlsx", FastSheet) == _book(tmp_path / "stock.xlsx", _Stock)
+@pytest.mark.parametrize("constant_memory", [False, True])
+def test_tuned_sheet_xml_is_identical_to_xlsxwriters(tmp_path, constant_memory):
+    fast = _book(tmp_path / "fast.xlsx", FastSheet, constant_memory)
+    assert fast == _book(tmp_path / "stock.xlsx", _Stock, constant_memory)
+    assert (b'<is><t xml:space="preserve">  spaces  </t></is>' in fast) == constant_memory
+    assert fast.count(b"<c ") == 2 * 5 + 2 * 7 + 2 * 2 + 2 + 1  # every cell written, in both modes
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -93,3 +101,43 @@ def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_
     assert b"\x01" not in xml
     root = etree.fromstring(xml)  # well-formed
     assert len(root.findall(".//{*}row")) == 1 + 30 * 400
+
+
+def _result(file, code, dept, total, budget, status="ok", findings=()):
+    return {"file": file, "copy": f"审核副本/{file}", "unit_code": code, "unit_name": f"单位{code}", "competent_dept": dept,
+            "year": 2023, "self_total": 95.0, "total": total, "self_grade": "优", "grade": "优" if total >= 90 else "良",
+            "status": status, "counts": {"错误": 0, "警告": 0, "提示": 0}, "categories": {}, "rows": [],
+            "budget": dict(zip(("年初预算数", "调整预算数", "预算执行数", "政策性调整剔除数"), budget, strict=True)),
+            "rates": {"预算执行率": budget[2] / budget[1]}, "findings": list(findings)}
+
+
+def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
+    """Rows written one result at a time (XlsxWriter's constant_memory mode drops a cell written
+    above the current row): every unit, every total and every failure is in the workbook."""
+    import openpyxl
+
+    from selfeval_xl.rules import load_rules
+
+    failed = {"code": "F002", "level": "error", "level_label": "错误", "sheet": "", "cell": "", "message": "不是 xlsx",
+              "expected": "", "actual": ""}
+    results = [_result("a.xlsx", "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0)),
+               {**_result("bad.xlsx", "", "", 0, (0, 1, 0, 0)), "status": "failed", "copy": "",
+                "findings": [failed]},
+               _result("b.xlsx", "002", "卫健委", 80.25, (50.0, 50.0, 40.0, 0.0)),
+               _result("c.xlsx", "003", "教育局", 70.0, (10.0, 30.0, 15.0, 10.0))]
+    summary_mod.write_summary(results, tmp_path / "审核汇总.xlsx", load_rules())
+    wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
+    assert wb.sheetnames == list(summary_mod.SHEETS)
+    units = [[c.value for c in row] for row in wb["单位得分"].iter_rows(min_row=2)]
+    assert [(u[0], u[5]) for u in units] == [("001", 91.5), ("002", 80.25), ("003", 70)]
+    budget = [[c.value for c in row][:6] for row in wb["预算汇总"].iter_rows(min_row=3)]
+    assert budget == [["001", "单位001", "教育局", 100, 120, 108], ["002", "单位002", "卫健委", 50, 50, 40],
+                      ["003", "单位003", "教育局", 10, 30, 15]]
+    groups = {row[0].value: [c.value for c in row[1:]] for row in wb["主管部门合计"].iter_rows(min_row=3)}
+    assert groups == {"卫健委": [1, 50, 50, 40, 0.8, 0], "教育局": [2, 110, 150, 123, 0.82, 30 / 110],
+                      "合计": [3, 160, 200, 163, 0.815, 30 / 160]}
+    overview = {r[0].value: r[1].value for r in wb["总览"].iter_rows() if r[0].value}
+    assert overview["提交文件"] == 4 and overview["成功审核"] == 3 and overview["处理失败"] == 1
+    assert overview["平均核定总分"] == round((91.5 + 80.25 + 70) / 3, 2) and overview["预算执行数"] == 163
+    assert [c.value for c in wb["处理失败"][2]][:2] == ["bad.xlsx", "F002"]
+    assert wb["指标明细"].max_row == 4
