@@ -91,6 +91,7 @@ class Assessment:
             "self_grade": sc.self_grade if sc else "",
             "grade": sc.grade if sc else "",
             "rescaled": sc.rescaled if sc else False,
+            "provisional": sc.provisional if sc else [],
             "categories": {c.name: c.verified for c in sc.categories} if sc else {},
             "self_categories": {c.name: c.self_score for c in sc.categories} if sc else {},
             "counts": {ERROR: self.errors, WARNING: self.warnings, INFO: self.infos},

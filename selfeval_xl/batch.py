@@ -202,7 +202,7 @@ def _failure(task: FileTask, code: str, detail: str = "", rules_version: str = "
     return {
         "file": task.rel, "sha256": task.sha256, "unit_code": "", "unit_name": "", "competent_dept": "",
         "year": None, "rules_version": rules_version, "status": "failed", "self_total": None, "total": None,
-        "self_grade": "", "grade": "", "rescaled": False, "categories": {}, "self_categories": {},
+        "self_grade": "", "grade": "", "rescaled": False, "provisional": [], "categories": {}, "self_categories": {},
         "counts": {"错误": 1, "警告": 0, "提示": 0}, "budget": {}, "rates": {}, "rows": [], "findings": [f.to_dict()], "copy": "",
     }
 

@@ -108,6 +108,12 @@ class Scores:
     grade: str = ""
     rescaled: bool = False  # some rows were 不适用 and the total was rescaled to 100
 
+    @property
+    def provisional(self) -> list[str]:
+        """The categories whose rows' 分值 do not add up to their weight (P501): the total stands on
+        them rescaled, and is provisional until the department corrects its 分值."""
+        return [c.name for c in self.categories if c.provisional]
+
 
 # ---------------------------------------------------------------------------------------------
 # Scoring the lines

@@ -40,7 +40,7 @@ __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
 SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
-                "核定等级", "错误数", "警告数", "文件")
+                "核定等级", "暂定", "错误数", "警告数", "文件")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
 #: colours of the grades, best first (the rule set names them; the last is always the worst's)
@@ -301,7 +301,7 @@ def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     """Each sheet's column widths and paper set-up (see ``ReportBook.sheet``)."""
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
-        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 7, 7, 44], {"key_columns": 2}),
+        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44], {"key_columns": 2}),
         "问题清单": ([30, 14, 26, 6, 7, 10, 9, 62, 16, 16], {"key_columns": 3}),
         "指标明细": ([14, 26, 20] + [11] * (len(_indicator_headers(rules)) - 3), {"key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
@@ -446,14 +446,18 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any], native_link:
     w.number(ws, i, 6, diff, "score")
     w.text(ws, i, 7, r["self_grade"])
     w.text(ws, i, 8, r["grade"])
-    ws.write_number(i, 9, r["counts"]["错误"], w.f["int"])
-    ws.write_number(i, 10, r["counts"]["警告"], w.f["int"])
-    if r["copy"] and native_link:
-        ws.write_url(i, 11, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
-    elif r["copy"]:
-        ws.write_formula(i, 11, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
+    if r.get("provisional"):  # the total stands on a category rescaled for its 分值 (P501)
+        ws.write_string(i, 9, "暂定（P501）", w.f["warn"])
     else:
-        w.text(ws, i, 11, r["file"])
+        ws.write_blank(i, 9, None, w.f["text"])
+    ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
+    ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
+    if r["copy"] and native_link:
+        ws.write_url(i, 12, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
+    elif r["copy"]:
+        ws.write_formula(i, 12, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
+    else:
+        w.text(ws, i, 12, r["file"])
 
 
 def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
@@ -464,7 +468,7 @@ def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
     for col in (7, 8):
         for g, fmt in w.grade_fmt.items():
             ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": fmt})
-    ws.conditional_format(1, 9, last, 9, {"type": "cell", "criteria": ">", "value": 0, "format": w.level_fmt[ERROR]})
+    ws.conditional_format(1, 10, last, 10, {"type": "cell", "criteria": ">", "value": 0, "format": w.level_fmt[ERROR]})
 
 
 # --- 问题清单 -----------------------------------------------------------------------------------

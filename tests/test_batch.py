@@ -73,7 +73,7 @@ def test_summary_workbook(big_batch):
     scored = [r for r in result.results if r["status"] != "failed"]
     failed = [r for r in result.results if r["status"] == "failed"]
     assert units.max_row == 1 + len(scored)
-    assert all(units.cell(r, 12).hyperlink is not None for r in range(2, units.max_row + 1))
+    assert all(units.cell(r, 13).hyperlink is not None for r in range(2, units.max_row + 1))
     assert units.auto_filter.ref and units.freeze_panes == "C2"
     problems = wb["问题清单"]
     assert problems.max_row == 1 + sum(len(r["findings"]) for r in result.results)

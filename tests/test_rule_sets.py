@@ -248,6 +248,7 @@ def test_rows_of_50_points_under_a_40_point_category_are_rescaled(write_filled):
     cat = next(c for c in a.scores.categories if c.name == "产出指标")
     assert (cat.verified, cat.provisional) == (38.66, True)  # 48.33 / 50 x 40
     assert a.scores.total <= 100 and "P501" in [x.code for x in a.findings]
+    assert a.to_dict()["provisional"] == ["产出指标"]  # the summary marks the total 暂定
 
 
 def test_a_short_category_and_a_not_applicable_row_stay_under_100(write_filled):

@@ -123,13 +123,13 @@ def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
     results = [_result("a.xlsx", "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0)),
                {**_result("bad.xlsx", "", "", 0, (0, 1, 0, 0)), "status": "failed", "copy": "",
                 "findings": [failed]},
-               _result("b.xlsx", "002", "卫健委", 80.25, (50.0, 50.0, 40.0, 0.0)),
+               {**_result("b.xlsx", "002", "卫健委", 80.25, (50.0, 50.0, 40.0, 0.0)), "provisional": ["产出指标"]},
                _result("c.xlsx", "003", "教育局", 70.0, (10.0, 30.0, 15.0, 10.0))]
     summary_mod.write_summary(results, tmp_path / "审核汇总.xlsx", load_rules())
     wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
     assert wb.sheetnames == list(summary_mod.SHEETS)
     units = [[c.value for c in row] for row in wb["单位得分"].iter_rows(min_row=2)]
-    assert [(u[0], u[5]) for u in units] == [("001", 91.5), ("002", 80.25), ("003", 70)]
+    assert [(u[0], u[5], u[9]) for u in units] == [("001", 91.5, None), ("002", 80.25, "暂定（P501）"), ("003", 70, None)]
     budget = [[c.value for c in row][:6] for row in wb["预算汇总"].iter_rows(min_row=3)]
     assert budget == [["001", "单位001", "教育局", 100, 120, 108], ["002", "单位002", "卫健委", 50, 50, 40],
                       ["003", "单位003", "教育局", 10, 30, 15]]
