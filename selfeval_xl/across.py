@@ -20,8 +20,9 @@ from __future__ import annotations
 import unicodedata
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from . import standard as S
@@ -115,38 +116,59 @@ def jaccard(a: set[int], b: set[int]) -> float:
 
 def similar_pairs(texts: list[Text], threshold: float = SIMILAR) -> list[tuple[int, int, float]]:
     """(i, j, similarity) for the texts of different files whose 3-gram Jaccard similarity is at
-    least ``threshold``, i < j. Candidates from MinHash/LSH, confirmed exactly."""
+    least ``threshold``, i < j. Candidates from MinHash/LSH, confirmed exactly.
+
+    What is kept for the whole batch is an array of band keys (256 bytes a text); the 3-gram sets
+    are made again for the few texts a candidate pair names."""
     if len({t.file for t in texts}) < 2:
         return []
+    keys = _band_keys(texts)
+    candidates: set[tuple[int, int]] = set()
+    for band in range(_BANDS):
+        for members in _buckets(keys[:, band]):
+            for k, i in enumerate(members):
+                for j in members[k + 1:k + 1 + _BUCKET_PARTNERS]:
+                    if texts[i].file != texts[j].file:
+                        candidates.add((i, j))
+    sets = lru_cache(maxsize=4096)(lambda i: shingles(texts[i].text))
+    out = []
+    for i, j in sorted(candidates):
+        sim = jaccard(sets(i), sets(j))
+        if sim >= threshold:
+            out.append((i, j, sim))
+    return out
+
+
+def _band_keys(texts: list[Text]) -> Any:
+    """The MinHash signature of each text, as one 64-bit key per LSH band: an array (texts × bands)."""
     import numpy as np
 
     rng = np.random.default_rng(20261125)
     a = rng.integers(1, 1 << 31, size=(_BANDS * _ROWS, 1), dtype=np.uint64)
     b = rng.integers(0, 1 << 31, size=(_BANDS * _ROWS, 1), dtype=np.uint64)
     mix = rng.integers(1, 1 << 63, size=_ROWS, dtype=np.uint64) | np.uint64(1)  # a band's rows -> one 64-bit key
-    sets = [shingles(t.text) for t in texts]
-    buckets: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(_BANDS)]
+    keys = np.empty((len(texts), _BANDS), dtype=np.uint64)
     with np.errstate(over="ignore"):  # the band keys wrap around 2^64 on purpose
-        for i, sh in enumerate(sets):
+        for i, t in enumerate(texts):
+            sh = shingles(t.text)
             x = np.fromiter(sh, dtype=np.uint64, count=len(sh))[None, :]
             sig = ((a * x + b) % _PRIME).min(axis=1).reshape(_BANDS, _ROWS)
-            for band, key in enumerate((sig * mix).sum(axis=1, dtype=np.uint64).tolist()):
-                buckets[band][key].append(i)
-    candidates: set[tuple[int, int]] = set()
-    for band_buckets in buckets:
-        for members in band_buckets.values():
-            if len(members) < 2:
-                continue
-            for k, i in enumerate(members):
-                for j in members[k + 1:k + 1 + _BUCKET_PARTNERS]:
-                    if texts[i].file != texts[j].file:
-                        candidates.add((i, j))
-    out = []
-    for i, j in sorted(candidates):
-        sim = jaccard(sets[i], sets[j])
-        if sim >= threshold:
-            out.append((i, j, sim))
-    return out
+            keys[i] = (sig * mix).sum(axis=1, dtype=np.uint64)
+    return keys
+
+
+def _buckets(column: Any) -> Iterator[list[int]]:
+    """The indices of the texts that share a key in one band, in ascending order, for every key
+    two or more texts share."""
+    import numpy as np
+
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    shared = ends - starts >= 2
+    for s, e in zip(starts[shared].tolist(), ends[shared].tolist(), strict=True):
+        yield order[s:e].tolist()
 
 
 def copied_texts(texts: list[Text], threshold: float = SIMILAR) -> dict[str, list[dict[str, str]]]:
