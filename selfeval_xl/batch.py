@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -123,6 +123,8 @@ class BatchResult:
 
 
 Progress = Callable[[int, int, int], None]  # (done, failed, total)
+#: what C603 needs of last year's results: unit code -> (year, {三级指标: 指标值})
+Previous = dict[str, tuple[Any, dict[str, str]]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,6 +503,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     options = options or BatchOptions()
     indir, outdir = Path(indir).resolve(), Path(outdir).resolve()
     rules = load_rules(options.rules_path)
+    last_year = read_previous(options.previous) if options.previous else {}  # before any work: a bad one is refused
     outdir.mkdir(parents=True, exist_ok=True)
     for stale in outdir.rglob(".tmp-*"):  # left by a run killed while writing a file
         stale.unlink(missing_ok=True)
@@ -553,7 +556,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             _Pool(jobs, options.timeout, pool_args).run(todo, on_result, on_lost)
         jfh.flush()
         # the checks across the batch; a file whose findings across it changed is scored again with them
-        again = _across_in_child(journal_path, tasks, entries, rules, options.previous)
+        again = _across_in_child(journal_path, tasks, entries, rules, last_year)
         if again:
             _Pool(jobs, options.timeout, pool_args).run(again, on_result, on_lost)
 
@@ -568,14 +571,14 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
 
 
 def _across_in_child(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
-                     previous: Path | None) -> list[FileTask]:
+                     last_year: Previous) -> list[FileTask]:
     """``_across`` in a process of its own: the texts of every file, their MinHash signatures and
     numpy live and die there, so the batch's own memory does not grow with them. A forked child
     inherits the tasks (a pool would pickle them, a copy the size of the batch); only its answer
     comes back. An error there is raised here."""
     ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_across_child, args=(child, journal, tasks, entries, rules, previous), daemon=True)
+    proc = ctx.Process(target=_across_child, args=(child, journal, tasks, entries, rules, last_year), daemon=True)
     proc.start()
     child.close()
     try:
@@ -603,13 +606,13 @@ def _across_child(conn: Connection, *args: Any) -> None:
 
 
 def _across(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
-            previous: Path | None) -> list[FileTask]:
+            last_year: Previous) -> list[FileTask]:
     """C601 and C603 over every finished file; the tasks of the files to score again, with them."""
     from dataclasses import replace
 
-    from .across import Text, copied_texts, lowered_targets, previous_targets
+    from .across import Text, copied_texts, lowered_targets
 
-    last = previous_targets(load_results(previous)) if previous else {}
+    last = last_year
     texts: list[Text] = []
     units: dict[int, tuple[str, list]] = {}
     with open(journal, "rb") as src:
@@ -639,18 +642,56 @@ def _across(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], ru
     return again
 
 
-def load_results(path: Path) -> list[dict[str, Any]]:
-    """A batch's results (its output folder or results.json); ValueError in Chinese if unreadable."""
+class PreviousResultsError(ValueError):
+    """Last year's results (``--previous``) cannot be read; the message is in Chinese."""
+
+
+def read_previous(path: Path) -> Previous:
+    """What C603 needs of last year's batch (its output folder or its results.json), read one result
+    at a time: unit code -> (year, targets). Raises PreviousResultsError."""
+    from .across import previous_targets
+
     file = path / RESULTS_JSON if path.is_dir() else path
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        return previous_targets(_checked(iter_results(file)))
     except FileNotFoundError:
-        raise ValueError(f"找不到上年的审核结果 {file}（应是上年 batch 的输出文件夹或其中的 {RESULTS_JSON}）") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(f"{file} 不是 batch 写出的 {RESULTS_JSON}，无法读取") from None
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise ValueError(f"{file} 不是 batch 写出的 {RESULTS_JSON}（应是审核结果的列表）")
-    return data
+        raise PreviousResultsError(f"找不到上年的审核结果 {file}（应是上年 batch 的输出文件夹或其中的 {RESULTS_JSON}）") from None
+    except (OSError, UnicodeDecodeError, ValueError, TypeError):
+        raise PreviousResultsError(f"{file} 不是 batch 写出的 {RESULTS_JSON}，无法读取") from None
+
+
+def _checked(results: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    for r in results:
+        if not isinstance(r, dict):
+            raise PreviousResultsError("不是审核结果的列表")
+        yield r
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a batch writes")
+
+
+def loads_strict(text: str) -> Any:
+    """Strict JSON: NaN and Infinity are refused, as the batch never writes them."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
+def iter_results(file: Path) -> Iterator[Any]:
+    """The objects of a results.json, one at a time, never the whole file: a batch writes one object
+    a line inside the array, which is read line by line; any other layout is parsed whole. Raises
+    OSError, UnicodeDecodeError or ValueError (json.JSONDecodeError for JSON that is not)."""
+    with open(file, encoding="utf-8-sig") as fh:
+        first = fh.readline()
+        if first.strip() == "[":
+            for line in fh:
+                line = line.strip().rstrip(",")
+                if line and line != "]":
+                    yield loads_strict(line)
+            return
+        data = loads_strict(first + fh.read())
+    if not isinstance(data, list):
+        raise ValueError("not a list")
+    yield from data
 
 
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool) -> float:

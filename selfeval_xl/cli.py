@@ -325,22 +325,17 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
     有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
     """
-    from .batch import BatchOptions, run_batch
+    from .batch import BatchOptions, PreviousResultsError, run_batch
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
         raise click.UsageError("输出文件夹不能与输入文件夹相同。")
-    if previous is not None:
-        from .batch import load_results
-
-        try:
-            load_results(previous)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--previous") from None
-    result = run_batch(directory, output_dir, BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb,
-                                                           rules_path=rules_path, previous=previous, reports=reports,
-                                                           report_template=report_template),
-                       progress=ProgressLine())
+    options = BatchOptions(jobs=jobs, timeout=timeout, memory_mb=memory_mb, rules_path=rules_path, previous=previous,
+                           reports=reports, report_template=report_template)
+    try:
+        result = run_batch(directory, output_dir, options, progress=ProgressLine())
+    except PreviousResultsError as exc:  # raised before any work starts
+        raise click.BadParameter(str(exc), param_hint="--previous") from None
     from .batch import ERROR_LOG, SUMMARY_XLSX
 
     n = len(result.statuses)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch import RESULTS_JSON
+from .batch import RESULTS_JSON, iter_results
 from .reportbook import FastSheet, ReportBook
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
@@ -60,32 +60,6 @@ def _label(path: Path) -> str:
     return path.parent.name if path.name == RESULTS_JSON else path.name
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a batch writes")
-
-
-def _loads(text: str) -> Any:
-    """Strict JSON: NaN and Infinity are refused, as the batch never writes them."""
-    return json.loads(text, parse_constant=_no_constant)
-
-
-def _results(file: Path) -> Iterable[dict]:
-    """The objects of a results.json, one at a time: a batch writes one object a line inside the
-    array, which is read line by line; any other layout is parsed whole."""
-    with open(file, encoding="utf-8-sig") as fh:
-        first = fh.readline()
-        if first.strip() == "[":
-            for line in fh:
-                line = line.strip().rstrip(",")
-                if line and line != "]":
-                    yield _loads(line)
-            return
-        data = _loads(first + fh.read())
-    if not isinstance(data, list):
-        raise ValueError("not a list")
-    yield from data
-
-
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
     """Read every input; return (label, results.json path, counts) per input and the scored units."""
     loaded = []
@@ -100,7 +74,7 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
             label = f"{label}（{labels[label]}）"
         counts = {"files": 0, "scored": 0, "failed": 0}
         try:
-            for r in _results(file):
+            for r in iter_results(file):
                 if not isinstance(r, dict) or "status" not in r:
                     raise ValueError("not a batch result")
                 counts["files"] += 1

@@ -169,6 +169,7 @@ def test_a_target_lowered_from_last_year_is_c603(tmp_path):
     assert not _codes(json.loads((tmp_path / "plain" / "results.json").read_text(encoding="utf-8"))[0], "C603")
     bad = CliRunner().invoke(main, ["batch", str(this), "-o", str(tmp_path / "x"), "--previous", str(this)])
     assert bad.exit_code == 2 and "results.json" in bad.output and "Errno" not in bad.output
+    assert not (tmp_path / "x").exists()  # refused before any work started
 
 
 def test_a_second_batch_inside_the_input_folder_reads_only_submissions(sample_files, tmp_path):
