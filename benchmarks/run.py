@@ -120,7 +120,6 @@ def per_file_path(folder: Path, n: int = 200) -> str:
 
 def _seconds(cmd: list[str], runs: int = 15) -> tuple[float, float]:
     """Median wall seconds of a command (after one warm-up run), and its peak memory in MB."""
-    import resource
 
     subprocess.run(cmd, capture_output=True, cwd=ROOT)
     times = []
@@ -128,8 +127,12 @@ def _seconds(cmd: list[str], runs: int = 15) -> tuple[float, float]:
         t = time.perf_counter()
         subprocess.run(cmd, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return sorted(times)[len(times) // 2], peak
+    # the command's own peak: ru_maxrss of the children of a fresh process that runs only it (this
+    # process's RUSAGE_CHILDREN would be the largest of every stage run so far)
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=ROOT).stdout
+    return sorted(times)[len(times) // 2], int(out) / 1024
 
 
 def one_file() -> str:
