@@ -74,7 +74,7 @@ class BatchOptions:
     report_template: Path | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FileTask:
     index: int
     path: str  # absolute
@@ -420,7 +420,7 @@ class _Pool:
 # The journal: what is complete
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """A finished file in the journal: where its result's JSON and its extras are, and what the
     batch needs of it."""

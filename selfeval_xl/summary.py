@@ -89,8 +89,6 @@ class _Writer(ReportBook):
 
 _RATE_KEYS = ("预算执行率", "预算调整率", "结转结余率")
 _BUDGET_SUM_KEYS = (*BUDGET_KEYS, "政策性调整剔除数")
-#: a sheet holds at most 65,530 native links; beyond, 单位得分 links by HYPERLINK formulas
-NATIVE_LINKS = 65000
 
 
 class SummaryWriter:
@@ -145,7 +143,7 @@ class SummaryWriter:
         for row in r["rows"]:
             scores.setdefault(row["三级指标"], row["核定得分"])
         n = self.scored
-        _unit_row(self.w, self.ws["单位得分"], n, r, native_link=n <= NATIVE_LINKS)
+        _unit_row(self.w, self.ws["单位得分"], n, r)
         _indicator_row(self.w, self.ws["指标明细"], n, r, [scores.get(c) for c in self.common], self.rules)
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
 
@@ -435,7 +433,7 @@ def _chart(w: _Writer, title: str, first: int, last: int, color: str, largest: i
 # --- 单位得分 -----------------------------------------------------------------------------------
 
 
-def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any], native_link: bool) -> None:
+def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
     w.text(ws, i, 0, r["unit_code"])
     w.text(ws, i, 1, r["unit_name"])
     w.text(ws, i, 2, r["competent_dept"])
@@ -452,9 +450,7 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any], native_link:
         ws.write_blank(i, 9, None, w.f["text"])
     ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
     ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
-    if r["copy"] and native_link:
-        ws.write_url(i, 12, "external:" + r["copy"], w.f["link"], string=clean_text(r["file"]), tip="打开审核副本")
-    elif r["copy"]:
+    if r["copy"]:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
         ws.write_formula(i, 12, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
     else:
         w.text(ws, i, 12, r["file"])

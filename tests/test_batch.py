@@ -73,7 +73,10 @@ def test_summary_workbook(big_batch):
     scored = [r for r in result.results if r["status"] != "failed"]
     failed = [r for r in result.results if r["status"] == "failed"]
     assert units.max_row == 1 + len(scored)
-    assert all(units.cell(r, 13).hyperlink is not None for r in range(2, units.max_row + 1))
+    copies = {r["file"]: r["copy"] for r in scored}
+    links = [units.cell(row, 13).value for row in range(2, units.max_row + 1)]  # =HYPERLINK("copy","file")
+    assert sorted(v.split('"')[3] for v in links) == sorted(copies)
+    assert all(v.startswith("=HYPERLINK(") and v.split('"')[1] == copies[v.split('"')[3]] for v in links)
     assert units.auto_filter.ref and units.freeze_panes == "C2"
     problems = wb["问题清单"]
     assert problems.max_row == 1 + sum(len(r["findings"]) for r in result.results)
