@@ -50,18 +50,22 @@ def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
+def _bundled_or_file(value: str, bundled: dict[str, Path], suffix: str, missing: str) -> Path:
+    """An option that names a bundled file or gives a path: the bundled one unless a file of that
+    name exists; a usage error saying what is bundled otherwise."""
+    if value in bundled and not Path(value).exists():
+        return bundled[value]
+    if Path(value).is_file() and value.lower().endswith(suffix):
+        return Path(value)
+    raise click.BadParameter(missing.format(value=value, names="、".join(bundled)))
+
+
 def _rules_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """--rules: a bundled rule set's name, or a file."""
-    if value is None:
-        return None
     from .rules import bundled
 
-    sets = bundled()
-    if value in sets and not Path(value).exists():
-        return sets[value]
-    if Path(value).is_file():
-        return Path(value)
-    raise click.BadParameter(f"没有名为“{value}”的内置评分细则（可用：{'、'.join(sets)}），也没有这个文件。")
+    return None if value is None else _bundled_or_file(
+        value, bundled(), "", "没有名为“{value}”的内置评分细则（可用：{names}），也没有这个文件。")
 
 
 rules_option = click.option("--rules", "rules_path", callback=_rules_file, metavar="细则",
@@ -215,16 +219,10 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
 
 def _report_template(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """--template: a bundled report template's name, or a .docx file."""
-    if value is None:
-        return None
     from .selfreport import report_templates
 
-    names = report_templates()
-    if value in names and not Path(value).exists():
-        return names[value]
-    if Path(value).is_file() and value.lower().endswith(".docx"):
-        return Path(value)
-    raise click.BadParameter(f"没有名为“{value}”的报告模板（内置：{'、'.join(names)}），也没有这个 .docx 文件。")
+    return None if value is None else _bundled_or_file(
+        value, report_templates(), ".docx", "没有名为“{value}”的报告模板（内置：{names}），也没有这个 .docx 文件。")
 
 
 template_option = click.option("--template", "report_template", callback=_report_template, metavar="模板",

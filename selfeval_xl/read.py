@@ -289,15 +289,25 @@ def _frame(records: list[Record], columns: list[str], index: str | None = None) 
 # The sheets
 
 
+def _table(grids: dict, sheet: str, headers: tuple[str, ...], structure: dict[str, SheetInfo]
+           ) -> tuple[Sheet, int | None, dict[str, int], SheetInfo] | None:
+    """A standard sheet and its header row (None when absent), with what of it is missing noted in
+    ``structure``: (sheet, header row or None, header -> column, its SheetInfo)."""
+    grid = grids.get(sheet)
+    if grid is None:
+        structure[sheet] = SheetInfo(False)
+        return None
+    header, cols = _find_header(grid, headers)
+    si = structure[sheet] = SheetInfo(True, header, [h for h in headers if h not in cols])
+    return grid, header, cols, si
+
+
 def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> BasicInfo:
     info = BasicInfo()
-    grid = grids.get(S.BASIC)
-    if grid is None:
-        structure[S.BASIC] = SheetInfo(False)
+    found = _table(grids, S.BASIC, S.BASIC_HEADERS, structure)
+    if found is None:
         return info
-    header, cols = _find_header(grid, S.BASIC_HEADERS)
-    si = SheetInfo(True, header, [h for h in S.BASIC_HEADERS if h not in cols])
-    structure[S.BASIC] = si
+    grid, header, cols, si = found
     label_col = cols.get("项目", 1)
     value_col = cols.get("内容", label_col + 1)
     lay.basic_value_col = value_col
@@ -320,12 +330,10 @@ def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> Ba
 
 def _read_list(grids: dict, sheet: str, headers: tuple[str, ...], main: str, structure: dict[str, SheetInfo],
                lay: Layout, attr: str, also: tuple[str, ...] = ()) -> list[Record]:
-    grid = grids.get(sheet)
-    if grid is None:
-        structure[sheet] = SheetInfo(False)
+    found = _table(grids, sheet, headers, structure)
+    if found is None:
         return []
-    header, cols = _find_header(grid, headers)
-    structure[sheet] = SheetInfo(True, header, [h for h in headers if h not in cols])
+    grid, header, cols, _si = found
     if header is None:
         return []
     setattr(lay, attr, header)
@@ -339,13 +347,10 @@ def _read_list(grids: dict, sheet: str, headers: tuple[str, ...], main: str, str
 
 
 def _read_budget(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
-    grid = grids.get(S.BUDGET)
-    if grid is None:
-        structure[S.BUDGET] = SheetInfo(False)
+    found = _table(grids, S.BUDGET, S.BUDGET_HEADERS, structure)
+    if found is None:
         return []
-    header, cols = _find_header(grid, S.BUDGET_HEADERS)
-    si = SheetInfo(True, header, [h for h in S.BUDGET_HEADERS if h not in cols])
-    structure[S.BUDGET] = si
+    grid, header, cols, si = found
     label_col = cols.get("项目", 1)
     value_col = cols.get("数值", label_col + 1)
     note_col = cols.get("说明", value_col + 1)
@@ -375,13 +380,10 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
     一级指标 named first among them, whatever the row's own column A holds, as the form's own
     formulas count them. A sheet without 小计 rows is read by column A, a blank carrying the one above.
     """
-    grid = grids.get(S.INDICATORS)
-    if grid is None:
-        structure[S.INDICATORS] = SheetInfo(False)
+    found = _table(grids, S.INDICATORS, S.INDICATOR_HEADERS, structure)
+    if found is None:
         return []
-    header, cols = _find_header(grid, S.INDICATOR_HEADERS)
-    si = SheetInfo(True, header, [h for h in S.INDICATOR_HEADERS if h not in cols])
-    structure[S.INDICATORS] = si
+    grid, header, cols, _si = found
     if header is None:
         return []
     lay.ind_header_row = header
@@ -466,14 +468,11 @@ def _runs(segment: list[tuple[int, str]]) -> list[Block]:
 
 
 def _read_summary(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
-    grid = grids.get(S.SUMMARY)
     labels = [c.name for c in rules.categories] + [S.TOTAL, S.SELF_GRADE, S.VERIFIED_GRADE]
-    if grid is None:
-        structure[S.SUMMARY] = SheetInfo(False)
+    found = _table(grids, S.SUMMARY, S.SUMMARY_HEADERS, structure)
+    if found is None:
         return []
-    header, cols = _find_header(grid, S.SUMMARY_HEADERS)
-    si = SheetInfo(True, header, [h for h in S.SUMMARY_HEADERS if h not in cols])
-    structure[S.SUMMARY] = si
+    grid, header, cols, si = found
     lay.sum_header_row = header or lay.sum_header_row
     lay.sum_cols = dict(cols)
     label_col = cols.get(S.CATEGORY, 1)

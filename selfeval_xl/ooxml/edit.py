@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .opc import CONTENT_TYPES_PART, Package, Relationship, rels_part
-from .xml import CONTENT_TYPES, PKG_REL, XMLElement, local, parse, rel_kind, serialize
+from .opc import CONTENT_TYPES_PART, Package, Relationship, relationships_in, rels_part
+from .xml import CONTENT_TYPES, PKG_REL, XMLElement, local, parse, serialize
 from .zipread import ZipReader
 from .zipwrite import ZipWriter
 
@@ -117,17 +117,7 @@ class Editor:
         name = rels_part(part)
         if name not in self._trees and name not in self._new:
             return [r for r in self.package.rels(part) if not r.part or r.part not in self._dropped]
-        out = []
-        base = posixpath.dirname(part)
-        for el in self.tree(name):
-            if local(el.tag) != "Relationship":
-                continue
-            target = el.get("Target") or ""
-            external = (el.get("TargetMode") or "").lower() == "external"
-            resolved = "" if external else self._resolve(base, target)
-            typ = el.get("Type") or ""
-            out.append(Relationship(el.get("Id") or "", typ, rel_kind(typ), target, resolved, external))
-        return out
+        return relationships_in(self.tree(name), part, self._resolve)
 
     def related_part(self, part: str, kind: str, root: str) -> str:
         """As ``Package.related_part``, over the relationships as edited (the part itself may be

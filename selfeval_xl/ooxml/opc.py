@@ -9,11 +9,12 @@ reachable from the package root. Every reachable part is verified before anythin
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 from .errors import Limits, Rejected
-from .xml import PKG_REL, PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
+from .xml import PROLOG_MAX, XMLElement, local, parse, prolog_done, rel_kind
 from .zipread import ZipReader
 
 __all__ = ["CONTENT_TYPES_PART", "Package", "Relationship", "rels_part"]
@@ -34,6 +35,22 @@ class Relationship:
 def rels_part(part: str) -> str:
     """The relationships part of ``part`` ('' for the package itself)."""
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def relationships_in(root: XMLElement, part: str, resolve: Callable[[str, str], str]) -> list[Relationship]:
+    """The relationships of ``part`` in its parsed .rels part, each target resolved by
+    ``resolve(folder of part, target)`` (external targets are not)."""
+    out = []
+    base = posixpath.dirname(part)
+    for el in root:
+        if local(el.tag) != "Relationship":
+            continue
+        target = el.get("Target") or ""
+        external = (el.get("TargetMode") or "").lower() == "external"
+        typ = el.get("Type") or ""
+        out.append(Relationship(el.get("Id") or "", typ, rel_kind(typ), target,
+                                "" if external else resolve(base, target), external))
+    return out
 
 
 class Package:
@@ -120,18 +137,7 @@ class Package:
         if hit is not None:
             return hit
         name = self.zip.find(rels_part(part))
-        out: list[Relationship] = []
-        if name is not None:
-            root = self.xml(name)
-            base = posixpath.dirname(part)
-            for el in root:
-                if el.tag != "{" + PKG_REL + "}Relationship" and local(el.tag) != "Relationship":
-                    continue
-                target = el.get("Target") or ""
-                external = (el.get("TargetMode") or "").lower() == "external"
-                resolved = "" if external else self.resolve(base, target)
-                typ = el.get("Type") or ""
-                out.append(Relationship(el.get("Id") or "", typ, rel_kind(typ), target, resolved, external))
+        out = relationships_in(self.xml(name), part, self.resolve) if name is not None else []
         self._rels[part] = out
         return out
 
