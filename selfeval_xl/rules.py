@@ -330,14 +330,14 @@ def _read_compiled(path: Path | None) -> Rules | None:
 def _write_compiled(path: Path | None, rules: Rules) -> None:
     if path is None:
         return
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
         with open(tmp, "wb") as fh:
             pickle.dump(rules, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:  # a read-only home: the rules are checked each time, nothing else changes
-        pass
+    except OSError:  # a read-only or full home: the rules are checked each time, nothing else changes
+        tmp.unlink(missing_ok=True)
 
 
 def _parse(raw_bytes: bytes, source: str) -> Rules:

@@ -194,3 +194,15 @@ def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path,
     _load_cached.cache_clear()
     with pytest.raises(RulesError):
         load_rules(rules_file)
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
+    """A read-only or odd home: the rules are checked each time, no temporary file is left."""
+    from selfeval_xl.rules import _load_cached, load_rules
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("SELFEVAL_CACHE", str(blocker))  # its 'selfeval-xl' folder cannot be made
+    _load_cached.cache_clear()
+    assert load_rules().version == "2026.2"
+    assert [p.name for p in tmp_path.iterdir()] == ["not-a-folder"]
