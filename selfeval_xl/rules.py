@@ -10,6 +10,7 @@ raises ``RulesError`` listing every problem, each with its path in the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -337,7 +338,8 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
             pickle.dump(rules, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:  # a read-only or full home: the rules are checked each time, nothing else changes
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _parse(raw_bytes: bytes, source: str) -> Rules:
