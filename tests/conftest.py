@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from selfeval_xl.rules import load_rules
 from selfeval_xl.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
+# a test's own `python -m selfeval_xl` runs this checkout too, not whatever copy is installed
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 SAMPLES_DIR = ROOT / "samples"
 #: odd real-world spreadsheets (calamine's test suite, MIT): see tests/corpus/README.md
 CORPUS = ROOT / "tests" / "corpus" / "calamine"
