@@ -5,7 +5,8 @@
 
 For each N, on the same generated files (benchmarks/corpus.py, cached under benchmarks/cache/):
   (a) floor: python-calamine reads every cell of every sheet of every file, and nothing else;
-  (b) check: every file assessed and rendered as JSON (what `selfeval-xl check DIR --format json` does);
+  (b) check: every file assessed and rendered as JSON (what `selfeval-xl check DIR --format json` does),
+      and (b') the same in worker processes (`check --jobs N`);
   (c) batch: worker processes, scored copies, results.json, findings.csv and the summary.
 Each runs in its own process: files per second, ms per file, the ratio to (a), and the peak memory
 of every process (ru_maxrss of the stage's process and of its largest worker). Then a clerk's
@@ -160,6 +161,7 @@ def main() -> None:
         gen = time.perf_counter() - t
         out = HERE / "results" / f"batch-{n}"
         res = {"floor": stage("floor", str(folder)), "check": stage("check", str(folder)),
+               "check_jobs": stage("check_jobs", str(folder), str(jobs)),
                "batch": stage("batch", str(folder), str(out), str(jobs))}
         rows[n] = res
         files = res["floor"]["files"]
@@ -168,11 +170,11 @@ def main() -> None:
         print(f"  {'stage':<40} {'files/s':>8} {'ms/file':>8} {'× floor':>8} {'peak MB':>8} {'worker MB':>10}")
         floor_ms = res["floor"]["seconds"] / files * 1000
         labels = {"floor": "(a) calamine floor, 1 process", "check": "(b) check, 1 process",
-                  "batch": f"(c) batch, {jobs} workers, copies + summary"}
+                  "check_jobs": f"(b') check --jobs {jobs}", "batch": f"(c) batch, {jobs} workers, copies + summary"}
         for key, label in labels.items():
             r = res[key]
             ms = r["seconds"] / files * 1000
-            worker = f"{r['worker_peak_mb']:10.0f}" if key == "batch" else f"{'':>10}"
+            worker = f"{r['worker_peak_mb']:10.0f}" if key in ("batch", "check_jobs") else f"{'':>10}"
             print(f"  {label:<40} {files / r['seconds']:8.0f} {ms:8.2f} {ms / floor_ms:8.2f} {r['peak_mb']:8.0f}{worker}")
         b = res["batch"]
         print(f"  batch wall time {b['seconds']:.1f} s; its outputs {b['outputs_seconds']:.2f} s, "

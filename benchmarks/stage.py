@@ -1,6 +1,8 @@
 """One benchmark stage in its own process; prints a JSON line {seconds, peak_mb, ...}.
 
-    python benchmarks/stage.py floor|check|batch|profile DIR [OUTDIR] [JOBS]
+    python benchmarks/stage.py floor|check DIR
+    python benchmarks/stage.py check_jobs DIR JOBS
+    python benchmarks/stage.py batch DIR OUTDIR JOBS
 
 Peak memory is each process's own: ``ru_maxrss`` of this process and the largest of its children
 (the batch's workers), as the kernel counts it (a sampling thread misses what happens while a C
@@ -61,6 +63,18 @@ def check(folder: Path) -> dict:
     return {"files": n}
 
 
+def check_jobs(folder: Path, jobs: int) -> dict:
+    """What `selfeval-xl check DIR --format json --jobs N` does: the files in N worker processes."""
+    from selfeval_xl.batch import check_in_workers
+    from selfeval_xl.report import RenderedWriter
+
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        w = RenderedWriter("json", out)
+        check_in_workers(files_of(folder), None, "json", jobs, Path(os.devnull), lambda c: w.add(c.rendered))
+        n = w.close()
+    return {"files": n}
+
+
 def batch(folder: Path, outdir: Path, jobs: int) -> dict:
     import shutil
 
@@ -79,6 +93,8 @@ def main() -> None:
         out = floor(folder)
     elif stage == "check":
         out = check(folder)
+    elif stage == "check_jobs":
+        out = check_jobs(folder, int(sys.argv[3]))
     elif stage == "batch":
         out = batch(folder, Path(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -44,6 +44,8 @@ __all__ = [
     "SUMMARY_XLSX",
     "BatchOptions",
     "BatchResult",
+    "Checked",
+    "check_in_workers",
     "find_inputs",
     "process_file",
     "run_batch",
@@ -283,14 +285,14 @@ def _limit_memory(memory_mb: int) -> None:
         pass
 
 
-def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str,
-            report_template: str | None = None) -> None:
+def _worker_setup(log_path: Path, memory_mb: int) -> None:
+    """What every worker process does first: its stderr to the log, Ctrl-C left to the parent, its
+    memory limited, the XML defences proved."""
     import faulthandler
-    import traceback
 
-    faulthandler.disable()  # a crash is reported as F009; no traceback dump on the batch's stderr
-    log = os.open(Path(outdir) / ERROR_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    os.dup2(log, 2)  # whatever a library prints goes to the log, not the auditor's console
+    faulthandler.disable()  # a crash is reported as F009; no traceback dump on the console
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    os.dup2(log, 2)  # whatever a library prints goes to the log, not the user's console
     os.close(log)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
@@ -300,6 +302,13 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     from .intake import check_xml_defences
 
     check_xml_defences()  # the parser every part goes through refuses DTDs
+
+
+def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str,
+            report_template: str | None = None) -> None:
+    import traceback
+
+    _worker_setup(Path(outdir) / ERROR_LOG, memory_mb)
     rules = load_rules(rules_path)
     out = Path(outdir)
     while True:
@@ -335,16 +344,19 @@ class _Worker:
 
 
 class _Pool:
-    def __init__(self, jobs: int, timeout: float, args: tuple):
+    """Worker processes running ``target(conn, *args)``: a task sent, an answer received."""
+
+    def __init__(self, jobs: int, timeout: float, args: tuple, target: Callable[..., None] = _worker):
         self.ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.jobs = jobs
         self.timeout = timeout
         self.args = args
+        self.target = target
         self.workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, *self.args), daemon=True)
+        proc = self.ctx.Process(target=self.target, args=(child, *self.args), daemon=True)
         proc.start()
         child.close()
         w = _Worker(proc, parent)
@@ -358,8 +370,8 @@ class _Pool:
         w.conn.close()
         self.workers.remove(w)
 
-    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, Packed], None],
-            on_lost: Callable[[FileTask, str, str], Packed]) -> None:
+    def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, Any], None],
+            on_lost: Callable[[FileTask, str, str], Any]) -> None:
         pending = deque(tasks)
         idle = [self._spawn() for _ in range(min(self.jobs, len(pending)))]
         busy: dict[Connection, _Worker] = {}
@@ -414,6 +426,81 @@ class _Pool:
                     pass
             for w in list(self.workers):
                 self._retire(w, kill=w.task is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# check of many files, in workers (`check --jobs`)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One file's part of ``check``'s output, and what its exit code needs of it."""
+
+    rendered: str  # '' after an error of ours
+    errors: bool
+    traceback: str = ""  # an error of ours: for the log
+
+
+def _check_worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, fmt: str,
+                  log: str) -> None:
+    import traceback
+
+    from .assess import assess
+    from .report import render_one
+
+    _worker_setup(Path(log), memory_mb)
+    rules = load_rules(rules_path)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            a = assess(task.path, rules, limits)
+            answer = Checked(render_one(a, fmt), bool(a.errors))
+        except MemoryError:
+            answer = _failed_check(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules, fmt)
+        except Exception:
+            answer = Checked("", False, f"--- {task.path}\n{traceback.format_exc()}")
+        try:
+            conn.send(answer)
+        except (OSError, ValueError):
+            return
+
+
+def _failed_check(task: FileTask, code: str, detail: str, rules: Rules, fmt: str) -> Checked:
+    from .assess import Assessment
+    from .report import render_one
+
+    a = Assessment(Path(task.path), findings=[file_finding(code, detail)], rules_version=rules.version)
+    return Checked(render_one(a, fmt), True)
+
+
+def check_in_workers(paths: list[Path], rules_path: Path | None, fmt: str, jobs: int, log: Path,
+                     emit: Callable[[Checked], None], options: BatchOptions | None = None) -> None:
+    """``check`` of many files in ``jobs`` worker processes, each file with the batch's time and
+    memory limits (a file that hangs or crashes its worker is F008/F009, and only that file is
+    lost); ``emit`` gets each file's part in the order of ``paths``."""
+    options = options or BatchOptions()
+    rules = load_rules(rules_path)
+    waiting: dict[int, Checked] = {}
+    next_index = 0
+
+    def on_result(task: FileTask, answer: Checked) -> None:
+        nonlocal next_index
+        waiting[task.index] = answer
+        while next_index in waiting:
+            emit(waiting.pop(next_index))
+            next_index += 1
+
+    def on_lost(task: FileTask, code: str, detail: str) -> Checked:
+        return _failed_check(task, code, detail, rules, fmt)
+
+    tasks = [FileTask(i, str(p), str(p), "", "") for i, p in enumerate(paths)]
+    args = (str(rules_path) if rules_path else None, options.limits, options.memory_mb, fmt, str(log))
+    _Pool(jobs or os.cpu_count() or 1, options.timeout, args, target=_check_worker).run(tasks, on_result, on_lost)
 
 
 # ---------------------------------------------------------------------------------------------

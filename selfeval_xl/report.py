@@ -12,7 +12,8 @@ from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .numbers import fmt_score
 
-__all__ = ["render_json", "render_json_stream", "render_text", "render_text_stream"]
+__all__ = ["RenderedWriter", "render_json", "render_json_stream", "render_one", "render_text", "render_text_stream",
+           "write_rendered"]
 
 
 def _width(text: str) -> int:
@@ -74,24 +75,51 @@ def render_json(assessments: Iterable[Assessment]) -> str:
     return out.getvalue()
 
 
+def render_one(a: Assessment, fmt: str) -> str:
+    """One file's part of ``check``'s output: its JSON object (compact, one line) or its text report."""
+    if fmt == "json":
+        return json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _one(a)
+
+
+class RenderedWriter:
+    """``check``'s output written one file at a time (nothing held for the whole folder): a JSON
+    list with an object a line, or the text reports one after another."""
+
+    def __init__(self, fmt: str, out: IO[str]):
+        self.json = fmt == "json"
+        self.out = out
+        self.count = 0
+        if self.json:
+            out.write("[")
+
+    def add(self, item: str) -> None:
+        if self.json:
+            self.out.write(("," if self.count else "") + "\n" + item)
+        else:
+            self.out.write(item + "\n")
+        self.count += 1
+
+    def close(self) -> int:
+        if self.json:
+            self.out.write("\n]\n" if self.count else "]\n")
+        return self.count
+
+
+def write_rendered(items: Iterable[str], fmt: str, out: IO[str]) -> int:
+    """Write rendered files as ``check`` does; return the count."""
+    w = RenderedWriter(fmt, out)
+    for item in items:
+        w.add(item)
+    return w.close()
+
+
 def render_json_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
-    """Write the JSON list one object at a time, an object a line (nothing held for the whole
-    folder; compact, so Python's C encoder does the work); return the count."""
-    n = 0
-    out.write("[")
-    for a in assessments:
-        out.write(("," if n else "") + "\n" + json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-        n += 1
-    out.write("\n]\n" if n else "]\n")
-    return n
+    return write_rendered((render_one(a, "json") for a in assessments), "json", out)
 
 
 def render_text_stream(assessments: Iterable[Assessment], out: IO[str]) -> int:
-    n = 0
-    for a in assessments:
-        out.write(_one(a) + "\n")
-        n += 1
-    return n
+    return write_rendered((render_one(a, "text") for a in assessments), "text", out)
 
 
 assert (ERROR, WARNING, INFO) == LEVELS

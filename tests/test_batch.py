@@ -270,3 +270,59 @@ def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample
     monkeypatch.setattr(batch_mod, "_TOOL_DIGEST", "another version")
     again = run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
     assert (again.skipped, again.processed) == (0, len(sample_files))
+
+
+# ---------------------------------------------------------------------------------------------
+# check --jobs: the same output, in the same order; a bad file costs only itself
+
+
+def test_check_in_workers_says_what_check_says(sample_files, tmp_path):
+    from click.testing import CliRunner
+
+    from selfeval_xl.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in sample_files.values():
+        shutil.copy(p, folder / p.name)
+    make_bad_files(sample_files["02_市场监督管理局_2023.xlsx"], folder)
+    for fmt in ("text", "json"):
+        one = CliRunner().invoke(main, ["check", "--format", fmt, str(folder)])
+        many = CliRunner().invoke(main, ["check", "--format", fmt, "--jobs", "2", str(folder)])
+        assert (many.exit_code, many.output) == (one.exit_code, one.output) and one.exit_code == 1
+    assert len(json.loads(many.output)) == len(list(folder.iterdir()))
+
+
+def test_check_in_workers_survives_a_crash_a_hang_and_a_bug(monkeypatch, sample_files, tmp_path):
+    from selfeval_xl import assess as assess_mod
+
+    names = {"crash.xlsx": "crash", "hang.xlsx": "hang", "bug.xlsx": "bug"}
+    paths = []
+    for name in [*names, *sorted(p.name for p in sample_files.values())]:
+        dst = tmp_path / name
+        shutil.copy(sample_files.get(name, sample_files["02_市场监督管理局_2023.xlsx"]), dst)
+        paths.append(dst)
+    real = assess_mod.assess
+
+    def assess(path, *args):
+        kind = names.get(Path(path).name)
+        if kind == "crash":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if kind == "hang":
+            time.sleep(3600)
+        if kind == "bug":
+            raise ZeroDivisionError("a bug of ours")
+        return real(path, *args)
+
+    monkeypatch.setattr(assess_mod, "assess", assess)  # the workers are forked: they inherit it
+    got: list = []
+    batch_mod.check_in_workers(paths, None, "json", 2, tmp_path / "log.txt", got.append,
+                               BatchOptions(timeout=3))
+    assert len(got) == len(paths)
+    by_name = {p.name: c for p, c in zip(paths, got, strict=True)}
+    assert json.loads(by_name["crash.xlsx"].rendered)["findings"][0]["code"] == "F009"
+    assert json.loads(by_name["hang.xlsx"].rendered)["findings"][0]["code"] == "F008"
+    assert by_name["bug.xlsx"].rendered == "" and "ZeroDivisionError" in by_name["bug.xlsx"].traceback
+    for p in sample_files.values():  # the others, in their order, scored
+        assert json.loads(by_name[p.name].rendered)["total"] is not None
+    assert [json.loads(c.rendered)["file"] for c in got if c.rendered] == [str(p) for p in paths if p.name != "bug.xlsx"]
