@@ -29,8 +29,10 @@ def round_half_up(x: float, digits: int = 2) -> float:
     if not math.isfinite(x):
         return x
     scaled = abs(x) * _TEN[digits] if digits in _TEN else None
-    if scaled is not None and scaled < 1e12 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
-        return round(x, digits) + 0.0  # not near a half: every way of rounding agrees
+    # not near a half, every way of rounding agrees; "near" grows with the size: the decimal shown
+    # (15 significant digits) and the binary float differ by up to 5e-15 of the value
+    if scaled is not None and scaled < 1e12 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6 + scaled * 1e-14:
+        return round(x, digits) + 0.0
     shown = _SIGNIFICANT.plus(Decimal(repr(x)))
     if abs(x) >= 1e15:  # 15 significant digits, all before the point: nothing to round
         return float(shown) + 0.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from selfeval_xl.formulas import normalize_formula
@@ -169,6 +169,7 @@ def test_round_half_up_is_decimal_half_up(mantissa, scale, digits):
 
 
 @given(st.integers(min_value=0, max_value=10**13), st.sampled_from([5, 15, 25, 35, 45, 55, 65, 75, 85, 95]))
+@example(2_147_483_648, 55)  # found by CI: the fast path took 214748364805.49998 for "not near a half"
 def test_exact_halves_round_up_at_any_size(whole, cents_half):
     """x.xx5 with the half exactly at the third decimal, far above 2^26."""
     from decimal import Decimal
@@ -179,3 +180,20 @@ def test_exact_halves_round_up_at_any_size(whole, cents_half):
     if len(typed.as_tuple().digits) > 15:
         return
     assert round_half_up(float(typed), 2) == float(Decimal(whole) + Decimal(cents_half + 5) / 1000)
+
+
+@given(st.integers(min_value=0, max_value=10**14), st.integers(min_value=0, max_value=4))
+@example(2_147_483_648_05, 2)
+def test_a_half_at_any_digit_and_size_rounds_up(digits_before, digits):
+    """n.5 × 10^-digits, for every size a 15-digit figure can have: the fast path never takes a
+    shown half for 'not near a half'."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from selfeval_xl.numbers import round_half_up
+
+    typed = (Decimal(digits_before) * 10 + 5).scaleb(-(digits + 1))
+    if len(typed.as_tuple().digits) > 15:
+        return
+    want = float(typed.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    assert round_half_up(float(typed), digits) == want
+    assert round_half_up(-float(typed), digits) == -want
