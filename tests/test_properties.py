@@ -197,3 +197,42 @@ def test_a_half_at_any_digit_and_size_rounds_up(digits_before, digits):
     want = float(typed.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
     assert round_half_up(float(typed), digits) == want
     assert round_half_up(-float(typed), digits) == -want
+
+
+def _decimal_round(x: float, digits: int) -> float:
+    """The reference: the float as the 15-digit decimal a spreadsheet shows, rounded half up."""
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+
+    shown = Context(prec=15, rounding=ROUND_HALF_EVEN).plus(Decimal(repr(x)))
+    if abs(x) >= 1e15:
+        return float(shown) + 0.0
+    return float(shown.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)) + 0.0
+
+
+@st.composite
+def _figures(draw):
+    """(a float, the digits to round it to): any float, any figure of three decimals, and halves
+    exactly at the rounding place at every size a 15-digit figure can have."""
+    from decimal import Decimal
+
+    digits = draw(st.integers(min_value=0, max_value=4))
+    kind = draw(st.sampled_from(["any", "decimals", "half"]))
+    if kind == "any":
+        return draw(st.floats(min_value=-1e16, max_value=1e16, allow_nan=False)), digits
+    if kind == "decimals":
+        return draw(st.integers(-10**15, 10**15)) / 1000, digits
+    size = draw(st.integers(min_value=1, max_value=14 - digits))
+    n = draw(st.integers(min_value=10 ** (size - 1), max_value=10**size - 1))  # of that size, not mostly small
+    sign = draw(st.sampled_from([1, -1]))
+    return sign * float((Decimal(n) * 10 + 5).scaleb(-(digits + 1))), digits
+
+
+@given(_figures())
+@settings(max_examples=3000)
+def test_the_fast_path_is_the_decimal_rounding(figure):
+    """round_half_up's shortcut (Python's round away from halves) gives what the decimal
+    arithmetic gives, for any float and any digits."""
+    from selfeval_xl.numbers import round_half_up
+
+    x, digits = figure
+    assert round_half_up(x, digits) == _decimal_round(x, digits)
