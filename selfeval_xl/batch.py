@@ -311,13 +311,8 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     _worker_setup(Path(outdir) / ERROR_LOG, memory_mb)
     rules = load_rules(rules_path)
     out = Path(outdir)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
+
+    def handle(task: FileTask) -> Packed:
         try:
             result = process_file(task, rules, limits, out, Path(report_template) if report_template else None)
         except MemoryError:
@@ -325,8 +320,24 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
         except Exception as exc:
             result = _internal(task, exc, rules.version)
             result["traceback"] = f"{task.rel}\n{traceback.format_exc()}"
+        return _packed(result)
+
+    _serve(conn, handle)
+
+
+def _serve(conn: Connection, handle: Callable[[FileTask], Any]) -> None:
+    """A worker's loop: each task received is answered with ``handle(task)``, until the parent
+    sends None or goes away."""
+    while True:
         try:
-            conn.send(_packed(result))
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        answer = handle(task)
+        try:
+            conn.send(answer)
         except (OSError, ValueError):
             return
 
@@ -450,24 +461,17 @@ def _check_worker(conn: Connection, rules_path: str | None, limits: Limits, memo
 
     _worker_setup(Path(log), memory_mb)
     rules = load_rules(rules_path)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
+
+    def handle(task: FileTask) -> Checked:
         try:
             a = assess(task.path, rules, limits)
-            answer = Checked(render_one(a, fmt), bool(a.errors))
+            return Checked(render_one(a, fmt), bool(a.errors))
         except MemoryError:
-            answer = _failed_check(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules, fmt)
+            return _failed_check(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules, fmt)
         except Exception:
-            answer = Checked("", False, f"--- {task.path}\n{traceback.format_exc()}")
-        try:
-            conn.send(answer)
-        except (OSError, ValueError):
-            return
+            return Checked("", False, f"--- {task.path}\n{traceback.format_exc()}")
+
+    _serve(conn, handle)
 
 
 def _failed_check(task: FileTask, code: str, detail: str, rules: Rules, fmt: str) -> Checked:
