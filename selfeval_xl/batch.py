@@ -651,6 +651,9 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
         if again:
             _Pool(jobs, options.timeout, pool_args).run(again, on_result, on_lost)
 
+    log = outdir / ERROR_LOG
+    if log.exists() and log.stat().st_size == 0:  # the workers opened it; nothing went wrong
+        log.unlink()
     if hasattr(os, "sync"):
         os.sync()  # the scored copies, written without a sync each, are on disk before the outputs say so
     outputs_started = time.monotonic()

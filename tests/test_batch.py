@@ -66,6 +66,7 @@ def test_big_batch_answers_every_file(big_batch, sample_files):
 
 def test_summary_workbook(big_batch):
     _indir, outdir, result, _expected, _before = big_batch
+    assert result.internal == 0 and not (outdir / batch_mod.ERROR_LOG).exists()  # no empty 内部错误.log to alarm anyone
     wb = openpyxl.load_workbook(outdir / "审核汇总.xlsx")
     assert wb.sheetnames == list(SHEETS)
     units = wb["单位得分"]
