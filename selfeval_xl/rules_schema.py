@@ -288,19 +288,22 @@ def _reason(e: Mapping[str, Any]) -> str:
         sign = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}[kind]
         bound = next(iter(ctx.values()))
         return f"应 {sign} {bound}（现为 {e.get('input')!r}）"
-    if kind == "too_short":
-        return f"至少应有 {ctx.get('min_length')} 项"
-    if kind == "too_long":
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind == "literal_error":
-        return f"应是 {ctx.get('expected')} 之一（现为 {e.get('input')!r}）"
-    if kind == "union_tag_invalid":
-        return f"未知的评分方法 {ctx.get('tag')!r}（可用：{', '.join(METHODS)}）"
-    if kind == "union_tag_not_found":
-        return f"缺少 method（评分方法，可用：{', '.join(METHODS)}）"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind].format(input=repr(e.get("input")), methods=", ".join(METHODS),
+                                      **{k: (repr(v) if k == "tag" else v) for k, v in ctx.items()})
     if kind == "value_error":
         return str(ctx.get("error", e["msg"]))
     return str(e["msg"])
+
+
+#: pydantic's error types whose message is one sentence: its context fills the braces
+_MESSAGES = {
+    "too_short": "至少应有 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "literal_error": "应是 {expected} 之一（现为 {input}）",
+    "union_tag_invalid": "未知的评分方法 {tag}（可用：{methods}）",
+    "union_tag_not_found": "缺少 method（评分方法，可用：{methods}）",
+}
 
 
 def _keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
