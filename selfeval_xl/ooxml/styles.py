@@ -27,6 +27,10 @@ _DEFAULTS = {  # what an empty list starts with, so that index 0 (and fill 1) me
 }
 _ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
 _ITEM = {"fonts": "font", "fills": "fill", "borders": "border", "cellStyleXfs": "xf", "cellXfs": "xf"}
+#: CT_Font's children in the order Excel and the Open XML SDK expect them (a font written otherwise is
+#: an error for the validator, and Excel may repair the file)
+FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign", "sz", "color", "name",
+              "family", "charset", "scheme")
 
 
 class StyleSheet:
@@ -149,8 +153,12 @@ class StyleSheet:
                 if isinstance(child.tag, str) and etree.QName(child).localname in drop:
                     font.remove(child)
             if size:
-                etree.SubElement(font, self.n("sz")).set("val", f"{size:g}")
-            etree.SubElement(font, self.n("color")).set("rgb", argb)
+                sz = etree.Element(self.n("sz"))
+                sz.set("val", f"{size:g}")
+                insert_in_order(font, sz, FONT_ORDER)
+            color = etree.Element(self.n("color"))
+            color.set("rgb", argb)
+            insert_in_order(font, color, FONT_ORDER)
             new = copy.deepcopy(xf)
             new.set("fontId", str(self._append("fonts", font)))
             new.set("applyFont", "1")
