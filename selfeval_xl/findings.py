@@ -191,6 +191,16 @@ define("S104", ERROR, "共性指标缺失或被改动", "a common indicator row 
                "或其名称被改动。请从空白模板复制该行；共性指标的名称、分值和指标值不能修改；该指标计 0 分。",
        changed="共性指标“{name}”的{header}被改为“{actual}”，应为“{expected}”。请改回“{expected}”（或从空白模板复制该行）；审核按规定的值计分。")
 
+define("S105", ERROR, "标准工作表被隐藏", "a standard sheet is hidden or very hidden (this project's code)", ours=True,
+       main="工作表“{sheet}”被隐藏了，审核照常读取并评分其中的内容。请右键任一工作表标签，选择“取消隐藏”，"
+            "取消隐藏“{sheet}”后保存再提交。",
+       very="工作表“{sheet}”被设为“深度隐藏”（在“取消隐藏”中也看不到），审核照常读取并评分其中的内容。"
+            "请把各表内容复制到财政部门下发的空白模板中重新填报，不要隐藏工作表。")
+define("S106", WARNING, "绩效指标有隐藏的行或列", "indicator rows, or columns of the indicator table, are hidden or of zero "
+       "height or width (this project's code)", ours=True,
+       main="绩效指标的{what}被隐藏（或行高、列宽为 0），审核照常读取并评分其中的内容。请选中隐藏处两侧的{unit}，"
+            "右键选择“取消隐藏”后保存再提交。")
+
 # ---------------------------------------------------------------------------------------------
 # Values
 

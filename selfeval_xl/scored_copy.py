@@ -10,6 +10,13 @@ x14 extensions, comments, drawings) is lost. The copy holds only the parts reach
 package root: no macro project, external links or data connections, and nothing submitted is ever
 written as a formula or a link.
 
+What the bureau writes shows as the bureau wrote it, whatever the submission did around it (issue
+17): the standard sheets are visible; a cell the copy writes into gets a style of ours (number
+format, font, white fill: none of the department's can hide or restyle it), is no part of a merge,
+a hyperlink, a conditional format, a data validation or a note, and its row and column are shown;
+the views show zeros. A cell a finding marks is taken out of the sheet's conditional formats, so
+the mark's colour is what a spreadsheet shows (the template's own formats would paint over it).
+
 The submitted file is only read.
 """
 
@@ -25,11 +32,22 @@ from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_letter
 from .numbers import fmt_score
 from .ooxml import Workbook
-from .ooxml.comments import add_notes
+from .ooxml.comments import add_notes, remove_notes
 from .ooxml.edit import Editor, parse_new
-from .ooxml.sheet_edit import CellWriter
+from .ooxml.sheet import Sheet
+from .ooxml.sheet_edit import (
+    CONDITIONAL_FORMATS,
+    DATA_VALIDATIONS,
+    Cells,
+    CellWriter,
+    exclude,
+    remove_drawings_over,
+    remove_hyperlinks,
+    show_zeros,
+    unmerge,
+)
 from .ooxml.styles import StyleSheet
-from .ooxml.workbook_edit import add_sheet_first, drop_not_kept, full_calc_on_load
+from .ooxml.workbook_edit import add_sheet_first, define_name, drop_not_kept, full_calc_on_load, show_sheets
 from .safe import atomic_write, clean_text, safe_filename, xml_text
 
 __all__ = ["MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name", "write_scored_copy"]
@@ -38,6 +56,11 @@ __all__ = ["MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name"
 MARK_FILLS = {ERROR: "FFFFC7CE", WARNING: "FFF8CBAD", INFO: "FFE4DFEC"}  # red, orange, lavender
 #: font colour of what the bureau writes (核定得分, 审核意见, 核定等级)
 VERDICT_COLOR = "FF1F3864"
+#: number formats of what the bureau writes: scores, and the rates of 得分汇总
+SCORE_FORMAT, RATE_FORMAT, TEXT_FORMAT = "0.00", "0.00%", "@"
+#: a text longer than this is written small and wrapped, in a column at least LONG_WIDTH wide
+LONG_TEXT = 12
+SHORT_WIDTH, LONG_WIDTH = 8.0, 24.0
 COMMENT_AUTHOR = "财政审核"
 _SEVERITY = {lvl: i for i, lvl in enumerate(LEVELS)}
 
@@ -49,6 +72,8 @@ class Plan:
     values: dict[tuple[str, str], float | str] = field(default_factory=dict)  # (sheet, A1) -> value
     marks: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, A1) -> level
     notes: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, A1) -> comment text
+    formats: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, A1) -> a number's format
+    print_areas: dict[str, str] = field(default_factory=dict)  # sheet -> its print area (A1:B9)
     title: str = ""
     results: list[list[str]] = field(default_factory=list)  # 审核结果 rows under the header
 
@@ -86,11 +111,13 @@ def plan(a: Assessment) -> Plan:
                 p.values[(S.SUMMARY, cell)] = c.verified
             if (cell := lay.sum_cell(h_vr, c.name)):
                 p.values[(S.SUMMARY, cell)] = round(c.verified / c.weight, 6) if c.weight else 0.0
+                p.formats[(S.SUMMARY, cell)] = RATE_FORMAT
         total_weight = sum(c.weight for c in sc.categories)
         if (cell := lay.sum_cell(h_v, S.TOTAL)):
             p.values[(S.SUMMARY, cell)] = sc.total
         if (cell := lay.sum_cell(h_vr, S.TOTAL)):
             p.values[(S.SUMMARY, cell)] = round(sc.total / total_weight, 6) if total_weight else 0.0
+            p.formats[(S.SUMMARY, cell)] = RATE_FORMAT
         row = lay.sum_rows.get(S.VERIFIED_GRADE)
         if row:
             p.values[(S.SUMMARY, a1(row, lay.sum_cols.get(S.CATEGORY, 1) + 1))] = sc.grade
@@ -106,7 +133,21 @@ def plan(a: Assessment) -> Plan:
     p.title = (f"审核结果：{name}　核定总分 {fmt_score(sc.total)}（{sc.grade}）　"
                f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
     p.results = [[f.level, f.code, f.sheet, f.cell, f.message, f.expected, f.actual] for f in a.findings]
+    for sheet, headers in ((S.GOALS, S.GOALS_HEADERS), (S.TASKS, S.TASKS_HEADERS), (S.PROBLEMS, S.PROBLEMS_HEADERS)):
+        if sheet in sub.sheets:
+            p.print_areas[sheet] = _list_print_area(sub.sheets[sheet], len(headers))
     return p
+
+
+def _list_print_area(sheet: Sheet, columns: int) -> str:
+    """A free list's print area: down to its last row that holds more than a row number (the
+    template numbers empty rows: they would print a page of nothing), at least two rows."""
+    last = 2
+    for r, cells in sheet.rows.items():
+        if r > last and any(c > 1 or not isinstance(v, (int, float)) for c, v in cells.items() if v != ""):
+            last = r
+    width = max(columns, *(max(cells) for cells in sheet.rows.values()), 1) if sheet.rows else columns
+    return f"$A$1:${col_letter(width)}${last}"
 
 
 def write_scored_copy(a: Assessment, outdir: Path) -> Path:
@@ -141,15 +182,32 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
             writers[sheet] = CellWriter(editor.tree(part))
         return writers[sheet]
 
+    verdicts: dict[str, Cells] = {}
     for (sheet, cell), value in p.values.items():
         w = writer(sheet)
-        if w is not None:
-            size = 9.0 if isinstance(value, str) and len(value) > 12 else None
-            w.put(cell, value, partial(styles.with_font_color, argb=VERDICT_COLOR, size=size))
+        if w is None:
+            continue
+        long = isinstance(value, str) and len(value) > LONG_TEXT
+        number = isinstance(value, (int, float))
+        style = partial(styles.verdict, argb=VERDICT_COLOR, size=9.0 if long else 11.0,
+                        number_format=p.formats.get((sheet, cell), SCORE_FORMAT) if number else TEXT_FORMAT,
+                        horizontal="left" if long else "center", wrap=long)
+        w.put(cell, value, style)
+        row, col = w.touched[-1]
+        verdicts.setdefault(sheet, {}).setdefault(row, set()).add(col)
+        w.show_row(row)
+        w.show_column(col, LONG_WIDTH if long else SHORT_WIDTH)
+    marked: dict[str, Cells] = {}
     for (sheet, cell), level in p.marks.items():
         w = writer(sheet)
         if w is not None:
             w.put(cell, style=partial(styles.with_fill, argb=MARK_FILLS[level]))
+            row, col = w.touched[-1]
+            marked.setdefault(sheet, {}).setdefault(row, set()).add(col)
+    for sheet, cells in verdicts.items():
+        _keep_the_verdict(editor, parts[sheet], writers[sheet], cells)
+    for sheet, cells in marked.items():  # the template's own formats would paint over the marks
+        exclude(writers[sheet].root, cells, CONDITIONAL_FORMATS)
     notes_by_sheet: dict[str, dict[str, str]] = {}
     for (sheet, cell), text in p.notes.items():
         notes_by_sheet.setdefault(sheet, {})[cell] = clean_text(text)
@@ -159,6 +217,7 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
             add_notes(editor, parts[sheet], w, notes, COMMENT_AUTHOR, wb.names.rel)
     for w in writers.values():
         w.extend_dimension()
+    show_sheets(editor, wb, {*S.SHEETS, *writers})
     st = {"header": styles.add(bold=True, fill="FFBDD7EE", border=True, wrap=True),
           "title": styles.add(bold=True, size=14),
           "body": styles.add(border=True, wrap=True),
@@ -166,8 +225,28 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
     st.update({lvl: styles.add(fill=MARK_FILLS[lvl], border=True) for lvl in LEVELS})
     results = parse_new(_results_xml(p, st, wb.names.ns or _NS_MAIN, wb.names.rel), "审核结果")
     add_sheet_first(editor, wb, S.RESULTS, results)
+    define_name(editor, wb, "_xlnm.Print_Titles", S.RESULTS, f"'{S.RESULTS}'!$3:$3")
+    for sheet, area in p.print_areas.items():
+        if sheet in parts:
+            define_name(editor, wb, "_xlnm.Print_Area", sheet, f"'{sheet}'!{area}")
     full_calc_on_load(editor, wb)
     return editor.write(level=1)  # a copy is read once; level 6 cost 0.5 ms a copy for 6% less size
+
+
+def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) -> None:
+    """Nothing of the sheet's changes how the cells the bureau wrote show: no merge over them, no
+    link, no conditional format, no data validation (its prompt would cover them), no note of the
+    department's, no picture or text box laid over them, and zeros shown."""
+    unmerge(w.root, cells)
+    gone = set(remove_hyperlinks(w.root, cells))
+    if gone:
+        editor.remove_rels(part, lambda r: r.id not in gone)
+    exclude(w.root, cells, CONDITIONAL_FORMATS)
+    exclude(w.root, cells, DATA_VALIDATIONS)
+    remove_notes(editor, part, {(r, c) for r, cols in cells.items() for c in cols})
+    show_zeros(w.root)
+    for drawing in [r.part for r in editor.rels(part) if r.kind == "drawing" and r.part]:
+        remove_drawings_over(editor.tree(drawing), w.root, cells)
 
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

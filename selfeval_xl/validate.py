@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from . import standard as S
 from .findings import ERROR, Finding, finding
-from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, normalize_formula
+from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, col_letter, normalize_formula
 from .layout import describe_cell, formula_text, template_formulas
 from .methods import METHODS
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
+from .ooxml.sheet import hidden_lines
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, parse_target, read_actual, read_count
@@ -609,7 +610,36 @@ def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     line.self_score = v
 
 
-CHECKS: tuple[Check, ...] = (check_structure, check_basic, check_budget, check_formulas, check_indicators)
+# ---------------------------------------------------------------------------------------------
+# What the department sees
+
+
+def check_visibility(ctx: Context) -> Iterable[Finding]:
+    """S105 a standard sheet hidden, S106 indicator rows or columns of 绩效指标 hidden: what is
+    scored is then not what the department (or an auditor opening the file) sees."""
+    wb = ctx.sub.workbook
+    if wb is None:
+        return
+    for ref in wb.sheets:
+        if ref.name in S.SHEETS[1:] and ref.state in ("hidden", "veryHidden"):
+            yield finding("S105", "very" if ref.state == "veryHidden" else "", sheet=ref.name, expected="显示",
+                          actual="深度隐藏" if ref.state == "veryHidden" else "隐藏")
+    part = wb.sheet_parts().get(S.INDICATORS)
+    if not part or not ctx.lines:
+        return
+    cols = ctx.sub.layout.ind_cols
+    rows, hidden_cols = hidden_lines(wb.package.xml(part), {line.row for line in ctx.lines}, set(cols.values()))
+    if rows:
+        shown = "、".join(map(str, rows[:10])) + (f" 等 {len(rows)} 行" if len(rows) > 10 else " 行")
+        yield finding("S106", sheet=S.INDICATORS, what=f"第 {shown}", unit="行", expected="显示", actual="隐藏")
+    if hidden_cols:
+        names = {c: h for h, c in cols.items()}
+        shown = "、".join(f"{col_letter(c)} 列（{names[c]}）" for c in hidden_cols)
+        yield finding("S106", sheet=S.INDICATORS, what=shown, unit="列", expected="显示", actual="隐藏")
+
+
+CHECKS: tuple[Check, ...] = (check_structure, check_basic, check_budget, check_formulas, check_indicators,
+                             check_visibility)
 
 
 def run_checks(ctx: Context) -> list[Finding]:

@@ -19,7 +19,7 @@ from .refs import parse_ref
 from .sheet_edit import CellWriter
 from .xml import MAIN, XMLElement, local, parse
 
-__all__ = ["add_notes"]
+__all__ = ["add_notes", "remove_notes"]
 
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -68,6 +68,41 @@ def add_notes(editor: Editor, sheet_part: str, sheet: CellWriter, notes: dict[st
     el = etree.Element(sheet.n("legacyDrawing"))
     el.set(f"{{{rel_base}}}id", rid)
     sheet.add_child(el)
+
+
+def remove_notes(editor: Editor, sheet_part: str, cells: set[tuple[int, int]]) -> int:
+    """Remove the notes (legacy comments with their VML shapes, and threaded comments) on
+    ``cells`` (row, column) of the sheet at ``sheet_part``; returns how many there were."""
+    removed = 0
+    for kind, root_name, item in (("comments", "comments", "comment"),
+                                  ("threadedComment", "ThreadedComments", "threadedComment")):
+        part = editor.related_part(sheet_part, kind, root_name)
+        if not part or not any(parse_ref(el.get("ref") or "") in cells
+                                for el in editor.package.xml(part).iter(f"{{*}}{item}")):
+            continue
+        for el in list(editor.tree(part).iter(f"{{*}}{item}")):
+            if parse_ref(el.get("ref") or "") in cells:
+                el.getparent().remove(el)  # type: ignore[union-attr]
+                removed += kind == "comments"
+    vml = next((r.part for r in editor.rels(sheet_part) if r.kind == "vmlDrawing" and r.part), "")
+    if removed and vml:
+        try:
+            vroot = editor.tree(vml)
+        except Rejected:  # not XML: written anew with a shape for each comment left
+            part = editor.related_part(sheet_part, "comments", "comments")
+            left = [el.get("ref") or "" for el in editor.tree(part).iter("{*}comment")] if part else []
+            editor.replace_part(vml, etree.tostring(_new_vml(sorted(left, key=_order), _free_block(editor))))
+            return removed
+        for cd in list(vroot.iter(f"{{{_X}}}ClientData")):
+            row, col = cd.find(f"{{{_X}}}Row"), cd.find(f"{{{_X}}}Column")
+            try:
+                pos = (int(row.text or "") + 1, int(col.text or "") + 1)  # type: ignore[union-attr]
+            except (AttributeError, ValueError):
+                continue
+            shape = cd.getparent()
+            if cd.get("ObjectType") == "Note" and pos in cells and shape is not None and shape.getparent() is not None:
+                shape.getparent().remove(shape)  # type: ignore[union-attr]
+    return removed
 
 
 def _order(ref: str) -> tuple[int, int]:

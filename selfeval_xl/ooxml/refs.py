@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_COL", "MAX_ROW", "a1", "col_index", "col_letter", "formula_segments", "parse_ref", "shift_formula"]
+__all__ = ["MAX_COL", "MAX_ROW", "Area", "a1", "area_text", "col_index", "col_letter", "formula_segments", "parse_area",
+           "parse_ref", "shift_formula", "subtract"]
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
@@ -69,6 +70,68 @@ def parse_ref(ref: str) -> tuple[int, int] | None:
 
 
 _MISSING = object()
+
+#: a rectangle of cells: first row, first column, last row, last column (1-based, inclusive)
+Area = tuple[int, int, int, int]
+
+
+def parse_area(text: str) -> Area | None:
+    """'B3:D5' (or 'B3', '$B$3', whole columns 'A:C', whole rows '3:5') -> an Area; None for
+    anything else."""
+    first, sep, last = text.replace("$", "").partition(":")
+    if not sep:
+        p = parse_ref(first)
+        return (p[0], p[1], p[0], p[1]) if p else None
+    a, b = parse_ref(first), parse_ref(last)
+    if a and b:
+        return min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])
+    if first.isalpha() and last.isalpha() and len(first) <= 3 and len(last) <= 3:
+        c1, c2 = sorted((col_index(first), col_index(last)))
+        return (1, c1, MAX_ROW, c2) if c2 <= MAX_COL else None
+    if first.isdigit() and last.isdigit() and len(first) <= 7 and len(last) <= 7:
+        r1, r2 = sorted((int(first), int(last)))
+        return (r1, 1, r2, MAX_COL) if 1 <= r1 and r2 <= MAX_ROW else None
+    return None
+
+
+def area_text(area: Area) -> str:
+    r1, c1, r2, c2 = area
+    return a1(r1, c1) if (r1, c1) == (r2, c2) else f"{a1(r1, c1)}:{a1(r2, c2)}"
+
+
+def subtract(area: Area, cells: dict[int, set[int]]) -> list[Area]:
+    """``area`` without ``cells`` (row -> columns), as few rectangles as bands of rows allow: the
+    rows between the removed cells stay whole, and neighbouring rows that lose the same columns
+    share their rectangles. The cost grows with the removed cells, not with the area's size."""
+    r1, c1, r2, c2 = area
+    hit = sorted(r for r, cols in cells.items() if r1 <= r <= r2 and any(c1 <= c <= c2 for c in cols))
+    if not hit:
+        return [area]
+    bands: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    whole = ((c1, c2),)
+
+    def add(first: int, last: int, runs: tuple[tuple[int, int], ...]) -> None:
+        if bands and bands[-1][2] == runs and bands[-1][1] + 1 == first:
+            bands[-1] = (bands[-1][0], last, runs)
+        else:
+            bands.append((first, last, runs))
+
+    top = r1
+    for r in hit:
+        if r > top:
+            add(top, r - 1, whole)
+        runs, start = [], c1
+        for c in sorted(c for c in cells[r] if c1 <= c <= c2):
+            if c > start:
+                runs.append((start, c - 1))
+            start = c + 1
+        if start <= c2:
+            runs.append((start, c2))
+        add(r, r, tuple(runs))
+        top = r + 1
+    if top <= r2:
+        add(top, r2, whole)
+    return [(first, a, last, b) for first, last, runs in bands for a, b in runs]
 
 # A formula's code between string literals: cell references, whole columns (A:C) and whole rows
 # (3:5). A reference is not part of a longer name (before it no letter, digit, '_', '.', '$' that

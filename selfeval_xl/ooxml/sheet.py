@@ -16,7 +16,7 @@ from .errors import Rejected
 from .refs import _REF_CACHE, a1, parse_ref, shift_formula
 from .xml import Names, XMLElement, local
 
-__all__ = ["ExcelError", "FormulaCell", "Sheet", "Value", "read_sheet", "string_item", "text_of"]
+__all__ = ["ExcelError", "FormulaCell", "Sheet", "Value", "hidden_lines", "read_sheet", "string_item", "text_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +206,53 @@ def read_sheet(root: XMLElement, part: str, shared: list[str], date_styles: froz
             out.formulas[ref] = FormulaCell("=" + shift_formula(text, rr - mr, cc - mc), saved, has_saved)
     out.cells, out.max_row, out.max_col = cells, max_row, max_col
     return out
+
+
+#: a row lower than this (points) or a column narrower than this (characters) hides its cells
+HIDING_HEIGHT, HIDING_WIDTH = 11.0, 1.0
+
+
+def hidden_lines(root: XMLElement, rows: set[int], cols: set[int]) -> tuple[list[int], list[int]]:
+    """Which of ``rows`` and ``cols`` the sheet hides: hidden, or too low or narrow to show a
+    character (rows hidden by default included: a row the sheet does not list has its default)."""
+    n = Names.of(root)
+    fmt = root.find(n("sheetFormatPr"))
+    by_default = fmt is not None and (_flag(fmt.get("zeroHeight"))
+                                      or _size(fmt.get("defaultRowHeight"), 15.0) < HIDING_HEIGHT)
+    listed: dict[int, bool] = {}
+    data = root.find(n("sheetData"))
+    row_no = 0
+    for row in (data if data is not None else ()):
+        if row.tag != n("row"):
+            continue
+        r = row.get("r")
+        row_no = int(r) if r is not None and r.strip().isdigit() else row_no + 1
+        if row_no in rows:
+            ht = row.get("ht")
+            low = _size(ht, 15.0) < HIDING_HEIGHT if ht is not None else by_default
+            listed[row_no] = _flag(row.get("hidden")) or low
+    hidden_rows = sorted(r for r in rows if listed.get(r, by_default))
+    hidden_cols = set()
+    container = root.find(n("cols"))
+    for el in (container if container is not None else ()):
+        lo, hi = el.get("min") or "", el.get("max") or ""
+        if el.tag != n("col") or not (lo.isdigit() and hi.isdigit()):
+            continue
+        if _flag(el.get("hidden")) or _size(el.get("width"), 8.43) < HIDING_WIDTH:
+            hidden_cols |= {c for c in cols if int(lo) <= c <= int(hi)}
+    return hidden_rows, sorted(hidden_cols)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true")
+
+
+def _size(value: str | None, default: float) -> float:
+    try:
+        x = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return x if x == x else default
 
 
 def _position(ref: str, part: str) -> tuple[int, int]:

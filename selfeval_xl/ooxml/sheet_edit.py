@@ -4,19 +4,34 @@
 cell its address where the file left it implicit: the same sheet, said explicitly), then ``put``
 sets a cell's value and style, creating the row and the cell in order where needed. What a cell
 held is replaced only where a value is given; a style-only change keeps the value and formula.
+
+Cells a writer must show as it wrote them, whatever the sheet around them says (``Cells``, row ->
+columns): ``unmerge`` the merges over them, ``remove_hyperlinks`` on them, ``exclude`` them from
+conditional formats and data validations (including the x14 extensions), ``show_row`` and
+``show_column`` them (not hidden, not a sliver), ``show_zeros`` on the sheet, and
+``remove_drawings_over`` them (a picture or a text box laid over a cell hides it).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from lxml import etree
 
 from .edit import WORKSHEET_ORDER, insert_in_order
-from .refs import a1, col_letter, parse_ref
-from .xml import Names, XMLElement
+from .refs import Area, a1, area_text, col_letter, parse_area, parse_ref, subtract
+from .xml import Names, XMLElement, local
 
-__all__ = ["KEEP", "CellWriter"]
+__all__ = ["KEEP", "CellWriter", "Cells", "exclude", "remove_drawings_over", "remove_hyperlinks", "show_zeros", "unmerge"]
+
+#: cells by row: row -> columns
+Cells = dict[int, set[int]]
+
+
+#: a row lower than this hides what is in it (points); the height such a row is given
+MIN_ROW_HEIGHT = 11.0
+DEFAULT_ROW_HEIGHT = 15.0
 
 
 class _Keep:
@@ -146,6 +161,333 @@ class CellWriter:
     def add_child(self, element: XMLElement) -> XMLElement:
         """A child of <worksheet> where the schema's order puts it."""
         return insert_in_order(self.root, element, WORKSHEET_ORDER)
+
+    # showing cells ------------------------------------------------------------------------------
+    def show_row(self, row_no: int, min_height: float = MIN_ROW_HEIGHT) -> bool:
+        """Row ``row_no`` not hidden and at least ``min_height`` points high (a row of the sheet's
+        default height when it is lower, rows hidden by default included); whether it was not."""
+        n = self.n
+        changed = False
+        fmt = self.root.find(n("sheetFormatPr"))
+        if fmt is not None:
+            if _true(fmt.get("zeroHeight")):
+                del fmt.attrib["zeroHeight"]
+                changed = True
+            if _number(fmt.get("defaultRowHeight"), DEFAULT_ROW_HEIGHT) < min_height:
+                fmt.set("defaultRowHeight", f"{DEFAULT_ROW_HEIGHT:g}")
+                changed = True
+        row = self._row(row_no)
+        if _true(row.get("hidden")):
+            del row.attrib["hidden"]
+            changed = True
+        if "ht" in row.attrib and _number(row.get("ht"), DEFAULT_ROW_HEIGHT) < min_height:
+            row.set("ht", f"{DEFAULT_ROW_HEIGHT:g}")
+            row.set("customHeight", "1")
+            changed = True
+        return changed
+
+    def show_column(self, col: int, min_width: float) -> bool:
+        """Column ``col`` not hidden and at least ``min_width`` characters wide (its <col> entry
+        split from its neighbours' when it shares one); whether it was not."""
+        n = self.n
+        cols = self.root.find(n("cols"))
+        entry = None
+        for el in (cols if cols is not None else ()):
+            lo, hi = _int(el.get("min")), _int(el.get("max"))
+            if el.tag == n("col") and lo is not None and hi is not None and lo <= col <= hi:
+                entry = _split_col(el, lo, hi, col)
+                break
+        if entry is None:
+            fmt = self.root.find(n("sheetFormatPr"))
+            default = _number(fmt.get("defaultColWidth") if fmt is not None else None, 0.0) or \
+                _number(fmt.get("baseColWidth") if fmt is not None else None, 8.0) + 1
+            if default >= min_width:
+                return False
+            if cols is None:
+                cols = self.add_child(etree.Element(n("cols")))
+            entry = etree.Element(n("col"))
+            entry.set("min", str(col))
+            entry.set("max", str(col))
+            later = [el for el in cols if (_int(el.get("min")) or 0) > col]
+            if later:
+                later[0].addprevious(entry)
+            else:
+                cols.append(entry)
+        changed = False
+        if _true(entry.get("hidden")):
+            del entry.attrib["hidden"]
+            changed = True
+        if _number(entry.get("width"), 0.0) < min_width:
+            entry.set("width", f"{min_width:g}")
+            entry.set("customWidth", "1")
+            changed = True
+        return changed
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true")
+
+
+def _number(value: str | None, default: float) -> float:
+    try:
+        x = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return x if x == x else default  # NaN: the default
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _split_col(el: XMLElement, lo: int, hi: int, col: int) -> XMLElement:
+    """The <col> entry of ``col`` alone: an entry for min..max is split into up to three."""
+    if lo < col:
+        before = copy.copy(el)
+        before.set("max", str(col - 1))
+        el.addprevious(before)
+    if col < hi:
+        after = copy.copy(el)
+        after.set("min", str(col + 1))
+        el.addnext(after)
+    el.set("min", str(col))
+    el.set("max", str(col))
+    return el
+
+
+def _touches(area: Area, cells: Cells) -> bool:
+    r1, c1, r2, c2 = area
+    return any(r1 <= r <= r2 and any(c1 <= c <= c2 for c in cols) for r, cols in cells.items())
+
+
+def _areas_touch(text: str, cells: Cells) -> bool:
+    return any((a := parse_area(part)) is not None and _touches(a, cells) for part in text.split())
+
+
+def unmerge(root: XMLElement, cells: Cells) -> list[str]:
+    """Remove the merged areas that contain any of ``cells``; returns their references."""
+    n = Names.of(root)
+    merges = root.find(n("mergeCells"))
+    if merges is None:
+        return []
+    gone = []
+    for el in list(merges):
+        ref = el.get("ref") or ""
+        if el.tag == n("mergeCell") and _areas_touch(ref, cells):
+            merges.remove(el)
+            gone.append(ref)
+    if gone:
+        left = sum(1 for el in merges if el.tag == n("mergeCell"))
+        if left:
+            merges.set("count", str(left))
+        else:
+            root.remove(merges)
+    return gone
+
+
+def remove_hyperlinks(root: XMLElement, cells: Cells) -> list[str]:
+    """Remove the hyperlinks on any of ``cells``; returns the relationship ids they used (an
+    external target's), for the caller to remove."""
+    n = Names.of(root)
+    links = root.find(n("hyperlinks"))
+    if links is None:
+        return []
+    ids = []
+    removed = False
+    for el in list(links):
+        if local(el.tag) == "hyperlink" and _areas_touch(el.get("ref") or "", cells):
+            links.remove(el)
+            removed = True
+            ids += [str(v) for k, v in el.attrib.items() if str(k).startswith("{") and local(str(k)) == "id"]
+    if removed and not len(links):
+        root.remove(links)
+    return ids
+
+
+def _sqref_without(text: str, cells: Cells) -> str | None:
+    """A sqref without ``cells``: None when it holds none of them ('' when nothing is left)."""
+    parts = text.split()
+    areas = [parse_area(p) for p in parts]
+    if not any(a is not None and _touches(a, cells) for a in areas):
+        return None
+    out = []
+    for part, area in zip(parts, areas, strict=True):
+        out += [part] if area is None else [area_text(x) for x in subtract(area, cells)]
+    return " ".join(out)
+
+
+def _exclude_from(el: XMLElement, cells: Cells) -> str | None:
+    """Take ``cells`` out of an element's sqref (its attribute, or its xm:sqref child in the x14
+    extensions); returns what is left ('' for nothing), None when it held none of them."""
+    child = next((c for c in el if isinstance(c.tag, str) and local(c.tag) == "sqref"), None)
+    text = child.text if child is not None else el.get("sqref")
+    new = _sqref_without(text or "", cells)
+    if new:
+        if child is not None:
+            child.text = new
+        else:
+            el.set("sqref", new)
+    return new
+
+
+#: what ``exclude`` takes cells out of: the containers' and the items' local names
+CONDITIONAL_FORMATS = ("conditionalFormattings", "conditionalFormatting")
+DATA_VALIDATIONS = ("dataValidations", "dataValidation")
+
+
+def exclude(root: XMLElement, cells: Cells, kind: tuple[str, str]) -> int:
+    """Take ``cells`` out of every conditional format or data validation of the sheet (``kind``),
+    its x14 extensions' included; an item left with no cell is removed, and so is a container
+    left empty. Returns the number of items changed or removed."""
+    container, item = kind
+    changed = 0
+    for el in _items(root, container, item):
+        left = _exclude_from(el, cells)
+        if left is None:
+            continue
+        changed += 1
+        parent = el.getparent()
+        if left:
+            continue
+        parent.remove(el)  # type: ignore[union-attr]
+        if parent is not None and local(parent.tag) == container:
+            items = [c for c in parent if isinstance(c.tag, str) and local(c.tag) == item]
+            if "count" in parent.attrib:
+                parent.set("count", str(len(items)))
+            if not items:
+                _remove_empty(parent)
+    return changed
+
+
+def _items(root: XMLElement, container: str, item: str) -> list[XMLElement]:
+    """The items of ``kind`` directly under the worksheet, in its own containers, and in the
+    extensions (extLst/ext/x14:container/x14:item)."""
+    out = []
+    for el in root:
+        if not isinstance(el.tag, str):
+            continue
+        name = local(el.tag)
+        if name == item:
+            out.append(el)
+        elif name == container:
+            out += [c for c in el if isinstance(c.tag, str) and local(c.tag) == item]
+        elif name == "extLst":
+            for ext in el:
+                for box in ext:
+                    if isinstance(box.tag, str) and local(box.tag) == container:
+                        out += [c for c in box if isinstance(c.tag, str) and local(c.tag) == item]
+    return out
+
+
+def _remove_empty(el: XMLElement) -> None:
+    """Remove ``el``, and its extension (and the extension list) when nothing else is left in it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    parent.remove(el)
+    if local(parent.tag) == "ext" and not len(parent):
+        _remove_empty(parent)
+    elif local(parent.tag) == "extLst" and not len(parent):
+        _remove_empty(parent)
+
+
+def show_zeros(root: XMLElement) -> bool:
+    """The sheet's views show a cell that holds 0 (a view may hide them); whether one did not."""
+    changed = False
+    for view in root.iter("{*}sheetView"):
+        if (view.get("showZeros") or "").strip().lower() in ("0", "false"):
+            del view.attrib["showZeros"]
+            changed = True
+    return changed
+
+
+_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_EMU_PER_PIXEL, _EMU_PER_POINT = 9525, 12700
+
+
+def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -> int:
+    """Remove the shapes, pictures and charts of a sheet's drawing that lie over any of ``cells``;
+    returns how many. A two-cell anchor names its cells; the extent of a one-cell or absolute
+    anchor is measured in the sheet's column widths and row heights."""
+    widths, heights = _sizes(sheet)
+    removed = 0
+    for anchor in list(drawing):
+        inner = anchor
+        if local(anchor.tag) == "AlternateContent":  # the anchor a newer program chose
+            inner = next((a for a in anchor.iter() if a.tag in _ANCHORS), anchor)
+        area = _anchor_area(inner, widths, heights)
+        if area is not None and _touches(area, cells):
+            drawing.remove(anchor)
+            removed += 1
+    return removed
+
+
+_ANCHORS = {_XDR + "twoCellAnchor", _XDR + "oneCellAnchor", _XDR + "absoluteAnchor"}
+
+
+def _anchor_area(anchor: XMLElement, widths: Callable[[int], int], heights: Callable[[int], int]) -> Area | None:
+    """The cells (1-based) an anchor covers; None for what is not an anchor."""
+    def marker(name: str) -> tuple[int, int, int, int] | None:
+        el = anchor.find(_XDR + name)
+        if el is None:
+            return None
+        vals = [_int((el.findtext(_XDR + k) or "").strip()) or 0 for k in ("col", "colOff", "row", "rowOff")]
+        return vals[0], vals[1], vals[2], vals[3]
+
+    def walk(start: int, offset: int, length: int, size: Callable[[int], int]) -> int:
+        i, left = start, offset + length
+        while left > size(i) and i < start + 20_000:
+            left -= size(i)
+            i += 1
+        return i
+
+    tag = anchor.tag
+    first = marker("from")
+    if tag == _XDR + "twoCellAnchor":
+        last = marker("to")
+        if first is None or last is None:
+            return None
+        return first[2] + 1, first[0] + 1, last[2] + 1, last[0] + 1
+    ext = anchor.find(_XDR + "ext")
+    cx, cy = (_int(ext.get("cx")) or 0, _int(ext.get("cy")) or 0) if ext is not None else (0, 0)
+    if tag == _XDR + "oneCellAnchor" and first is not None:
+        col, col_off, row, row_off = first
+    elif tag == _XDR + "absoluteAnchor":
+        pos = anchor.find(_XDR + "pos")
+        x, y = (_int(pos.get("x")) or 0, _int(pos.get("y")) or 0) if pos is not None else (0, 0)
+        col, row = walk(0, x, 0, widths), walk(0, y, 0, heights)
+        col_off, row_off = x - sum(map(widths, range(col))), y - sum(map(heights, range(row)))
+    else:
+        return None
+    return row + 1, col + 1, walk(row, row_off, cy, heights) + 1, walk(col, col_off, cx, widths) + 1
+
+
+def _sizes(sheet: XMLElement) -> tuple[Callable[[int], int], Callable[[int], int]]:
+    """Column widths and row heights in EMU, by 0-based index (the sheet's defaults elsewhere)."""
+    n = Names.of(sheet)
+    fmt = sheet.find(n("sheetFormatPr"))
+    default_width = _number(fmt.get("defaultColWidth") if fmt is not None else None, 8.43)
+    default_height = _number(fmt.get("defaultRowHeight") if fmt is not None else None, DEFAULT_ROW_HEIGHT)
+    cols: dict[int, float] = {}
+    for el in sheet.iter(n("col")):
+        lo, hi = _int(el.get("min")), _int(el.get("max"))
+        if lo and hi and hi - lo < 20_000:
+            w = 0.0 if _true(el.get("hidden")) else _number(el.get("width"), default_width)
+            cols.update(dict.fromkeys(range(lo - 1, hi), w))
+    rows: dict[int, float] = {}
+    data = sheet.find(n("sheetData"))
+    for el in (data if data is not None else ()):
+        r = _int(el.get("r"))
+        if r and ("ht" in el.attrib or _true(el.get("hidden"))):
+            rows[r - 1] = 0.0 if _true(el.get("hidden")) else _number(el.get("ht"), default_height)
+
+    def width(i: int) -> int:
+        return round((cols.get(i, default_width) * 7 + 5) * _EMU_PER_PIXEL)
+
+    def height(i: int) -> int:
+        return round(rows.get(i, default_height) * _EMU_PER_POINT)
+
+    return width, height
 
 
 def _num(v: float) -> str:

@@ -33,6 +33,16 @@ FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u"
               "family", "charset", "scheme")
 
 
+def _in_order(el: XMLElement, order: tuple[str, ...]) -> None:
+    """``el``'s children sorted into the schema's ``order`` (others after them, as they were)."""
+    rank = {name: i for i, name in enumerate(order)}
+    children = list(el)
+    keys = [rank.get(etree.QName(c).localname, len(order)) if isinstance(c.tag, str) else len(order) for c in children]
+    if keys != sorted(keys):
+        for _key, child in sorted(zip(keys, children, strict=True), key=lambda kc: kc[0]):
+            el.append(child)
+
+
 class StyleSheet:
     def __init__(self, editor: Editor, workbook_part: str, strict: bool):
         self.editor = editor
@@ -52,10 +62,14 @@ class StyleSheet:
         self.n = Names.of(self.root)
         self._cache: dict[str, list[XMLElement]] = {}
         self.lists = {name: self._list(name) for name in _ITEM}
+        for font in self._items("fonts"):  # as other programs write them (openpyxl: name first)
+            if font.tag != _ALTERNATE:
+                _in_order(font, FONT_ORDER)
         if len(self._items("cellXfs")) < 2:  # a new or empty stylesheet: cells may name styles it lacks
             self._pad(editor, workbook_part)
         self._derived: dict[tuple, int] = {}
         self._fills: dict[str, int] = {}
+        self._formats: dict[str, int] = {}
 
     def _list(self, name: str) -> XMLElement:
         n = self.n
@@ -164,6 +178,62 @@ class StyleSheet:
             new.set("applyFont", "1")
             self._derived[key] = self._append("cellXfs", new)
         return self._derived[key]
+
+    def number_format(self, code: str) -> int:
+        """A number format of our own for ``code`` (a fresh custom id: a file may give the built-in
+        ids other meanings, such as ';;;', which shows nothing)."""
+        if code not in self._formats:
+            n = self.n
+            fmts = self.root.find(n("numFmts"))
+            if fmts is None:
+                fmts = insert_in_order(self.root, etree.Element(n("numFmts")), STYLESHEET_ORDER)
+            ids = [int(x) for el in fmts.iter(n("numFmt")) if (x := el.get("numFmtId") or "").isdigit()]
+            new = max([163, *ids]) + 1
+            el = etree.SubElement(fmts, n("numFmt"))
+            el.set("numFmtId", str(new))
+            el.set("formatCode", code)
+            fmts.set("count", str(len(list(fmts.iter(n("numFmt"))))))
+            self._formats[code] = new
+        return self._formats[code]
+
+    def verdict(self, style: int, *, argb: str, size: float, number_format: str, horizontal: str, wrap: bool) -> int:
+        """A style of ours for a cell the bureau writes into, whatever the cell's style ``style``
+        was: our number format, font (宋体, ``size`` pt, colour ``argb``), a white fill (a sheet's
+        background picture does not show through), ``horizontal`` alignment, wrapped if ``wrap``,
+        not hidden; only the cell's border is kept (without diagonal strokes)."""
+        key = ("verdict", style, argb, size, number_format, horizontal, wrap)
+        if key not in self._derived:
+            font = self._append("fonts", self._element(f'<font><sz val="{size:g}"/><color rgb="{argb}"/><name val="宋体"/></font>'))
+            wrap_attr = ' wrapText="1"' if wrap else ""
+            xf = self._element(
+                f'<xf numFmtId="{self.number_format(number_format)}" fontId="{font}" fillId="{self.fill("FFFFFFFF")}" '
+                f'borderId="{self._plain_border(self._xf(style))}" xfId="0" applyNumberFormat="1" applyFont="1" '
+                'applyFill="1" applyBorder="1" applyAlignment="1" applyProtection="1">'
+                f'<alignment horizontal="{horizontal}" vertical="center"{wrap_attr}/>'
+                '<protection locked="1" hidden="0"/></xf>')
+            self._derived[key] = self._append("cellXfs", xf)
+        return self._derived[key]
+
+    def _plain_border(self, xf: XMLElement) -> int:
+        """The border of ``xf`` without its diagonal strokes (an index of ours when it had any)."""
+        borders = self._items("borders")
+        bid = xf.get("borderId") or "0"
+        index = int(bid) if bid.isdigit() and int(bid) < len(borders) else 0
+        base = borders[index]
+        if base.tag == _ALTERNATE:
+            found = next(base.iter(self.n("border")), None)
+            base = found if found is not None else self._element(_DEFAULTS["borders"][0])
+        diagonal = base.find(self.n("diagonal"))
+        if not any(k in base.attrib for k in ("diagonalUp", "diagonalDown")) and (diagonal is None or not len(diagonal)):
+            return index if borders[index].tag != _ALTERNATE else self._append("borders", copy.deepcopy(base))
+        plain = copy.deepcopy(base)
+        for k in ("diagonalUp", "diagonalDown"):
+            if k in plain.attrib:
+                del plain.attrib[k]
+        d = plain.find(self.n("diagonal"))
+        if d is not None:
+            d.clear()
+        return self._append("borders", plain)
 
     def add(self, *, bold: bool = False, underline: bool = False, size: float = 11, color: str = "FF000000",
             fill: str | None = None, border: bool = False, wrap: bool = False, font_name: str = "宋体") -> int:

@@ -6,6 +6,8 @@
 - ``add_sheet_first``: a new worksheet at the front of the tab order, opened on (every sheet-indexed
   reference, such as a print area's ``localSheetId``, moves along).
 - ``full_calc_on_load``: a spreadsheet program recalculates the copy when it opens it.
+- ``show_sheets``: sheets made visible (a hidden or "very hidden" sheet, a hidden window, hidden tabs).
+- ``define_name``: a sheet's print titles or print area (``_xlnm.Print_Titles``, ``_xlnm.Print_Area``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from lxml import etree
 
 from .edit import WORKBOOK_ORDER, Editor, insert_in_order
 from .workbook import Workbook
-from .xml import Names, XMLElement, local
+from .xml import XMLElement, local
 
-__all__ = ["add_sheet_first", "drop_not_kept", "full_calc_on_load"]
+__all__ = ["add_sheet_first", "define_name", "drop_not_kept", "full_calc_on_load", "show_sheets"]
 
 _CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _CT_MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -77,7 +79,6 @@ def add_sheet_first(editor: Editor, wb: Workbook, name: str, tree: XMLElement) -
     el.set("name", name)
     el.set("sheetId", str(max(ids, default=0) + 1))
     el.set(n.r("id"), rid)
-    old_active = _active_sheet(root, n, sheets)
     sheets.insert(0, el)
     defined = root.find(n("definedNames"))
     for d in (defined if defined is not None else ()):
@@ -92,21 +93,14 @@ def add_sheet_first(editor: Editor, wb: Workbook, name: str, tree: XMLElement) -
         view = etree.SubElement(views, n("workbookView"))
     view.set("activeTab", "0")
     view.set("firstSheet", "0")
-    if old_active is not None:
-        _unselect(editor, wb, old_active)
+    for sheet in wb.sheets:  # one selected tab: several would be edited together (a group)
+        if sheet.part:
+            _unselect(editor, wb, sheet.name)
     return part
 
 
-def _active_sheet(root: XMLElement, n: Names, sheets: XMLElement) -> str | None:
-    view = root.find(f"{n('bookViews')}/{n('workbookView')}")
-    active = view.get("activeTab") if view is not None else "0"
-    entries = [s for s in sheets if s.tag == n("sheet")]
-    index = int(active) if active and active.isdigit() else 0
-    return entries[index].get("name") if 0 <= index < len(entries) else None
-
-
 def _unselect(editor: Editor, wb: Workbook, name: str) -> None:
-    """The sheet that was open is no longer selected (two selected tabs would be edited together)."""
+    """The sheet ``name`` is not selected (two selected tabs would be edited together)."""
     part = next((s.part for s in wb.sheets if s.name == name and s.part), "")
     if not part:
         return
@@ -126,6 +120,45 @@ def full_calc_on_load(editor: Editor, wb: Workbook) -> None:
     if calc is None:
         calc = insert_in_order(root, etree.Element(n("calcPr")), WORKBOOK_ORDER)
     calc.set("fullCalcOnLoad", "1")
+
+
+def show_sheets(editor: Editor, wb: Workbook, names: set[str]) -> list[str]:
+    """Make the sheets ``names`` visible, and the workbook's window and its sheet tabs; returns the
+    sheets that were hidden."""
+    n = wb.names
+    root = editor.tree(wb.part)
+    shown = []
+    for el in root.iter(n("sheet")):
+        if el.get("name") in names and el.get("state") not in (None, "visible"):
+            del el.attrib["state"]
+            shown.append(el.get("name") or "")
+    for view in root.iter(n("workbookView")):
+        if view.get("visibility") not in (None, "visible"):
+            del view.attrib["visibility"]
+        if (view.get("showSheetTabs") or "").strip().lower() in ("0", "false"):
+            del view.attrib["showSheetTabs"]
+    return shown
+
+
+def define_name(editor: Editor, wb: Workbook, name: str, sheet: str, text: str) -> None:
+    """The sheet-scoped defined name ``name`` of ``sheet`` (as the edited sheet list orders it)
+    set to ``text``, replacing any it had."""
+    n = wb.names
+    root = editor.tree(wb.part)
+    sheets = [el.get("name") for el in root.iter(n("sheet"))]
+    if sheet not in sheets:
+        return
+    index = str(sheets.index(sheet))
+    defined = root.find(n("definedNames"))
+    if defined is None:
+        defined = insert_in_order(root, etree.Element(n("definedNames")), WORKBOOK_ORDER)
+    for el in list(defined):
+        if (el.get("name") or "").casefold() == name.casefold() and el.get("localSheetId") == index:
+            defined.remove(el)
+    el = etree.SubElement(defined, n("definedName"))
+    el.set("name", name)
+    el.set("localSheetId", index)
+    el.text = text
 
 
 def is_sheet(el: XMLElement) -> bool:

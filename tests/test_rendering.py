@@ -1,0 +1,69 @@
+"""What the auditor sees on paper (issue 18, items 4 and 7): copies and reports printed by
+LibreOffice, their pages' words and colours read back (tests/rendering.py).
+
+The scored copy's marks are the colours the README promises, though the template's own
+conditional formats would paint a cell that breaks its rule in their colours; the 审核结果 header
+repeats on every page; a free list does not print pages of empty numbered rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from selfeval_xl.assess import assess
+from selfeval_xl.scored_copy import MARK_FILLS, write_scored_copy
+
+from .rendering import Page, available, render
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(not available(), reason="LibreOffice and poppler-utils are needed")]
+
+
+@pytest.fixture(scope="module")
+def copy_pages(sample_files, tmp_path_factory) -> list[Page]:
+    """The pages of sample 01's scored copy (errors on 基本信息 B4/B5 and 绩效指标 G16 that the
+    template's own conditional formats flag too, warnings on G10 and G28)."""
+    out = tmp_path_factory.mktemp("rendered-copy")
+    path = write_scored_copy(assess(sample_files["01_杜岭街道办事处_2021.xlsx"]), out)
+    return render(path, out / "pdf")
+
+
+def _page_with(pages: list[Page], *texts: str) -> Page:
+    """The first page of a sheet of the submission (not of 审核结果, whose messages quote them)
+    that holds ``texts``."""
+    return next(p for p in pages if not p.word("审核结果") and all(p.word(t) for t in texts))
+
+
+def _cell_color(page: Page, row_label: str, column_header: str) -> str:
+    """The colour of the cell in the row labelled ``row_label`` under ``column_header``."""
+    row, col = page.word(row_label), page.word(column_header)
+    assert row is not None and col is not None, (row_label, column_header)
+    return page.color_at(col.center[0], row.center[1])
+
+
+@pytest.mark.parametrize(("row", "column", "level"), [
+    ("管理制度健全性", "自评得分", "错误"),  # P505, and the template's tier rule (F8CBAD) fires
+    ("预算调整率", "自评得分", "警告"),  # P506
+])
+def test_the_marks_show_in_the_colours_the_readme_promises(copy_pages, row, column, level):
+    page = _page_with(copy_pages, row, column)
+    assert _cell_color(page, row, column) == MARK_FILLS[level][2:]
+
+
+def test_a_blank_required_field_shows_the_error_colour(copy_pages):
+    page = _page_with(copy_pages, "单位编码", "填报人")  # 基本信息
+    # the template's "required and blank" format (FCE4D6, an orange border) would show otherwise
+    assert _cell_color(page, "主管部门", "内容") == MARK_FILLS["错误"][2:]
+
+
+def test_the_findings_header_repeats_on_every_page(copy_pages):
+    pages = [p for p in copy_pages if p.word("审核结果") and any(w.text.startswith("审核结果") for w in p.words[-8:])]
+    assert len(pages) >= 2
+    for p in pages:
+        assert p.word("级别") and p.word("说明") and p.word("期望值"), p.number
+
+
+def test_a_free_list_prints_no_page_of_empty_rows(copy_pages):
+    goals = [p for p in copy_pages if p.word("年度履职目标")]
+    assert len(goals) == 1  # the sample's ten goals; the template's twenty numbered rows printed two

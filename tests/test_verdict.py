@@ -1,0 +1,175 @@
+"""The verdict is the tool's (issue 17, item 7): nothing a submission does around the cells the
+scored copy writes changes what they show.
+
+A hostile department's workbook, made with openpyxl from a sample: 绩效指标 very hidden behind a
+visible decoy sheet, a merge over the 核定得分/审核意见 columns, its own hyperlinks, notes, data
+validations with prompts and a conditional format with a white font on the verdict cells, a
+number format that shows nothing (;;;), a white font on white, a hidden verdict column, a row of
+zero height, zeros not shown. In the copy every verdict cell holds its value, in our style, in no
+merge, link, format, validation or note; its row, column and sheet are shown. The hidden sheet is
+S105, the hidden rows and columns S106, for the clerk too.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from selfeval_xl import standard as S
+from selfeval_xl.assess import assess
+from selfeval_xl.ooxml.refs import parse_area, parse_ref
+from selfeval_xl.ooxml.sheet_edit import remove_drawings_over
+from selfeval_xl.scored_copy import VERDICT_COLOR, plan, write_scored_copy
+
+SAMPLE = "01_杜岭街道办事处_2021.xlsx"
+_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+DECOY = "绩效指标（定稿）"
+
+
+def hostile(src: Path, dst: Path) -> Path:
+    wb = openpyxl.load_workbook(src)
+    ws = wb[S.INDICATORS]
+    verified = 1 + S.INDICATOR_HEADERS.index(S.VERIFIED)
+    v, o = openpyxl.utils.get_column_letter(verified), openpyxl.utils.get_column_letter(verified + 1)
+    decoy = wb.create_sheet(DECOY, wb.sheetnames.index(S.INDICATORS))
+    decoy["A1"], decoy["B1"] = "核定得分", 100
+    ws.sheet_state = "veryHidden"
+    wb.active = wb.sheetnames.index(DECOY)
+    ws.merge_cells(f"{v}4:{o}12")
+    ws[f"{v}14"].hyperlink = "https://example.com/满分"
+    ws[f"{o}15"].hyperlink = f"#'{DECOY}'!A1"
+    ws[f"{v}16"].comment = Comment("已核定满分", "单位")
+    dv = DataValidation(type="whole", showInputMessage=True, promptTitle="核定", prompt="本行核定为满分")
+    dv.add(f"{v}3:{o}60")
+    ws.add_data_validation(dv)
+    white = DifferentialStyle(font=Font(color="FFFFFFFF"), fill=PatternFill(bgColor="FFFFFFFF"))
+    ws.conditional_formatting.add(f"{v}3:{o}60", FormulaRule(formula=["TRUE"], font=white.font, fill=white.fill))
+    for row in range(3, 60):
+        cell = ws[f"{v}{row}"]
+        cell.number_format = ";;;"
+        cell.font = Font(color="FFFFFFFF", size=1)
+        cell.fill = PatternFill("solid", fgColor="FFFFFFFF")
+    ws.column_dimensions[o].hidden = True
+    ws.row_dimensions[17].height = 0.5
+    ws.row_dimensions[18].hidden = True
+    ws.sheet_view.showZeros = False
+    for anchor in (f"{v}20", "M3"):  # a chart over the verdict, one beside it
+        chart = BarChart()
+        chart.add_data(Reference(decoy, min_col=2, min_row=1, max_row=1))
+        ws.add_chart(chart, anchor)
+    wb.save(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def hostile_copy(sample_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hostile")
+    path = hostile(sample_files[SAMPLE], out / "hostile.xlsx")
+    a = assess(path)
+    return a, write_scored_copy(a, out / "copy")
+
+
+def _covers(sqref: str, cell: str) -> bool:
+    row, col = parse_ref(cell)  # type: ignore[misc]
+    return any((a := parse_area(part)) and a[0] <= row <= a[2] and a[1] <= col <= a[3] for part in str(sqref).split())
+
+
+def test_every_verdict_cell_shows_as_the_tool_wrote_it(hostile_copy):
+    a, path = hostile_copy
+    wb = openpyxl.load_workbook(path)
+    verdicts = plan(a).values
+    assert len(verdicts) > 40
+    for (sheet, cell), value in verdicts.items():
+        ws = wb[sheet]
+        c = ws[cell]
+        where = f"{sheet}!{cell}"
+        assert c.value == value, where
+        assert not any(cell in r for r in ws.merged_cells.ranges), where
+        assert c.hyperlink is None and c.comment is None, where
+        assert c.number_format in ("0.00", "0.00%", "@"), where
+        assert c.font.color.rgb == VERDICT_COLOR and c.font.sz >= 9, where
+        assert c.fill.fill_type == "solid" and c.fill.fgColor.rgb == "FFFFFFFF", where
+        assert not ws.row_dimensions[c.row].hidden and (ws.row_dimensions[c.row].height or 15) >= 11, where
+        col = ws.column_dimensions[c.column_letter]
+        assert not col.hidden and (col.width or 8.43) >= 8, where
+        assert not any(_covers(dv.sqref, cell) for dv in ws.data_validations.dataValidation), where
+        assert not any(_covers(cf.sqref, cell) for cf in ws.conditional_formatting), where
+        assert ws.sheet_view.showZeros is not False, sheet
+
+
+def test_no_drawing_lies_over_the_verdict(hostile_copy):
+    _a, path = hostile_copy
+    with zipfile.ZipFile(path) as z:
+        drawings = [etree.fromstring(z.read(n)) for n in z.namelist() if n.startswith("xl/drawings/drawing")]
+    anchors = [a for d in drawings for a in d if etree.QName(a).localname.endswith("Anchor")]
+    assert len(anchors) == 1  # the chart beside the table stays
+    assert anchors[0].findtext(f"{_XDR}from/{_XDR}col") == "12"
+
+
+@pytest.mark.parametrize(("anchor", "over"), [
+    ('<xdr:twoCellAnchor><xdr:from><xdr:col>9</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>3</xdr:row><xdr:rowOff>0</xdr:rowOff>'
+     '</xdr:from><xdr:to><xdr:col>9</xdr:col><xdr:colOff>10</xdr:colOff><xdr:row>3</xdr:row><xdr:rowOff>10</xdr:rowOff></xdr:to>'
+     '</xdr:twoCellAnchor>', True),
+    ('<xdr:oneCellAnchor><xdr:from><xdr:col>7</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>3</xdr:row><xdr:rowOff>0</xdr:rowOff>'
+     '</xdr:from><xdr:ext cx="3000000" cy="100000"/></xdr:oneCellAnchor>', True),  # H4 and wide enough to reach J4
+    ('<xdr:oneCellAnchor><xdr:from><xdr:col>7</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>3</xdr:row><xdr:rowOff>0</xdr:rowOff>'
+     '</xdr:from><xdr:ext cx="300000" cy="100000"/></xdr:oneCellAnchor>', False),  # within H4
+    ('<xdr:absoluteAnchor><xdr:pos x="5900000" y="600000"/><xdr:ext cx="100000" cy="100000"/></xdr:absoluteAnchor>', True),
+    ('<xdr:absoluteAnchor><xdr:pos x="0" y="0"/><xdr:ext cx="100000" cy="100000"/></xdr:absoluteAnchor>', False),
+])
+def test_a_drawing_over_a_verdict_cell_is_found_by_its_anchor(anchor, over):
+    """J4 (column 10, row 4) of a sheet of default sizes: 64 pixels a column, 15 points a row."""
+    drawing = etree.fromstring(f'<xdr:wsDr xmlns:xdr="{_XDR[1:-1]}">{anchor}</xdr:wsDr>')
+    sheet = etree.fromstring('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+    assert remove_drawings_over(drawing, sheet, {4: {10}}) == int(over)
+
+
+def test_the_standard_sheets_are_visible_and_the_copy_opens_on_its_findings(hostile_copy):
+    _a, path = hostile_copy
+    wb = openpyxl.load_workbook(path)
+    for name in S.SHEETS:
+        assert wb[name].sheet_state == "visible", name
+    assert wb.active.title == S.RESULTS
+    assert [ws.title for ws in wb if ws.sheet_view.tabSelected] == [S.RESULTS]
+    assert wb[DECOY].sheet_state == "visible"  # the department's own sheet stays, as it was
+
+
+def test_the_department_keeps_its_links_and_formats_elsewhere(hostile_copy):
+    """Only the verdict cells lose what covered them: the conditional format and the validation
+    still cover the department's own cells next to them."""
+    _a, path = hostile_copy
+    ws = openpyxl.load_workbook(path)[S.INDICATORS]
+    assert ws.data_validations.dataValidation
+    assert any(_covers(cf.sqref, "J3") for cf in ws.conditional_formatting)  # J3: a category row, no verdict
+
+
+def test_hiding_is_a_finding(hostile_copy):
+    a, _path = hostile_copy
+    by_code = {f.code: f for f in a.findings}
+    assert by_code["S105"].sheet == S.INDICATORS and by_code["S105"].level == "错误"
+    assert "深度隐藏" in by_code["S105"].message
+    hidden = [f for f in a.findings if f.code == "S106"]
+    messages = " ".join(f.message for f in hidden)
+    assert "第 17、18 行" in messages and "K 列（审核意见）" in messages, messages
+    assert all(f.level == "警告" for f in hidden)
+
+
+def test_a_plain_submission_has_no_visibility_finding(sample_files):
+    for path in sample_files.values():
+        assert not {f.code for f in assess(path).findings} & {"S105", "S106"}, path.name
+
+
+def test_the_hostile_copy_is_valid(hostile_copy):
+    openxml_audit = pytest.importorskip("openxml_audit")
+    result = openxml_audit.OpenXmlValidator(max_errors=0).validate(hostile_copy[1])
+    assert [str(e) for e in result.errors if e.severity == openxml_audit.ValidationSeverity.ERROR] == []
