@@ -14,7 +14,7 @@ from lxml import etree
 
 from .edit import WORKSHEET_ORDER, insert_in_order
 from .refs import a1, col_letter, parse_ref
-from .xml import Names, XMLElement
+from .xml import Names, XMLElement, encode_xstring
 
 __all__ = ["KEEP", "CellWriter"]
 
@@ -101,8 +101,9 @@ class CellWriter:
         return int(s) if s and s.isdigit() else 0
 
     def put(self, ref: str, value: object = KEEP, style: Callable[[int], int] | None = None) -> None:
-        """Set the cell at ``ref``: ``value`` (a number, a text written as an inline string, None
-        for empty; KEEP to leave it), and the style ``style(old style index)`` gives."""
+        """Set the cell at ``ref``: ``value`` (a number, a text written as an inline string with
+        its ``_xHHHH_`` escapes as Excel writes them, None for empty; KEEP to leave it), and the
+        style ``style(old style index)`` gives."""
         pos = parse_ref(ref)
         assert pos is not None, ref
         c = self.cell(*pos)
@@ -129,7 +130,7 @@ class CellWriter:
             c.set("t", "inlineStr")
             t = etree.SubElement(etree.SubElement(c, n("is")), n("t"))
             t.set(_XML_SPACE, "preserve")
-            t.text = str(value)
+            t.text = encode_xstring(str(value))  # as Excel writes it: a literal _x000D_ stays literal
 
     def extend_dimension(self) -> None:
         dim = self.root.find(self.n("dimension"))
