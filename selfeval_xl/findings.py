@@ -250,10 +250,16 @@ define("X303", WARNING, "公式保存的结果与重算结果不一致", "the va
 # ---------------------------------------------------------------------------------------------
 # Budget consistency
 
-define("B401", ERROR, "资金来源之和不等于年初预算数", "财政性资金 + 其他资金 ≠ 年初预算数 (beyond 0.01 万元)",
-       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。")
-define("B402", ERROR, "资金结构之和不等于年初预算数", "基本支出 + 项目支出 ≠ 年初预算数 (beyond 0.01 万元)",
-       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。")
+_PARTS_ALREADY_OVER = ("{parts}，已超过{label} {total}；{empty}未填写，但金额不能为负，无论填多少都不会相等。"
+                       "请核对预算情况 {cell} 和各项金额。")
+define("B401", ERROR, "资金来源之和不等于年初预算数", "财政性资金 + 其他资金 ≠ 年初预算数 (beyond 0.01 万元); "
+       "also at once when the parts filled in already exceed it and another part is blank",
+       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。",
+       partial=_PARTS_ALREADY_OVER)
+define("B402", ERROR, "资金结构之和不等于年初预算数", "基本支出 + 项目支出 ≠ 年初预算数 (beyond 0.01 万元); "
+       "also at once when the parts filled in already exceed it and another part is blank",
+       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。",
+       partial=_PARTS_ALREADY_OVER)
 define("B403", ERROR, "预算执行数大于调整预算数", "预算执行数 > 调整预算数",
        main="{left_label} {left} 大于{right_label} {right}。执行数不能超过调整后的预算，请核对预算情况 {cell} 和{right_label}。")
 define("B404", ERROR, "比率的分母为 0", "a rate's denominator is 0 while its numerator is above 0",

@@ -255,21 +255,9 @@ def check_budget(ctx: Context) -> Iterable[Finding]:
 
 def _budget_consistency(ctx: Context) -> Iterable[Finding]:
     b, rules = ctx.budget, ctx.rules
-    tol = rules.tolerance
     for chk in rules.budget_checks:
         if chk.parts:
-            vals = [b.values.get(k) for k in chk.parts]
-            total = b.values.get(chk.total)
-            if total is None or any(v is None for v in vals):
-                continue
-            s = sum(vals)  # type: ignore[arg-type]
-            if abs(s - total) > tol + 1e-9:
-                parts = " + ".join(f"{rules.budget_item(k).label.removeprefix('其中：')} {fmt_number(v)}"
-                                   for k, v in zip(chk.parts, vals, strict=True))
-                cell = b.cells.get(chk.total, "")
-                yield finding(chk.code, parts=parts, sum=fmt_number(s), label=rules.budget_item(chk.total).label,
-                              total=fmt_number(total), difference=fmt_number(abs(s - total)), cell=cell,
-                              sheet=S.BUDGET, expected=fmt_number(s), actual=fmt_number(total))
+            yield from _parts_check(ctx, chk.code, chk.parts, chk.total)
         else:
             left, right = b.values.get(chk.left), b.values.get(chk.right)
             if left is None or right is None:
@@ -279,6 +267,33 @@ def _budget_consistency(ctx: Context) -> Iterable[Finding]:
                 yield finding(chk.code, left_label=rules.budget_item(chk.left).label, left=fmt_number(left),
                               right_label=rules.budget_item(chk.right).label, right=fmt_number(right), cell=cell,
                               sheet=S.BUDGET, expected=f"≤ {fmt_number(right)}", actual=fmt_number(left))
+
+
+def _parts_check(ctx: Context, code: str, keys: tuple[str, ...], total_key: str) -> Iterable[Finding]:
+    """B401/B402: the parts add up to the total. With a part not filled in (V201 says so), the
+    parts already there may exceed the total: amounts are never negative, so no figure typed into
+    the empty part can mend that, and it is said at once."""
+    b, rules = ctx.budget, ctx.rules
+    total = b.values.get(total_key)
+    if total is None:
+        return
+    label = rules.budget_item(total_key).label
+    named = [(rules.budget_item(k).label.removeprefix("其中："), b.values.get(k)) for k in keys]
+    known = [(name, v) for name, v in named if v is not None]
+    s = sum(v for _, v in known)
+    cell = b.cells.get(total_key, "")
+    parts = " + ".join(f"{name} {fmt_number(v)}" for name, v in known)
+    if len(known) == len(named):
+        if abs(s - total) > rules.tolerance + 1e-9:
+            yield finding(code, parts=parts, sum=fmt_number(s), label=label, total=fmt_number(total),
+                          difference=fmt_number(abs(s - total)), cell=cell, sheet=S.BUDGET, expected=fmt_number(s),
+                          actual=fmt_number(total))
+    elif known and s > total + rules.tolerance + 1e-9:
+        empty = "、".join(name for name, v in named if v is None)
+        if len(known) > 1:
+            parts += f"（合计 {fmt_number(s)}）"
+        yield finding(code, "partial", parts=parts, label=label, total=fmt_number(total),
+                      empty=empty, cell=cell, sheet=S.BUDGET, expected=f"≥ {fmt_number(s)}", actual=fmt_number(total))
 
 
 def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
@@ -572,7 +587,10 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         yield _blocked(line, finding("V204", "no_value", where=where, cell=cell, sheet=S.INDICATORS, expected="数值",
                                      actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
         return
-    if line.target is None:
+    if line.target is None:  # V203 on the target; a blank actual is said at once too
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
+                                         sheet=S.INDICATORS, expected="实际完成值"))
         return
     method = METHODS.get(line.method or "")
     if method is not None and method.reads == "count":
