@@ -44,8 +44,10 @@ __all__ = [
     "Tier",
     "TotalCap",
     "bundled",
+    "bundled_by_version",
     "default_rules_path",
     "load_rules",
+    "rules_name",
 ]
 
 
@@ -262,6 +264,27 @@ def bundled() -> dict[str, Path]:
     folder = Path(str(resources.files("selfeval_xl").joinpath("data", BUNDLED)))
     files = sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "default", p.stem))
     return {p.stem: p for p in files}
+
+
+@lru_cache(maxsize=1)
+def bundled_by_version() -> dict[str, Rules]:
+    """模板版本 -> the bundled rule set that writes it into its templates, the default first (it
+    wins a version two sets share). Each set is loaded once in a process (and its checked form is
+    cached on disk, as every rule file's)."""
+    out: dict[str, Rules] = {}
+    for name in bundled():
+        rules = load_rules(name)
+        out.setdefault(rules.version, rules)
+    return out
+
+
+def rules_name(rules: Rules) -> str:
+    """How a person knows a rule set: a bundled set's name (four-part), else its file's name."""
+    source = Path(rules.source)
+    for name, path in bundled().items():
+        if path.resolve() == source:
+            return name
+    return source.name
 
 
 def default_rules_path() -> Path:

@@ -97,6 +97,9 @@ class Context:
     budget: Budget = field(default_factory=Budget)
     recalc_intact: set[tuple[str, str]] = field(default_factory=set)  # formula cells as the template has them
     lines: list[Line] = field(default_factory=list)
+    #: how ``rules`` was chosen: '' given (--rules); "version" the set its 模板版本 names; "closest"
+    #: no bundled set has its version: the set its sheets fit best (assess.read_by_version)
+    chosen: str = ""
 
     @classmethod
     def of(cls, sub: Submission, rules: Rules) -> Context:
@@ -152,12 +155,30 @@ def check_structure(ctx: Context) -> Iterable[Finding]:
                 continue
             yield finding("S102", "label", sheet=sheet, label=label, expected=label)
     if ctx.present(S.BASIC) and S.TEMPLATE_VERSION in ctx.sub.basic.cells:
-        version = ctx.sub.basic.template_version
-        if version != ctx.rules.version:  # file-level: the version cell is the template's, not hers to change
-            if version:
-                yield finding("S103", version=version, expected=ctx.rules.version, sheet=S.BASIC, actual=version)
-            else:
-                yield finding("S103", "empty", expected=ctx.rules.version, sheet=S.BASIC, actual="")
+        yield from _template_version(ctx)
+
+
+def _template_version(ctx: Context) -> Iterable[Finding]:
+    """S103, file-level: the version cell is the template's, not hers to change. With the rule set
+    chosen by the version (no --rules), a version of no bundled set is said once, plainly: which set
+    it was checked by, and how the bureau's own rule file is given."""
+    version, rules = ctx.sub.basic.template_version, ctx.rules
+    if version == rules.version:
+        return
+    if ctx.chosen == "closest":
+        from .rules import bundled_by_version, rules_name
+
+        fields = {"known": "、".join(f"{rules_name(r)} {v}" for v, r in bundled_by_version().items()),
+                  "name": rules_name(rules)}
+        if version:
+            yield finding("S103", "unknown", version=version, **fields, expected=rules.version, sheet=S.BASIC,
+                          actual=version)
+        else:
+            yield finding("S103", "unknown_empty", **fields, expected=rules.version, sheet=S.BASIC, actual="")
+    elif version:
+        yield finding("S103", version=version, expected=rules.version, sheet=S.BASIC, actual=version)
+    else:
+        yield finding("S103", "empty", expected=rules.version, sheet=S.BASIC, actual="")
 
 
 # ---------------------------------------------------------------------------------------------
