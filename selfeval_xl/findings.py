@@ -211,9 +211,11 @@ define("V202", ERROR, "不是数字", "not a number where a number is needed",
        budget="“{label}”应填写数字（单位：{unit}），现为“{value}”。请在预算情况 {cell} 只填写数字，不要带单位或文字。",
        weight="{where}的分值“{value}”不是不小于 0 的数字。请在 {cell} 填写分值。",
        self_score="{where}的自评得分“{value}”不是数字。请在 {cell} 填写 0 到分值之间的数字。")
-define("V203", ERROR, "指标值无法识别", "指标值 cannot be read (neither a quantitative target nor a qualitative word)",
-       empty="{where}的指标值未填写。请在 {cell} 填写：数量指标写成 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。",
-       main="{where}的指标值“{value}”无法识别。请在 {cell} 改为 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。")
+define("V203", ERROR, "指标值无法识别", "指标值 cannot be read (neither a quantitative target, a time limit nor a qualitative word)",
+       empty="{where}的指标值未填写。请在 {cell} 填写：数量指标写成 ≥90%、≤5%、=100%、≥50个 等形式，时效指标写完成时限"
+             "（如 9月底前、年底前），定性指标写一个词（如 达标、提升）。",
+       main="{where}的指标值“{value}”无法识别。请在 {cell} 改为 ≥90%、≤5%、=100%、≥50个 等形式，时效指标写完成时限"
+            "（如 9月底前、年底前），定性指标写一个词（如 达标、提升）。")
 define("V204", ERROR, "实际完成值无法识别", "实际完成值 cannot be read for its target",
        main="{where}：{problem}。请在 {cell} 改正；改正前该指标计 0 分。",
        no_value="{where}的实际完成值是公式，但文件中没有保存计算结果。请在 Excel 或 WPS 中打开并保存文件，或在 {cell} 直接填写数值。")

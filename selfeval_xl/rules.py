@@ -325,7 +325,8 @@ def _code_key() -> bytes:
     """What a compiled rule set depends on besides its file: the code that builds and reads it."""
     here = Path(__file__).resolve().parent
     parts = [f"{f.name}:{f.stat().st_mtime_ns}:{f.stat().st_size}" for f in
-             (here / "rules.py", here / "rules_schema.py", here / "methods.py", here / "formulas.py", here / "targets.py")]
+             (here / "rules.py", here / "rules_schema.py", here / "methods.py", here / "formulas.py", here / "targets.py",
+              here / "deadlines.py")]
     return "|".join(parts).encode()
 
 

@@ -19,7 +19,7 @@ from .methods import METHODS
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
-from .targets import Actual, Target, parse_target, read_actual, read_count
+from .targets import Actual, Target, clean_text, parse_target, read_actual, read_count
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -500,9 +500,12 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
     line.common = ind
     line.category = next((c.name for c in rules.categories if c.claims(ind.level1, ind.name)), None)
     line.weight = ind.weight
-    counted = METHODS[ind.method].reads == "count"
-    # a count method's 指标值 is only shown (the row is scored by the count typed as 实际完成值)
-    line.target = Target(ind.target, "qualitative", word=ind.target) if counted else parse_target(ind.target, rules)
+    reads = METHODS[ind.method].reads
+    # a count method's 指标值 is only shown (the row is scored by the count typed as 实际完成值); a
+    # qualitative one is a word whatever it says (a rule file may score "按时完成" by the tiers)
+    line.target = (Target(ind.target, "qualitative", word=ind.target) if reads == "count"
+                   else Target(ind.target, "qualitative", word=clean_text(ind.target)) if reads == "qualitative"
+                   else parse_target(ind.target, rules))
     line.method = ind.method
     # the fixed cells must be as the rules say; scoring uses the rules' values either way
     changed = []
@@ -536,7 +539,7 @@ def _same_target(typed: object, rule: str, rules: Rules) -> bool:
     mine, theirs = parse_target(typed, rules), parse_target(rule, rules)
     if mine is None or theirs is None:
         return mine is None and theirs is None and label_key(typed) == label_key(rule)
-    return (mine.kind, mine.value, mine.word) == (theirs.kind, theirs.value, theirs.word)
+    return (mine.kind, mine.value, mine.word, mine.due) == (theirs.kind, theirs.value, theirs.word, theirs.due)
 
 
 def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
@@ -592,8 +595,12 @@ def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]
         yield _blocked(line, found)
     else:
         t = line.target
-        line.method = "qualitative" if t.kind == "qualitative" else rules.methods_for_own_rows[t.kind]
+        line.method = FIXED_METHODS.get(t.kind) or rules.methods_for_own_rows[t.kind]
     yield from _read_actual(ctx, line, rec)
+
+
+#: the method a department's own row is scored by, for the kinds of 指标值 no rule file chooses for
+FIXED_METHODS = {"qualitative": "qualitative", "deadline": "deadline"}
 
 
 def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
@@ -618,7 +625,7 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         items = line.common.params.get("items") if line.common else None
         actual = read_count(raw, ctx.rules, len(items) if items else None)
     else:
-        actual = read_actual(raw, line.target, ctx.rules)
+        actual = read_actual(raw, line.target, ctx.rules, ctx.sub.basic.year)
     line.actual = actual
     line.actual_text = fmt_value(raw)
     if actual.missing:
