@@ -3,6 +3,10 @@
 ``assess(path, rules)`` never raises for a bad file: a file that cannot be taken in gives an
 Assessment with its F-finding and no scores. ``Assessment.to_dict()`` is the object of
 ``check --format json`` and of a batch's results.json.
+
+``rules`` is the rule set every file is scored by (``--rules``). Without it each workbook is scored
+by the rule set its template was made from: the bundled set whose version its 模板版本 carries; for a
+version no bundled set has (or none), the bundled set its sheets fit best, and an S103 says so.
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ from typing import Any
 from . import standard as S
 from .findings import ERROR, INFO, WARNING, Finding, file_finding
 from .formulas import split_a1
-from .intake import Limits, Rejected, open_package
+from .intake import Limits, Received, Rejected, open_package
 from .numbers import read_number
-from .read import Submission, read_package
-from .rules import Rules, load_rules
+from .read import Submission, read_package, template_version
+from .rules import Rules, bundled_by_version, load_rules, rules_name
 from .score import Scores, score_lines
 from .validate import Context, run_checks
 
-__all__ = ["Assessment", "assess", "assess_submission", "with_findings"]
+__all__ = ["Assessment", "assess", "assess_submission", "read_by_version", "structure_misfit", "with_findings"]
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Assessment:
     submission: Submission | None = field(default=None, repr=False)
     rules_version: str = ""
     rates: dict[str, float | None] = field(default_factory=dict)  # the ten rates, from the inputs
+    rules: Rules | None = field(default=None, repr=False, compare=False)  # the rule set it was scored by
 
     # ---- convenience -------------------------------------------------------------------------
     @property
@@ -85,6 +90,7 @@ class Assessment:
             "competent_dept": basic.competent_dept if basic else "",
             "year": basic.year if basic else None,
             "rules_version": self.rules_version,
+            "rules": rules_name(self.rules) if self.rules is not None else "",
             "status": "failed" if self.failed else ("errors" if self.errors else "ok"),
             "self_total": sc.self_total if sc else None,
             "total": sc.total if sc else None,
@@ -125,31 +131,64 @@ def _budget_dict(a: Assessment) -> dict[str, Any]:
 
 
 def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None = None) -> Assessment:
-    """Check and score one file. Never raises for anything wrong with the file."""
-    rules = rules or load_rules()
+    """Check and score one file, by ``rules`` or (None) by the rule set its template names. Never
+    raises for anything wrong with the file."""
     path = Path(path)
     try:
         pkg = open_package(path, limits)
-        sub = read_package(pkg, rules)
+        if rules is not None:
+            sub, chosen = read_package(pkg, rules), ""
+        else:
+            sub, rules, chosen = read_by_version(pkg)
     except Rejected as rej:
-        return Assessment(path, findings=[file_finding(rej.code, rej.detail)],
-                          rules_version=rules.version)
-    return assess_submission(sub, rules)
+        rules = rules or load_rules()
+        return Assessment(path, findings=[file_finding(rej.code, rej.detail)], rules_version=rules.version, rules=rules)
+    return assess_submission(sub, rules, chosen)
 
 
-def assess_submission(sub: Submission, rules: Rules) -> Assessment:
+def read_by_version(received: Received) -> tuple[Submission, Rules, str]:
+    """The submission read with the rule set its template was made from, and how that set was
+    chosen: "version" (a bundled set writes the 模板版本 it carries) or "closest" (no bundled set
+    does, or it carries none: the set whose sheets, labels and common rows it lacks the fewest of;
+    the default on a tie)."""
+    sets = bundled_by_version()
+    rules = sets.get(template_version(received))
+    if rules is not None:
+        return read_package(received, rules), rules, "version"
+    best: tuple[int, Submission, Rules] | None = None
+    for candidate in sets.values():
+        sub = read_package(received, candidate)
+        misfit = structure_misfit(sub, candidate)
+        if best is None or misfit < best[0]:
+            best = (misfit, sub, candidate)
+        if misfit == 0:
+            break
+    assert best is not None  # the default set is always bundled
+    return best[1], best[2], "closest"
+
+
+def structure_misfit(sub: Submission, rules: Rules) -> int:
+    """How much of a rule set's template the workbook lacks: sheets, headers and labels, common
+    rows (what S101, S102 and S104 would say)."""
+    missing = sum((0 if info.present else 1) + len(info.missing) for info in sub.structure.values())
+    return missing + sum(i.name not in sub.layout.ind_rows for i in rules.indicators)
+
+
+def assess_submission(sub: Submission, rules: Rules, chosen: str = "") -> Assessment:
+    """``chosen``: how ``rules`` was chosen for it ('' given; "version", "closest": read_by_version)."""
     ctx = Context.of(sub, rules)
+    ctx.chosen = chosen
     findings = run_checks(ctx)
     if not ctx.present(S.INDICATORS):
         # not the template at all, or its indicator sheet is missing or renamed (S101 says which it
         # looks like): nothing to score. Never 0 points or 差: it is listed with the files that failed.
         s101 = [f for f in findings if f.code == "S101" and f.sheet in ("", S.INDICATORS)]
         return Assessment(sub.path, sub.sha256, s101 + _ordered([f for f in findings if f not in s101]), None, sub,
-                          rules.version)
+                          rules.version, rules=rules)
     scores, score_findings = score_lines(ctx)
     findings += score_findings
     rates = {k: r.value for k, r in ctx.budget.rates.items()}
-    return Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version, rates)
+    return Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version, rates, rules)
 
 
 def with_findings(a: Assessment, more: list[Finding]) -> Assessment:

@@ -219,11 +219,11 @@ def _internal(task: FileTask, exc: BaseException, rules_version: str) -> dict[st
     return out
 
 
-def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path,
+def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Path,
                  report_template: Path | None = None) -> dict[str, Any]:
-    """Check and score one file, with the task's findings across the batch, and write its scored
-    copy; the result object of results.json, and under ``_extras`` what the checks across the batch
-    need of it."""
+    """Check and score one file (by ``rules``, or None: by the rule set its template names), with
+    the task's findings across the batch, and write its scored copy; the result object of
+    results.json, and under ``_extras`` what the checks across the batch need of it."""
     from .across import extras_of
     from .assess import assess, with_findings
     from .scored_copy import scored_copy_bytes
@@ -241,7 +241,7 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path,
         if task.report_rel:
             from .selfreport import write_report
 
-            write_report(a, rules, outdir / task.report_rel, report_template)
+            write_report(a, a.rules or load_rules(), outdir / task.report_rel, report_template)
             result["report"] = task.report_rel
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
@@ -304,17 +304,25 @@ def _worker_setup(log_path: Path, memory_mb: int) -> None:
     check_xml_defences()  # the parser every part goes through refuses DTDs
 
 
+def rules_for_files(rules_path: str | None) -> tuple[Rules | None, Rules]:
+    """What a worker scores the files by: the rule set --rules names, for every file; without it
+    None (each file by the rule set its template version names: assess loads each bundled set once
+    and keeps it). And the set whose version a file that cannot be read is reported under."""
+    given = load_rules(rules_path) if rules_path else None
+    return given, given or load_rules()
+
+
 def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, outdir: str,
             report_template: str | None = None) -> None:
     import traceback
 
     _worker_setup(Path(outdir) / ERROR_LOG, memory_mb)
-    rules = load_rules(rules_path)
+    given, rules = rules_for_files(rules_path)
     out = Path(outdir)
 
     def handle(task: FileTask) -> Packed:
         try:
-            result = process_file(task, rules, limits, out, Path(report_template) if report_template else None)
+            result = process_file(task, given, limits, out, Path(report_template) if report_template else None)
         except MemoryError:
             result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
         except Exception as exc:
@@ -460,11 +468,11 @@ def _check_worker(conn: Connection, rules_path: str | None, limits: Limits, memo
     from .report import render_one
 
     _worker_setup(Path(log), memory_mb)
-    rules = load_rules(rules_path)
+    given, rules = rules_for_files(rules_path)
 
     def handle(task: FileTask) -> Checked:
         try:
-            a = assess(task.path, rules, limits)
+            a = assess(task.path, given, limits)
             return Checked(render_one(a, fmt), bool(a.errors))
         except MemoryError:
             return _failed_check(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules, fmt)
@@ -544,7 +552,13 @@ def tool_digest() -> str:
     return _TOOL_DIGEST
 
 
-def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
+def journal_rules_key(rules_path: Path | None, rules: Rules) -> str:
+    """What a journal entry's results depend on besides the tool: the digest of the rule file
+    --rules gives, or (without it) the choice of each file's rule set by its template version."""
+    return rules.digest if rules_path else "by-template-version"
+
+
+def _load_journal(path: Path, rules_key: str) -> dict[str, _Entry]:
     """rel path -> the latest entry of every file finished under the same rules, by the same tool.
 
     A journal line is the entry's small JSON header, a tab, the result's JSON, a tab and the
@@ -565,7 +579,7 @@ def _load_journal(path: Path, rules: Rules) -> dict[str, _Entry]:
                 meta = json.loads(head)
             except json.JSONDecodeError:
                 continue
-            if meta.get("rules") != rules.digest or meta.get("tool") != tool_digest():
+            if meta.get("rules") != rules_key or meta.get("tool") != tool_digest():
                 continue
             at = start + len(head) + 1
             done[meta["rel"]] = _Entry(at, len(payload), meta["status"], meta["copy"], meta["code"], meta["sha256"],
@@ -600,7 +614,8 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
         stale.unlink(missing_ok=True)
     tasks = _plan_tasks(indir, find_inputs(indir, outdir), options.reports)
     journal_path = outdir / JOURNAL
-    journal = _load_journal(journal_path, rules)
+    rules_key = journal_rules_key(options.rules_path, rules)
+    journal = _load_journal(journal_path, rules_key)
     entries: dict[int, _Entry] = {}
     todo = []
     for t in tasks:
@@ -622,7 +637,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
             if packed.traceback:
                 with open(outdir / ERROR_LOG, "a", encoding="utf-8") as log:
                     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {packed.traceback}\n")
-            head = json.dumps({"rel": task.rel, "rules": rules.digest, "tool": tool_digest(), "status": packed.status,
+            head = json.dumps({"rel": task.rel, "rules": rules_key, "tool": tool_digest(), "status": packed.status,
                                "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross},
                               ensure_ascii=False).encode("utf-8")
             start = jfh.tell()

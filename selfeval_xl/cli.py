@@ -38,6 +38,12 @@ def _rules(path: Path | None) -> Rules:
         raise click.UsageError(str(exc)) from None
 
 
+def _given_rules(path: Path | None) -> Rules | None:
+    """The rule set --rules names, for every file; None without it: each workbook is checked by the
+    rule set its template version names (assess)."""
+    return _rules(path) if path is not None else None
+
+
 def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
     """Files as given; a folder stands for the spreadsheet files directly inside it."""
     out: list[Path] = []
@@ -69,7 +75,8 @@ def _rules_file(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 rules_option = click.option("--rules", "rules_path", callback=_rules_file, metavar="细则",
-                            help="评分细则：内置细则的名称（见 selfeval-xl rules list）或 YAML 文件；不指定时使用默认细则。")
+                            help="评分细则：内置细则的名称（见 selfeval-xl rules list）或 YAML 文件；不指定时按申报表的模板版本"
+                                 "选用内置细则（生成模板时不指定则用默认细则）。")
 
 
 @click.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
@@ -137,7 +144,7 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str, jobs: int)
     """
     from .report import render_json_stream, render_text_stream
 
-    rules = _rules(rules_path)
+    rules = _given_rules(rules_path)
     paths = expand_inputs(files)
     if not paths:
         raise click.UsageError("没有找到要审核的文件。")
@@ -191,7 +198,7 @@ def _check_in_workers(paths: list[Path], rules_path: Path | None, fmt: str, jobs
     sys.exit(3 if state["internal"] else 1 if state["errors"] else 0)
 
 
-def _assess(path: Path, rules: Rules) -> Assessment | None:
+def _assess(path: Path, rules: Rules | None) -> Assessment | None:
     """The assessment of one file; None after a bug of ours, which is logged and said in one line
     (the file is not to blame, and the rest of the files are still checked)."""
     from .assess import assess
@@ -219,7 +226,7 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     from .numbers import fmt_score
     from .scored_copy import write_scored_copy
 
-    rules = _rules(rules_path)
+    rules = _given_rules(rules_path)
     paths = expand_inputs(files)
     if not paths:
         raise click.UsageError("没有找到要审核的文件。")
@@ -272,8 +279,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     """
     from .selfreport import write_report
 
-    rules = _rules(rules_path)
-    a = _assess(file, rules)
+    a = _assess(file, _given_rules(rules_path))
     if a is None:
         sys.exit(3)
     if a.failed:
@@ -283,7 +289,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     if out.suffix.lower() != ".docx":
         raise click.BadParameter(f"“{out.name}”不是 .docx 文件名。", param_hint="-o/--output")
     try:
-        write_report(a, rules, out, report_template)
+        write_report(a, a.rules or _rules(rules_path), out, report_template)
     except OSError as exc:
         raise click.ClickException(f"无法写入报告 {out}：{exc.strerror or exc}") from None
     sc = a.scores

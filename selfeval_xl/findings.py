@@ -182,9 +182,15 @@ define("S101", ERROR, "缺少工作表", "a required sheet is missing (or none o
 define("S102", ERROR, "缺少或改动了标题、标签", "a required header or label is missing or renamed",
        header="工作表“{sheet}”找不到表头“{headers}”。请不要修改或删除模板的表头，可从空白模板复制表头行。",
        label="工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。")
-define("S103", WARNING, "模板版本不符", "模板版本 missing or not the version the rules expect",
+define("S103", WARNING, "模板版本不符", "模板版本 missing or not the version the rules expect; without --rules: "
+       "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best)",
        main="模板版本为“{version}”，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
-       empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。")
+       empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
+       unknown="模板版本“{version}”不是本工具内置的任何一套评分细则的版本（内置：{known}），已按结构最接近的“{name}”细则"
+               "（版本 {expected}）审核，结果仅供参考。请确认使用的是财政部门下发的模板；财政部门另有评分细则文件的，"
+               "审核时用 --rules 指定该文件。",
+       unknown_empty="模板版本为空，无法确定评分细则（内置：{known}），已按结构最接近的“{name}”细则（版本 {expected}）审核，"
+                     "结果仅供参考。请使用财政部门下发的模板填报；财政部门另有评分细则文件的，审核时用 --rules 指定该文件。")
 define("S104", ERROR, "共性指标缺失或被改动", "a common indicator row (scori"
        "ng.md, table 1) is missing, renamed, or its 分值/指标值 changed", restores=True,
        missing="缺少共性指标“{name}”（{level1} / {level2}），"
@@ -215,9 +221,11 @@ define("V202", ERROR, "不是数字", "not a number where a number is needed",
        budget="“{label}”应填写数字（单位：{unit}），现为“{value}”。请在预算情况 {cell} 只填写数字，不要带单位或文字。",
        weight="{where}的分值“{value}”不是不小于 0 的数字。请在 {cell} 填写分值。",
        self_score="{where}的自评得分“{value}”不是数字。请在 {cell} 填写 0 到分值之间的数字。")
-define("V203", ERROR, "指标值无法识别", "指标值 cannot be read (neither a quantitative target nor a qualitative word)",
-       empty="{where}的指标值未填写。请在 {cell} 填写：数量指标写成 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。",
-       main="{where}的指标值“{value}”无法识别。请在 {cell} 改为 ≥90%、≤5%、=100%、≥50个 等形式，定性指标写一个词（如 达标、提升）。")
+define("V203", ERROR, "指标值无法识别", "指标值 cannot be read (neither a quantitative target, a time limit nor a qualitative word)",
+       empty="{where}的指标值未填写。请在 {cell} 填写：数量指标写成 ≥90%、≤5%、=100%、≥50个 等形式，时效指标写完成时限"
+             "（如 9月底前、年底前），定性指标写一个词（如 达标、提升）。",
+       main="{where}的指标值“{value}”无法识别。请在 {cell} 改为 ≥90%、≤5%、=100%、≥50个 等形式，时效指标写完成时限"
+            "（如 9月底前、年底前），定性指标写一个词（如 达标、提升）。")
 define("V204", ERROR, "实际完成值无法识别", "实际完成值 cannot be read for its target",
        main="{where}：{problem}。请在 {cell} 改正；改正前该指标计 0 分。",
        no_value="{where}的实际完成值是公式，但文件中没有保存计算结果。请在 Excel 或 WPS 中打开并保存文件，或在 {cell} 直接填写数值。")
@@ -260,10 +268,16 @@ define("X303", WARNING, "公式保存的结果与重算结果不一致", "the va
 # ---------------------------------------------------------------------------------------------
 # Budget consistency
 
-define("B401", ERROR, "资金来源之和不等于年初预算数", "财政性资金 + 其他资金 ≠ 年初预算数 (beyond 0.01 万元)",
-       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。")
-define("B402", ERROR, "资金结构之和不等于年初预算数", "基本支出 + 项目支出 ≠ 年初预算数 (beyond 0.01 万元)",
-       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。")
+_PARTS_ALREADY_OVER = ("{parts}，已超过{label} {total}；{empty}未填写，但金额不能为负，无论填多少都不会相等。"
+                       "请核对预算情况 {cell} 和各项金额。")
+define("B401", ERROR, "资金来源之和不等于年初预算数", "财政性资金 + 其他资金 ≠ 年初预算数 (beyond 0.01 万元); "
+       "also at once when the parts filled in already exceed it and another part is blank",
+       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。",
+       partial=_PARTS_ALREADY_OVER)
+define("B402", ERROR, "资金结构之和不等于年初预算数", "基本支出 + 项目支出 ≠ 年初预算数 (beyond 0.01 万元); "
+       "also at once when the parts filled in already exceed it and another part is blank",
+       main="{parts} = {sum}，不等于{label} {total}（相差 {difference} 万元）。请核对预算情况 {cell} 和各项金额。",
+       partial=_PARTS_ALREADY_OVER)
 define("B403", ERROR, "预算执行数大于调整预算数", "预算执行数 > 调整预算数",
        main="{left_label} {left} 大于{right_label} {right}。执行数不能超过调整后的预算，请核对预算情况 {cell} 和{right_label}。")
 define("B404", ERROR, "比率的分母为 0", "a rate's denominator is 0 while its numerator is above 0",

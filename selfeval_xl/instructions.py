@@ -99,14 +99,18 @@ def _reasons(rules: Rules) -> str:
 
 
 def _writing(rules: Rules) -> list[tuple[str, str]]:
-    forms = [f"“{'/'.join(t.prefixes)}”+指标值（{t.name}）" if t.prefixes else f"指标值本身（如“达标”，表示{t.name}）"
+    forms = [f"“{'/'.join(t.prefixes)}”加在指标值前（{t.name}）" if t.prefixes else f"指标值本身（如“达标”，表示{t.name}）"
              for t in rules.tiers]
     answers = [a for t in rules.tiers for a in t.answers if len(a) > 1]
-    qualitative = f"定性指标填：{'、'.join(forms)}" + (f"，或“{'”“'.join(answers)}”" if answers else "") + "。"
+    qualitative = (f"定性指标填：{'、'.join(forms)}，较长的指标值也可加在谓语前（如“效果较明显”“效果不明显”）"
+                   + (f"，或“{'”“'.join(answers)}”" if answers else "") + "。")
     return [
         ("指标值", "数量指标写运算符和数值：≥90%、≤5%、=100%、≥50个、不低于90%、不超过5%、90%以上、5%以内。"
-                  "定性指标写一个词：相关、科学、合理、完整、达标、提升、提高等。"),
-        ("实际完成值", "数量指标填数字或百分比，单位与指标值一致（如 96%、52个）。" + qualitative),
+                  "定性指标写一个词：相关、科学、合理、完整、达标、提升、提高等。"
+                  "时效指标写完成时限：9月底前、年底前、三季度前、2024年10月31日前，或“按时完成”。"),
+        ("实际完成值", "数量指标填数字或百分比，单位与指标值一致（如 96%、52个）。" + qualitative
+                      + "时效指标填完成的月份或日期（如 7月、7月15日），或“按时完成”“提前完成”“未按时完成”："
+                        "按时或提前完成得满分，逾期完成不得分。"),
         ("不适用", f"确实不适用的指标，实际完成值填“{rules.not_applicable}”，并在偏差原因栏说明理由；"
                   "该指标不计分，总分按其余指标折算为百分制。"),
     ]

@@ -25,7 +25,7 @@ __all__ = ["METHODS", "Example", "Method", "Outcome", "Param", "Row", "register"
 _EPS = 1e-9
 
 #: what a method's rows hold in 实际完成值
-Reads = Literal["rate", "number", "count", "qualitative"]
+Reads = Literal["rate", "number", "count", "qualitative", "deadline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +298,26 @@ register(Method(
     _checklist, (Param("items", "items", "检查的各项（名称列表）"), Param("points", "number", "每项的分")),
     Example(3, "健全", {"items": ["预算管理制度", "内部控制制度", "会计核算制度"], "points": 1}, ((3, 3.0), ("2项", 2.0), (0, 0.0)))))
 register(Method(
-    "qualitative", "定性指标", "qualitative", frozenset({"qualitative"}),
+    "qualitative", "定性指标", "qualitative", frozenset({"qualitative", "deadline"}),  # a rule file may score "按时完成" by tiers
     "达成 / 部分达成 / 未达成 三档，自评得分须在所选档次的区间内",
     lambda p: "实际完成值从下拉列表选择档次，自评得分须在该档的区间内。", None,
     example=None))
+
+def _deadline(row: Row) -> Outcome:
+    """A deadline (时效指标): ``row.a`` is 0 when it was kept (on time or early), 1 when not."""
+    t = row.target
+    if row.a <= _EPS:
+        return Outcome(row.weight, f"在指标值“{t.text}”的期限内完成，得满分")
+    return Outcome(0.0, f"未在指标值“{t.text}”的期限内完成，得 0 分")
+
+
+register(Method(
+    "deadline", "时效指标（完成时限）", "deadline", frozenset({"deadline"}),
+    "按时或提前完成得满分，逾期完成得 0 分",
+    lambda p: "实际完成值填写完成的月份或日期（如 7月、7月15日），或“按时完成”“未按时完成”；按时或提前完成得满分，"
+              "逾期完成不得分。",
+    _deadline, example=Example(5, "9月底前", {}, (("7月", 5.0), ("9月30日", 5.0), ("提前完成", 5.0), ("10月", 0.0),
+                                                  ("未按时完成", 0.0)))))
 
 #: the methods a department's own rows are scored by, by the kind of their 指标值
 OWN_ROW_METHODS = frozenset(m.name for m in METHODS.values() if m.reads == "number" and not m.params)

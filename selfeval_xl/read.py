@@ -32,7 +32,8 @@ from .standard import label_key
 if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
     import pandas as pd
 
-__all__ = ["ROW", "BasicInfo", "SheetInfo", "Submission", "label_key", "read_package", "read_submission"]
+__all__ = ["ROW", "BasicInfo", "SheetInfo", "Submission", "label_key", "read_package", "read_submission",
+           "template_version"]
 
 #: the column every frame carries: the Excel row a record was read from
 ROW = "行号"
@@ -197,6 +198,15 @@ def read_package(received: Received, rules: Rules | None = None) -> Submission:
         summary_records=summary, problem_records=problems, layout=lay,
         formulas=formulas, errors=errors, sheets=grids, workbook=wb,
     )
+
+
+def template_version(received: Received) -> str:
+    """The 模板版本 the workbook's 基本信息 carries ('' when none): read before anything else, it
+    names the rule set its template was made from. Only 基本信息 is read (and kept for the rest)."""
+    wb = received.workbook
+    if S.BASIC not in wb.sheet_parts():
+        return ""
+    return _read_basic({S.BASIC: wb.sheet(S.BASIC)}, Layout(), {}).template_version
 
 
 # ---------------------------------------------------------------------------------------------

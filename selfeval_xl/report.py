@@ -11,6 +11,7 @@ from typing import IO
 from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .numbers import fmt_score
+from .rules import rules_name
 
 __all__ = ["RenderedWriter", "render_json", "render_json_stream", "render_one", "render_text", "render_text_stream",
            "write_rendered"]
@@ -40,6 +41,8 @@ def _one(a: Assessment) -> str:
     b = sub.basic
     lines.append(f"单位：{b.unit_name or '（未填写）'}    单位编码：{b.unit_code or '（未填写）'}    "
                  f"主管部门：{b.competent_dept or '（未填写）'}    评价年度：{b.year or '（未填写）'}")
+    if a.rules is not None:
+        lines.append(f"评分细则：{rules_name(a.rules)}（{a.rules.title}，版本 {a.rules.version}）")
     lines += ["", "得分汇总"]
     cols = (10, 10, 10, 10)
     lines.append("  " + _pad("类别", cols[0]) + _pad("权重分值", cols[1], True) + _pad("自评得分", cols[2], True)

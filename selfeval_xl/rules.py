@@ -44,8 +44,10 @@ __all__ = [
     "Tier",
     "TotalCap",
     "bundled",
+    "bundled_by_version",
     "default_rules_path",
     "load_rules",
+    "rules_name",
 ]
 
 
@@ -264,6 +266,27 @@ def bundled() -> dict[str, Path]:
     return {p.stem: p for p in files}
 
 
+@lru_cache(maxsize=1)
+def bundled_by_version() -> dict[str, Rules]:
+    """模板版本 -> the bundled rule set that writes it into its templates, the default first (it
+    wins a version two sets share). Each set is loaded once in a process (and its checked form is
+    cached on disk, as every rule file's)."""
+    out: dict[str, Rules] = {}
+    for name in bundled():
+        rules = load_rules(name)
+        out.setdefault(rules.version, rules)
+    return out
+
+
+def rules_name(rules: Rules) -> str:
+    """How a person knows a rule set: a bundled set's name (four-part), else its file's name."""
+    source = Path(rules.source)
+    for name, path in bundled().items():
+        if path.resolve() == source:
+            return name
+    return source.name
+
+
 def default_rules_path() -> Path:
     return bundled()["default"]
 
@@ -302,7 +325,8 @@ def _code_key() -> bytes:
     """What a compiled rule set depends on besides its file: the code that builds and reads it."""
     here = Path(__file__).resolve().parent
     parts = [f"{f.name}:{f.stat().st_mtime_ns}:{f.stat().st_size}" for f in
-             (here / "rules.py", here / "rules_schema.py", here / "methods.py", here / "formulas.py", here / "targets.py")]
+             (here / "rules.py", here / "rules_schema.py", here / "methods.py", here / "formulas.py", here / "targets.py",
+              here / "deadlines.py")]
     return "|".join(parts).encode()
 
 

@@ -141,6 +141,8 @@ def _actual_text(line: Line) -> str:
         return "不适用"
     if a.tier:
         return a.tier
+    if a.shown:  # a deadline's "7月", "按时完成"
+        return a.shown
     if a.value is not None and line.target is not None:
         return fmt_percent(a.value) if line.target.percent else fmt_number(a.value) + line.target.unit
     return ""

@@ -40,7 +40,7 @@ __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
 SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
-                "核定等级", "暂定", "错误数", "警告数", "文件")
+                "核定等级", "暂定", "错误数", "警告数", "文件", "规则")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
 #: colours of the grades, best first (the rule set names them; the last is always the worst's)
@@ -299,7 +299,7 @@ def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     """Each sheet's column widths and paper set-up (see ``ReportBook.sheet``)."""
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
-        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44], {"key_columns": 2}),
+        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44, 14], {"key_columns": 2}),
         "问题清单": ([30, 14, 26, 6, 7, 10, 9, 62, 16, 16], {"key_columns": 3}),
         "指标明细": ([14, 26, 20] + [11] * (len(_indicator_headers(rules)) - 3), {"key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
@@ -454,6 +454,7 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
         ws.write_formula(i, 12, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
     else:
         w.text(ws, i, 12, r["file"])
+    w.text(ws, i, 13, r.get("rules", ""))  # the rule set it was scored by (its template's, without --rules)
 
 
 def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:

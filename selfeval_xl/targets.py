@@ -1,7 +1,11 @@
-"""Reading a target (指标值) and an actual value (实际完成值), as scoring.md says.
+"""Reading a target (指标值) and an actual value (实际完成值), as scoring.md says and as real
+forms write them.
 
 Pure functions over text and numbers; the operator words, the qualitative tiers and the
-percent-typed-as-number range come from the rule set.
+percent-typed-as-number range come from the rule set. A deadline (时效指标: "9月底前", "年底前",
+"按时完成") is read by ``deadlines``. A qualitative answer is the target's word, a tier's own
+wording (财预〔2020〕10号: "达成预期指标" …), or the word with a tier's word put before it or before
+its predicate ("基本完善", "效果较明显", "不够完善", "效果不明显").
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
 
+from .deadlines import DONE_WORDS, LATE_WORDS, Period, deadline_of, done_in, is_deadline_word, kept
+
 if TYPE_CHECKING:
     from .rules import Rules
 
-__all__ = ["Actual", "Target", "clean_text", "parse_target", "read_actual", "read_count"]
+__all__ = ["Actual", "Target", "clean_text", "parse_target", "read_actual", "read_count", "tier_choices", "tier_of"]
 
-Kind = Literal["at_least", "at_most", "equal", "qualitative"]
+Kind = Literal["at_least", "at_most", "equal", "qualitative", "deadline"]
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|‰)?(.*)$")
 
@@ -30,7 +36,9 @@ def clean_text(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A readable 指标值. ``value`` is a fraction when ``percent`` (90% -> 0.9)."""
+    """A readable 指标值. ``value`` is a fraction when ``percent`` (90% -> 0.9). A deadline has
+    ``due``, the period the work may end in (its last day is the limit), or ``word`` for a limit set
+    without a date ("按时完成", "及时")."""
 
     text: str
     kind: Kind
@@ -38,6 +46,7 @@ class Target:
     percent: bool = False
     unit: str = ""
     word: str = ""
+    due: Period | None = None
 
     @property
     def quantitative(self) -> bool:
@@ -62,6 +71,9 @@ def parse_target(text: object, rules: Rules) -> Target | None:
 def _parse_target(text: object, rules: Rules) -> Target | None:
     if text is None or isinstance(text, bool):
         return None
+    if isinstance(text, (_dt.datetime, _dt.date)):  # a date typed as the 指标值: done by that day
+        return Target(text=f"{text.year}年{text.month}月{text.day}日前", kind="deadline",
+                      due=Period(text.year, (text.month, text.day), (text.month, text.day)))
     if isinstance(text, (int, float)):
         # A number typed into the cell: a bare number means "equal" (Excel keeps 100% as 1.0).
         return Target(text=str(text), kind="equal", value=float(text))
@@ -69,6 +81,9 @@ def _parse_target(text: object, rules: Rules) -> Target | None:
     s = clean_text(raw)
     if not s:
         return None
+    due = deadline_of(s)
+    if due is not None or is_deadline_word(s):
+        return Target(text=raw, kind="deadline", word="" if due else s, due=due)
     kind: Kind | None = None
     for op_kind, words in rules.operator_words:
         if s.startswith(words):
@@ -86,6 +101,8 @@ def _parse_target(text: object, rules: Rules) -> Target | None:
         number, sign, unit = m.group(1), m.group(2), m.group(3)
         if unit and (re.search(r"\d", unit) or len(unit) > 6):
             return None
+        if unit == "百分比" and not sign:  # "≥100百分比" (a published form): a percentage
+            sign, unit = "%", ""
         value = float(number)
         if sign == "%":
             value /= 100
@@ -112,15 +129,22 @@ class Actual:
     problem: str = ""
     percent_as_number: bool = False  # 95 read as 95% (V206)
     negative: bool = False  # a negative number, counted as 0
+    #: a deadline's actual as a person reads it ("7月", "按时完成"); its ``value`` is 0 when the
+    #: deadline was kept and 1 when it was not
+    shown: str = ""
 
 
-def read_actual(value: object, target: Target, rules: Rules) -> Actual:
+def read_actual(value: object, target: Target, rules: Rules, year: int | None = None) -> Actual:
+    """The 实际完成值 read for its 指标值; ``year``: the evaluation year (a deadline's year when
+    neither it nor the actual names one)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return Actual(missing=True)
     if isinstance(value, str) and clean_text(value) == rules.not_applicable:
         return Actual(not_applicable=True)
     if target.kind == "qualitative":
         return _read_tier(value, target, rules)
+    if target.kind == "deadline":
+        return _read_deadline(value, target, rules, year)
     return _read_number(value, target, rules)
 
 
@@ -155,25 +179,93 @@ def read_count(value: object, rules: Rules, most: int | None = None) -> Actual:
 def _read_tier(value: object, target: Target, rules: Rules) -> Actual:
     if not isinstance(value, str):
         return Actual(problem=f"指标值“{target.text}”是定性指标，实际完成值应填写文字（如“{target.word}”），不能填写数字")
-    s = clean_text(value)
-    for tier in rules.tiers:
-        if s in tier.answers:
-            return Actual(tier=tier.name)
-    if s == target.word:
-        return Actual(tier=rules.tiers[0].name)
-    for tier in rules.tiers:
-        if any(s == p + target.word for p in tier.prefixes):
-            return Actual(tier=tier.name)
-    choices = "、".join(_tier_examples(target, rules))
-    return Actual(problem=f"无法判断“{value}”属于哪一档；请填写：{choices}")
+    tier = tier_of(clean_text(value), target.word, rules)
+    if tier is not None:
+        return Actual(tier=tier)
+    return Actual(problem=f"无法判断“{value}”属于哪一档；请填写{'、'.join(tier_choices(target.word, rules))}")
 
 
-def _tier_examples(target: Target, rules: Rules) -> list[str]:
+def tier_of(answer: str, word: str, rules: Rules) -> str | None:
+    """The tier an answer (folded) names for the target ``word``: a tier's name or one of its
+    answers ("达成预期指标", "是"), the word itself (the first tier; "已" before it too), or the word
+    with one of a tier's words put before it or before its predicate ("基本完善", "效果较明显",
+    "不够完善", "效果不明显"); None when it names none."""
+    for tier in rules.tiers:
+        if answer == tier.name or answer in tier.answers:
+            return tier.name
+    if word and answer in (word, "已" + word):
+        return rules.tiers[0].name
+    for tier in rules.tiers:
+        for p in tier.prefixes:
+            if word and len(answer) == len(word) + len(p) and any(
+                    answer == word[:i] + p + word[i:] for i in range(len(word))):
+                return tier.name
+    return None
+
+
+def tier_choices(word: str, rules: Rules) -> list[str]:
+    """What to write for each tier, as a person writes it: the target's word for the first; a
+    tier's word before a word of one or two characters ("基本相关", "不相关"); otherwise the tier's
+    own wording ("部分达成预期指标并具有一定效果"), so a longer word is never cut ("不效果明显")."""
     out = []
-    for tier in rules.tiers:
-        out.append(f"“{(tier.prefixes[0] if tier.prefixes else '') + target.word}”")
-    out.append(f"“{rules.tiers[0].answers[0]}”等")
+    for k, tier in enumerate(rules.tiers):
+        if k == 0 and word:
+            phrase = word
+        elif tier.prefixes and 0 < len(word) <= 2:
+            phrase = tier.prefixes[0] + word
+        elif tier.answers:
+            phrase = tier.answers[0]
+        else:
+            continue
+        out.append(f"“{phrase}”" + ("" if tier.name in phrase else f"（{tier.name}）"))
     return out
+
+
+_NOT_A_TIME = "请填写完成的月份或日期（如 7月、7月15日），或“按时完成”“未按时完成”"
+
+
+def _read_deadline(value: object, target: Target, rules: Rules, year: int | None) -> Actual:
+    shown = _shown(value)
+    clean = clean_text(value) if isinstance(value, str) else ""
+    if clean:
+        verdict = _deadline_words(clean, target, rules)
+        if verdict == "partial":
+            return Actual(problem=f"“{value}”是部分达成的说法，而时效指标只分按时与未按时；{_NOT_A_TIME}")
+        if isinstance(verdict, bool):
+            return Actual(value=0.0 if verdict else 1.0, shown=shown)
+    done = done_in(value, clean)
+    if done is None:
+        return Actual(problem=f"实际完成值“{shown}”不是完成时间；{_NOT_A_TIME}")
+    if target.due is None:
+        return Actual(problem=f"指标值“{target.text}”没有写明期限，无法按“{shown}”判断是否按时；请填写“按时完成”或“未按时完成”")
+    on_time = kept(done, target.due, year)
+    if on_time is None:
+        return Actual(problem=f"“{shown}”无法判断是否在指标值“{target.text}”的期限内（可能在期限前，也可能在期限后）；"
+                              "请写明完成的具体日期（几月几日）")
+    return Actual(value=0.0 if on_time else 1.0, shown=shown)
+
+
+def _deadline_words(answer: str, target: Target, rules: Rules) -> bool | str | None:
+    """True: the words say the deadline was kept ("按时完成", "提前完成", the target's own words,
+    "达成预期指标"); False: it was not ("未按时完成", "延期完成", "不及时"); "partial" for a middle
+    tier's words; None: no such words (a date, perhaps)."""
+    if DONE_WORDS.match(answer):
+        return True
+    if LATE_WORDS.match(answer):
+        return False
+    tier = tier_of(answer, target.word, rules)
+    if tier is None:
+        return None
+    names = [t.name for t in rules.tiers]
+    return True if tier == names[0] else False if tier == names[-1] else "partial"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 _ACTUAL = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(%|‰)?(.*)$")
@@ -187,7 +279,9 @@ def _read_number(value: object, target: Target, rules: Rules) -> Actual:
     if isinstance(value, (int, float)):
         number = float(value)
     else:
-        s = clean_text(value).replace(",", "")
+        s, same = _without_operator(clean_text(value).replace(",", ""), target, rules)
+        if not same:
+            return Actual(problem=f"实际完成值“{value}”带有与指标值“{target.text}”方向不同的符号；请只填写实际达到的数值")
         m = _ACTUAL.match(s)
         if not m:
             return Actual(problem=f"实际完成值“{value}”不是数字；请按指标值“{target.text}”填写数字")
@@ -220,3 +314,15 @@ def _read_number(value: object, target: Target, rules: Rules) -> Actual:
     if number < 0:
         return Actual(value=0.0, negative=True, percent_as_number=percent_as_number)
     return Actual(value=number, percent_as_number=percent_as_number)
+
+
+def _without_operator(s: str, target: Target, rules: Rules) -> tuple[str, bool]:
+    """An actual written with its target's own operator ("≥95%" under "≥95%", as some published
+    forms write it) is its number; False when the operator is another direction's."""
+    for kind, word in rules.operator_words:
+        if s.startswith(word):
+            return s[len(word):], kind == target.kind
+    for kind, word in rules.suffix_words:
+        if s.endswith(word):
+            return s[: -len(word)], kind == target.kind
+    return s, True

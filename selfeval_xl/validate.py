@@ -20,7 +20,7 @@ from .numbers import fmt_number, fmt_percent, fmt_value, read_number
 from .ooxml.sheet import hidden_lines
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
-from .targets import Actual, Target, parse_target, read_actual, read_count
+from .targets import Actual, Target, clean_text, parse_target, read_actual, read_count
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -98,6 +98,9 @@ class Context:
     budget: Budget = field(default_factory=Budget)
     recalc_intact: set[tuple[str, str]] = field(default_factory=set)  # formula cells as the template has them
     lines: list[Line] = field(default_factory=list)
+    #: how ``rules`` was chosen: '' given (--rules); "version" the set its 模板版本 names; "closest"
+    #: no bundled set has its version: the set its sheets fit best (assess.read_by_version)
+    chosen: str = ""
 
     @classmethod
     def of(cls, sub: Submission, rules: Rules) -> Context:
@@ -153,12 +156,30 @@ def check_structure(ctx: Context) -> Iterable[Finding]:
                 continue
             yield finding("S102", "label", sheet=sheet, label=label, expected=label)
     if ctx.present(S.BASIC) and S.TEMPLATE_VERSION in ctx.sub.basic.cells:
-        version = ctx.sub.basic.template_version
-        if version != ctx.rules.version:  # file-level: the version cell is the template's, not hers to change
-            if version:
-                yield finding("S103", version=version, expected=ctx.rules.version, sheet=S.BASIC, actual=version)
-            else:
-                yield finding("S103", "empty", expected=ctx.rules.version, sheet=S.BASIC, actual="")
+        yield from _template_version(ctx)
+
+
+def _template_version(ctx: Context) -> Iterable[Finding]:
+    """S103, file-level: the version cell is the template's, not hers to change. With the rule set
+    chosen by the version (no --rules), a version of no bundled set is said once, plainly: which set
+    it was checked by, and how the bureau's own rule file is given."""
+    version, rules = ctx.sub.basic.template_version, ctx.rules
+    if version == rules.version:
+        return
+    if ctx.chosen == "closest":
+        from .rules import bundled_by_version, rules_name
+
+        fields = {"known": "、".join(f"{rules_name(r)} {v}" for v, r in bundled_by_version().items()),
+                  "name": rules_name(rules)}
+        if version:
+            yield finding("S103", "unknown", version=version, **fields, expected=rules.version, sheet=S.BASIC,
+                          actual=version)
+        else:
+            yield finding("S103", "unknown_empty", **fields, expected=rules.version, sheet=S.BASIC, actual="")
+    elif version:
+        yield finding("S103", version=version, expected=rules.version, sheet=S.BASIC, actual=version)
+    else:
+        yield finding("S103", "empty", expected=rules.version, sheet=S.BASIC, actual="")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,21 +277,9 @@ def check_budget(ctx: Context) -> Iterable[Finding]:
 
 def _budget_consistency(ctx: Context) -> Iterable[Finding]:
     b, rules = ctx.budget, ctx.rules
-    tol = rules.tolerance
     for chk in rules.budget_checks:
         if chk.parts:
-            vals = [b.values.get(k) for k in chk.parts]
-            total = b.values.get(chk.total)
-            if total is None or any(v is None for v in vals):
-                continue
-            s = sum(vals)  # type: ignore[arg-type]
-            if abs(s - total) > tol + 1e-9:
-                parts = " + ".join(f"{rules.budget_item(k).label.removeprefix('其中：')} {fmt_number(v)}"
-                                   for k, v in zip(chk.parts, vals, strict=True))
-                cell = b.cells.get(chk.total, "")
-                yield finding(chk.code, parts=parts, sum=fmt_number(s), label=rules.budget_item(chk.total).label,
-                              total=fmt_number(total), difference=fmt_number(abs(s - total)), cell=cell,
-                              sheet=S.BUDGET, expected=fmt_number(s), actual=fmt_number(total))
+            yield from _parts_check(ctx, chk.code, chk.parts, chk.total)
         else:
             left, right = b.values.get(chk.left), b.values.get(chk.right)
             if left is None or right is None:
@@ -280,6 +289,33 @@ def _budget_consistency(ctx: Context) -> Iterable[Finding]:
                 yield finding(chk.code, left_label=rules.budget_item(chk.left).label, left=fmt_number(left),
                               right_label=rules.budget_item(chk.right).label, right=fmt_number(right), cell=cell,
                               sheet=S.BUDGET, expected=f"≤ {fmt_number(right)}", actual=fmt_number(left))
+
+
+def _parts_check(ctx: Context, code: str, keys: tuple[str, ...], total_key: str) -> Iterable[Finding]:
+    """B401/B402: the parts add up to the total. With a part not filled in (V201 says so), the
+    parts already there may exceed the total: amounts are never negative, so no figure typed into
+    the empty part can mend that, and it is said at once."""
+    b, rules = ctx.budget, ctx.rules
+    total = b.values.get(total_key)
+    if total is None:
+        return
+    label = rules.budget_item(total_key).label
+    named = [(rules.budget_item(k).label.removeprefix("其中："), b.values.get(k)) for k in keys]
+    known = [(name, v) for name, v in named if v is not None]
+    s = sum(v for _, v in known)
+    cell = b.cells.get(total_key, "")
+    parts = " + ".join(f"{name} {fmt_number(v)}" for name, v in known)
+    if len(known) == len(named):
+        if abs(s - total) > rules.tolerance + 1e-9:
+            yield finding(code, parts=parts, sum=fmt_number(s), label=label, total=fmt_number(total),
+                          difference=fmt_number(abs(s - total)), cell=cell, sheet=S.BUDGET, expected=fmt_number(s),
+                          actual=fmt_number(total))
+    elif known and s > total + rules.tolerance + 1e-9:
+        empty = "、".join(name for name, v in named if v is None)
+        if len(known) > 1:
+            parts += f"（合计 {fmt_number(s)}）"
+        yield finding(code, "partial", parts=parts, label=label, total=fmt_number(total),
+                      empty=empty, cell=cell, sheet=S.BUDGET, expected=f"≥ {fmt_number(s)}", actual=fmt_number(total))
 
 
 def _compute_rate(ctx: Context, rate: Rate) -> RateResult:
@@ -465,9 +501,12 @@ def _read_common(ctx: Context, line: Line, ind: CommonIndicator, rec: dict) -> I
     line.common = ind
     line.category = next((c.name for c in rules.categories if c.claims(ind.level1, ind.name)), None)
     line.weight = ind.weight
-    counted = METHODS[ind.method].reads == "count"
-    # a count method's 指标值 is only shown (the row is scored by the count typed as 实际完成值)
-    line.target = Target(ind.target, "qualitative", word=ind.target) if counted else parse_target(ind.target, rules)
+    reads = METHODS[ind.method].reads
+    # a count method's 指标值 is only shown (the row is scored by the count typed as 实际完成值); a
+    # qualitative one is a word whatever it says (a rule file may score "按时完成" by the tiers)
+    line.target = (Target(ind.target, "qualitative", word=ind.target) if reads == "count"
+                   else Target(ind.target, "qualitative", word=clean_text(ind.target)) if reads == "qualitative"
+                   else parse_target(ind.target, rules))
     line.method = ind.method
     # the fixed cells must be as the rules say; scoring uses the rules' values either way
     changed = []
@@ -501,7 +540,7 @@ def _same_target(typed: object, rule: str, rules: Rules) -> bool:
     mine, theirs = parse_target(typed, rules), parse_target(rule, rules)
     if mine is None or theirs is None:
         return mine is None and theirs is None and label_key(typed) == label_key(rule)
-    return (mine.kind, mine.value, mine.word) == (theirs.kind, theirs.value, theirs.word)
+    return (mine.kind, mine.value, mine.word, mine.due) == (theirs.kind, theirs.value, theirs.word, theirs.due)
 
 
 def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
@@ -557,8 +596,12 @@ def _read_own(ctx: Context, line: Line, rec: dict, level1_names: tuple[str, ...]
         yield _blocked(line, found)
     else:
         t = line.target
-        line.method = "qualitative" if t.kind == "qualitative" else rules.methods_for_own_rows[t.kind]
+        line.method = FIXED_METHODS.get(t.kind) or rules.methods_for_own_rows[t.kind]
     yield from _read_actual(ctx, line, rec)
+
+
+#: the method a department's own row is scored by, for the kinds of 指标值 no rule file chooses for
+FIXED_METHODS = {"qualitative": "qualitative", "deadline": "deadline"}
 
 
 def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
@@ -573,14 +616,17 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
         yield _blocked(line, finding("V204", "no_value", where=where, cell=cell, sheet=S.INDICATORS, expected="数值",
                                      actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
         return
-    if line.target is None:
+    if line.target is None:  # V203 on the target; a blank actual is said at once too
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
+                                         sheet=S.INDICATORS, expected="实际完成值"))
         return
     method = METHODS.get(line.method or "")
     if method is not None and method.reads == "count":
         items = line.common.params.get("items") if line.common else None
         actual = read_count(raw, ctx.rules, len(items) if items else None)
     else:
-        actual = read_actual(raw, line.target, ctx.rules)
+        actual = read_actual(raw, line.target, ctx.rules, ctx.sub.basic.year)
     line.actual = actual
     line.actual_text = fmt_value(raw)
     if actual.missing:

@@ -303,3 +303,25 @@ def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_p
     values = {r[0].value: r[1].value for r in ws.iter_rows(min_row=1, max_col=2) if r[0].value}
     assert values["平均核定总分"] == 99.71  # the clean file's alone
     assert values["处理失败"] == 1 and result.statuses.count("failed") == 1
+
+
+def test_parts_over_their_total_are_said_at_once_with_a_part_blank(write_filled):
+    """财政性资金 90 against 年初预算数 0 with 其他资金 blank: no figure typed into 其他资金 can make
+    them add up (amounts are never negative), so B401 is said with the V201, not after it."""
+    a = assess(write_filled(budget(clean(), 年初预算数=0, 财政性资金=90, 其他资金=None)))
+    b401 = [x for x in a.findings if x.code == "B401"]
+    assert len(b401) == 1 and "财政性资金 90" in b401[0].message and "其他资金未填写" in b401[0].message
+    assert (b401[0].expected, b401[0].actual) == ("≥ 90", "0") and b401[0].cell
+    assert any(x.code == "V201" and "其他资金" in x.message for x in a.findings)
+    # the blank could still make them add up: only the V201
+    a = assess(write_filled(budget(clean(), 年初预算数=100, 财政性资金=90, 其他资金=None)))
+    assert not any(x.code == "B401" for x in a.findings)
+    assert any(x.code == "V201" and "其他资金" in x.message for x in a.findings)
+
+
+def test_a_blank_actual_is_said_with_an_unreadable_target(write_filled):
+    """V203 on the 指标值 and V201 on an empty 实际完成值 of the same row, both at once (the clerk
+    fixes both in one round, not the V201 only after the V203)."""
+    a = assess(write_filled(own(clean(), "产出指标", 0, target="大约3000批", actual=None)))
+    codes = [x.code for x in a.findings if x.sheet == S.INDICATORS]
+    assert "V203" in codes and "V201" in codes

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from selfeval_xl.ooxml import Rejected
 from selfeval_xl.ooxml.refs import parse_ref, shift_formula
@@ -115,3 +117,63 @@ def test_shift_formula(text, rows, cols, out):
 def test_parse_ref():
     assert parse_ref("XFD1048576") == (1048576, 16384)
     assert parse_ref("XFE1") is None and parse_ref("A1048577") is None and parse_ref("1A") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# ST_Xstring (ECMA-376 Part 1, 22.9.2.19): the _xHHHH_ escapes Excel writes in cell text
+
+def test_escapes_in_inline_rich_and_formula_text():
+    """(shared strings: test_a_carriage_return_as_excel_saved_it)"""
+    s = sheet('<row r="1"><c r="B1" t="inlineStr"><is><t>行一_x000D_\n行二</t></is></c>'
+              '<c r="C1" t="inlineStr"><is><r><t>甲_x0009_</t></r><r><rPr><b/></rPr><t>乙_x005F_x000D_</t></r></is></c>'
+              '<c r="D1" t="str"><f>A1</f><v>x_x000D_y</v></c>'
+              '<c r="E1" t="inlineStr"><is><t>_xd_ _x00G0_ _X000D_ _x000D</t></is></c></row>')
+    assert s.rows[1] == {2: "行一\r\n行二", 3: "甲\t乙_x000D_", 4: "x\ry",
+                         5: "_xd_ _x00G0_ _X000D_ _x000D"}  # only _x + four hex digits + _ is an escape
+    assert s.formulas["D1"].saved == "x\ry"
+
+
+@pytest.mark.parametrize("name", ["has_x000D_.xlsx", "has_x000D_inline.xlsx"])
+def test_a_carriage_return_as_excel_saved_it(name):
+    """calamine's test files, saved by Excel: "ABC" CR LF "DEF" in A1 (a shared and an inline string)."""
+    from pathlib import Path
+
+    from selfeval_xl.intake import open_package
+
+    wb = open_package(Path(__file__).parent / "corpus" / "calamine" / name).workbook
+    assert wb.sheet(wb.sheets[0].name).get(1, 1) == "ABC\r\nDEF"
+
+
+def test_escape_sequences_decode_left_to_right_and_never_to_a_lone_surrogate():
+    from selfeval_xl.ooxml.xml import decode_xstring
+
+    assert decode_xstring("_x005F_x000D_") == "_x000D_"  # Excel's way of storing the literal text
+    assert decode_xstring("_x005F_x005F_") == "_x005F_"
+    assert decode_xstring("_xD83D__xDE00_") == "\U0001F600"
+    assert decode_xstring("_xD83D_") == "_xD83D_" and decode_xstring("_x005F_xD83D__xDE00_") == "_xD83D__xDE00_"
+
+
+def test_text_is_written_as_excel_writes_it_and_reads_back_the_same():
+    from lxml import etree
+
+    from selfeval_xl.ooxml.sheet_edit import CellWriter
+
+    texts = ["字面的 _x000D_", "回车\r换行", "_x0041_x0042_", "SKU_x0041\r", "铃\x07", "plain"]
+    root = parse(f'<worksheet xmlns="{NS}"><sheetData/></worksheet>'.encode(), "s.xml")
+    w = CellWriter(root)
+    for i, text in enumerate(texts, 1):
+        w.put(f"A{i}", text)
+    xml = etree.tostring(root, encoding="unicode")
+    assert "字面的 _x005F_x000D_" in xml and "回车_x000D_换行" in xml and "铃_x0007_" in xml
+    back = read_sheet(parse(etree.tostring(root), "s.xml"), "s.xml", [], frozenset(), False, 100)
+    assert [back.get(i, 1) for i in range(1, len(texts) + 1)] == texts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("_x0DAF5\r\x01\x1f甲 ")) | st.characters(), max_size=40))
+def test_every_text_written_reads_back_the_same(text):
+    """What the edit layer writes (cells and notes: encode_xstring) decodes to the text itself,
+    overlapping sequences (_x0041_x0042_) and control characters next to them included."""
+    from selfeval_xl.ooxml.xml import decode_xstring, encode_xstring
+
+    assert decode_xstring(encode_xstring(text)) == text

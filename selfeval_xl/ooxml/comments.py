@@ -17,7 +17,7 @@ from .edit import Editor
 from .errors import Rejected
 from .refs import parse_ref
 from .sheet_edit import CellWriter
-from .xml import MAIN, XMLElement, local, parse
+from .xml import MAIN, XMLElement, decode_xstring, encode_xstring, local, parse
 
 __all__ = ["add_notes", "remove_notes"]
 
@@ -145,7 +145,7 @@ def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: 
         addition = f"\n\n【{author}】{remaining.pop(ref)}"
         plain = text.find(q("t"))
         if plain is not None and not [x for x in text if local(x.tag) == "r"]:
-            plain.text = (plain.text or "") + addition
+            plain.text = encode_xstring(decode_xstring(plain.text or "") + addition)
             plain.set(_XML_SPACE, "preserve")
         else:
             _run(text, q, addition, font, bold=False)
@@ -174,7 +174,7 @@ def _run(text: XMLElement, q: Callable[[str], str], value: str, font: str, bold:
     etree.SubElement(pr, q("rFont")).set("val", font)
     t = etree.SubElement(r, q("t"))
     t.set(_XML_SPACE, "preserve")
-    t.text = value
+    t.text = encode_xstring(value)
 
 
 def _vml_refs(root: XMLElement) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import Rejected
 from .refs import _REF_CACHE, a1, parse_ref, shift_formula
-from .xml import Names, XMLElement, local
+from .xml import Names, XMLElement, decode_xstring, local
 
 __all__ = ["ExcelError", "FormulaCell", "Sheet", "Value", "hidden_lines", "read_sheet", "string_item", "text_of"]
 
@@ -70,11 +70,12 @@ def text_of(el: XMLElement) -> str:
 
 def string_item(si: XMLElement, n: Names) -> str:
     """The text of a shared or inline string: its <t>, or its rich-text runs' <t> (phonetic runs
-    left out)."""
+    left out), with the ``_xHHHH_`` escapes decoded (ST_Xstring: Excel writes a carriage return
+    as ``_x000D_``)."""
     t = si.find(n("t"))
     if t is not None:
-        return text_of(t)
-    return "".join(text_of(t) for r in si if r.tag == n("r") for t in r if t.tag == n("t"))
+        return decode_xstring(text_of(t))
+    return decode_xstring("".join(text_of(t) for r in si if r.tag == n("r") for t in r if t.tag == n("t")))
 
 
 def _number(text: str) -> float | ExcelError:
@@ -297,8 +298,8 @@ def _value(t: str | None, raw: str | None, is_el: XMLElement | None, c: XMLEleme
         if is_el is None:
             return None
         return string_item(is_el, n) or None
-    if t == "str":
-        return raw or None
+    if t == "str":  # a formula's text result: <v> is an ST_Xstring too
+        return decode_xstring(raw) if raw else None
     if t == "b":
         return None if raw is None or not raw.strip() else raw.strip() in ("1", "true")
     if t == "e":
@@ -325,4 +326,4 @@ def _saved(t: str | None, raw: str | None, value: Value) -> Value:
         return raw.strip() in ("1", "true")
     if t == "e":
         return ExcelError(raw.strip())
-    return raw if t in ("str", "inlineStr") else value
+    return decode_xstring(raw) if t in ("str", "inlineStr") else value

@@ -21,7 +21,7 @@ from lxml import etree
 
 from .edit import WORKSHEET_ORDER, insert_in_order
 from .refs import Area, a1, area_text, col_letter, parse_area, parse_ref, subtract
-from .xml import Names, XMLElement, local
+from .xml import Names, XMLElement, encode_xstring, local
 
 __all__ = ["KEEP", "CellWriter", "Cells", "exclude", "remove_drawings_over", "remove_hyperlinks", "show_zeros", "unmerge"]
 
@@ -116,8 +116,9 @@ class CellWriter:
         return int(s) if s and s.isdigit() else 0
 
     def put(self, ref: str, value: object = KEEP, style: Callable[[int], int] | None = None) -> None:
-        """Set the cell at ``ref``: ``value`` (a number, a text written as an inline string, None
-        for empty; KEEP to leave it), and the style ``style(old style index)`` gives."""
+        """Set the cell at ``ref``: ``value`` (a number, a text written as an inline string with
+        its ``_xHHHH_`` escapes as Excel writes them, None for empty; KEEP to leave it), and the
+        style ``style(old style index)`` gives."""
         pos = parse_ref(ref)
         assert pos is not None, ref
         c = self.cell(*pos)
@@ -144,7 +145,7 @@ class CellWriter:
             c.set("t", "inlineStr")
             t = etree.SubElement(etree.SubElement(c, n("is")), n("t"))
             t.set(_XML_SPACE, "preserve")
-            t.text = str(value)
+            t.text = encode_xstring(str(value))  # as Excel writes it: a literal _x000D_ stays literal
 
     def extend_dimension(self) -> None:
         dim = self.root.find(self.n("dimension"))

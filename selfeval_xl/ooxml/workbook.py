@@ -13,7 +13,7 @@ from functools import cached_property
 from .errors import Rejected
 from .opc import Package
 from .sheet import Sheet, read_sheet, string_item
-from .xml import MAIN, MAIN_STRICT, Names, XMLElement, local
+from .xml import MAIN, MAIN_STRICT, Names, XMLElement, decode_xstring, local
 
 __all__ = ["SheetRef", "Workbook", "is_date_format"]
 
@@ -98,7 +98,7 @@ class Workbook:
             if si.tag != SI:
                 continue
             if len(si) == 1 and si[0].tag == T and not len(si[0]):  # <si><t>text</t></si>
-                out.append(si[0].text or "")
+                out.append(decode_xstring(si[0].text or ""))
             else:
                 out.append(string_item(si, n))
         return out

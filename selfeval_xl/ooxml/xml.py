@@ -7,10 +7,14 @@
   element (comments, processing instructions and any encoding included) and refuses a DTD there.
 - Namespaces: Transitional and Strict OOXML name the same things differently; ``Names`` gives the
   qualified tags of one document's namespace, so the walkers compare strings, not parsed names.
+- Escaped strings (ST_Xstring, ECMA-376 Part 1, 22.9.2.19): a cell's text may hold a character XML
+  cannot (a carriage return Excel writes as ``_x000D_``); ``decode_xstring`` reads such text,
+  ``encode_xstring`` writes it as Excel does.
 """
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat as expat
 from collections.abc import Iterator
 from typing import ClassVar
@@ -29,6 +33,8 @@ __all__ = [
     "REL_STRICT",
     "Names",
     "XMLElement",
+    "decode_xstring",
+    "encode_xstring",
     "local",
     "parse",
     "prolog_done",
@@ -172,3 +178,53 @@ class Names:
 
 def children(el: XMLElement, tag: str) -> Iterator[XMLElement]:
     return (c for c in el if c.tag == tag)
+
+
+# ---------------------------------------------------------------------------------------------
+# ST_Xstring: _xHHHH_ escapes in cell text (shared strings, inline strings, rich-text runs, <v>)
+
+#: a surrogate pair of escapes (one character beyond the BMP), or one escape
+_ESCAPE = re.compile(r"_x([Dd][89ABab][0-9A-Fa-f]{2})__x([Dd][C-Fc-f][0-9A-Fa-f]{2})_|_x([0-9A-Fa-f]{4})_")
+
+
+def decode_xstring(text: str) -> str:
+    """Text as the cell holds it: every ``_xHHHH_`` (exactly four hex digits) is the character
+    HHHH, read left to right without overlap, so ``_x005F_x000D_`` (Excel's way of storing the
+    literal text ``_x000D_``) reads ``_x000D_``. A surrogate pair of escapes is one character; a
+    lone surrogate (no character at all) stays as written."""
+    if "_x" not in text:
+        return text
+    return _ESCAPE.sub(_decoded, text)
+
+
+def _decoded(m: re.Match[str]) -> str:
+    if m.group(3) is None:
+        high, low = int(m.group(1), 16), int(m.group(2), 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    code = int(m.group(3), 16)
+    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+_CONTROL = "[\x00-\x08\x0b-\x1f\ufffe\uffff]"
+#: an underscore that would open an escape (its closer may be the opener of the next one, or a
+#: control character's escape), or a control character
+_ENCODE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|{_CONTROL}))|{_CONTROL}")
+
+
+def encode_xstring(text: str) -> str:
+    """Text for a cell's <t> or <v> as Excel writes it: the underscore opening a literal
+    ``_xHHHH_`` is escaped (``_x005F_xHHHH_``), and a character XML cannot hold (a control
+    character, the carriage return included, as Excel and XlsxWriter write it) is ``_xHHHH_``.
+    ``decode_xstring(encode_xstring(t)) == t`` for every text, ``_x0041_x0042_`` included (its
+    second underscore both closes one sequence and opens the next)."""
+    if "_x" not in text and not _HAS_CONTROL.search(text):
+        return text
+    return _ENCODE.sub(_encoded, text)
+
+
+_HAS_CONTROL = re.compile(_CONTROL)
+
+
+def _encoded(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return "_x005F_" if c == "_" else f"_x{ord(c):04X}_"

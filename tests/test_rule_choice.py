@@ -1,0 +1,114 @@
+"""The right rules without asking (issue 18, item 6).
+
+A workbook made from a bundled rule set's template is checked by that set unless --rules says
+otherwise; --rules wins for every file; a version no bundled set writes is said once, plainly, and
+the workbook is checked by the set its sheets fit best; a batch of mixed templates scores each by
+its own and its summary says which.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from selfeval_xl.assess import assess
+from selfeval_xl.batch import BatchOptions, journal_rules_key, run_batch
+from selfeval_xl.cli import main
+from selfeval_xl.rules import bundled_by_version, load_rules, rules_name
+from selfeval_xl.summary import UNIT_COLUMNS
+
+from .conftest import ROOT, rezip
+
+FOUR_PART = ROOT / "examples" / "four-part" / "01_某区教育局_2024.xlsx"
+MOF_PROJECT = ROOT / "examples" / "mof-project" / "01_某县农村公路建设项目_2024.xlsx"
+DEFAULT = ROOT / "samples" / "02_市场监督管理局_2023.xlsx"
+STRUCTURE = ("S101", "S102", "S103", "S104")
+
+
+def _same(a, b):
+    assert [f.to_dict() for f in a.findings] == [f.to_dict() for f in b.findings]
+    assert (a.scores.total, a.scores.grade) == (b.scores.total, b.scores.grade)
+
+
+@pytest.mark.parametrize("path, name", [(FOUR_PART, "four-part"), (MOF_PROJECT, "mof-project"), (DEFAULT, "default")])
+def test_a_workbook_is_checked_by_the_rules_its_template_names(path, name):
+    chosen = assess(path)
+    assert rules_name(chosen.rules) == name and chosen.rules_version == load_rules(name).version
+    assert not [f for f in chosen.findings if f.code in STRUCTURE]
+    _same(chosen, assess(path, load_rules(name)))
+
+
+def test_rules_given_win_for_every_file():
+    """--rules default on a four-part workbook: checked by default, as asked (and S103 says the
+    template is not the one those rules expect)."""
+    a = assess(FOUR_PART, load_rules("default"))
+    assert a.rules_version == load_rules("default").version
+    assert any(f.code == "S103" for f in a.findings) and a.errors > 20  # the wrong template for these rules
+
+
+def test_check_without_rules_gives_no_wrong_advice():
+    """The issue's case: a four-part workbook checked by `check` without --rules got 85-101 errors
+    telling the clerk not to change the template's labels, and an S103 telling her to change
+    templates."""
+    r = CliRunner().invoke(main, ["check", str(FOUR_PART), "--format", "json"])
+    found = json.loads(r.output)[0]
+    assert found["rules"] == "four-part" and found["counts"]["错误"] == 0
+    assert not [f for f in found["findings"] if f["code"] in STRUCTURE]
+    assert "评分细则：four-part" in CliRunner().invoke(main, ["check", str(FOUR_PART)]).output
+
+
+def _with_version(src, dst, old, new):
+    def change(parts):
+        sst = parts["xl/sharedStrings.xml"]
+        assert sst.count(f"<t>{old}</t>".encode()) == 1
+        parts["xl/sharedStrings.xml"] = sst.replace(f"<t>{old}</t>".encode(), f"<t>{new}</t>".encode())
+    return rezip(src, dst, change)
+
+
+@pytest.mark.parametrize("src, name", [(FOUR_PART, "four-part"), (DEFAULT, "default")])
+def test_an_unknown_version_is_said_once_and_the_closest_rules_check_it(tmp_path, src, name):
+    """A version no bundled set writes (last year's, a bureau's own): one S103 that says so, names
+    the set it was checked by and how to give the bureau's rule file; not dozens of findings about
+    labels a wrong rule set expects."""
+    old = load_rules(name).version
+    path = _with_version(src, tmp_path / "old.xlsx", old, "2025.1")
+    a = assess(path)
+    assert rules_name(a.rules) == name
+    structure = [f for f in a.findings if f.code in STRUCTURE]
+    assert [f.code for f in structure] == ["S103"]
+    message = structure[0].message
+    assert "2025.1" in message and f"“{name}”" in message and "--rules" in message
+    assert all(f"{rules_name(r)} {v}" in message for v, r in bundled_by_version().items())
+    given = assess(path, load_rules(name))  # the same, but S103 as before when the rules are given
+    assert [f.code for f in given.findings if f.code in STRUCTURE] == ["S103"]
+    assert given.scores.total == a.scores.total
+
+
+def test_a_batch_of_mixed_templates_scores_each_by_its_own(tmp_path):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for p in (FOUR_PART, MOF_PROJECT, DEFAULT):
+        shutil.copy(p, indir / p.name)
+    out = tmp_path / "out"
+    run_batch(indir, out, BatchOptions(jobs=1))
+    results = {r["file"]: r for r in json.loads((out / "results.json").read_text(encoding="utf-8"))}
+    assert {f: r["rules"] for f, r in results.items()} == {
+        FOUR_PART.name: "four-part", MOF_PROJECT.name: "mof-project", DEFAULT.name: "default"}
+    for p in (FOUR_PART, MOF_PROJECT, DEFAULT):
+        assert results[p.name]["total"] == assess(p).scores.total
+    ws = openpyxl.load_workbook(out / "审核汇总.xlsx")["单位得分"]
+    rules_col = UNIT_COLUMNS.index("规则") + 1
+    assert ws.cell(1, rules_col).value == "规则"
+    assert {ws.cell(r, rules_col).value for r in range(2, 5)} == {"four-part", "mof-project", "default"}
+    # the same folder with --rules: every file is done again (the journal knows the choice changed)
+    again = run_batch(indir, out, BatchOptions(jobs=1, rules_path=load_rules("default").source))
+    assert again.skipped == 0
+
+
+def test_the_journal_tells_a_given_rule_file_from_the_choice_by_version():
+    default = load_rules("default")
+    assert journal_rules_key(None, default) != journal_rules_key(default.source, default)
