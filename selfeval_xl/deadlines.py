@@ -29,7 +29,9 @@ __all__ = ["DONE_WORDS", "LATE_WORDS", "Period", "deadline_of", "done_in", "is_d
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Days of one year, from ``start`` to ``end`` ((month, day)); ``year`` None: the evaluation year."""
+    """Days of one year, from ``start`` to ``end`` ((month, day)); ``year`` None: the evaluation year.
+    A month's end is day 31 whatever the month ("2月前" allows 29 February of a leap year too):
+    periods are only compared, and no real day of a month comes after its 31st."""
 
     year: int | None
     start: tuple[int, int]
@@ -44,8 +46,8 @@ def _num(text: str) -> int:
     return int(text) if text.isdigit() else _CN[text]
 
 
-def _last_day(year: int | None, month: int) -> int:
-    return calendar.monthrange(year or 2001, month)[1]  # February of an unknown year: 28
+def _month_length(year: int | None, month: int) -> int:
+    return calendar.monthrange(year or 2000, month)[1]  # an unknown year may be a leap year
 
 
 _YEAR = r"(?:(?P<y>(?:19|20)\d{2})年度?)?"
@@ -80,19 +82,19 @@ def period_of(text: str, dotted: bool = False) -> Period | None:
         year = int(g["y"]) if g.get("y") else None
         if kind in ("day", "dotted"):
             month, day = _num(g["m"]), int(g["d"])
-            if day > _last_day(year if year else 2000, month):  # 2 月 29 日 stands in a year unknown
+            if day > _month_length(year, month):  # 2 月 29 日 stands in a year unknown
                 return None
             return Period(year, (month, day), (month, day))
         if kind == "month":
             month = _num(g["m"])
             first, last = _PARTS[g["part"]] if g.get("part") else (1, 31)
-            return Period(year, (month, first), (month, min(last, _last_day(year, month))))
+            return Period(year, (month, first), (month, last))
         if kind == "quarter":
             q = _num(g["q"])
             first = q * 3 if g.get("qend") else q * 3 - 2
-            return Period(year, (first, 1), (q * 3, _last_day(year, q * 3)))
+            return Period(year, (first, 1), (q * 3, 31))
         if kind == "half":
-            return Period(year, (1, 1), (6, 30)) if g["half"] == "上" else Period(year, (7, 1), (12, 31))
+            return Period(year, (1, 1), (6, 31)) if g["half"] == "上" else Period(year, (7, 1), (12, 31))
         if kind == "year_end":
             return Period(year, (12, 1), (12, 31))
         return Period(year, (1, 1), (12, 31))
@@ -164,7 +166,7 @@ def done_in(value: object, clean: str) -> Period | None:
     if isinstance(value, (_dt.datetime, _dt.date)):
         return _date(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Period(None, (int(value), 1), (int(value), _last_day(None, int(value)))) \
+        return Period(None, (int(value), 1), (int(value), 31)) \
             if float(value).is_integer() and 1 <= value <= 12 else None
     s, _ = _strip(clean, ("已全部完成", "已完成", "全部完成", "完成"), at_end=True)
     s, _ = _strip(s, ("已于", "均于", "已", "于", "在"), at_end=False)

@@ -186,11 +186,11 @@ define("S103", WARNING, "模板版本不符", "模板版本 missing or not the v
        "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best)",
        main="模板版本为“{version}”，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
-       unknown="模板版本“{version}”不是本工具内置的任何一套评分细则的版本（内置：{known}），已按结构最接近的“{name}”细则"
-               "（版本 {expected}）审核，结果仅供参考。请确认使用的是财政部门下发的模板；财政部门另有评分细则文件的，"
-               "审核时用 --rules 指定该文件。",
-       unknown_empty="模板版本为空，无法确定评分细则（内置：{known}），已按结构最接近的“{name}”细则（版本 {expected}）审核，"
-                     "结果仅供参考。请使用财政部门下发的模板填报；财政部门另有评分细则文件的，审核时用 --rules 指定该文件。")
+       unknown="模板版本“{version}”不是本工具内置评分细则的版本（内置：{known}），可能是往年的模板或财政部门自定的细则；"
+               "已按结构最接近的“{name}”细则（版本 {expected}）审核。请使用财政部门本年度下发的模板填报；"
+               "财政部门另有评分细则文件的，审核时用 --rules 指定该文件。",
+       unknown_empty="模板版本为空，无法确定评分细则（内置：{known}）；已按结构最接近的“{name}”细则（版本 {expected}）审核。"
+                     "请使用财政部门本年度下发的模板填报；财政部门另有评分细则文件的，审核时用 --rules 指定该文件。")
 define("S104", ERROR, "共性指标缺失或被改动", "a common indicator row (scori"
        "ng.md, table 1) is missing, renamed, or its 分值/指标值 changed", restores=True,
        missing="缺少共性指标“{name}”（{level1} / {level2}），"

@@ -7,12 +7,14 @@ the bundled rule sets from the package. The walkthrough around them is prose.
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from .deadlines import Period
 from .methods import METHODS, Row
 from .numbers import fmt_number
 from .rules import bundled, load_rules
@@ -108,6 +110,12 @@ _READING_EXAMPLES = (
     ("完善", "不够完善"), ("效果明显", "效果较明显"), ("效果明显", "很好"), ("≥95%", "≥95%"), ("30天内", "25天"))
 
 
+def _last_day_text(due: Period) -> str:
+    month, day = due.end
+    day = min(day, calendar.monthrange(due.year or 2001, month)[1])
+    return f"limit {due.year}年{month}月{day}日" if due.year else f"limit {month}月{day}日"
+
+
 def _reading() -> str:
     rules = load_rules()
     rows = ["| 指标值 | read as | 实际完成值 | read as |", "|---|---|---|---|"]
@@ -116,8 +124,7 @@ def _reading() -> str:
         assert t is not None, target_text
         a = read_actual(typed, t, rules, 2024)
         if t.kind == "deadline":
-            target = f"limit {t.due.end[0]}月{t.due.end[1]}日" + (f" {t.due.year}" if t.due.year else "") \
-                if t.due else "limit without a date"
+            target = _last_day_text(t.due) if t.due else "limit without a date"
         else:
             number = (t.value or 0) * (100 if t.percent else 1)
             target = {"qualitative": "a tier word"}.get(t.kind, f"{t.kind} {fmt_number(number, 6)}"

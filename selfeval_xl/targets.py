@@ -197,10 +197,23 @@ def tier_of(answer: str, word: str, rules: Rules) -> str | None:
         return rules.tiers[0].name
     for tier in rules.tiers:
         for p in tier.prefixes:
-            if word and len(answer) == len(word) + len(p) and any(
-                    answer == word[:i] + p + word[i:] for i in range(len(word))):
+            if word and _inserted(answer, p, word):
                 return tier.name
     return None
+
+
+def _inserted(answer: str, p: str, word: str) -> bool:
+    """Whether ``answer`` is ``word`` with ``p`` put in before one of its characters, in linear
+    time (the same prefix and suffix around ``p``; a hostile 40,000-character cell costs nothing)."""
+    if len(answer) != len(word) + len(p):
+        return False
+    head = 0  # characters answer and word share at the start
+    while head < len(word) and answer[head] == word[head]:
+        head += 1
+    tail = 0  # ... and at the end
+    while tail < len(word) and answer[-1 - tail] == word[-1 - tail]:
+        tail += 1
+    return any(answer.startswith(p, i) for i in range(max(0, len(word) - tail), min(head, len(word) - 1) + 1))
 
 
 def tier_choices(word: str, rules: Rules) -> list[str]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as _dt
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from selfeval_xl.assess import assess
 from selfeval_xl.rules import bundled, load_rules
@@ -156,3 +159,24 @@ def test_a_rule_file_may_score_a_time_word_by_the_tiers(tmp_path):
     scored = next(r for r in a.scores.rows if r.name == "预决算信息公开性")
     assert (scored.actual, scored.verified) == ("部分达成", 0.7)
     assert not [x for x in a.findings if x.code in ("V203", "V204", "S104")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines against every day of a year
+
+_DAYS = st.dates(min_value=_dt.date(2024, 1, 1), max_value=_dt.date(2024, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(limit=_DAYS, done=_DAYS, form=st.sampled_from(["{m}月{d}日前", "{m}月前", "{m}月底前", "≤{m}月", "{y}年{m}月{d}日前"]),
+       typed=st.sampled_from(["{m}月{d}日", "{y}年{m}月{d}日", "{y}/{m}/{d}", "date"]))
+def test_a_day_on_or_before_the_limit_is_on_time_and_after_it_late(rules, limit, done, form, typed):
+    """Whatever the wording: done by the last day the limit allows is on time, after it late (a
+    limit by month allows the whole month)."""
+    t = parse_target(form.format(y=limit.year, m=limit.month, d=limit.day), rules)
+    assert t is not None and t.kind == "deadline"
+    value = done if typed == "date" else typed.format(y=done.year, m=done.month, d=done.day)
+    a = read_actual(value, t, rules, 2024)
+    last = limit if "日" in form else (limit.replace(day=28) + _dt.timedelta(days=4)).replace(day=1) - _dt.timedelta(days=1)
+    assert not a.problem
+    assert a.value == (0.0 if done <= last else 1.0), (form, value, a)

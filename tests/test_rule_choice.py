@@ -112,3 +112,12 @@ def test_a_batch_of_mixed_templates_scores_each_by_its_own(tmp_path):
 def test_the_journal_tells_a_given_rule_file_from_the_choice_by_version():
     default = load_rules("default")
     assert journal_rules_key(None, default) != journal_rules_key(default.source, default)
+
+
+def test_an_empty_version_is_said_once_too(tmp_path):
+    path = _with_version(FOUR_PART, tmp_path / "empty.xlsx", load_rules("four-part").version, "")
+    a = assess(path)
+    assert rules_name(a.rules) == "four-part"  # the set its sheets fit
+    structure = [f for f in a.findings if f.code in STRUCTURE]
+    assert [f.code for f in structure] == ["S103"] and "模板版本为空" in structure[0].message
+    assert "--rules" in structure[0].message
