@@ -270,7 +270,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     所有数字取自审核核定的结果；需要单位自己撰写的部分留有黄色标注的【请填写：…】。
     报表尚有错误时，报告开头会注明。
     """
-    from .selfreport import write_report
+    from .selfreport import report_name, write_report
 
     rules = _rules(rules_path)
     a = _assess(file, rules)
@@ -279,7 +279,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     if a.failed:
         f = a.failure
         raise click.ClickException(f"{file} 无法审核（{f.code}）{f.message}" if f else f"{file} 无法审核")
-    out = output or file.with_name(f"{file.stem}_自评报告.docx")
+    out = output or file.with_name(report_name(file))
     if out.suffix.lower() != ".docx":
         raise click.BadParameter(f"“{out.name}”不是 .docx 文件名。", param_hint="-o/--output")
     try:

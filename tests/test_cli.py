@@ -206,3 +206,16 @@ def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
     _load_cached.cache_clear()
     assert load_rules().version == "2026.2"
     assert [p.name for p in tmp_path.iterdir()] == ["not-a-folder"]
+
+
+def test_score_and_report_take_a_name_of_254_bytes(sample_files, tmp_path):
+    src = tmp_path / ("郑" * 83 + ".xlsx")  # 254 bytes, legal on Linux: its copy's name was 261 bytes
+    src.write_bytes(sample_files[CLEAN].read_bytes())
+    r = run("score", src, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    [copy] = (tmp_path / "out").iterdir()
+    assert len(copy.name.encode()) <= 255 and copy.name.endswith("_审核.xlsx") and copy.name.startswith("郑" * 60)
+    r = run("report", src)
+    assert r.exit_code == 0, r.output
+    [report] = tmp_path.glob("*_自评报告.docx")
+    assert len(report.name.encode()) <= 255
