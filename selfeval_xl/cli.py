@@ -31,6 +31,12 @@ TEMPLATE_NAME = "申报表模板.xlsx"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods", ".csv")
 
 
+class Refused(click.ClickException):
+    """A command that will not start, for a reason that is not how it was typed: exit code 2."""
+
+    exit_code = 2
+
+
 def _rules(path: Path | None) -> Rules:
     try:
         return load_rules(path)
@@ -350,9 +356,11 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
 
     每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
     并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
-    有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
+    文件夹中的每个文件都有交代：没有审核的（符号链接、隐藏文件夹、无法读取的文件、锁定文件、
+    此前批量审核的输出等）逐项列出原因。有文件处理失败、有“错误”，或有可能是申报表的文件没有审核时，
+    退出码为 1；全部审核且无错误为 0；文件夹中没有可审核的文件，或输出文件夹中有不能安全覆盖的文件时为 2。
     """
-    from .batch import BatchOptions, PreviousResultsError, run_batch
+    from .batch import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
@@ -363,17 +371,42 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         result = run_batch(directory, output_dir, options, progress=ProgressLine())
     except PreviousResultsError as exc:  # raised before any work starts
         raise click.BadParameter(str(exc), param_hint="--previous") from None
-    from .batch import ERROR_LOG, SUMMARY_XLSX
+    except NothingToAudit as exc:  # as check says it: nothing written
+        raise click.UsageError(str(exc)) from None
+    except BatchRefused as exc:  # nothing written
+        raise Refused(str(exc)) from None
+    from .batch import ERROR_LOG, NOT_AUDITED_JSON, SUMMARY_XLSX
 
     n = len(result.statuses)
     scored = n - result.failed - result.internal
-    click.echo(f"共 {n} 个文件：审核 {scored} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个"
-               f"；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，用时 {result.seconds:.1f} 秒。")
+    unaudited = result.unaudited_files
+    click.echo(f"共 {n + unaudited} 个文件：审核 {scored} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个，"
+               f"未审核 {unaudited} 个；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，"
+               f"用时 {result.seconds:.1f} 秒。")
+    if result.unaudited:
+        _echo_unaudited(result.unaudited, f"{result.outdir / SUMMARY_XLSX} 的“未审核文件”表和 {result.outdir / NOT_AUDITED_JSON}")
     if result.internal:
         click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
                    "请发给技术支持。", err=True)
     click.echo(f"审核汇总：{result.outdir / SUMMARY_XLSX}")
     sys.exit(result.exit_code)
+
+
+#: how many of the things not audited the console names (all are in the summary and not_audited.json)
+SHOWN_UNAUDITED = 20
+
+
+def _echo_unaudited(unaudited: list, where: str) -> None:
+    """What was not audited, one line each (a name as one line, whatever it holds), as the batch
+    orders it: what might be a submission first."""
+    from .safe import display_name
+
+    click.echo(f"未审核的文件或文件夹 {len(unaudited)} 项（完整清单见 {where}）：")
+    for u in unaudited[:SHOWN_UNAUDITED]:
+        mark = "【需核实】" if u.blocking else ""
+        click.echo(f"  {mark}{display_name(u.file)}：{u.reason}。")
+    if len(unaudited) > SHOWN_UNAUDITED:
+        click.echo(f"  ……另有 {len(unaudited) - SHOWN_UNAUDITED} 项。")
 
 
 @main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
