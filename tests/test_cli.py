@@ -219,3 +219,16 @@ def test_score_and_report_take_a_name_of_254_bytes(sample_files, tmp_path):
     assert r.exit_code == 0, r.output
     [report] = tmp_path.glob("*_自评报告.docx")
     assert len(report.name.encode()) <= 255
+
+
+def test_click_messages_have_chinese_punctuation(tmp_path):
+    """What click adds around the translated texts: "'文件...'." and a space before 是不是."""
+    cases = [(("check",), "缺少参数“文件...”。"), (("batch", tmp_path), "缺少选项“-o / --output-dir”。"),
+             (("chek",), "没有“chek”这个命令。是不是“check”？"), (("check", "--formt", "x"), "没有“--formt”这个选项。是不是“--format”？"),
+             (("check", "--format", "xml", tmp_path), "“--format”的值无效：“xml”不是可选的值（可选：“text”、“json”）。"),
+             (("check", "--rules"), "选项“--rules”需要一个值。")]
+    for args, said in cases:
+        r = run(*args)
+        assert r.exit_code == 2 and said in r.output, r.output
+        last = r.output.strip().splitlines()[-1]
+        assert "'" not in last and " 是不是" not in last and not last.endswith("'."), last
