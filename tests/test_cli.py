@@ -232,3 +232,18 @@ def test_click_messages_have_chinese_punctuation(tmp_path):
         assert r.exit_code == 2 and said in r.output, r.output
         last = r.output.strip().splitlines()[-1]
         assert "'" not in last and " 是不是" not in last and not last.endswith("'."), last
+
+
+def test_a_word_document_is_called_what_it_is(tmp_path):
+    """F002 for a genuine .docx says it is a Word document, not that its extension was changed; a
+    .docx named .xlsx is said to be so named."""
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("部门整体支出绩效自评报告")
+    doc.save(tmp_path / "自评报告.docx")
+    (tmp_path / "申报表.xlsx").write_bytes((tmp_path / "自评报告.docx").read_bytes())
+    for name, said in (("自评报告.docx", "这是 Word 文档（.docx）。"), ("申报表.xlsx", "文件名却以“.xlsx”结尾")):
+        r = run("check", "--format", "json", tmp_path / name)
+        message = json.loads(r.output)[0]["findings"][0]["message"]
+        assert said in message and "改了扩展名" not in message, message
