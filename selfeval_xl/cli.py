@@ -420,13 +420,17 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
 
     结果 是 batch 的输出文件夹或其中的 results.json。按主管部门分组小计、排名、等级分布、
     历年对比和预算汇总；同一年度重复的单位编码单独列出，不合并。
-    默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位。
+    默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位：其中在结果里没有找到的逐个列出，
+    汇总照常写出，退出码为 1；一个也没有找到时不写汇总，退出码为 2。
     """
     from .consolidate import ConsolidationError
     from .consolidate import consolidate as run
 
     if depts and units:
         raise click.UsageError("--dept 和 --units 只能选一个。")
+    if output.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"“{output.name}”不是 .xlsx 文件名：汇总是 Excel 工作簿，请写成如 汇总.xlsx。",
+                                 param_hint="-o/--output")
     try:
         info = run(results, output, depts=depts, units_wanted=units.replace("，", ",").split(","))
     except ConsolidationError as exc:
@@ -435,6 +439,11 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
     if info["identical"]:
         dup += f"，内容相同的重复 {info['identical']} 份只计一次"
     click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
+    if info["unmatched"]:
+        what = "主管部门" if depts else "单位编码"
+        click.echo(f"注意：要求汇总的{what} {'、'.join(info['unmatched'])} 在结果中没有找到，汇总中没有它们"
+                   "（汇总工作簿的“说明”中也已注明）。请核对后重新汇总。", err=True)
+        sys.exit(1)
 
 
 @main.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
