@@ -67,9 +67,10 @@ FINDINGS_CSV = "findings.csv"
 SUMMARY_XLSX = "审核汇总.xlsx"
 #: what under the input folder was not audited, and why (the summary's 未审核文件 sheet shows it too)
 NOT_AUDITED_JSON = "not_audited.json"
-#: a scored copy's or report's path under the output folder stays within this many characters, and a
-#: mirrored folder's name within FOLDER_CHARS, so that the whole path stays under Windows' 260 (Excel
-#: opens no path over 218) with an output folder of up to about 50 characters
+#: a scored copy's or report's path under the output folder stays within this many characters (for
+#: input folders nested up to nine deep), and a mirrored folder's name within FOLDER_CHARS, so that the
+#: whole path stays under Windows' 260 (Excel opens no path over 218) with an output folder of up to
+#: about 50 characters
 REL_CHARS = 160
 FOLDER_CHARS = 40
 
@@ -200,10 +201,21 @@ def _plan_tasks(indir: Path, inputs: list[Input], reports: bool = False) -> list
     return tasks
 
 
+#: the characters a mirrored folder path may take, leaving a file name of 24 and the longest suffix
+_FOLDERS_CHARS = REL_CHARS - len(COPIES_DIR) - 1 - 24 - len("_自评报告.docx") - 1
+
+
 def _mirrored_folders(rels: list[str]) -> dict[str, str]:
     """Each input folder (relative, '/'-separated; '' the input folder) -> its mirror under the
-    output's folders: every name made safe and at most FOLDER_CHARS characters; folders whose
-    mirrors a case-insensitive file system would take for one are one folder, spelt as the first."""
+    output's folders: every name made safe, at most FOLDER_CHARS characters and shorter where the
+    folders nest deep (down to 12, so that nine levels fit in REL_CHARS); folders whose mirrors a
+    case-insensitive file system would take for one are one folder, spelt as the first."""
+    levels: dict[str, int] = {}  # folder -> how many folders deep its deepest file lies, from it
+    for rel in rels:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            levels[folder] = max(levels.get(folder, 0), len(parts) - i + 1)
     out: dict[str, str] = {"": ""}
     spelt: dict[str, str] = {}
     for rel in rels:
@@ -212,8 +224,10 @@ def _mirrored_folders(rels: list[str]) -> dict[str, str]:
             folder = "/".join(parts[:i])
             if folder in out:
                 continue
-            name = fit_chars(safe_filename(parts[i - 1]), FOLDER_CHARS, key=parts[i - 1])
-            mirror = f"{out['/'.join(parts[:i - 1])]}/{name}".lstrip("/")
+            parent = out["/".join(parts[:i - 1])]
+            room = min(FOLDER_CHARS, max(12, (_FOLDERS_CHARS - len(parent)) // levels[folder] - 1))
+            name = fit_chars(safe_filename(parts[i - 1]), room, key=parts[i - 1])
+            mirror = f"{parent}/{name}".lstrip("/")
             out[folder] = spelt.setdefault(_key(mirror), mirror)
     return out
 

@@ -41,8 +41,8 @@ __all__ = ["MANIFEST", "SCRATCH", "Manifest", "OutputPathError", "claim_file", "
 MANIFEST = ".selfeval-manifest.jsonl"
 SCRATCH = ".selfeval-tmp"
 _HEADER = {"selfeval-xl": "batch-manifest", "version": 1, "scratch": SCRATCH}
-#: a manifest larger than this is not one of ours (30,000 files make about 6 MB)
-MAX_MANIFEST_BYTES = 256 << 20
+#: a manifest larger than this is not one of ours (30,000 files make about 10 MB)
+MAX_MANIFEST_BYTES = 64 << 20
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
 

@@ -338,6 +338,7 @@ NAMES = [
     "tab\tand\nnewline.xlsx", "\u202egnp.xlsx", "x_审核.xlsx",
     "长" * 70 + "/" + "深" * 70 + "/" + "名" * 80 + ".xlsx",
     "CON/PRN.xlsx", "x_审核/y.xlsx",
+    "/".join(["层" * 30] * 9) + "/" + "深" * 60 + ".xlsx",  # nine folders deep: still within REL_CHARS
 ]
 
 
