@@ -34,7 +34,7 @@ from .intake import Limits
 from .inventory import Input, Inventory, Unaudited, take_inventory
 from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
 from .rules import Rules, load_rules
-from .safe import NAME_BYTES, atomic_write, csv_cell, display_name, fit_chars, safe_filename
+from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
 
 __all__ = [
     "COPIES_DIR",
@@ -755,11 +755,8 @@ def _append(path: Path) -> io.BufferedWriter:
 
 
 def _log_error(log: Path, rel: str, trace: str) -> None:
-    """An error of ours in the log: a header line naming the file (as one line, whatever its name)
-    and the traceback indented, so nothing a file name holds can pass for an entry of its own."""
-    body = "".join(f"    {line}\n" for line in trace.rstrip("\n").splitlines())
-    with _append(log) as fh:
-        fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {display_name(rel)}\n{body}".encode("utf-8", "replace"))
+    """An error of ours in the log, as one entry whatever the file's name holds (``log_entry``)."""
+    append_to(log, log_entry(rel, trace))
 
 
 def _finish(outdir: Path) -> None:

@@ -205,9 +205,14 @@ def _assess(path: Path, rules: Rules) -> Assessment | None:
     try:
         return assess(path, rules)
     except Exception:
-        with open(ERROR_LOG, "a", encoding="utf-8") as log:
-            log.write(f"--- {path}\n{traceback.format_exc()}\n")
-        click.echo(f"{path}：程序内部错误，不是文件的问题。详情已记入 {ERROR_LOG}，请把它发给技术支持。", err=True)
+        from .safe import append_to, display_name, log_entry
+
+        try:  # a link planted at the log's place in the shared temporary folder is never followed
+            append_to(ERROR_LOG, log_entry(str(path), traceback.format_exc()))
+            where = f"详情已记入 {ERROR_LOG}，请把它发给技术支持。"
+        except OSError as exc:
+            where = f"详情无法记入 {ERROR_LOG}（{exc.strerror}），请联系技术支持。"
+        click.echo(f"{display_name(str(path))}：程序内部错误，不是文件的问题。{where}", err=True)
         return None
 
 

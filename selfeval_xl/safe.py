@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-__all__ = ["EXCEL_MAX_TEXT", "NAME_BYTES", "atomic_write", "clean_text", "csv_cell", "display_name", "fit_bytes",
+__all__ = ["EXCEL_MAX_TEXT", "NAME_BYTES", "append_to", "atomic_write", "clean_text", "csv_cell", "display_name", "fit_bytes",
            "fit_chars",
-           "is_windows_reserved", "safe_filename", "text_name", "xml_text"]
+           "is_windows_reserved", "log_entry", "safe_filename", "text_name", "xml_text"]
 
 EXCEL_MAX_TEXT = 32767
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -131,6 +131,25 @@ def _escape(char: str) -> str:
     if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (os.fsdecode's surrogateescape)
         return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def log_entry(name: str, trace: str) -> bytes:
+    """An entry of an error log: a header line naming the file (one line, whatever the name holds)
+    and the traceback indented, so nothing a file name holds can pass for an entry of its own."""
+    import time
+
+    body = "".join(f"    {line}\n" for line in trace.rstrip("\n").splitlines())
+    return f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {display_name(name)}\n{body}".encode("utf-8", "replace")
+
+
+def append_to(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` (made if missing), never through a link (O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o666)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def umask() -> int:
