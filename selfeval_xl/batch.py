@@ -723,6 +723,9 @@ def _start(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory,
         raise
     except OutputPathError as exc:
         raise BatchRefused(str(exc)) from None
+    except OSError as exc:  # read-only, under a file, a full disk
+        raise BatchRefused(f"无法写入输出文件夹 {display_name(str(outdir))}（{exc.strerror or exc}）。"
+                           "请检查它的位置和权限，或换一个输出文件夹。") from None
     return inventory, tasks
 
 

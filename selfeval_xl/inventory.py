@@ -26,7 +26,7 @@ import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .manifest import MANIFEST, NOFOLLOW, SCRATCH, Manifest, sha256_file
+from .manifest import MANIFEST, NOFOLLOW, Manifest, sha256_file
 from .safe import display_name, text_name
 
 __all__ = ["KINDS", "Input", "Inventory", "Unaudited", "take_inventory"]
@@ -114,8 +114,8 @@ class _OutputFolder:
 
     def reason(self) -> str:
         what = "本次批量审核的输出文件夹" if self.current else "此前一次批量审核的输出文件夹"
-        return (f"{what}：其中 {self.files} 个文件是本程序写出的（与它的清单 {MANIFEST} 相符的审核副本、汇总等，"
-                "以及进度记录），不作为申报表审核；清单以外的文件照常审核")
+        return (f"{what}：其中 {self.files} 个文件与它的清单 {MANIFEST} 相符，是本程序写出的审核副本、汇总等，"
+                "不作为申报表审核；清单以外的文件照常审核")
 
 
 def _walk(folder: Path, rel: str, inv: Inventory, above: list[tuple[str, _OutputFolder]],
@@ -145,8 +145,6 @@ def _walk(folder: Path, rel: str, inv: Inventory, above: list[tuple[str, _Output
         if stat.S_ISLNK(mode):
             inv.unaudited.append(Unaudited(erel, "link", _link_reason(path)))
         elif stat.S_ISDIR(mode):
-            if name == SCRATCH and above and above[-1][0] == rel:
-                continue  # the scratch folder of the output folder we are in (claimed by its manifest)
             if name.startswith("."):
                 inv.unaudited.append(Unaudited(erel + "/", "hidden_dir",
                                                "隐藏文件夹，没有打开，其中的文件都没有审核。如果其中有申报表，请移到普通文件夹后重新运行"))
@@ -164,10 +162,6 @@ def _file(path: Path, rel: str, name: str, inv: Inventory, above: list[tuple[str
         if marked:
             head = _head(path)
             if not _workbook_like(head, name):
-                owner = above[-1] if above else None
-                if owner and owner[0] == rel.rpartition("/")[0] and name.startswith("."):
-                    owner[1].files += 1  # the journal, the manifest, a lock of the output folder we are in
-                    return
                 inv.unaudited.append(_marked(rel, name))
                 return
         sha = sha256_file(path)

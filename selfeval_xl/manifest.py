@@ -197,6 +197,8 @@ def guard(outdir: Path, replaced: Iterable[str], appended: Iterable[str] = ()) -
             problems.append((rel, _LINK))
         elif kind not in ("", "file"):
             problems.append((rel, _NOT_FILE))
+        elif kind == "file" and os.lstat(outdir / rel).st_nlink > 1:
+            problems.append((rel, "是另一个文件的硬链接，批量审核不会向它追加内容"))
     kind = _kind(outdir / MANIFEST)
     if kind == "link":
         problems.append((MANIFEST, _LINK))

@@ -150,8 +150,10 @@ def test_an_earlier_output_folder_is_left_out_by_its_manifest_not_its_name(tmp_p
     assert len(first.statuses) == 3
     again = run_batch(d, out, BatchOptions(jobs=1))
     assert (len(again.statuses), again.skipped) == (3, 3)  # our own outputs are not submissions
-    [entry] = again.unaudited
-    assert (entry.file, entry.kind, entry.blocking) == ("审核结果/", "output", False) and entry.files >= 6
+    [entry] = [u for u in again.unaudited if u.kind == "output"]
+    assert (entry.file, entry.blocking) == ("审核结果/", False) and entry.files >= 6  # 3 copies, results, csv, summary …
+    assert {u.file for u in again.unaudited if u.kind == "hidden"} == {f"审核结果/{MANIFEST}", f"审核结果/{batch_mod.JOURNAL}"}
+    assert again.exit_code == first.exit_code  # nothing that might be a submission was left out
     # a workbook dropped into the output folder, or one of its copies changed, is no output of ours
     shutil.copy(SAMPLES[3], out / "审核副本" / "新交的.xlsx")
     copy = out / first.results[0]["copy"]
@@ -170,6 +172,18 @@ def test_a_planted_manifest_proves_nothing_it_does_not_hash(tmp_path):
                                       + json.dumps({"path": "a.xlsx", "size": 1, "mtime_ns": 1, "sha256": "0" * 64}) + "\n")
     result = run_batch(d, tmp_path / "out", BatchOptions(jobs=1))
     assert [r["file"] for r in result.results] == ["sub/a.xlsx"]
+
+
+def test_a_folder_named_like_our_scratch_folder_is_listed_not_skipped(tmp_path):
+    d = tmp_path / "in"
+    (d / "部门" / SCRATCH).mkdir(parents=True)
+    (d / "部门" / MANIFEST).write_text('{"selfeval-xl": "batch-manifest", "version": 1, "scratch": ".selfeval-tmp"}\n')
+    shutil.copy(sample(1), d / "部门" / SCRATCH / "a.xlsx")
+    shutil.copy(sample(2), d / "部门" / "b.xlsx")
+    result = run_batch(d, tmp_path / "out", BatchOptions(jobs=1))
+    assert [r["file"] for r in result.results] == ["部门/b.xlsx"]
+    assert {(u.file, u.blocking) for u in result.unaudited} == {(f"部门/{SCRATCH}/", True), (f"部门/{MANIFEST}", False)}
+    assert result.exit_code == 1
 
 
 def test_an_empty_folder_is_a_usage_error_and_writes_nothing(tmp_path):
@@ -253,6 +267,21 @@ def test_a_file_the_batch_did_not_write_is_never_replaced(tmp_path):
     before = tree(out)
     code, output = batch_cli(d, "-o", out)
     assert code == 2 and copy.name in output and "改动" in output and tree(out) == before
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_in_chinese(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(sample(1), d / "a.xlsx")
+    (tmp_path / "文件").write_text("x")
+    code, output = batch_cli(d, "-o", tmp_path / "文件" / "out")
+    assert code == 2 and "输出文件夹" in output and "Traceback" not in output
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "别人的.log").write_text("原样", encoding="utf-8")
+    os.link(tmp_path / "别人的.log", out / batch_mod.ERROR_LOG)  # a hard link: appending would write into it
+    code, output = batch_cli(d, "-o", out)
+    assert code == 2 and "硬链接" in output and (tmp_path / "别人的.log").read_text(encoding="utf-8") == "原样"
 
 
 def test_outputs_never_land_in_the_input_folder(tmp_path):
