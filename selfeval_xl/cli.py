@@ -359,11 +359,16 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
           previous: Path | None, reports: bool, report_template: Path | None) -> None:
     """批量审核一个文件夹（含子文件夹）中的所有文件。
 
+    \b
     每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
-    并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
+    并写出 results.json、findings.csv、not_audited.json 和审核汇总工作簿 审核汇总.xlsx。
+    中断后再次运行会跳过已完成的文件。
+
+    \b
     文件夹中的每个文件都有交代：没有审核的（符号链接、隐藏文件夹、无法读取的文件、锁定文件、
-    此前批量审核的输出等）逐项列出原因。有文件处理失败、有“错误”，或有可能是申报表的文件没有审核时，
-    退出码为 1；全部审核且无错误为 0；文件夹中没有可审核的文件，或输出文件夹中有不能安全覆盖的文件时为 2。
+    此前批量审核的输出等）逐项列出原因。输出文件夹中只覆盖本程序写出的文件。
+    退出码：全部审核且无错误为 0；有文件处理失败、有“错误”，或有可能是申报表的文件没有审核时为 1；
+    文件夹中没有可审核的文件，或输出文件夹中有不能安全写入的位置时为 2。
     """
     from .batch import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
 
