@@ -899,7 +899,7 @@ def iter_results(file: Path) -> Iterator[Any]:
 
 
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool,
-                   unaudited: list[Unaudited] = ()) -> float:  # type: ignore[assignment]
+                   unaudited: Iterable[Unaudited] = ()) -> float:
     """One pass over the finished files in input order, streaming each result from the journal:
     its JSON into results.json as it is, its findings into findings.csv and the summary. Nothing is
     held for the whole batch but a small record per unit. What was not audited goes to
