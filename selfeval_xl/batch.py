@@ -31,8 +31,10 @@ from typing import Any, cast
 
 from .findings import Finding, file_finding
 from .intake import Limits
+from .inventory import Input, Inventory, Unaudited, take_inventory
+from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
 from .rules import Rules, load_rules
-from .safe import atomic_write, csv_cell, safe_filename
+from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
 
 __all__ = [
     "COPIES_DIR",
@@ -40,11 +42,14 @@ __all__ = [
     "FINDINGS_CSV",
     "INTERNAL",
     "JOURNAL",
+    "NOT_AUDITED_JSON",
     "RESULTS_JSON",
     "SUMMARY_XLSX",
     "BatchOptions",
+    "BatchRefused",
     "BatchResult",
     "Checked",
+    "NothingToAudit",
     "check_in_workers",
     "find_inputs",
     "process_file",
@@ -60,7 +65,23 @@ INTERNAL = "internal"
 RESULTS_JSON = "results.json"
 FINDINGS_CSV = "findings.csv"
 SUMMARY_XLSX = "审核汇总.xlsx"
-_SKIP_NAMES = {"thumbs.db", "desktop.ini"}
+#: what under the input folder was not audited, and why (the summary's 未审核文件 sheet shows it too)
+NOT_AUDITED_JSON = "not_audited.json"
+#: a scored copy's or report's path under the output folder stays within this many characters (for
+#: input folders nested up to nine deep), and a mirrored folder's name within FOLDER_CHARS, so that the
+#: whole path stays under Windows' 260 (Excel opens no path over 218) with an output folder of up to
+#: about 50 characters
+REL_CHARS = 160
+FOLDER_CHARS = 40
+
+
+class BatchRefused(OutputPathError):
+    """A batch that cannot start (outputs that would land among the inputs, a path in the way, or
+    nothing to audit): nothing was written; the message is in Chinese."""
+
+
+class NothingToAudit(BatchRefused):
+    """The input folder holds no file to audit."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,11 @@ class BatchResult:
     seconds: float = 0.0
     outputs_seconds: float = 0.0  # results.json, findings.csv and the summary
     summary_seconds: float = 0.0  # the summary workbook alone
+    unaudited: list[Unaudited] = field(default_factory=list)  # what under the input folder was not audited
+
+    @property
+    def unaudited_files(self) -> int:
+        return sum(u.files for u in self.unaudited)
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -120,8 +146,10 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """intake.md: 1 when some file failed or has errors, 0 when all are clean."""
-        return 1 if any(s != "ok" for s in self.statuses) else 0
+        """intake.md: 1 when some file failed or has errors, or when something under the input
+        folder that might be a submission was not audited (a link, a pipe, an unreadable file, a
+        hidden folder); 0 when every submission was audited and is clean."""
+        return 1 if any(s != "ok" for s in self.statuses) or any(u.blocking for u in self.unaudited) else 0
 
 
 Progress = Callable[[int, int, int], None]  # (done, failed, total)
@@ -133,68 +161,82 @@ Previous = dict[str, tuple[Any, dict[str, str]]]
 # Finding the inputs
 
 
-#: what a batch writes: never read as a submission, wherever it lies
-OUR_OUTPUTS = frozenset({RESULTS_JSON, FINDINGS_CSV, SUMMARY_XLSX, ERROR_LOG})
-
-
-def is_our_output(folder: Path) -> bool:
-    """A batch's output folder (it has our journal), or its folder of scored copies or reports."""
-    return folder.name in (COPIES_DIR, "自评报告") or (folder / JOURNAL).exists()
-
-
 def find_inputs(indir: Path, outdir: Path | None = None) -> list[Path]:
-    """Every file under ``indir``, sorted; hidden files, Office lock files (~$…), ``outdir`` and
-    every output of an earlier batch (a folder with our journal, 审核副本, results.json,
-    findings.csv, 审核汇总.xlsx) are left out."""
-    indir = indir.resolve()
-    out = outdir.resolve() if outdir else None
-    found = []
-    for root, dirs, files in os.walk(indir):
-        root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not is_our_output(root_path / d)
-                         and (out is None or (root_path / d).resolve() != out))
-        for name in files:
-            if name.startswith((".", "~$")) or name.lower() in _SKIP_NAMES or name in OUR_OUTPUTS:
-                continue
-            p = root_path / name
-            if p.is_file() and not p.is_symlink():
-                found.append(p)
-    return sorted(found, key=lambda p: p.relative_to(indir).as_posix())
+    """The files under ``indir`` a batch audits, sorted (see ``inventory.take_inventory``)."""
+    return [i.path for i in take_inventory(Path(indir).resolve(), outdir).inputs]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _plan_tasks(indir: Path, inputs: list[Input], reports: bool = False) -> list[FileTask]:
+    """Tasks in input order. A scored copy (and report) mirrors its input's folders under 审核副本
+    (自评报告); every name is one every file system takes (``safe_filename``: Windows' forbidden
+    characters and device names, 255 bytes), a mirrored folder's name at most FOLDER_CHARS
+    characters and the whole path at most REL_CHARS, shortened with a short hash where needed; no two
+    outputs share a path, compared as Windows and macOS compare names (case and Unicode form)."""
+    from .scored_copy import COPY_SUFFIX
+    from .selfreport import REPORT_SUFFIX, REPORTS_DIR
 
-
-def _plan_tasks(indir: Path, files: list[Path], reports: bool = False) -> list[FileTask]:
-    """Tasks in input order; scored-copy (and report) names mirror the input folders and never collide."""
-    from .scored_copy import scored_copy_name
-
-    used: set[str] = set()
+    real = [i.path.relative_to(indir).as_posix() for i in inputs]  # the names on disk, not as text
+    folders = _mirrored_folders(real)
+    suffix_chars = max(len(COPY_SUFFIX), len(REPORT_SUFFIX))
+    suffix_bytes = max(len(COPY_SUFFIX.encode()), len(REPORT_SUFFIX.encode()))
+    used = {_key(f) for f in folders.values() if f}  # a copy never takes a mirrored folder's path
     tasks = []
-    for i, p in enumerate(files):
-        rel = p.relative_to(indir).as_posix()
-        folder = "/".join(safe_filename(part) for part in rel.split("/")[:-1])
-        name = scored_copy_name(p)
-        candidate = f"{COPIES_DIR}/{folder}/{name}" if folder else f"{COPIES_DIR}/{name}"
-        n = 2
-        while candidate.lower() in used:
-            stem = name[: -len("_审核.xlsx")]
-            alt = f"{stem}_{n}_审核.xlsx"
-            candidate = f"{COPIES_DIR}/{folder}/{alt}" if folder else f"{COPIES_DIR}/{alt}"
+    for index, (i, rel) in enumerate(zip(inputs, real, strict=True)):
+        folder = folders[rel.rpartition("/")[0]]
+        room = max(24, REL_CHARS - len(COPIES_DIR) - 1 - (len(folder) + 1 if folder else 0) - suffix_chars)
+        stem = i.path.stem if i.path.suffix else i.path.name
+        base = fit_chars(safe_filename(stem, NAME_BYTES - suffix_bytes - 4), room, key=stem)
+        n = 1
+        while True:
+            tag = f"_{n}" if n > 1 else ""
+            name = (fit_chars(base, room - len(tag), key=stem) if tag else base) + tag
+            within = f"{folder}/{name}" if folder else name
+            if _key(within + COPY_SUFFIX) not in used and _key(within + REPORT_SUFFIX) not in used:
+                break
             n += 1
-        used.add(candidate.lower())
-        report = ""
-        if reports:
-            from .selfreport import REPORTS_DIR
-
-            report = REPORTS_DIR + candidate[len(COPIES_DIR):].removesuffix("_审核.xlsx") + "_自评报告.docx"
-        tasks.append(FileTask(i, str(p), rel, _sha256(p), candidate, report))
+        used.update((_key(within + COPY_SUFFIX), _key(within + REPORT_SUFFIX)))
+        copy = f"{COPIES_DIR}/{within}{COPY_SUFFIX}"
+        report = f"{REPORTS_DIR}/{within}{REPORT_SUFFIX}" if reports else ""
+        tasks.append(FileTask(index, str(i.path), i.rel, i.sha256, copy, report))
     return tasks
+
+
+#: the characters a mirrored folder path may take, leaving a file name of 24 and the longest suffix
+_FOLDERS_CHARS = REL_CHARS - len(COPIES_DIR) - 1 - 24 - len("_自评报告.docx") - 1
+
+
+def _mirrored_folders(rels: list[str]) -> dict[str, str]:
+    """Each input folder (relative, '/'-separated; '' the input folder) -> its mirror under the
+    output's folders: every name made safe, at most FOLDER_CHARS characters and shorter where the
+    folders nest deep (down to 12, so that nine levels fit in REL_CHARS); folders whose mirrors a
+    case-insensitive file system would take for one are one folder, spelt as the first."""
+    levels: dict[str, int] = {}  # folder -> how many folders deep its deepest file lies, from it
+    for rel in rels:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            levels[folder] = max(levels.get(folder, 0), len(parts) - i + 1)
+    out: dict[str, str] = {"": ""}
+    spelt: dict[str, str] = {}
+    for rel in rels:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            if folder in out:
+                continue
+            parent = out["/".join(parts[:i - 1])]
+            room = min(FOLDER_CHARS, max(12, (_FOLDERS_CHARS - len(parent)) // levels[folder] - 1))
+            name = fit_chars(safe_filename(parts[i - 1]), room, key=parts[i - 1])
+            mirror = f"{parent}/{name}".lstrip("/")
+            out[folder] = spelt.setdefault(_key(mirror), mirror)
+    return out
+
+
+def _key(path: str) -> str:
+    """A path as Windows and macOS compare names: case and Unicode normal form ignored."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,12 +278,14 @@ def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Pa
     result["sha256"] = task.sha256
     result["copy"] = ""
     if not a.failed:
-        atomic_write(outdir / task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
+        write_output(outdir, task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
         result["copy"] = task.copy_rel
         if task.report_rel:
             from .selfreport import write_report
 
-            write_report(a, a.rules or load_rules(), outdir / task.report_rel, report_template)
+            tmp = outdir / SCRATCH / f".tmp-draft-{os.getpid()}.docx"
+            write_report(a, a.rules or load_rules(), tmp, report_template)
+            install(outdir, tmp, task.report_rel, durable=False)
             result["report"] = task.report_rel
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
@@ -609,10 +653,7 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     indir, outdir = Path(indir).resolve(), Path(outdir).resolve()
     rules = load_rules(options.rules_path)
     last_year = read_previous(options.previous) if options.previous else {}  # before any work: a bad one is refused
-    outdir.mkdir(parents=True, exist_ok=True)
-    for stale in outdir.rglob(".tmp-*"):  # left by a run killed while writing a file
-        stale.unlink(missing_ok=True)
-    tasks = _plan_tasks(indir, find_inputs(indir, outdir), options.reports)
+    inventory, tasks = _start(indir, outdir, options)
     journal_path = outdir / JOURNAL
     rules_key = journal_rules_key(options.rules_path, rules)
     journal = _load_journal(journal_path, rules_key)
@@ -631,12 +672,11 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     if progress:
         progress(len(entries), failed, total)
 
-    with open(journal_path, "ab") as jfh:
+    with _append(journal_path) as jfh:
         def on_result(task: FileTask, packed: Packed) -> None:
             nonlocal failed
             if packed.traceback:
-                with open(outdir / ERROR_LOG, "a", encoding="utf-8") as log:
-                    log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {packed.traceback}\n")
+                _log_error(outdir / ERROR_LOG, task.rel, packed.traceback.removeprefix(task.rel + "\n"))
             head = json.dumps({"rel": task.rel, "rules": rules_key, "tool": tool_digest(), "status": packed.status,
                                "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross},
                               ensure_ascii=False).encode("utf-8")
@@ -673,10 +713,80 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
         os.sync()  # the scored copies, written without a sync each, are on disk before the outputs say so
     outputs_started = time.monotonic()
     ordered = [entries[t.index] for t in tasks]
-    summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary)
+    summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary, inventory.unaudited)
+    _finish(outdir)
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
-                       now - outputs_started, summary_seconds)
+                       now - outputs_started, summary_seconds, inventory.unaudited)
+
+
+def _start(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory, list[FileTask]]:
+    """What a batch does before it writes anything: what to audit (and what not), the names of its
+    outputs, and every path it will write checked (``manifest.guard``). Raises BatchRefused, with
+    nothing written, when there is nothing to audit or an output cannot be written safely."""
+    _refuse_overlap(indir, outdir, options.reports)
+    inventory = take_inventory(indir, outdir)
+    if not inventory.inputs:
+        raise NothingToAudit(_nothing_to_audit(indir, inventory))
+    tasks = _plan_tasks(indir, inventory.inputs, options.reports)
+    written = [RESULTS_JSON, FINDINGS_CSV, NOT_AUDITED_JSON, *([SUMMARY_XLSX] if options.summary else []),
+               *(t.copy_rel for t in tasks), *(t.report_rel for t in tasks if t.report_rel)]
+    try:
+        guard(outdir, written, appended=(JOURNAL, ERROR_LOG))
+        prepare(outdir)
+    except BatchRefused:
+        raise
+    except OutputPathError as exc:
+        raise BatchRefused(str(exc)) from None
+    except OSError as exc:  # read-only, under a file, a full disk
+        raise BatchRefused(f"无法写入输出文件夹 {display_name(str(outdir))}（{exc.strerror or exc}）。"
+                           "请检查它的位置和权限，或换一个输出文件夹。") from None
+    return inventory, tasks
+
+
+def _refuse_overlap(indir: Path, outdir: Path, reports: bool) -> None:
+    """The batch writes into no folder that is, or holds, its input folder."""
+    from .selfreport import REPORTS_DIR
+
+    if indir == outdir:
+        raise BatchRefused("输出文件夹不能与输入文件夹相同。")
+    for name in (COPIES_DIR, SCRATCH, *([REPORTS_DIR] if reports else [])):
+        if indir.is_relative_to(outdir / name):
+            raise BatchRefused(f"输入文件夹 {display_name(str(indir))} 在输出文件夹的“{name}”里：批量审核会把文件写进输入文件夹。"
+                               "请换一个输出文件夹。")
+
+
+def _nothing_to_audit(indir: Path, inventory: Inventory) -> str:
+    text = f"文件夹 {display_name(str(indir))} 中没有可审核的文件。"
+    if inventory.unaudited:
+        shown = "；".join(f"{display_name(u.file)}（{u.label}）" for u in inventory.unaudited[:5])
+        more = f"等 {len(inventory.unaudited)} 项" if len(inventory.unaudited) > 5 else ""
+        text += f"其中没有审核的：{shown}{more}。"
+    return text
+
+
+def _append(path: Path) -> io.BufferedWriter:
+    """``path`` opened for appending, never through a link."""
+    from .manifest import BINARY, NOFOLLOW
+
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | BINARY, 0o666), "ab")
+
+
+def _log_error(log: Path, rel: str, trace: str) -> None:
+    """An error of ours in the log, as one entry whatever the file's name holds (``log_entry``)."""
+    append_to(log, log_entry(rel, trace))
+
+
+def _finish(outdir: Path) -> None:
+    """The error log claimed (it was appended in place), the manifest left with the claims of the
+    files there, the scratch folder removed."""
+    from .manifest import claim_file
+
+    log = outdir / ERROR_LOG
+    if log.is_file() and not log.is_symlink():
+        st = log.stat()
+        claim_file(outdir, ERROR_LOG, st.st_size, st.st_mtime_ns, sha256_file(log))
+    compact(outdir)
 
 
 def _across_in_child(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
@@ -803,18 +913,22 @@ def iter_results(file: Path) -> Iterator[Any]:
     yield from data
 
 
-def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool) -> float:
+def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool,
+                   unaudited: Iterable[Unaudited] = ()) -> float:
     """One pass over the finished files in input order, streaming each result from the journal:
     its JSON into results.json as it is, its findings into findings.csv and the summary. Nothing is
-    held for the whole batch but a small record per unit. Returns the seconds the summary took."""
+    held for the whole batch but a small record per unit. What was not audited goes to
+    not_audited.json and the summary's 未审核文件. Each output is made in the scratch folder and
+    moved into place claimed (``manifest.install``). Returns the seconds the summary took."""
     from .summary import SummaryWriter
 
-    results_tmp = outdir / f".tmp-{RESULTS_JSON}"
-    csv_tmp = outdir / f".tmp-{FINDINGS_CSV}"
-    sw = SummaryWriter(outdir / SUMMARY_XLSX, rules) if summary else None
+    scratch = outdir / SCRATCH
+    results_tmp = scratch / f".tmp-{RESULTS_JSON}"
+    csv_tmp = scratch / f".tmp-{FINDINGS_CSV}"
+    sw = SummaryWriter(scratch / SUMMARY_XLSX, rules) if summary else None
     spent = 0.0
     try:
-        with open(journal, "rb") as src, open(results_tmp, "wb") as rj, open(csv_tmp, "w", encoding="utf-8-sig",
+        with open(journal, "rb") as src, open(results_tmp, "xb") as rj, open(csv_tmp, "x", encoding="utf-8-sig",
                                                                            newline="") as cf:
             writer = csv.writer(cf, lineterminator="\r\n")
             writer.writerow(FINDINGS_COLUMNS)
@@ -830,18 +944,24 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
                     sw.add(r)
                     spent += time.monotonic() - t
             rj.write(b"\n]\n" if ordered else b"]\n")
-            rj.flush()
-            os.fsync(rj.fileno())
         if sw:
             t = time.monotonic()
+            for u in unaudited:
+                sw.add_unaudited(display_name(u.file), u.label, u.reason, u.blocking)
             sw.finish()
             spent += time.monotonic() - t
     except BaseException:
         if sw:
             sw.abort()
+        results_tmp.unlink(missing_ok=True)
+        csv_tmp.unlink(missing_ok=True)
         raise
-    os.replace(results_tmp, outdir / RESULTS_JSON)
-    os.replace(csv_tmp, outdir / FINDINGS_CSV)
+    install(outdir, results_tmp, RESULTS_JSON)
+    install(outdir, csv_tmp, FINDINGS_CSV)
+    if sw:
+        install(outdir, sw.path, SUMMARY_XLSX)
+    record = [u.to_dict() for u in unaudited]
+    write_output(outdir, NOT_AUDITED_JSON, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8", "surrogateescape"))
     return spent
 
 
@@ -850,8 +970,9 @@ FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", 
 
 def _csv_rows(writer: Any, r: dict) -> None:
     """The findings of one result as CSV rows; no cell a spreadsheet would read as a formula."""
+    file = display_name(r["file"])  # one line, whatever the name holds
     for f in r["findings"]:
-        writer.writerow([csv_cell(x) for x in (r["file"], r["unit_code"], r["unit_name"], f["level_label"], f["code"],
+        writer.writerow([csv_cell(x) for x in (file, r["unit_code"], r["unit_name"], f["level_label"], f["code"],
                                                f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
 
 

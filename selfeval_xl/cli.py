@@ -31,6 +31,12 @@ TEMPLATE_NAME = "申报表模板.xlsx"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods", ".csv")
 
 
+class Refused(click.ClickException):
+    """A command that will not start, for a reason that is not how it was typed: exit code 2."""
+
+    exit_code = 2
+
+
 def _rules(path: Path | None) -> Rules:
     try:
         return load_rules(path)
@@ -206,9 +212,14 @@ def _assess(path: Path, rules: Rules | None) -> Assessment | None:
     try:
         return assess(path, rules)
     except Exception:
-        with open(ERROR_LOG, "a", encoding="utf-8") as log:
-            log.write(f"--- {path}\n{traceback.format_exc()}\n")
-        click.echo(f"{path}：程序内部错误，不是文件的问题。详情已记入 {ERROR_LOG}，请把它发给技术支持。", err=True)
+        from .safe import append_to, display_name, log_entry
+
+        try:  # a link planted at the log's place in the shared temporary folder is never followed
+            append_to(ERROR_LOG, log_entry(str(path), traceback.format_exc()))
+            where = f"详情已记入 {ERROR_LOG}，请把它发给技术支持。"
+        except OSError as exc:
+            where = f"详情无法记入 {ERROR_LOG}（{exc.strerror}），请联系技术支持。"
+        click.echo(f"{display_name(str(path))}：程序内部错误，不是文件的问题。{where}", err=True)
         return None
 
 
@@ -277,7 +288,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     所有数字取自审核核定的结果；需要单位自己撰写的部分留有黄色标注的【请填写：…】。
     报表尚有错误时，报告开头会注明。
     """
-    from .selfreport import write_report
+    from .selfreport import report_name, write_report
 
     a = _assess(file, _given_rules(rules_path))
     if a is None:
@@ -285,7 +296,7 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     if a.failed:
         f = a.failure
         raise click.ClickException(f"{file} 无法审核（{f.code}）{f.message}" if f else f"{file} 无法审核")
-    out = output or file.with_name(f"{file.stem}_自评报告.docx")
+    out = output or file.with_name(report_name(file))
     if out.suffix.lower() != ".docx":
         raise click.BadParameter(f"“{out.name}”不是 .docx 文件名。", param_hint="-o/--output")
     try:
@@ -354,11 +365,18 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
           previous: Path | None, reports: bool, report_template: Path | None) -> None:
     """批量审核一个文件夹（含子文件夹）中的所有文件。
 
+    \b
     每个文件在独立进程中审核评分（有时间和内存上限），写出审核副本到 输出文件夹/审核副本/，
-    并写出 results.json、findings.csv 和审核汇总工作簿 审核汇总.xlsx。中断后再次运行会跳过已完成的文件。
-    有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
+    并写出 results.json、findings.csv、not_audited.json 和审核汇总工作簿 审核汇总.xlsx。
+    中断后再次运行会跳过已完成的文件。
+
+    \b
+    文件夹中的每个文件都有交代：没有审核的（符号链接、隐藏文件夹、无法读取的文件、锁定文件、
+    此前批量审核的输出等）逐项列出原因。输出文件夹中只覆盖本程序写出的文件。
+    退出码：全部审核且无错误为 0；有文件处理失败、有“错误”，或有可能是申报表的文件没有审核时为 1；
+    文件夹中没有可审核的文件，或输出文件夹中有不能安全写入的位置时为 2。
     """
-    from .batch import BatchOptions, PreviousResultsError, run_batch
+    from .batch import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
@@ -369,17 +387,42 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         result = run_batch(directory, output_dir, options, progress=ProgressLine())
     except PreviousResultsError as exc:  # raised before any work starts
         raise click.BadParameter(str(exc), param_hint="--previous") from None
-    from .batch import ERROR_LOG, SUMMARY_XLSX
+    except NothingToAudit as exc:  # as check says it: nothing written
+        raise click.UsageError(str(exc)) from None
+    except BatchRefused as exc:  # nothing written
+        raise Refused(str(exc)) from None
+    from .batch import ERROR_LOG, NOT_AUDITED_JSON, SUMMARY_XLSX
 
     n = len(result.statuses)
     scored = n - result.failed - result.internal
-    click.echo(f"共 {n} 个文件：审核 {scored} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个"
-               f"；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，用时 {result.seconds:.1f} 秒。")
+    unaudited = result.unaudited_files
+    click.echo(f"共 {n + unaudited} 个文件：审核 {scored} 个（其中有错误 {result.with_errors} 个），处理失败 {result.failed} 个，"
+               f"未审核 {unaudited} 个；本次处理 {result.processed} 个，跳过已完成 {result.skipped} 个，"
+               f"用时 {result.seconds:.1f} 秒。")
+    if result.unaudited:
+        _echo_unaudited(result.unaudited, f"{result.outdir / SUMMARY_XLSX} 的“未审核文件”表和 {result.outdir / NOT_AUDITED_JSON}")
     if result.internal:
         click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
                    "请发给技术支持。", err=True)
     click.echo(f"审核汇总：{result.outdir / SUMMARY_XLSX}")
     sys.exit(result.exit_code)
+
+
+#: how many of the things not audited the console names (all are in the summary and not_audited.json)
+SHOWN_UNAUDITED = 20
+
+
+def _echo_unaudited(unaudited: list, where: str) -> None:
+    """What was not audited, one line each (a name as one line, whatever it holds), as the batch
+    orders it: what might be a submission first."""
+    from .safe import display_name
+
+    click.echo(f"未审核的文件或文件夹 {len(unaudited)} 项（完整清单见 {where}）：")
+    for u in unaudited[:SHOWN_UNAUDITED]:
+        mark = "【需核实】" if u.blocking else ""
+        click.echo(f"  {mark}{display_name(u.file)}：{u.reason}。")
+    if len(unaudited) > SHOWN_UNAUDITED:
+        click.echo(f"  ……另有 {len(unaudited) - SHOWN_UNAUDITED} 项。")
 
 
 @main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
@@ -393,13 +436,17 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
 
     结果 是 batch 的输出文件夹或其中的 results.json。按主管部门分组小计、排名、等级分布、
     历年对比和预算汇总；同一年度重复的单位编码单独列出，不合并。
-    默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位。
+    默认汇总全部单位；--dept 只汇总指定主管部门，--units 只汇总指定单位：其中在结果里没有找到的逐个列出，
+    汇总照常写出，退出码为 1；一个也没有找到时不写汇总，退出码为 2。
     """
     from .consolidate import ConsolidationError
     from .consolidate import consolidate as run
 
     if depts and units:
         raise click.UsageError("--dept 和 --units 只能选一个。")
+    if output.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"“{output.name}”不是 .xlsx 文件名：汇总是 Excel 工作簿，请写成如 汇总.xlsx。",
+                                 param_hint="-o/--output")
     try:
         info = run(results, output, depts=depts, units_wanted=units.replace("，", ",").split(","))
     except ConsolidationError as exc:
@@ -408,6 +455,11 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
     if info["identical"]:
         dup += f"，内容相同的重复 {info['identical']} 份只计一次"
     click.echo(f"已汇总 {info['inputs']} 个批量结果、{info['units']} 个单位{dup}：{output}")
+    if info["unmatched"]:
+        what = "主管部门" if depts else "单位编码"
+        click.echo(f"注意：要求汇总的{what} {'、'.join(info['unmatched'])} 在结果中没有找到，汇总中没有它们"
+                   "（汇总工作簿的“说明”中也已注明）。请核对后重新汇总。", err=True)
+        sys.exit(1)
 
 
 @main.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")

@@ -168,6 +168,9 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
             raise ConsolidationError(f"没有单位编码为 {'、'.join(sorted(wanted))} 的单位；请核对编码。")
     else:
         scope = "全部单位"
+    unmatched = sorted(set(depts) - {u.dept for u in units}) if depts else sorted(wanted - {u.code for u in units})
+    if unmatched:
+        scope += f"（其中 {'、'.join(unmatched)} 在结果中没有找到）"
     d = deduplicate(units)
     path = Path(path)
     tmp = path.with_name(f".tmp-{path.name}")
@@ -183,7 +186,7 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
     w.wb.close()
     tmp.replace(path)
     return {"units": len(d.kept), "inputs": len(loaded), "duplicates": sum(len(g) for g in d.pending),
-            "identical": sum(len(g) - 1 for g in d.identical), "years": years}
+            "identical": sum(len(g) - 1 for g in d.identical), "years": years, "unmatched": unmatched}
 
 
 class _Book(ReportBook):

@@ -64,7 +64,7 @@ def open_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Receive
     sha = hashlib.sha256(data).hexdigest()
     head = data[:8]
     if head.startswith(_OLE):
-        raise _ole_rejection(data)
+        raise _ole_rejection(data, path)
     if head.startswith(EMPTY_ZIP_MAGIC):
         raise Rejected("F002", "这是一个空的压缩包")
     if not head.startswith(ZIP_MAGIC):
@@ -73,19 +73,19 @@ def open_bytes(data: bytes, path: Path, limits: Limits | None = None) -> Receive
         package = Package(data, limits)
     except Rejected as rej:
         if rej.code == "F002":  # a zip, but no OPC package: say what it is
-            raise Rejected("F002", _describe_zip(data)) from None
+            raise Rejected("F002", _describe_zip(data, path)) from None
         raise
     try:
         workbook = Workbook(package)
     except Rejected as rej:
         if rej.code == "F002" and "xlsb" not in rej.detail:
-            raise Rejected("F002", _describe_zip(data)) from None
+            raise Rejected("F002", _describe_zip(data, path)) from None
         raise
     package.verify_reachable_parts(also=(workbook.part,))
     return Received(path, sha, workbook)
 
 
-def _ole_rejection(data: bytes) -> Rejected:
+def _ole_rejection(data: bytes, path: Path) -> Rejected:
     """An OLE compound file: an encrypted xlsx, or a legacy .xls/.et workbook."""
     low = data.lower()  # stream names are UTF-16; some writers capitalise them ("WORKBOOK")
 
@@ -95,9 +95,9 @@ def _ole_rejection(data: bytes) -> Rejected:
     if has("EncryptedPackage") or has("EncryptionInfo"):
         return Rejected("F004")
     if has("WordDocument"):
-        return Rejected("F002", "这是 Word 文档（.doc）")
+        return Rejected("F002", _not_the_form("Word 文档", (".doc", ".wps", ".dot"), path))
     if has("PowerPoint Document"):
-        return Rejected("F002", "这是 PowerPoint 演示文稿（.ppt）")
+        return Rejected("F002", _not_the_form("PowerPoint 演示文稿", (".ppt", ".dps", ".pps"), path))
     return Rejected("F005")
 
 
@@ -119,7 +119,16 @@ def _describe_unknown(data: bytes) -> str:
     return "无法识别的文件格式"
 
 
-def _describe_zip(data: bytes) -> str:
+def _not_the_form(what: str, suffixes: tuple[str, ...], path: Path) -> str:
+    """What a document of another program is, and nothing more: a Word document named .docx is a
+    Word document (not "renamed"); one named .xlsx is said to be named so."""
+    name = path.suffix.lower()
+    if not name or name in suffixes:
+        return f"这是 {what}（{suffixes[0]}）"
+    return f"这是 {what}（{suffixes[0]}），文件名却以“{name}”结尾"
+
+
+def _describe_zip(data: bytes, path: Path = Path()) -> str:
     """What a zip without a workbook is, from its part names (nothing is inflated but 'mimetype')."""
     import io
     import zipfile
@@ -130,9 +139,9 @@ def _describe_zip(data: bytes) -> str:
     except Exception:
         return "这是一个不含 Excel 工作簿的压缩包"
     if "word/document.xml" in names:
-        return "这是 Word 文档（.docx）改了扩展名"
+        return _not_the_form("Word 文档", (".docx", ".docm", ".dotx", ".wps"), path)
     if "ppt/presentation.xml" in names:
-        return "这是 PowerPoint 演示文稿"
+        return _not_the_form("PowerPoint 演示文稿", (".pptx", ".pptm", ".ppsx", ".dps"), path)
     if "mimetype" in names:
         try:
             info = z.getinfo("mimetype")

@@ -48,9 +48,9 @@ from .ooxml.sheet_edit import (
 )
 from .ooxml.styles import StyleSheet
 from .ooxml.workbook_edit import add_sheet_first, define_name, drop_not_kept, full_calc_on_load, show_sheets
-from .safe import atomic_write, clean_text, safe_filename, xml_text
+from .safe import NAME_BYTES, atomic_write, clean_text, safe_filename, xml_text
 
-__all__ = ["MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name", "write_scored_copy"]
+__all__ = ["COPY_SUFFIX", "MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name", "write_scored_copy"]
 
 #: fill of a cell a finding points at, by the finding's level (ARGB)
 MARK_FILLS = {ERROR: "FFFFC7CE", WARNING: "FFF8CBAD", INFO: "FFE4DFEC"}  # red, orange, lavender
@@ -78,9 +78,14 @@ class Plan:
     results: list[list[str]] = field(default_factory=list)  # 审核结果 rows under the header
 
 
+#: what a scored copy's name ends with (always .xlsx: a copy keeps no macros)
+COPY_SUFFIX = "_审核.xlsx"
+
+
 def scored_copy_name(source: Path) -> str:
-    """``<name>_审核.xlsx`` (always .xlsx: a copy keeps no macros)."""
-    return safe_filename(source.stem) + "_审核.xlsx"
+    """``<name>_审核.xlsx``, a name every file system takes (see ``safe_filename``): a stem too long
+    for 255 bytes with the suffix is shortened and given a short hash of the whole stem."""
+    return safe_filename(source.stem, NAME_BYTES - len(COPY_SUFFIX.encode())) + COPY_SUFFIX
 
 
 def plan(a: Assessment) -> Plan:

@@ -15,6 +15,7 @@ fonts); in a template the bureau's clerk changes all of that in Word itself, and
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
     from .assess import Assessment
     from .rules import Rules
 
-__all__ = ["REPORTS_DIR", "report_context", "report_templates", "write_report"]
+__all__ = ["REPORTS_DIR", "REPORT_SUFFIX", "report_context", "report_name", "report_templates", "write_report"]
 
 REPORTS_DIR = "自评报告"
+#: what a report's name ends with
+REPORT_SUFFIX = "_自评报告.docx"
 PLACEHOLDER = "【请填写：{what}】"
 #: the amounts the budget paragraph opens with, where the rule set has them (the seed's sentence)
 HEADLINE = ("年初预算数", "全年预算数", "调整预算数", "预算执行数", "全年执行数")
@@ -172,7 +175,14 @@ def write_report(a: Assessment, rules: Rules, path: str | Path, template: str | 
     doc.render(ctx, autoescape=True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
+    tmp = path.with_name(f".tmp-report-{os.getpid()}.docx")  # short: the report's own name may take 255 bytes
     doc.save(str(tmp))
     tmp.replace(path)
     return path
+
+
+def report_name(source: Path) -> str:
+    """``<name>_自评报告.docx``, a name every file system takes (see ``safe_filename``)."""
+    from .safe import NAME_BYTES, safe_filename
+
+    return safe_filename(source.stem, NAME_BYTES - len(REPORT_SUFFIX.encode())) + REPORT_SUFFIX

@@ -3,7 +3,8 @@
 Sheets: 总览 (counts, grade and score distributions with native charts, budget totals, the most
 frequent findings), 单位得分 (one row per unit, a link to its scored copy), 问题清单 (every finding,
 each with a link that opens the scored copy at its cell), 指标明细 (units × common indicators),
-预算汇总 (per unit), 主管部门合计 (summed per 主管部门), 处理失败 (every file that could not be scored).
+预算汇总 (per unit), 主管部门合计 (summed per 主管部门), 处理失败 (every file that could not be scored),
+未审核文件 (whatever under the input folder was not audited, and why: ``add_unaudited``).
 
 Everything that came from a submission is written as a string; links are built by us from our own
 file names and standard sheet names. The work per unit and per finding is constant: nothing here
@@ -38,11 +39,12 @@ from .safe import clean_text, xml_text
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
-SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败")
+SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败", "未审核文件")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
                 "核定等级", "暂定", "错误数", "警告数", "文件", "规则")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
+UNAUDITED_COLUMNS = ("文件或文件夹", "类别", "说明", "需核实")
 #: colours of the grades, best first (the rule set names them; the last is always the worst's)
 GRADE_COLORS = ("#C6EFCE", "#E2EFDA", "#FFEB9C", "#FCE4D6", "#FFC7CE")
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
@@ -107,6 +109,7 @@ class SummaryWriter:
         self.scored = 0
         self.failed = 0
         self.with_errors = 0
+        self.unaudited = 0
         self.code_count: Counter[str] = Counter()
         self.code_files: Counter[str] = Counter()
         self.grades: Counter[str] = Counter()
@@ -146,6 +149,15 @@ class SummaryWriter:
         _unit_row(self.w, self.ws["单位得分"], n, r)
         _indicator_row(self.w, self.ws["指标明细"], n, r, [scores.get(c) for c in self.common], self.rules)
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
+
+    def add_unaudited(self, file: str, label: str, reason: str, blocking: bool) -> None:
+        """A row of 未审核文件: a thing under the input folder the batch did not audit."""
+        self.unaudited += 1
+        ws, n = self.ws["未审核文件"], self.unaudited
+        self.w.text(ws, n, 0, file)
+        ws.write_string(n, 1, label, self.w.f["text"])
+        self.w.text(ws, n, 2, reason, "wrap")
+        ws.write_string(n, 3, "是" if blocking else "否", self.w.f["text"])
 
     def _count(self, r: dict[str, Any]) -> None:
         """The running totals of 总览 and 主管部门合计."""
@@ -195,6 +207,7 @@ class SummaryWriter:
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
         _finish_failed(w, ws["处理失败"], self.failed)
+        _finish_unaudited(w, ws["未审核文件"], self.unaudited)
         w.wb.close()
         marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
         _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1)
@@ -305,6 +318,7 @@ def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
         "主管部门合计": ([30, 8, 14, 14, 14, 10, 10], {"header_rows": 2}),
         "处理失败": ([40, 7, 24, 90], {}),
+        "未审核文件": ([40, 16, 90, 7], {}),
     }
 
 
@@ -332,6 +346,7 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
     ws["主管部门合计"].write_string(0, 0, "按主管部门合计（金额单位：万元；比率按合计数计算）", w.f["h2"])
     w.header(ws["主管部门合计"], 1, _BUDGET_GROUP_COLS)
     w.header(ws["处理失败"], 0, FAILED_COLUMNS)
+    w.header(ws["未审核文件"], 0, UNAUDITED_COLUMNS)
 
 
 # --- 总览 ---------------------------------------------------------------------------------------
@@ -347,7 +362,8 @@ def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     ws.write_string(row, 0, "一、文件", f["h2"])
     row += 1
     counts = [("提交文件", sw.submitted), ("成功审核", sw.scored), ("处理失败", sw.failed),
-              ("有错误的文件", sw.with_errors), ("无错误的文件", sw.scored - sw.with_errors)]
+              ("有错误的文件", sw.with_errors), ("无错误的文件", sw.scored - sw.with_errors),
+              ("未审核的文件或文件夹", sw.unaudited)]
     for label, n in counts:
         ws.write_string(row, 0, label, f["label"])
         ws.write_number(row, 1, n, f["int"])
@@ -565,4 +581,15 @@ def _finish_failed(w: _Writer, ws: FastSheet, n: int) -> None:
         ws.autofilter(0, 0, n, len(FAILED_COLUMNS) - 1)
     else:
         ws.write_string(1, 0, "没有处理失败的文件。", w.f["note"])
+    ws.freeze_panes(1, 0)
+
+
+# --- 未审核文件 ---------------------------------------------------------------------------------
+
+
+def _finish_unaudited(w: _Writer, ws: FastSheet, n: int) -> None:
+    if n:
+        ws.autofilter(0, 0, n, len(UNAUDITED_COLUMNS) - 1)
+    else:
+        ws.write_string(1, 0, "输入文件夹中的文件都已审核。", w.f["note"])
     ws.freeze_panes(1, 0)

@@ -181,11 +181,15 @@ def test_a_second_batch_inside_the_input_folder_reads_only_submissions(sample_fi
     second = run_batch(src, src / "第二次结果", BatchOptions(jobs=2))
     assert len(first.statuses) == len(second.statuses) == len(sample_files)
     assert sorted(r["file"] for r in second.results) == sorted(sample_files)
-    # loose outputs of ours, copied next to the submissions, are not read either
+    assert {u.file for u in second.unaudited if u.kind == "output"} == {"第一次结果/"}  # proven ours, and listed
+    # outputs of ours copied out of their folder prove nothing: a name is no proof (issue 17.1), so
+    # they are audited (and fail: they are no submission), never silently left out
     (src / "results.json").write_bytes((src / "第一次结果" / "results.json").read_bytes())
     (src / "审核汇总.xlsx").write_bytes((src / "第一次结果" / "审核汇总.xlsx").read_bytes())
     third = run_batch(src, tmp_path / "third", BatchOptions(jobs=2))
-    assert len(third.statuses) == len(sample_files)
+    assert len(third.statuses) == len(sample_files) + 2
+    loose = [r for r in third.results if r["file"] in ("results.json", "审核汇总.xlsx")]
+    assert [r["status"] for r in loose] == ["failed", "failed"]
 
 
 def test_scored_copies_respect_the_umask(sample_files, tmp_path):

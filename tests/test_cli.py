@@ -206,3 +206,70 @@ def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
     _load_cached.cache_clear()
     assert load_rules().version == "2026.2"
     assert [p.name for p in tmp_path.iterdir()] == ["not-a-folder"]
+
+
+def test_score_and_report_take_a_name_of_254_bytes(sample_files, tmp_path):
+    src = tmp_path / ("郑" * 83 + ".xlsx")  # 254 bytes, legal on Linux: its copy's name was 261 bytes
+    src.write_bytes(sample_files[CLEAN].read_bytes())
+    r = run("score", src, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    [copy] = (tmp_path / "out").iterdir()
+    assert len(copy.name.encode()) <= 255 and copy.name.endswith("_审核.xlsx") and copy.name.startswith("郑" * 60)
+    r = run("report", src)
+    assert r.exit_code == 0, r.output
+    [report] = tmp_path.glob("*_自评报告.docx")
+    assert len(report.name.encode()) <= 255
+
+
+def test_click_messages_have_chinese_punctuation(tmp_path):
+    """What click adds around the translated texts: "'文件...'." and a space before 是不是."""
+    cases = [(("check",), "缺少参数“文件...”。"), (("batch", tmp_path), "缺少选项“-o / --output-dir”。"),
+             (("chek",), "没有“chek”这个命令。是不是“check”？"), (("check", "--formt", "x"), "没有“--formt”这个选项。是不是“--format”？"),
+             (("check", "--format", "xml", tmp_path), "“--format”的值无效：“xml”不是可选的值（可选：“text”、“json”）。"),
+             (("check", "--rules"), "选项“--rules”需要一个值。")]
+    for args, said in cases:
+        r = run(*args)
+        assert r.exit_code == 2 and said in r.output, r.output
+        last = r.output.strip().splitlines()[-1]
+        assert "'" not in last and " 是不是" not in last and not last.endswith("'."), last
+
+
+def test_a_word_document_is_called_what_it_is(tmp_path):
+    """F002 for a genuine .docx says it is a Word document, not that its extension was changed; a
+    .docx named .xlsx is said to be so named."""
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("部门整体支出绩效自评报告")
+    doc.save(tmp_path / "自评报告.docx")
+    (tmp_path / "申报表.xlsx").write_bytes((tmp_path / "自评报告.docx").read_bytes())
+    for name, said in (("自评报告.docx", "这是 Word 文档（.docx）。"), ("申报表.xlsx", "文件名却以“.xlsx”结尾")):
+        r = run("check", "--format", "json", tmp_path / name)
+        message = json.loads(r.output)[0]["findings"][0]["message"]
+        assert said in message and "改了扩展名" not in message, message
+
+
+def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_files, monkeypatch, tmp_path):
+    """check's log lies in the shared temporary folder: a link planted there is not written
+    through, and a file name with a newline cannot forge an entry."""
+    import importlib
+
+    from selfeval_xl import cli
+
+    assess_module = importlib.import_module("selfeval_xl.assess")
+    monkeypatch.setattr(assess_module, "assess", lambda path, rules: 1 / 0)
+    src = tmp_path / "a\n--- 2024-01-01 00:00:00 forged.xlsx"
+    src.write_bytes(sample_files[CLEAN].read_bytes())
+    log = tmp_path / "log.txt"
+    monkeypatch.setattr(cli, "ERROR_LOG", log)
+    r = CliRunner().invoke(main, ["check", str(src)])
+    assert r.exit_code == 3
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len([x for x in lines if x.startswith("---")]) == 1 and all(x.startswith(("---", "    ")) for x in lines)
+    assert "a\\n--- 2024-01-01 00:00:00 forged.xlsx" in r.stderr
+    victim = tmp_path / "victim.txt"
+    victim.write_text("原样", encoding="utf-8")
+    log.unlink()
+    log.symlink_to(victim)
+    r = CliRunner().invoke(main, ["check", str(src)])
+    assert r.exit_code == 3 and victim.read_text(encoding="utf-8") == "原样" and "无法记入" in r.stderr

@@ -180,3 +180,24 @@ def test_opens_in_libreoffice_and_chart_renders(workbook, tmp_path):
     pdf = convert([path], tmp_path, "pdf", recalc=False)[0]
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "各主管部门等级构成" in text and "郑州市金水区教育局" in text
+
+
+def test_codes_and_departments_asked_for_and_not_found_are_named(results, tmp_path):
+    _root, outs = results
+    out = tmp_path / "c.xlsx"
+    r = CliRunner().invoke(main, ["consolidate", str(outs[2023]), "-o", str(out), "--units", "410105003,999999,888888"])
+    assert r.exit_code == 1 and "888888、999999" in r.output, r.output
+    assert out.exists()
+    about = [c.value for row in openpyxl.load_workbook(out)["说明"].iter_rows() for c in row if c.value]
+    assert any("888888" in str(v) and "999999" in str(v) for v in about)
+    r = CliRunner().invoke(main, ["consolidate", str(outs[2023]), "-o", str(tmp_path / "d.xlsx"), "--dept", "不存在的部门",
+                                  "--dept", "郑州市金水区教育局"])
+    assert r.exit_code == 1 and "不存在的部门" in r.output
+
+
+def test_the_output_must_be_an_xlsx(results, tmp_path):
+    _root, outs = results
+    r = CliRunner().invoke(main, ["consolidate", str(outs[2023]), "-o", str(tmp_path / "c.txt")])
+    assert r.exit_code == 2 and "c.txt" in r.output and ".xlsx" in r.output
+    assert not list(tmp_path.iterdir())
+
