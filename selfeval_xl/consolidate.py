@@ -13,14 +13,13 @@ Scope, as Chinese reporting clients offer it: the whole tree (default), one or m
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch import RESULTS_JSON, iter_results
+from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
@@ -61,7 +60,9 @@ def _label(path: Path) -> str:
 
 
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
-    """Read every input; return (label, results.json path, counts) per input and the scored units."""
+    """Read every input; return (label, results.json path, counts) per input and the scored units.
+    Each result is validated (results_schema.Result): one that is not as a batch writes it refuses
+    its file with a Chinese message naming it, the result and what is wrong."""
     loaded = []
     units: list[Unit] = []
     labels: Counter[str] = Counter()
@@ -74,36 +75,22 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
             label = f"{label}（{labels[label]}）"
         counts = {"files": 0, "scored": 0, "failed": 0}
         try:
-            for r in iter_results(file):
-                if not isinstance(r, dict) or "status" not in r:
-                    raise ValueError("not a batch result")
+            for r in read_results(file):
                 counts["files"] += 1
-                if r["status"] == "failed" or r.get("total") is None:
+                if not r.scored:
                     counts["failed"] += 1
                     continue
                 counts["scored"] += 1
-                units.append(Unit(label, r["file"], r.get("unit_code") or "", r.get("unit_name") or "",
-                                  r.get("competent_dept") or "", r.get("year"), float(r["total"]),
-                                  r.get("grade") or "", r.get("self_total"), int(r.get("counts", {}).get("错误", 0)),
-                                  {k: (r.get("budget") or {}).get(k) for k in ("年初预算数", "调整预算数", "预算执行数",
-                                                                             "政策性调整剔除数")},
-                                  str(r.get("sha256") or "")))
-        except FileNotFoundError:
-            raise ConsolidationError(f"找不到批量审核结果 {file}（应是 batch 的输出文件夹或其中的 results.json）") from None
-        except PermissionError:
-            raise ConsolidationError(f"没有权限读取 {file}") from None
-        except IsADirectoryError:
-            raise ConsolidationError(f"{file} 是文件夹，其中没有 results.json") from None
-        except UnicodeDecodeError:
-            raise ConsolidationError(f"{file} 不是 UTF-8 编码的文本，不是 batch 写出的 results.json") from None
-        except json.JSONDecodeError as exc:
-            raise ConsolidationError(f"{file} 第 {exc.lineno} 行不是有效的 JSON，不是 batch 写出的 results.json") from None
-        except OSError as exc:
-            raise ConsolidationError(f"无法读取 {file}（{exc.strerror or '读取出错'}）") from None
-        except (ValueError, KeyError, TypeError):
-            raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json") from None
+                assert r.total is not None
+                units.append(Unit(label, r.file, r.unit_code, r.unit_name, r.competent_dept, r.year, r.total, r.grade,
+                                  r.self_total, r.counts.errors, {k: r.budget.get(k) for k in _BUDGET_KEYS}, r.sha256))
+        except ResultsFileError as exc:
+            raise ConsolidationError(str(exc)) from None
         loaded.append((label, file, counts))
     return loaded, units
+
+
+_BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数", "政策性调整剔除数")
 
 
 @dataclass
@@ -490,7 +477,7 @@ def _budget_row(w: _Book, ws: FastSheet, row: int, label: str, year: int | None,
     w.n(ws, row, 1, year, "int")
     ws.write_number(row, 2, s["n"], w.f["int"])
     for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
-        ws.write_number(row, 3 + j, round(s[k], 2), w.f["sub_money" if sub else "money"])
+        w.n(ws, row, 3 + j, round(s[k], 2), "sub_money" if sub else "money")  # a sum past 1e308 is blank, not inf
     w.n(ws, row, 6, s["预算执行数"] / s["调整预算数"] if s["调整预算数"] else None, "sub_pct" if sub else "pct")
     adj = abs(s["调整预算数"] - s["年初预算数"] - s["政策性调整剔除数"]) / s["年初预算数"] if s["年初预算数"] else None
     w.n(ws, row, 7, adj, "sub_pct" if sub else "pct")
