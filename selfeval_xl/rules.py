@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -283,11 +283,23 @@ def load_rules(path: str | Path | None = None) -> Rules:
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0)
 
 
+#: a rule file is hand-written text (the bundled ones are 4 to 16 KiB)
+MAX_RULE_FILE_BYTES = 1 << 20
+#: how deep a rule file nests (the bundled ones: 6) and how many values it holds once every alias
+#: (``*name``) is read as the value it stands for (the bundled ones: about 1,000)
+MAX_DEPTH = 50
+MAX_NODES = 100_000
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int) -> Rules:
+    from .inputs import InputError, read_limited
+
     source = path
     try:
-        raw_bytes = Path(path).read_bytes()
+        raw_bytes = read_limited(path, MAX_RULE_FILE_BYTES, "评分细则文件")
+    except InputError as exc:
+        raise RulesError(source, [str(exc)]) from None
     except OSError as exc:
         raise RulesError(source, [f"无法读取文件：{exc.strerror or exc}"]) from None
     compiled = _compiled_path(raw_bytes, path)
@@ -345,13 +357,55 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
 def _parse(raw_bytes: bytes, source: str) -> Rules:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(raw_bytes.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = raw_bytes.decode("utf-8")
+        _check_shape(yaml.parse(text, Loader=loader), source)
+        data = yaml.load(text, Loader=loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulesError(source, [f"不是有效的 YAML（UTF-8）文件：{exc}"]) from None
+    except RulesError:
+        raise
+    except ValueError:  # what PyYAML's constructors raise, e.g. for an integer of thousands of digits
+        raise RulesError(source, ["有无法读取的数值（如位数过多的整数），不是评分细则文件"]) from None
     rules = build_rules(data, source)
     object.__setattr__(rules, "digest", hashlib.sha256(raw_bytes).hexdigest())
     return rules
+
+
+def _check_shape(events: Iterable[Any], source: str) -> None:
+    """A YAML document's depth and its size with every alias expanded, from its events (libyaml's
+    parser keeps no C stack per level, the composer does): a file nested thousands deep, or a small
+    file of aliases of aliases that stand for billions of values (an alias bomb), is refused before
+    anything is built from it."""
+    import yaml
+
+    total = 0  # values, each alias counted as the values it stands for
+    sizes: dict[str, int] = {}  # anchor -> the values it stands for
+    open_: list[tuple[int, str | None]] = []  # each open collection: the total before it, its anchor
+    for ev in events:
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            open_.append((total, ev.anchor))
+            total += 1
+            if len(open_) > MAX_DEPTH:
+                raise RulesError(source, [f"嵌套超过 {MAX_DEPTH} 层，不是评分细则文件（第 {_line(ev)} 行）"])
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            before, anchor = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = total - before
+        elif isinstance(ev, yaml.ScalarEvent):
+            total += 1
+            if ev.anchor is not None:
+                sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.AliasEvent):
+            total += sizes.get(ev.anchor or "", 1)
+        if total > MAX_NODES:
+            raise RulesError(source, [f"别名（*…）展开后超过 {MAX_NODES:,} 个值，不是评分细则文件"
+                                      f"（第 {_line(ev)} 行；疑似“别名炸弹”）"])
+
+
+def _line(event: Any) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 from selfeval_xl.batch import BatchOptions, PreviousResultsError, read_previous, run_batch
 from selfeval_xl.cli import main
 from selfeval_xl.consolidate import ConsolidationError, consolidate
+from selfeval_xl.rules import RulesError, _load_cached, default_rules_path, load_rules
 
 from .conftest import ROOT
 
@@ -186,6 +188,18 @@ def test_a_fifo_is_refused_not_waited_on(fifo, tmp_path, sample_files):
     assert r.returncode == 2 and str(fifo) in r.stderr and "命名管道" in r.stderr, r.stderr
     r = _run(["batch", str(sample_files[CLEAN].parent), "-o", str(tmp_path / "out"), "--previous", str(fifo)])
     assert r.returncode == 2 and str(fifo) in r.stderr and "命名管道" in r.stderr, r.stderr
+    for option in ("--rules", "--template"):
+        r = _run(["report", str(sample_files[CLEAN]), "-o", str(tmp_path / "r.docx"), option, str(fifo)])
+        assert r.returncode == 2 and str(fifo) in r.stderr and "命名管道" in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_a_fifo_given_as_a_submission_is_said_to_be_one(fifo, tmp_path):
+    """check and report take a submission through intake: a FIFO is F002 saying what it is (it was
+    F001, "the file is empty", which is not true), and it is never opened to wait for a writer."""
+    r = _run(["check", "--format", "json", str(fifo)])
+    (result,) = json.loads(r.stdout)
+    assert r.returncode == 1 and result["findings"][0]["code"] == "F002" and "命名管道" in result["findings"][0]["message"]
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
@@ -197,6 +211,8 @@ def test_dev_zero_is_refused_within_a_memory_limit(tmp_path, sample_files):
         assert r.returncode == 2 and target in r.stderr and "设备" in r.stderr, r.stderr
         r = _run(["batch", str(sample_files[CLEAN].parent), "-o", str(tmp_path / "o"), "--previous", target])
         assert r.returncode == 2 and "设备" in r.stderr, r.stderr
+    r = _run(["check", "--rules", str(link), str(sample_files[CLEAN])])
+    assert r.returncode == 2 and "设备" in r.stderr, r.stderr
 
 
 def test_a_gigabyte_without_a_line_end_is_refused_within_a_memory_limit(tmp_path):
@@ -215,3 +231,94 @@ def test_a_result_line_too_long_to_parse_safely_is_refused(tmp_path):
     bad.write_bytes(b"[\n[" + b"[]," * (11 << 20) + b"[]]\n]\n")
     r = _run(["consolidate", str(bad), "-o", str(tmp_path / "c.xlsx")])
     assert r.returncode == 2 and "第 2 行超过 32 MiB" in r.stderr, r.stderr
+
+
+# --- rule files ----------------------------------------------------------------------------------
+
+
+def _alias_bomb() -> str:
+    """1.6 KB of YAML that stands for 9^30 values."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 30)]
+    return "\n".join([*lines, "categories: *a29", ""])
+
+
+def test_a_yaml_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path, sample_files):
+    bomb = tmp_path / "rules.yaml"
+    bomb.write_text(_alias_bomb(), encoding="utf-8")
+    r = _run(["check", "--rules", str(bomb), str(sample_files[CLEAN])], cwd=tmp_path)
+    assert r.returncode == 2 and str(bomb) in r.stderr and "别名" in r.stderr, r.stderr
+
+
+def test_a_rule_file_nested_200000_deep_is_refused_not_a_crash(tmp_path, sample_files):
+    """libyaml's composer recursed in C for each level: 200,000 levels ended in a segmentation fault."""
+    deep = tmp_path / "rules.yaml"
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    r = _run(["check", "--rules", str(deep), str(sample_files[CLEAN])], cwd=tmp_path)
+    assert r.returncode == 2 and "嵌套超过" in r.stderr, (r.returncode, r.stderr)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("version: x\ndecimals: " + "9" * 100_000 + "\n", "数值"),  # PyYAML raised ValueError past 4,300 digits
+    ("a: " + "{a: " * 1000 + "1" + "}" * 1000 + "\n", "嵌套超过"),
+    ("version: x\ntolerance: .inf\n", "tolerance"),  # a tolerance that lets every sum pass
+    ("# " + "x" * (2 << 20) + "\n", "1 MiB"),
+], ids=["100000 digits", "1000 deep", "tolerance .inf", "2 MiB"])
+def test_odd_rule_files_are_rules_errors(tmp_path, text, words):
+    f = tmp_path / "rules.yaml"
+    f.write_text(text, encoding="utf-8")
+    _load_cached.cache_clear()
+    with pytest.raises(RulesError) as exc:
+        load_rules(f)
+    assert words in str(exc.value), str(exc.value)
+    _chinese_without_internals(str(exc.value))
+
+
+def test_anchors_within_bounds_are_still_read(tmp_path):
+    """A rule writer may name a value once and refer to it (&name / *name): allowed while small."""
+    text = default_rules_path().read_text(encoding="utf-8")
+    first = text.index("zero_over_zero: 1")
+    text = text[:first] + "zero_over_zero: &one 1" + text[first + 17:].replace("zero_over_zero: 1", "zero_over_zero: *one")
+    assert "*one" in text
+    f = tmp_path / "rules.yaml"
+    f.write_text(text, encoding="utf-8")
+    _load_cached.cache_clear()
+    assert load_rules(f).rates == load_rules().rates
+
+
+# --- report templates ----------------------------------------------------------------------------
+
+
+def test_a_zip_bomb_template_is_refused_before_it_is_opened(tmp_path, sample_files):
+    bomb = tmp_path / "模板.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/media/image1.png", b"\0" * (300 << 20))  # 300 MiB in 0.3 MB
+    r = _run(["report", str(sample_files[CLEAN]), "-o", str(tmp_path / "r.docx"), "--template", str(bomb)])
+    assert r.returncode == 2 and str(bomb) in r.stderr and "64 MiB" in r.stderr, r.stderr
+    assert not (tmp_path / "r.docx").exists()
+
+
+def test_a_workbook_named_docx_is_refused_as_a_template(tmp_path, sample_files):
+    fake = tmp_path / "模板.docx"
+    fake.write_bytes(sample_files[CLEAN].read_bytes())
+    r = CliRunner().invoke(main, ["report", str(sample_files[CLEAN]), "-o", str(tmp_path / "r.docx"),
+                                  "--template", str(fake)])
+    assert r.exit_code == 2 and "不是 Word 文档" in r.output, r.output
+    _chinese_without_internals(r.output)
+
+
+def test_a_result_too_large_to_read_back_is_f006_not_written(tmp_path, sample_files, monkeypatch):
+    """What a batch writes, consolidate and --previous can read: a file whose result is larger than
+    a results.json line may be is F006, and none of its outputs stay."""
+    import selfeval_xl.batch as B
+
+    monkeypatch.setattr(B, "MAX_RESULT_BYTES", 4000)  # the forked worker inherits it
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / CLEAN).write_bytes(sample_files[CLEAN].read_bytes())
+    out = run_batch(src, tmp_path / "out", BatchOptions(jobs=1))
+    (result,) = _objects(out.outdir)
+    assert result["status"] == "failed" and result["findings"][0]["code"] == "F006" and result["copy"] == ""
+    assert "超过" in result["findings"][0]["message"]
+    assert not list((out.outdir / "审核副本").rglob("*.xlsx"))
