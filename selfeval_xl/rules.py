@@ -11,9 +11,11 @@ raises ``RulesError`` listing every problem, each with its path in the file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -321,23 +323,38 @@ def _code_key() -> bytes:
 def _compiled_path(raw: bytes, source: str) -> Path | None:
     """Where a rule file's checked form is kept: the user's cache, keyed by the file's content, its
     path and the code (a rule file is checked once, not at every `check`: that took pydantic and YAML
-    ~100 ms of a clerk's 0.3 s)."""
+    ~100 ms of a clerk's 0.3 s). The checked form is data (JSON, see _to_data), never code."""
     base = os.environ.get("SELFEVAL_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     if not base:
         return None
     key = hashlib.sha256(raw + b"\0" + source.encode() + b"\0" + _code_key()).hexdigest()[:32]
-    return Path(base) / "selfeval-xl" / f"rules-{key}.pickle"
+    return Path(base) / "selfeval-xl" / f"rules-{key}.json"
+
+
+def _private(st: os.stat_result) -> bool:
+    """A cache folder or file only this user can change: owned by them, writable by no one else.
+    (Windows has no such modes; there the cache is the user's own profile folder.)"""
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _read_compiled(path: Path | None) -> Rules | None:
+    """The cached rule set, when there is one this user wrote: a folder or a file someone else can
+    write is not read (they could otherwise choose the rules of the next check). Anything but the
+    data _to_data writes is ignored: the rules are checked again."""
     if path is None:
         return None
     try:
+        if not _private(os.stat(path.parent)):
+            return None
         with open(path, "rb") as fh:
-            rules = pickle.load(fh)
-    except Exception:  # absent, unreadable, from another Python: check the file again
+            st = os.fstat(fh.fileno())
+            if not (stat.S_ISREG(st.st_mode) and _private(st)) or st.st_size > MAX_RULE_FILE_BYTES * 8:
+                return None
+            return _from_data(json.loads(fh.read()))
+    except Exception:  # absent, unreadable, not our data: check the file again
         return None
-    return rules if isinstance(rules, Rules) else None
 
 
 def _write_compiled(path: Path | None, rules: Rules) -> None:
@@ -345,13 +362,68 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
         return
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            pickle.dump(rules, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        data = json.dumps(_to_data(rules), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.stat(path.parent)):
+            return  # a folder others can write: nothing of ours goes there
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
         os.replace(tmp, path)
-    except OSError:  # a read-only or full home: the rules are checked each time, nothing else changes
+    except (OSError, ValueError):  # a read-only or full home: the rules are checked each time, nothing else changes
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+# The cached form: JSON of the checked rule set. A dataclass is {"$": its name, "=": its fields},
+# a tuple {"()": items}, a dict {"{}": items}; nothing else is tagged. Reading it back builds only
+# the classes named here, by their fields: JSON carries no code, and neither does this.
+
+
+def _cached_classes() -> dict[str, type]:
+    from . import formulas as F
+
+    classes: list[type] = [Rules, Grade, Category, BudgetItem, Rate, BudgetCheck, CommonIndicator, FreeRows, Tier,
+                           OverAchievement, TotalCap, F.Num, F.Str, F.Name, F.Ref, F.Area, F.Call, F.BinOp, F.Neg]
+    return {c.__name__: c for c in classes}
+
+
+def _to_data(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        name = type(x).__name__
+        if _cached_classes().get(name) is not type(x):
+            raise ValueError(f"{name} is not kept in the cache")
+        return {"$": name, "=": {f.name: _to_data(getattr(x, f.name)) for f in dataclasses.fields(x)
+                                 if not f.name.startswith("_")}}
+    if isinstance(x, tuple):
+        return {"()": [_to_data(v) for v in x]}
+    if isinstance(x, Mapping):
+        return {"{}": {str(k): _to_data(v) for k, v in x.items()}}
+    if isinstance(x, list):
+        return [_to_data(v) for v in x]
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
+    raise ValueError(f"{type(x).__name__} is not kept in the cache")
+
+
+def _from_data(data: Any) -> Rules | None:
+    classes = _cached_classes()
+
+    def build(x: Any) -> Any:
+        if isinstance(x, list):
+            return [build(v) for v in x]
+        if not isinstance(x, dict):
+            return x
+        if x.keys() == {"()"}:
+            return tuple(build(v) for v in x["()"])
+        if x.keys() == {"{}"}:
+            return {k: build(v) for k, v in x["{}"].items()}
+        if x.keys() == {"$", "="} and x["$"] in classes:
+            return classes[x["$"]](**{k: build(v) for k, v in x["="].items()})
+        raise ValueError("not the cache's data")
+
+    rules = build(data)
+    return rules if isinstance(rules, Rules) else None
 
 
 def _parse(raw_bytes: bytes, source: str) -> Rules:
