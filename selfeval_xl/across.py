@@ -32,6 +32,7 @@ from .read import Submission
 from .rules import Rules
 from .standard import label_key
 from .targets import parse_target
+from .units import unit_key
 
 if TYPE_CHECKING:
     from .results_schema import PreviousResult
@@ -198,10 +199,10 @@ def copied_texts(texts: list[Text], threshold: float = SIMILAR) -> dict[str, lis
 
 
 def previous_targets(results: Iterable[PreviousResult]) -> dict[str, tuple[Any, dict[str, str]]]:
-    """unit code -> (year, {三级指标 folded: 指标值}) from last year's results."""
+    """unit code (its normal form) -> (year, {三级指标 folded: 指标值}) from last year's results."""
     out: dict[str, tuple[Any, dict[str, str]]] = {}
     for r in results:
-        code = r.unit_code
+        code = unit_key(r.unit_code)
         if not code or r.status in ("failed", "internal"):
             continue
         out[code] = (r.year, {label_key(row.name): row.target for row in r.rows})
@@ -212,9 +213,9 @@ def lowered_targets(unit_code: str, targets: list[list[Any]], previous: Mapping[
                     rules: Rules) -> list[dict[str, str]]:
     """C603 findings of one submission: an own row whose target asks less than last year's for
     the same indicator (≥ a lower value, ≤ a higher one), in the same unit of measure."""
-    if unit_code not in previous:
+    year, before = previous.get(unit_key(unit_code), (None, None))
+    if before is None:
         return []
-    year, before = previous[unit_code]
     out = []
     for name, text, cell in targets:
         last_text = before.get(label_key(name))

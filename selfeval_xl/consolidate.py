@@ -21,6 +21,7 @@ from typing import Any
 
 from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
+from .units import shown, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
@@ -62,10 +63,12 @@ def _label(path: Path) -> str:
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
     """Read every input; return (label, results.json path, counts) per input and the scored units.
     Each result is validated (results_schema.Result): one that is not as a batch writes it refuses
-    its file with a Chinese message naming it, the result and what is wrong."""
+    its file with a Chinese message naming it, the result and what is wrong. A unit's code is its
+    normal form and its 主管部门 the first way it was written of those that read the same."""
     loaded = []
     units: list[Unit] = []
     labels: Counter[str] = Counter()
+    depts: dict[str, str] = {}  # 主管部门 normal form -> the name shown for it
     for raw in inputs:
         path = Path(raw)
         file = path / RESULTS_JSON if path.is_dir() else path
@@ -82,7 +85,8 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
                     continue
                 counts["scored"] += 1
                 assert r.total is not None
-                units.append(Unit(label, r.file, r.unit_code, r.unit_name, r.competent_dept, r.year, r.total, r.grade,
+                dept = depts.setdefault(unit_key(r.competent_dept), shown(r.competent_dept))
+                units.append(Unit(label, r.file, unit_key(r.unit_code), r.unit_name, dept, r.year, r.total, r.grade,
                                   r.self_total, r.counts.errors, {k: r.budget.get(k) for k in _BUDGET_KEYS}, r.sha256))
         except ResultsFileError as exc:
             raise ConsolidationError(str(exc)) from None
@@ -141,10 +145,11 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
                 units_wanted: Iterable[str] = ()) -> dict[str, Any]:
     """Write the consolidation workbook; return a few figures about it."""
     loaded, units = load_inputs(inputs)
-    depts = [d for d in depts if d]
-    wanted = {c.strip() for c in units_wanted if c.strip()}
+    depts = [d for d in depts if unit_key(d)]
+    wanted = {unit_key(c) for c in units_wanted if unit_key(c)}
     if depts:
-        units = [u for u in units if u.dept in depts]
+        chosen = {unit_key(d) for d in depts}
+        units = [u for u in units if unit_key(u.dept) in chosen]
         scope = "指定主管部门：" + "、".join(depts)
         if not units:
             raise ConsolidationError(f"没有主管部门为“{'、'.join(depts)}”的单位；请核对名称（须与各单位“基本信息”中填写的一致）。")
