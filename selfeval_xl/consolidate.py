@@ -482,7 +482,7 @@ def _budget_row(w: _Book, ws: FastSheet, row: int, label: str, year: int | None,
     w.n(ws, row, 1, year, "int")
     ws.write_number(row, 2, s["n"], w.f["int"])
     for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
-        w.n(ws, row, 3 + j, round(s[k], 2), "sub_money" if sub else "money")  # a sum past 1e308 is blank, not inf
+        ws.write_number(row, 3 + j, round(s[k], 2), w.f["sub_money" if sub else "money"])
     w.n(ws, row, 6, s["预算执行数"] / s["调整预算数"] if s["调整预算数"] else None, "sub_pct" if sub else "pct")
     adj = abs(s["调整预算数"] - s["年初预算数"] - s["政策性调整剔除数"]) / s["年初预算数"] if s["年初预算数"] else None
     w.n(ws, row, 7, adj, "sub_pct" if sub else "pct")

@@ -15,11 +15,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .numbers import MAX_MAGNITUDE
+
 __all__ = ["PreviousResult", "Result", "ValidationError", "problem"]
 
 Score = Annotated[float, Field(ge=0, le=100)]
 Year = Annotated[int, Field(ge=1900, le=2100)]  # what the reader takes for a 评价年度 (read.py)
 Count = Annotated[int, Field(ge=0)]
+#: a figure of 预算情况: the reader takes none of this magnitude or more (numbers.MAX_MAGNITUDE), which keeps
+#: every sum of them finite
+Amount = Annotated[float, Field(gt=-MAX_MAGNITUDE, lt=MAX_MAGNITUDE)]
 
 
 class _Strict(BaseModel):
@@ -44,7 +49,7 @@ class Result(_Strict):
     self_total: float | None = None
     grade: str = ""
     counts: Counts = Counts()
-    budget: dict[str, float | None] = {}
+    budget: dict[str, Amount | None] = {}
 
     @property
     def scored(self) -> bool:
@@ -67,6 +72,7 @@ _REASONS = {
     "dict_type": "应是对象（{{…}}）", "model_type": "应是对象（{{…}}）", "model_attributes_type": "应是对象（{{…}}）",
     "finite_number": "应是有限的数字（不能是 NaN 或无穷大）", "missing": "缺少此项",
     "literal_error": "应是 {expected} 之一", "greater_than_equal": "不应小于 {ge}", "less_than_equal": "不应大于 {le}",
+    "greater_than": "应大于 {gt}", "less_than": "应小于 {lt}",
 }
 _SHOWN = 40  # characters of a wrong value quoted in a message
 

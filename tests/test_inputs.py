@@ -96,6 +96,7 @@ HOSTILE = {
     "budget a list": (_set("budget", [1]), "budget"),
     "budget figure a string": (_in("budget", "预算执行数", "abc"), "预算执行数"),
     "budget figure 1e309": (_in("budget", "调整预算数", BIG), "调整预算数"),
+    "budget figure 1e308": (_in("budget", "年初预算数", 1e308), "年初预算数"),  # two of them summed to infinity
     "counts a list": (_set("counts", [1]), "counts"),
     "errors a string": (_in("counts", "错误", "many"), "错误"),
 }
