@@ -343,14 +343,16 @@ def _read_compiled(path: Path | None) -> Rules | None:
     """The cached rule set, when there is one this user wrote: a folder or a file someone else can
     write is not read (they could otherwise choose the rules of the next check). Anything but the
     data _to_data writes is ignored: the rules are checked again."""
+    from .inputs import open_regular
+
     if path is None:
         return None
     try:
         if not _private(os.stat(path.parent)):
             return None
-        with open(path, "rb") as fh:
+        with open_regular(path, "缓存") as fh:  # a FIFO planted there is not waited on
             st = os.fstat(fh.fileno())
-            if not (stat.S_ISREG(st.st_mode) and _private(st)) or st.st_size > MAX_RULE_FILE_BYTES * 8:
+            if not _private(st) or st.st_size > MAX_RULE_FILE_BYTES * 8:
                 return None
             return _from_data(json.loads(fh.read()))
     except Exception:  # absent, unreadable, not our data: check the file again

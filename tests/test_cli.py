@@ -228,9 +228,12 @@ def _check_with_cache(cache, path):
                           capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_a_planted_pickle_in_the_rule_cache_runs_nothing(tmp_path, sample_files):
+@pytest.mark.parametrize("planted", ["pickle", "fifo"])
+def test_a_file_planted_in_the_rule_cache_runs_nothing(tmp_path, sample_files, planted):
     """Issue 17, item 6: the compiled-rules cache sits at a path anyone can compute; a file planted
-    there is never code. The next check ignores it, runs nothing, and reports the same."""
+    there is never code, and a FIFO there is not waited on. The next check ignores it, runs
+    nothing, and reports the same."""
+    import os
     import pickle
 
     cache, marker = tmp_path / "cache", tmp_path / "ran"
@@ -238,7 +241,11 @@ def test_a_planted_pickle_in_the_rule_cache_runs_nothing(tmp_path, sample_files)
     entries = [p for p in (cache / "selfeval-xl").iterdir() if not p.name.startswith(".")]
     assert entries
     for p in entries:
-        p.write_bytes(pickle.dumps(_Evil(marker)))
+        if planted == "pickle":
+            p.write_bytes(pickle.dumps(_Evil(marker)))
+        else:
+            p.unlink()
+            os.mkfifo(p)
     again = _check_with_cache(cache, sample_files[CLEAN])
     assert not marker.exists()
     assert again.returncode == first.returncode and again.stdout == first.stdout
