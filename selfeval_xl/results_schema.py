@@ -13,12 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .numbers import MAX_MAGNITUDE
 
 __all__ = ["PreviousResult", "Result", "ValidationError", "problem"]
 
+def _encodable(text: str) -> str:
+    """Text a workbook can hold: JSON's \\ud800 escapes make a lone surrogate, which no UTF-8 file
+    can store (XlsxWriter stopped with UnicodeEncodeError)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("含无法保存的字符（孤立的 UTF-16 代理项）") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
 Score = Annotated[float, Field(ge=0, le=100)]
 Year = Annotated[int, Field(ge=1900, le=2100)]  # what the reader takes for a 评价年度 (read.py)
 Count = Annotated[int, Field(ge=0)]
@@ -38,16 +49,16 @@ class Counts(_Strict):
 class Result(_Strict):
     """One object of a results.json, as the consolidation reads it."""
 
-    file: str
-    sha256: str = ""
-    unit_code: str = ""
-    unit_name: str = ""
-    competent_dept: str = ""
+    file: Text
+    sha256: Text = ""
+    unit_code: Text = ""
+    unit_name: Text = ""
+    competent_dept: Text = ""
     year: Year | None = None
     status: Literal["ok", "errors", "failed", "internal"]
     total: Score | None = None
     self_total: float | None = None
-    grade: str = ""
+    grade: Text = ""
     counts: Counts = Counts()
     budget: dict[str, Amount | None] = {}
 
@@ -57,8 +68,8 @@ class Result(_Strict):
 
 
 class Row(_Strict):
-    name: str = Field(default="", alias="三级指标")
-    target: str = Field(default="", alias="指标值")
+    name: Text = Field(default="", alias="三级指标")
+    target: Text = Field(default="", alias="指标值")
 
 
 class PreviousResult(Result):
@@ -72,7 +83,7 @@ _REASONS = {
     "dict_type": "应是对象（{{…}}）", "model_type": "应是对象（{{…}}）", "model_attributes_type": "应是对象（{{…}}）",
     "finite_number": "应是有限的数字（不能是 NaN 或无穷大）", "missing": "缺少此项",
     "literal_error": "应是 {expected} 之一", "greater_than_equal": "不应小于 {ge}", "less_than_equal": "不应大于 {le}",
-    "greater_than": "应大于 {gt}", "less_than": "应小于 {lt}",
+    "greater_than": "应大于 {gt}", "less_than": "应小于 {lt}", "value_error": "{error}",
 }
 _SHOWN = 40  # characters of a wrong value quoted in a message
 
@@ -95,8 +106,9 @@ def _ctx(ctx: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _short(value: Any) -> str:
     """A wrong value as a message quotes it: short, and never a whole list or object."""
-    if isinstance(value, str):
-        return "“" + (value if len(value) <= _SHOWN else value[:_SHOWN] + "…") + "”"
+    if isinstance(value, str):  # control characters and lone surrogates written out: nothing reaches the console raw
+        text = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in value[:_SHOWN])
+        return "“" + text + ("…" if len(value) > _SHOWN else "") + "”"
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, (int, float)):

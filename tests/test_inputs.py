@@ -47,12 +47,13 @@ def _objects(out: Path) -> list[dict]:
 def _write(path: Path, objects: list) -> Path:
     """A results.json in the batch's layout: one object a line."""
     lines = [json.dumps(o, ensure_ascii=False, separators=(",", ":"), allow_nan=True).replace(f'"{BIG}"', "1e309")
-             for o in objects]
+             .replace(f'"{SURROGATE}"', '"\\ud800\\u001b[2J"') for o in objects]
     path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
     return path
 
 
 BIG = "@1e309"  # written as the number 1e309, which JSON parsers read as infinity
+SURROGATE = "@surrogate"  # written as a lone surrogate (no UTF-8 file can hold it) and a terminal's escape
 
 
 def _set(key, value):
@@ -89,6 +90,7 @@ HOSTILE = {
     "dept a list": (_set("competent_dept", ["x"]), "competent_dept"),
     "name a number": (_set("unit_name", 5), "unit_name"),
     "grade a list": (_set("grade", ["优"]), "grade"),
+    "name a lone surrogate": (_set("unit_name", SURROGATE), "\\ud800\\u001b"),
     "status a list": (_set("status", ["ok"]), "status"),
     "status unknown": (_set("status", "great"), "status"),
     "file missing": (lambda o: o.pop("file"), "file"),
