@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import standard as S
 from .findings import finding
@@ -32,6 +32,10 @@ from .read import Submission
 from .rules import Rules
 from .standard import label_key
 from .targets import parse_target
+from .units import unit_key
+
+if TYPE_CHECKING:
+    from .results_schema import PreviousResult
 
 __all__ = ["MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "lowered_targets", "similar_pairs"]
 
@@ -194,15 +198,14 @@ def copied_texts(texts: list[Text], threshold: float = SIMILAR) -> dict[str, lis
 # C603
 
 
-def previous_targets(results: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Any, dict[str, str]]]:
-    """unit code -> (year, {三级指标 folded: 指标值}) from last year's results."""
+def previous_targets(results: Iterable[PreviousResult]) -> dict[str, tuple[Any, dict[str, str]]]:
+    """unit code (its normal form) -> (year, {三级指标 folded: 指标值}) from last year's results."""
     out: dict[str, tuple[Any, dict[str, str]]] = {}
     for r in results:
-        code = str(r.get("unit_code") or "")
-        if not code or r.get("status") in ("failed", "internal"):
+        code = unit_key(r.unit_code)
+        if not code or r.status in ("failed", "internal"):
             continue
-        targets = {label_key(row.get("三级指标")): str(row.get("指标值") or "") for row in r.get("rows") or []}
-        out[code] = (r.get("year"), targets)
+        out[code] = (r.year, {label_key(row.name): row.target for row in r.rows})
     return out
 
 
@@ -210,9 +213,9 @@ def lowered_targets(unit_code: str, targets: list[list[Any]], previous: Mapping[
                     rules: Rules) -> list[dict[str, str]]:
     """C603 findings of one submission: an own row whose target asks less than last year's for
     the same indicator (≥ a lower value, ≤ a higher one), in the same unit of measure."""
-    if unit_code not in previous:
+    year, before = previous.get(unit_key(unit_code), (None, None))
+    if before is None:
         return []
-    year, before = previous[unit_code]
     out = []
     for name, text, cell in targets:
         last_text = before.get(label_key(name))

@@ -111,6 +111,8 @@ class Assessment:
             ],
             "findings": [f.to_dict() for f in self.findings],
         }
+        if basic and basic.unit_code_typed != basic.unit_code:  # typed in another form (V211): kept as typed too
+            out["unit_code_typed"] = basic.unit_code_typed
         return out
 
 

@@ -62,14 +62,17 @@ def expand_inputs(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
-def _bundled_or_file(value: str, bundled: dict[str, Path], suffix: str, missing: str) -> Path:
+def _bundled_or_file(value: str, bundled: dict[str, Path], suffix: str, missing: str, what: str) -> Path:
     """An option that names a bundled file or gives a path: the bundled one unless a file of that
     name exists; a usage error saying what is bundled otherwise."""
+    from .inputs import not_a_file
+
     if value in bundled and not Path(value).exists():
         return bundled[value]
     if Path(value).is_file() and value.lower().endswith(suffix):
         return Path(value)
-    raise click.BadParameter(missing.format(value=value, names="、".join(bundled)))
+    odd = not_a_file(Path(value), what)  # a FIFO or a device is said to be one, not "no such file"
+    raise click.BadParameter(odd or missing.format(value=value, names="、".join(bundled)))
 
 
 def _rules_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -77,7 +80,7 @@ def _rules_file(ctx: click.Context, param: click.Parameter, value: str | None) -
     from .rules import bundled
 
     return None if value is None else _bundled_or_file(
-        value, bundled(), "", "没有名为“{value}”的内置评分细则（可用：{names}），也没有这个文件。")
+        value, bundled(), "", "没有名为“{value}”的内置评分细则（可用：{names}），也没有这个文件。", "评分细则文件")
 
 
 rules_option = click.option("--rules", "rules_path", callback=_rules_file, metavar="细则",
@@ -266,10 +269,20 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
 
 def _report_template(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """--template: a bundled report template's name, or a .docx file."""
-    from .selfreport import report_templates
+    from .inputs import InputError
+    from .selfreport import check_template, report_templates
 
-    return None if value is None else _bundled_or_file(
-        value, report_templates(), ".docx", "没有名为“{value}”的报告模板（内置：{names}），也没有这个 .docx 文件。")
+    if value is None:
+        return None
+    path = _bundled_or_file(value, report_templates(), ".docx", "没有名为“{value}”的报告模板（内置：{names}），也没有这个 .docx 文件。",
+                            "报告模板")
+    try:
+        check_template(path)  # within its limits and a Word document, before any work starts
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+    except OSError as exc:
+        raise click.BadParameter(f"无法读取 {path}：{exc.strerror or exc}") from None
+    return path
 
 
 template_option = click.option("--template", "report_template", callback=_report_template, metavar="模板",

@@ -13,15 +13,15 @@ Scope, as Chinese reporting clients offer it: the whole tree (default), one or m
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch import RESULTS_JSON, iter_results
+from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
+from .units import shown, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
@@ -61,10 +61,14 @@ def _label(path: Path) -> str:
 
 
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
-    """Read every input; return (label, results.json path, counts) per input and the scored units."""
+    """Read every input; return (label, results.json path, counts) per input and the scored units.
+    Each result is validated (results_schema.Result): one that is not as a batch writes it refuses
+    its file with a Chinese message naming it, the result and what is wrong. A unit's code is its
+    normal form and its 主管部门 the first way it was written of those that read the same."""
     loaded = []
     units: list[Unit] = []
     labels: Counter[str] = Counter()
+    depts: dict[str, str] = {}  # 主管部门 normal form -> the name shown for it
     for raw in inputs:
         path = Path(raw)
         file = path / RESULTS_JSON if path.is_dir() else path
@@ -74,36 +78,23 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
             label = f"{label}（{labels[label]}）"
         counts = {"files": 0, "scored": 0, "failed": 0}
         try:
-            for r in iter_results(file):
-                if not isinstance(r, dict) or "status" not in r:
-                    raise ValueError("not a batch result")
+            for r in read_results(file):
                 counts["files"] += 1
-                if r["status"] == "failed" or r.get("total") is None:
+                if not r.scored:
                     counts["failed"] += 1
                     continue
                 counts["scored"] += 1
-                units.append(Unit(label, r["file"], r.get("unit_code") or "", r.get("unit_name") or "",
-                                  r.get("competent_dept") or "", r.get("year"), float(r["total"]),
-                                  r.get("grade") or "", r.get("self_total"), int(r.get("counts", {}).get("错误", 0)),
-                                  {k: (r.get("budget") or {}).get(k) for k in ("年初预算数", "调整预算数", "预算执行数",
-                                                                             "政策性调整剔除数")},
-                                  str(r.get("sha256") or "")))
-        except FileNotFoundError:
-            raise ConsolidationError(f"找不到批量审核结果 {file}（应是 batch 的输出文件夹或其中的 results.json）") from None
-        except PermissionError:
-            raise ConsolidationError(f"没有权限读取 {file}") from None
-        except IsADirectoryError:
-            raise ConsolidationError(f"{file} 是文件夹，其中没有 results.json") from None
-        except UnicodeDecodeError:
-            raise ConsolidationError(f"{file} 不是 UTF-8 编码的文本，不是 batch 写出的 results.json") from None
-        except json.JSONDecodeError as exc:
-            raise ConsolidationError(f"{file} 第 {exc.lineno} 行不是有效的 JSON，不是 batch 写出的 results.json") from None
-        except OSError as exc:
-            raise ConsolidationError(f"无法读取 {file}（{exc.strerror or '读取出错'}）") from None
-        except (ValueError, KeyError, TypeError):
-            raise ConsolidationError(f"{file} 不是 selfeval-xl batch 写出的 results.json") from None
+                assert r.total is not None
+                dept = depts.setdefault(unit_key(r.competent_dept), shown(r.competent_dept))
+                units.append(Unit(label, r.file, unit_key(r.unit_code), r.unit_name, dept, r.year, r.total, r.grade,
+                                  r.self_total, r.counts.errors, {k: r.budget.get(k) for k in _BUDGET_KEYS}, r.sha256))
+        except ResultsFileError as exc:
+            raise ConsolidationError(str(exc)) from None
         loaded.append((label, file, counts))
     return loaded, units
+
+
+_BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数", "政策性调整剔除数")
 
 
 @dataclass
@@ -154,10 +145,11 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
                 units_wanted: Iterable[str] = ()) -> dict[str, Any]:
     """Write the consolidation workbook; return a few figures about it."""
     loaded, units = load_inputs(inputs)
-    depts = [d for d in depts if d]
-    wanted = {c.strip() for c in units_wanted if c.strip()}
+    depts = [d for d in depts if unit_key(d)]
+    wanted = {unit_key(c) for c in units_wanted if unit_key(c)}
     if depts:
-        units = [u for u in units if u.dept in depts]
+        chosen = {unit_key(d) for d in depts}
+        units = [u for u in units if unit_key(u.dept) in chosen]
         scope = "指定主管部门：" + "、".join(depts)
         if not units:
             raise ConsolidationError(f"没有主管部门为“{'、'.join(depts)}”的单位；请核对名称（须与各单位“基本信息”中填写的一致）。")

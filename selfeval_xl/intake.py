@@ -12,6 +12,7 @@ with its F-code; what the department should do is in the findings registry.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +41,24 @@ class Received:
 def open_package(path: str | Path, limits: Limits | None = None) -> Received:
     """Take in one file; raise ``Rejected`` (with an F-code) for anything that is not a readable,
     safe .xlsx/.xlsm workbook. The file itself is only read."""
+    from .inputs import InputError, open_regular
+
     limits = limits or Limits()
     path = Path(path)
     try:
-        size = path.stat().st_size
+        with open_regular(path, "申报表") as fh:  # a FIFO or a device is refused before it is read
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                raise Rejected("F001")
+            if size > limits.max_file_bytes:
+                raise Rejected("F006", f"文件大小 {size / MiB:.1f} MiB，超过 {limits.max_file_bytes // MiB} MiB 的限制")
+            data = fh.read(limits.max_file_bytes + 1)  # the file may grow while it is read
+    except InputError as exc:
+        raise Rejected("F002", str(exc)) from None
     except OSError as exc:
         raise Rejected("F003", f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
-    if size == 0:
-        raise Rejected("F001")
-    if size > limits.max_file_bytes:
-        raise Rejected("F006", f"文件大小 {size / MiB:.1f} MiB，超过 {limits.max_file_bytes // MiB} MiB 的限制")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise Rejected("F003", f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+    if len(data) > limits.max_file_bytes:
+        raise Rejected("F006", f"文件大小超过 {limits.max_file_bytes // MiB} MiB 的限制")
     return open_bytes(data, path, limits)
 
 

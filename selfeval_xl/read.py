@@ -28,6 +28,7 @@ from .layout import Block, Layout
 from .ooxml import FormulaCell, Sheet, Workbook
 from .rules import Rules, load_rules
 from .standard import label_key
+from .units import unit_key
 
 if TYPE_CHECKING:  # pandas is imported when a frame is first asked for: checking never needs it
     import pandas as pd
@@ -52,7 +53,8 @@ class BasicInfo:
     """基本信息 as typed fields; ``raw`` keeps each value as read and ``cells`` its address."""
 
     unit_name: str = ""
-    unit_code: str = ""
+    unit_code: str = ""  # its normal form (units.unit_key): what every match of units uses
+    unit_code_typed: str = ""  # as typed (full-width digits, invisible characters and all)
     competent_dept: str = ""
     year: int | None = None
     filler: str = ""
@@ -335,6 +337,8 @@ def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> Ba
             info.year = _year(v)
         else:
             setattr(info, fld.attr, _text(v))
+    info.unit_code_typed = info.unit_code
+    info.unit_code = unit_key(info.unit_code)
     return info
 
 

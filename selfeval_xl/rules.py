@@ -11,10 +11,12 @@ raises ``RulesError`` listing every problem, each with its path in the file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -306,11 +308,23 @@ def load_rules(path: str | Path | None = None) -> Rules:
     return _load_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0)
 
 
+#: a rule file is hand-written text (the bundled ones are 4 to 16 KiB)
+MAX_RULE_FILE_BYTES = 1 << 20
+#: how deep a rule file nests (the bundled ones: 6) and how many values it holds once every alias
+#: (``*name``) is read as the value it stands for (the bundled ones: about 1,000)
+MAX_DEPTH = 50
+MAX_NODES = 100_000
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int) -> Rules:
+    from .inputs import InputError, read_limited
+
     source = path
     try:
-        raw_bytes = Path(path).read_bytes()
+        raw_bytes = read_limited(path, MAX_RULE_FILE_BYTES, "评分细则文件")
+    except InputError as exc:
+        raise RulesError(source, [str(exc)]) from None
     except OSError as exc:
         raise RulesError(source, [f"无法读取文件：{exc.strerror or exc}"]) from None
     compiled = _compiled_path(raw_bytes, path)
@@ -333,23 +347,40 @@ def _code_key() -> bytes:
 def _compiled_path(raw: bytes, source: str) -> Path | None:
     """Where a rule file's checked form is kept: the user's cache, keyed by the file's content, its
     path and the code (a rule file is checked once, not at every `check`: that took pydantic and YAML
-    ~100 ms of a clerk's 0.3 s)."""
+    ~100 ms of a clerk's 0.3 s). The checked form is data (JSON, see _to_data), never code."""
     base = os.environ.get("SELFEVAL_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     if not base:
         return None
     key = hashlib.sha256(raw + b"\0" + source.encode() + b"\0" + _code_key()).hexdigest()[:32]
-    return Path(base) / "selfeval-xl" / f"rules-{key}.pickle"
+    return Path(base) / "selfeval-xl" / f"rules-{key}.json"
+
+
+def _private(st: os.stat_result) -> bool:
+    """A cache folder or file only this user can change: owned by them, writable by no one else.
+    (Windows has no such modes; there the cache is the user's own profile folder.)"""
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _read_compiled(path: Path | None) -> Rules | None:
+    """The cached rule set, when there is one this user wrote: a folder or a file someone else can
+    write is not read (they could otherwise choose the rules of the next check). Anything but the
+    data _to_data writes is ignored: the rules are checked again."""
+    from .inputs import open_regular
+
     if path is None:
         return None
     try:
-        with open(path, "rb") as fh:
-            rules = pickle.load(fh)
-    except Exception:  # absent, unreadable, from another Python: check the file again
+        if not _private(os.stat(path.parent)):
+            return None
+        with open_regular(path, "缓存") as fh:  # a FIFO planted there is not waited on
+            st = os.fstat(fh.fileno())
+            if not _private(st) or st.st_size > MAX_RULE_FILE_BYTES * 8:
+                return None
+            return _from_data(json.loads(fh.read()))
+    except Exception:  # absent, unreadable, not our data: check the file again
         return None
-    return rules if isinstance(rules, Rules) else None
 
 
 def _write_compiled(path: Path | None, rules: Rules) -> None:
@@ -357,25 +388,122 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
         return
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            pickle.dump(rules, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        data = json.dumps(_to_data(rules), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.stat(path.parent)):
+            return  # a folder others can write: nothing of ours goes there
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
         os.replace(tmp, path)
-    except OSError:  # a read-only or full home: the rules are checked each time, nothing else changes
+    except (OSError, ValueError):  # a read-only or full home: the rules are checked each time, nothing else changes
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+# The cached form: JSON of the checked rule set. A dataclass is {"$": its name, "=": its fields},
+# a tuple {"()": items}, a dict {"{}": items}; nothing else is tagged. Reading it back builds only
+# the classes named here, by their fields: JSON carries no code, and neither does this.
+
+
+def _cached_classes() -> dict[str, type]:
+    from . import formulas as F
+
+    classes: list[type] = [Rules, Grade, Category, BudgetItem, Rate, BudgetCheck, CommonIndicator, FreeRows, Tier,
+                           OverAchievement, TotalCap, F.Num, F.Str, F.Name, F.Ref, F.Area, F.Call, F.BinOp, F.Neg]
+    return {c.__name__: c for c in classes}
+
+
+def _to_data(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        name = type(x).__name__
+        if _cached_classes().get(name) is not type(x):
+            raise ValueError(f"{name} is not kept in the cache")
+        return {"$": name, "=": {f.name: _to_data(getattr(x, f.name)) for f in dataclasses.fields(x)
+                                 if not f.name.startswith("_")}}
+    if isinstance(x, tuple):
+        return {"()": [_to_data(v) for v in x]}
+    if isinstance(x, Mapping):
+        return {"{}": {str(k): _to_data(v) for k, v in x.items()}}
+    if isinstance(x, list):
+        return [_to_data(v) for v in x]
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
+    raise ValueError(f"{type(x).__name__} is not kept in the cache")
+
+
+def _from_data(data: Any) -> Rules | None:
+    classes = _cached_classes()
+
+    def build(x: Any) -> Any:
+        if isinstance(x, list):
+            return [build(v) for v in x]
+        if not isinstance(x, dict):
+            return x
+        if x.keys() == {"()"}:
+            return tuple(build(v) for v in x["()"])
+        if x.keys() == {"{}"}:
+            return {k: build(v) for k, v in x["{}"].items()}
+        if x.keys() == {"$", "="} and x["$"] in classes:
+            return classes[x["$"]](**{k: build(v) for k, v in x["="].items()})
+        raise ValueError("not the cache's data")
+
+    rules = build(data)
+    return rules if isinstance(rules, Rules) else None
 
 
 def _parse(raw_bytes: bytes, source: str) -> Rules:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(raw_bytes.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = raw_bytes.decode("utf-8")
+        _check_shape(yaml.parse(text, Loader=loader), source)
+        data = yaml.load(text, Loader=loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulesError(source, [f"不是有效的 YAML（UTF-8）文件：{exc}"]) from None
+    except RulesError:
+        raise
+    except ValueError:  # what PyYAML's constructors raise, e.g. for an integer of thousands of digits
+        raise RulesError(source, ["有无法读取的数值（如位数过多的整数），不是评分细则文件"]) from None
     rules = build_rules(data, source)
     object.__setattr__(rules, "digest", hashlib.sha256(raw_bytes).hexdigest())
     return rules
+
+
+def _check_shape(events: Iterable[Any], source: str) -> None:
+    """A YAML document's depth and its size with every alias expanded, from its events (libyaml's
+    parser keeps no C stack per level, the composer does): a file nested thousands deep, or a small
+    file of aliases of aliases that stand for billions of values (an alias bomb), is refused before
+    anything is built from it."""
+    import yaml
+
+    total = 0  # values, each alias counted as the values it stands for
+    sizes: dict[str, int] = {}  # anchor -> the values it stands for
+    open_: list[tuple[int, str | None]] = []  # each open collection: the total before it, its anchor
+    for ev in events:
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            open_.append((total, ev.anchor))
+            total += 1
+            if len(open_) > MAX_DEPTH:
+                raise RulesError(source, [f"嵌套超过 {MAX_DEPTH} 层，不是评分细则文件（第 {_line(ev)} 行）"])
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            before, anchor = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = total - before
+        elif isinstance(ev, yaml.ScalarEvent):
+            total += 1
+            if ev.anchor is not None:
+                sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.AliasEvent):
+            total += sizes.get(ev.anchor or "", 1)
+        if total > MAX_NODES:
+            raise RulesError(source, [f"别名（*…）展开后超过 {MAX_NODES:,} 个值，不是评分细则文件"
+                                      f"（第 {_line(ev)} 行；疑似“别名炸弹”）"])
+
+
+def _line(event: Any) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ __all__ = ["IndicatorBase", "RuleFile", "SchemaProblem", "json_schema", "validat
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, frozen=True, allow_inf_nan=False)
 
 
 Weight = Annotated[float, Field(gt=0, description="分值（大于 0）")]
@@ -272,6 +272,7 @@ _TYPES = {
     "string_type": "应是文字（有特殊字符时加引号）", "list_type": "应是列表（每项一行，以“- ”开头）",
     "model_type": "应是映射（键: 值）", "dict_type": "应是映射（键: 值）", "missing": "缺少此项",
     "model_attributes_type": "应是映射（键: 值）", "none_required": "应为空",
+    "finite_number": "应是有限的数字（不能是 .inf 或 .nan）",
 }
 
 

@@ -15,6 +15,7 @@ fonts); in a template the bureau's clerk changes all of that in Word itself, and
 
 from __future__ import annotations
 
+import io
 import os
 from importlib import resources
 from pathlib import Path
@@ -23,13 +24,15 @@ from typing import TYPE_CHECKING, Any
 from . import standard as S
 from .findings import ERROR, WARNING
 from .numbers import fmt_number, fmt_percent, fmt_score
+from .ooxml.errors import Limits, MiB, Rejected
 from .read import ROW
 
 if TYPE_CHECKING:
     from .assess import Assessment
     from .rules import Rules
 
-__all__ = ["REPORTS_DIR", "REPORT_SUFFIX", "report_context", "report_name", "report_templates", "write_report"]
+__all__ = ["REPORTS_DIR", "REPORT_SUFFIX", "TEMPLATE_LIMITS", "check_template", "read_template", "report_context", "report_name",
+           "report_templates", "write_report"]
 
 REPORTS_DIR = "自评报告"
 #: what a report's name ends with
@@ -51,6 +54,42 @@ def template_path(name_or_path: str | Path | None) -> Path:
         return report_templates()["default"]
     found = report_templates().get(str(name_or_path))
     return found if found is not None and not Path(name_or_path).exists() else Path(name_or_path)
+
+
+#: what a report template may be: a Word document of some pages (the bundled ones are 40 KiB); python-docx
+#: holds every part of it in memory, so a zip bomb handed over as a template is refused before it is opened
+TEMPLATE_LIMITS = Limits(max_file_bytes=20 * MiB, max_entries=1000, max_entry_bytes=64 * MiB,
+                         max_total_bytes=128 * MiB)
+
+
+def read_template(name_or_path: str | Path | None) -> bytes:
+    """The bytes of a report template: a regular file within TEMPLATE_LIMITS whose zip directory
+    passes them (sizes, number of parts, compression ratio). Raises InputError in Chinese; OSError
+    for a file that is absent or cannot be read."""
+    from .inputs import InputError, read_limited
+    from .ooxml.zipread import check_directory, read_directory
+
+    path = template_path(name_or_path)
+    data = read_limited(path, TEMPLATE_LIMITS.max_file_bytes, "报告模板")
+    try:
+        check_directory([e for e in read_directory(data, TEMPLATE_LIMITS) if not e.name.endswith("/")], TEMPLATE_LIMITS)
+    except Rejected as exc:
+        raise InputError(f"{path} 不能作为报告模板（Word .docx）：{exc.detail or '不是有效的 .docx 文件'}") from None
+    return data
+
+
+def check_template(name_or_path: str | Path | None) -> None:
+    """A report template that can be used: within its limits (read_template) and a Word document
+    python-docx opens. Raises InputError in Chinese (OSError for one that cannot be read)."""
+    from docxtpl import DocxTemplate
+
+    from .inputs import InputError
+
+    data = read_template(name_or_path)
+    try:
+        DocxTemplate(io.BytesIO(data)).init_docx()
+    except Exception:  # python-docx's errors for a zip that is no Word document are of many kinds
+        raise InputError(f"{template_path(name_or_path)} 不是 Word 文档（.docx），不能作为报告模板") from None
 
 
 def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
@@ -171,7 +210,7 @@ def write_report(a: Assessment, rules: Rules, path: str | Path, template: str | 
     for row in ctx["below_full"]:
         if row["reason"].startswith("【请填写"):
             row["reason"] = RichText(row["reason"], highlight="FFFF00")
-    doc = DocxTemplate(str(template_path(template)))
+    doc = DocxTemplate(io.BytesIO(read_template(template)))  # the bytes that were checked are the ones opened
     doc.render(ctx, autoescape=True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
 from .safe import clean_text, xml_text
+from .units import shown, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
@@ -118,6 +119,7 @@ class SummaryWriter:
         self.sums = dict.fromkeys(("total", "self", *BUDGET_KEYS), 0.0)
         self.n_self = 0
         self.groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.dept_names: dict[str, str] = {}  # 主管部门 normal form -> the name its group is shown by
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".tmp-{self.path.name}")
         self.w = _Writer(self._tmp, rules)
@@ -168,7 +170,8 @@ class SummaryWriter:
             self.n_self += 1
         for i, (lo, hi, _label) in enumerate(self.bins):
             self.bin_counts[i] += lo <= r["total"] < hi
-        g = self.groups[r["competent_dept"] or "（未填写主管部门）"]
+        dept = r["competent_dept"]  # one group however it was typed (full-width, invisible characters)
+        g = self.groups[self.dept_names.setdefault(unit_key(dept), shown(dept) or "（未填写主管部门）")]
         g["单位数"] += 1
         for k in _BUDGET_SUM_KEYS:
             g[k] += r["budget"].get(k) or 0.0

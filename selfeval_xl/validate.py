@@ -21,6 +21,7 @@ from .ooxml.sheet import hidden_lines
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, clean_text, parse_target, read_actual, read_count
+from .units import how_typed, visible
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -200,11 +201,16 @@ def check_basic(ctx: Context) -> Iterable[Finding]:
             yield _error_value(S.BASIC, cell, f"“{fld.label}”", err)
             continue
         raw = basic.raw.get(fld.label)
-        if fld.required and (raw is None or (isinstance(raw, str) and not raw.strip())):
+        blank = raw is None or (isinstance(raw, str) and not raw.strip()) or (fld.attr == "unit_code" and not basic.unit_code)
+        if fld.required and blank:  # a code of invisible characters only is as blank as none
             yield finding("V201", "basic", label=fld.label, cell=cell, sheet=S.BASIC, expected="必填")
         elif fld.attr == "year" and basic.year is None:
             yield finding("V202", "year", value=fmt_value(raw), cell=cell, sheet=S.BASIC, expected="4 位年份",
                           actual=fmt_value(raw))
+        elif fld.attr == "unit_code" and basic.unit_code_typed != basic.unit_code and basic.unit_code:
+            typed = visible(basic.unit_code_typed)
+            yield finding("V211", typed=typed, what="、".join(how_typed(basic.unit_code_typed)), normal=basic.unit_code,
+                          cell=cell, sheet=S.BASIC, expected=basic.unit_code, actual=typed)
 
 
 def _error_value(sheet: str, cell: str, what: str, code: str) -> Finding:

@@ -189,7 +189,7 @@ def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path,
     rules_file.write_text(text, encoding="utf-8")
     _load_cached.cache_clear()
     assert load_rules(rules_file).version == "2026.2"
-    assert list((tmp_path / "cache" / "selfeval-xl").glob("rules-*.pickle"))
+    assert list((tmp_path / "cache" / "selfeval-xl").glob("rules-*.json"))
     rules_file.write_text(text.replace("categories:", "categoriez:"), encoding="utf-8")
     _load_cached.cache_clear()
     with pytest.raises(RulesError):
@@ -273,3 +273,77 @@ def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_f
     log.symlink_to(victim)
     r = CliRunner().invoke(main, ["check", str(src)])
     assert r.exit_code == 3 and victim.read_text(encoding="utf-8") == "原样" and "无法记入" in r.stderr
+
+
+class _Evil:
+    """A pickle that runs code when it is loaded: what whoever can write the cache folder could plant."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').write('ran')",)
+
+
+def _check_with_cache(cache, path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SELFEVAL_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "selfeval_xl", "check", "--format", "json", str(path)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("planted", ["pickle", "fifo"])
+def test_a_file_planted_in_the_rule_cache_runs_nothing(tmp_path, sample_files, planted):
+    """Issue 17, item 6: the compiled-rules cache sits at a path anyone can compute; a file planted
+    there is never code, and a FIFO there is not waited on. The next check ignores it, runs
+    nothing, and reports the same."""
+    import os
+    import pickle
+
+    cache, marker = tmp_path / "cache", tmp_path / "ran"
+    first = _check_with_cache(cache, sample_files[CLEAN])
+    entries = [p for p in (cache / "selfeval-xl").iterdir() if not p.name.startswith(".")]
+    assert entries
+    for p in entries:
+        if planted == "pickle":
+            p.write_bytes(pickle.dumps(_Evil(marker)))
+        else:
+            p.unlink()
+            os.mkfifo(p)
+    again = _check_with_cache(cache, sample_files[CLEAN])
+    assert not marker.exists()
+    assert again.returncode == first.returncode and again.stdout == first.stdout
+
+
+@pytest.mark.parametrize("what", ["folder", "file"])
+def test_a_cache_others_can_write_is_not_read(tmp_path, sample_files, what):
+    """A cache entry is data, but data that chooses the rules: one in a folder (or a file) another
+    user can write is not used; the rule file is checked again."""
+    import os
+    import stat
+
+    cache = tmp_path / "cache"
+    first = _check_with_cache(cache, sample_files[CLEAN])
+    folder = cache / "selfeval-xl"
+    (entry,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["="]["version"] = "PLANTED"
+    entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    target = folder if what == "folder" else entry
+    os.chmod(target, os.stat(target).st_mode | stat.S_IWGRP | stat.S_IWOTH)
+    again = _check_with_cache(cache, sample_files[CLEAN])
+    assert "PLANTED" not in again.stdout and again.stdout == first.stdout
+
+
+def test_the_cached_rules_are_the_checked_rules():
+    """The cache's data form gives back every bundled rule set exactly (its expressions included)."""
+    from selfeval_xl.rules import _from_data, _to_data, bundled, load_rules
+
+    for path in bundled().values():
+        rules = load_rules(path)
+        assert _from_data(json.loads(json.dumps(_to_data(rules), allow_nan=False))) == rules
+    with pytest.raises(ValueError):
+        _from_data({"$": "system", "=": {"command": "echo"}})

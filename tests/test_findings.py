@@ -48,6 +48,11 @@ def own_row(lay, level1, i):
     return [r for r, p in lay.ind_plan.items() if not p.common and p.level1 == level1][i]
 
 
+def basic(f, **values):
+    f.basic.update(values)
+    return f
+
+
 def rate_cell(lay, label):
     return (S.BUDGET, lay.budget_cell(label))
 
@@ -67,6 +72,7 @@ TRIGGER = {
     "V208": lambda f: edit(f, lambda lay: {(S.INDICATORS, lay.ind_cell(S.LEVEL1, own_row(lay, "产出指标", 0))): Typed("其他指标")}),
     "V209": lambda f: own(f, "效益指标", 0, name="食品安全监督抽检批次"),  # also an 产出 row
     "V210": lambda f: own(f, "产出指标", 7, target="≥100%"),  # 成本指标 written "at least"
+    "V211": lambda f: basic(f, 单位编码="４１０１０５\u200b０２１"),  # as an input method and a paste type it
     "X301": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): Typed(0.02)}),
     "X302": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): FormulaText(f"={lay.budget_cell('结转结余总额')}/100", 1.1153)}),
     "X303": lambda f: edit(f, lambda lay: {rate_cell(lay, "结转结余率"): SavedValue(0.5)}),
@@ -94,6 +100,7 @@ NEAR_MISS = {
     "V202": lambda f: budget(f, 年初预算数="3,856.40"),  # numeric text is a number
     "V203": lambda f: own(f, "产出指标", 0, target="不少于3000批"),
     "V206": lambda f: own(f, "产出指标", 1, actual="97.3%"),
+    "V211": lambda f: basic(f, 单位编码=" 410105021 "),  # spaces around it are no other form
     "B401": lambda f: budget(f, 其他资金=100.01),  # within 0.01 万元
     "B403": lambda f: budget(f, 预算执行数=3902.15, 结转结余总额=0),
     "P502": lambda f: own(f, "产出指标", 0, actual="2700批", self_score=5.4, reason="抽检任务下调。"),
