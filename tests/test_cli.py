@@ -328,12 +328,14 @@ def test_a_cache_others_can_write_is_not_read(tmp_path, sample_files, what):
     cache = tmp_path / "cache"
     first = _check_with_cache(cache, sample_files[CLEAN])
     folder = cache / "selfeval-xl"
-    (entry,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    data = json.loads(entry.read_text(encoding="utf-8"))
-    data["="]["version"] = "PLANTED"
-    entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    target = folder if what == "folder" else entry
-    os.chmod(target, os.stat(target).st_mode | stat.S_IWGRP | stat.S_IWOTH)
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]  # one per rule set check loads
+    assert entries
+    for entry in entries:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        data["="]["version"] = "PLANTED"
+        entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for target in [folder] if what == "folder" else entries:
+        os.chmod(target, os.stat(target).st_mode | stat.S_IWGRP | stat.S_IWOTH)
     again = _check_with_cache(cache, sample_files[CLEAN])
     assert "PLANTED" not in again.stdout and again.stdout == first.stdout
 

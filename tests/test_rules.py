@@ -96,4 +96,4 @@ def test_not_yaml(tmp_path):
 
 def test_methods_are_registered():
     assert set(METHODS) == {"execution", "positive", "equal", "reverse", "reverse_ratio", "per_point", "bands",
-                            "deduction", "checklist", "qualitative"}
+                            "deduction", "checklist", "qualitative", "deadline"}
