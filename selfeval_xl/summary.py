@@ -13,7 +13,8 @@ grows faster than the number of rows it writes.
 each one's rows as it comes (XlsxWriter's ``constant_memory`` mode), keeping only running totals:
 its memory does not grow with the number of files. The rows of 问题清单, which is most of a big
 summary (a finding a row), are streamed as sheet XML to a temporary file of our own, faster than
-XlsxWriter writes them; ``finish`` splices them into that one sheet part, copying every other part
+XlsxWriter writes them; every text goes to a shared-strings table streamed to another (see
+``reportbook.SharedStrings``); ``finish`` splices both into the package, copying every other part
 as it is compressed.
 """
 
@@ -30,11 +31,11 @@ from .numbers import fmt_number
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
-from .reportbook import FastSheet, ReportBook
+from .reportbook import FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
-from .safe import clean_text, xml_text
+from .safe import clean_text
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
@@ -79,8 +80,10 @@ def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
 
 
 class _Writer(ReportBook):
-    def __init__(self, path: Path, rules: Rules):
-        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", constant_memory=True)
+    strings: SharedStrings
+
+    def __init__(self, path: Path, rules: Rules, strings: Path):
+        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings)
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
@@ -117,7 +120,7 @@ class SummaryWriter:
         self.groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".tmp-{self.path.name}")
-        self.w = _Writer(self._tmp, rules)
+        self.w = _Writer(self._tmp, rules, self.path.with_name(f".tmp-{self.path.stem}-strings.xml"))
         setup = _setup(rules)
         self.ws = {name: self.w.sheet(name, setup[name][0], **setup[name][1]) for name in SHEETS}
         _headers(self.w, self.ws, rules)
@@ -165,25 +168,32 @@ class SummaryWriter:
 
     def _finding_rows(self, r: dict[str, Any]) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
-        file, code, name, copy = _x(r["file"]), _x(r["unit_code"]), _x(r["unit_name"]), r["copy"]
+        text = self._text
+        file, code, name, copy = r["file"], r["unit_code"], r["unit_name"], r["copy"]
         out = []
         for x in r["findings"]:
             n = self._row + 1
-            cells = [_inline("A", n, file, "T"), _inline("B", n, code, "T"), _inline("C", n, name, "T"),
-                     _inline("D", n, x["level_label"], "T"), _inline("E", n, x["code"], "T"), _inline("F", n, _x(x["sheet"]), "T")]
+            cells = [text("A", n, file, "T"), text("B", n, code, "T"), text("C", n, name, "T"),
+                     text("D", n, x["level_label"], "T"), text("E", n, x["code"], "T"), text("F", n, x["sheet"], "T")]
             if copy and x["cell"]:
                 formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
                 cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
             else:
-                cells.append(_inline("G", n, _x(x["cell"]), "T"))
-            cells += [_inline("H", n, _x(x["message"]), "W"), _inline("I", n, _x(x["expected"]), "T"),
-                      _inline("J", n, _x(x["actual"]), "T")]
+                cells.append(text("G", n, x["cell"], "T"))
+            cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "T"), text("J", n, x["actual"], "T")]
             # wrapped text is not fitted by the spreadsheet on opening: give the row its height
             lines = max(1, -(-len(x["message"].encode("gbk", "replace")) // _MESSAGE_CHARS))
             out.append(f'<row r="{n}" ht="{13 * lines + 3}" customHeight="1">{"".join(cells)}</row>')
             self._row += 1
         if out:
             self._rows.write("".join(out).encode("utf-8"))
+
+    def _text(self, col: str, row: int, value: Any, style: str) -> str:
+        """A text cell of the streamed rows: its text (from a submission: cleaned) in the shared
+        strings, the cell a reference to it ('' for no text)."""
+        if value is None or value == "":
+            return ""
+        return f'<c r="{col}{row}" s="\x01{style}" t="s"><v>{self.w.strings.index(clean_text(value))}</v></c>'
 
     def finish(self) -> Path:
         self._rows.close()
@@ -196,15 +206,18 @@ class SummaryWriter:
         _groups(w, ws["主管部门合计"], self.groups)
         _finish_failed(w, ws["处理失败"], self.failed)
         w.wb.close()
+        w.strings.close()
         marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
-        _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1)
+        _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1, w.strings)
         self._tmp.unlink()
         self._rows_path.unlink()
+        w.strings.discard()
         return self.path
 
     def abort(self) -> None:
         self._rows.close()
         self._rows_path.unlink(missing_ok=True)
+        self.w.strings.discard()
         for sheet in self.ws.values():  # XlsxWriter's temporary file of each sheet's rows
             sheet._opt_close()
             Path(sheet.row_data_filename).unlink(missing_ok=True)
@@ -226,29 +239,21 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
 _MESSAGE_CHARS = 66
 
 
-def _x(value: Any) -> str:
-    """Text from a submission for a cell: cleaned and XML-escaped ('' for nothing)."""
-    return "" if value is None or value == "" else xml_text(value)
-
-
-def _inline(col: str, row: int, text: str, style: str) -> str:
-    if not text:
-        return ""
-    return f'<c r="{col}{row}" s="\x01{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
 #: how much of the streamed rows is read at a time
 SPLICE_BLOCK = 1 << 18
 
 
-def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
+def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int,
+            strings: SharedStrings) -> None:
     """Put the streamed rows into ``sheet`` of the workbook ``src`` (ours, written by XlsxWriter),
-    writing ``dst``. The sheet's part is found through the package's relationships; the rows go
-    before its ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's
-    end). Every other part is copied as it is compressed."""
+    and the streamed ``strings`` in place of its (empty) shared-strings part, writing ``dst``. The
+    parts are found through the package's relationships; the rows go before the sheet's
+    ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's end).
+    Every other part is copied as it is compressed."""
     source = src.read_bytes()
     wb = Workbook(Package(source, Limits()))
     part = wb.sheet_parts()[sheet]
+    sst = wb.package.related_part(wb.part, "sharedStrings", "sst")
     root = wb.package.xml(part)
     dim = root.find(wb.names("dimension"))
     if dim is not None:
@@ -268,6 +273,8 @@ def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes
         for name, e in zr.entries.items():
             if name == part:
                 zw.add_stream(part, chunks(), level=1, date_time=e.date_time)
+            elif name == sst:
+                zw.add_stream(sst, strings.chunks(), level=1, date_time=e.date_time)
             else:
                 zw.copy(name, e.method, e.crc, e.size, e.date_time, zr.compressed(name), e.external_attr)
         zw.finish()
