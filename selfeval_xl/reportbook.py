@@ -15,6 +15,7 @@ twice), and spliced into the package by its writer.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -188,6 +189,15 @@ def hyperlink(target: str, text: str) -> str:
     return f"=HYPERLINK({_quote(target)},{_quote(text)})"
 
 
+def made_on() -> _dt.date:
+    """The date a workbook is written (``SOURCE_DATE_EPOCH``, the reproducible-builds convention,
+    when it is set: a rebuilt output is then byte for byte the same)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).date()
+    return _dt.date.today()
+
+
 class ReportBook:
     """A workbook for people, with the house formats in ``self.f``."""
 
@@ -225,10 +235,12 @@ class ReportBook:
             specs[name] = {**base, **spec}
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
         self.title = title
+        self.made = made_on()
 
     def sheet(self, name: str, widths: Sequence[float], *, header_rows: int = 1, key_columns: int = 0,
               fit: bool | None = None) -> FastSheet:
-        """A sheet set up for paper: A4 landscape, the title, page numbers and the print date in the
+        """A sheet set up for paper: A4 landscape, the title, page numbers and the date it was made
+        (ISO 8601: a program's own print date, ``&D``, follows its locale, 12/03/2026) in the
         footer, its first ``header_rows`` repeated on every page. A table up to ``FIT_WIDTH`` wide
         is fitted to the page width (or any, with ``fit``: two tables side by side); a wider one is
         printed at ``WIDE_SCALE`` over several pages across, its first ``key_columns`` (the unit)
@@ -240,8 +252,8 @@ class ReportBook:
         ws.set_landscape()
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         title = self.title.replace("&", "&&")
-        ws.set_footer(f'&L&"宋体"&8{title} · {name.replace("&", "&&")}&C&"宋体"&8第 &P 页，共 &N 页&R&"宋体"&8打印日期 &D',
-                      {"margin": 0.25})
+        ws.set_footer(f'&L&"宋体"&8{title} · {name.replace("&", "&&")}&C&"宋体"&8第 &P 页，共 &N 页'
+                      f'&R&"宋体"&8制表日期 {self.made:%Y-%m-%d}', {"margin": 0.25})
         if header_rows:
             ws.repeat_rows(0, header_rows - 1)
         if fit or (fit is None and sum(widths) <= FIT_WIDTH):

@@ -31,7 +31,7 @@ from .numbers import fmt_number
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
-from .reportbook import FastSheet, ReportBook, SharedStrings
+from .reportbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
@@ -83,7 +83,9 @@ class _Writer(ReportBook):
     strings: SharedStrings
 
     def __init__(self, path: Path, rules: Rules, strings: Path):
-        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings)
+        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings, extra={
+            "header_small": {"bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center",
+                             "font_size": 9}})
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
@@ -147,7 +149,7 @@ class SummaryWriter:
             scores.setdefault(row["三级指标"], row["核定得分"])
         n = self.scored
         _unit_row(self.w, self.ws["单位得分"], n, r)
-        _indicator_row(self.w, self.ws["指标明细"], n, r, [scores.get(c) for c in self.common], self.rules)
+        _indicator_row(self.w, self.ws["指标明细"], n + 1, r, [scores.get(c) for c in self.common], self.rules)
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
 
     def _count(self, r: dict[str, Any]) -> None:
@@ -180,9 +182,10 @@ class SummaryWriter:
                 cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
             else:
                 cells.append(text("G", n, x["cell"], "T"))
-            cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "T"), text("J", n, x["actual"], "T")]
+            cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "W"), text("J", n, x["actual"], "W")]
             # wrapped text is not fitted by the spreadsheet on opening: give the row its height
-            lines = max(1, -(-len(x["message"].encode("gbk", "replace")) // _MESSAGE_CHARS))
+            lines = max(_lines(x["message"], _FINDING_WIDTHS[7]), _lines(x["expected"], _FINDING_WIDTHS[8]),
+                        _lines(x["actual"], _FINDING_WIDTHS[9]))
             out.append(f'<row r="{n}" ht="{13 * lines + 3}" customHeight="1">{"".join(cells)}</row>')
             self._row += 1
         if out:
@@ -190,9 +193,9 @@ class SummaryWriter:
 
     def _text(self, col: str, row: int, value: Any, style: str) -> str:
         """A text cell of the streamed rows: its text (from a submission: cleaned) in the shared
-        strings, the cell a reference to it ('' for no text)."""
+        strings, the cell a reference to it (an empty cell of that style for no text)."""
         if value is None or value == "":
-            return ""
+            return f'<c r="{col}{row}" s="\x01{style}"/>'  # empty, in the table's grid
         return f'<c r="{col}{row}" s="\x01{style}" t="s"><v>{self.w.strings.index(clean_text(value))}</v></c>'
 
     def finish(self) -> Path:
@@ -201,7 +204,7 @@ class SummaryWriter:
         _overview(w, ws["总览"], self)
         _finish_units(w, ws["单位得分"], self.scored)
         styles = _finish_findings(w, ws["问题清单"], self._row - 1)
-        _finish_indicators(w, ws["指标明细"], self.scored, len(_indicator_headers(self.rules)))
+        _finish_indicators(w, ws["指标明细"], self.scored, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
         _finish_failed(w, ws["处理失败"], self.failed)
@@ -235,8 +238,23 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
     return sw.finish()
 
 
-#: characters (CJK counting two) a line of the 说明 column holds (its width is 70)
-_MESSAGE_CHARS = 66
+#: 问题清单's column widths: 说明, 期望值 and 实际值 wrap
+_FINDING_WIDTHS = (28, 12, 24, 6, 7, 10, 9, 58, 23, 23)
+
+
+def _lines_of(text: str, width: float, size: float = 9) -> int:
+    """Lines a header of ``size``-point text takes wrapped in a column ``width`` wide."""
+    per_line = max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))  # the column's pixels, less margins, over a CJK character's
+    return max(1, -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in text) // (2 * per_line)))
+
+
+def _lines(text: Any, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` wide (CJK characters count two: their GBK
+    encoding is two bytes; a half-width character of 10-point 宋体 is a little narrower than the
+    width's unit, the default font's digit)."""
+    if not text:
+        return 1
+    return max(1, -(-len(str(text).encode("gbk", "replace")) // (int(width * 1.04) - 1)))
 
 
 #: how much of the streamed rows is read at a time
@@ -307,8 +325,8 @@ def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
         "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44], {"key_columns": 2}),
-        "问题清单": ([30, 14, 26, 6, 7, 10, 9, 62, 16, 16], {"key_columns": 3}),
-        "指标明细": ([14, 26, 20] + [11] * (len(_indicator_headers(rules)) - 3), {"key_columns": 2}),
+        "问题清单": (_FINDING_WIDTHS, {"key_columns": 3}),
+        "指标明细": (_indicator_widths(rules), {"header_rows": 2, "key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
         "主管部门合计": ([30, 8, 14, 14, 14, 10, 10], {"header_rows": 2}),
         "处理失败": ([40, 7, 24, 90], {}),
@@ -320,9 +338,24 @@ _BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "�
 _BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
 
 
-def _indicator_headers(rules: Rules) -> list[str]:
-    return (["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in rules.indicators]
-            + [f"{c.name}（{_fmt(c.weight)}分）" for c in rules.categories] + ["核定总分"])
+_INDICATOR_KEYS = ("单位编码", "部门(单位)名称", "主管部门")
+_INDICATOR_KEY_WIDTHS = (10, 20, 18)
+
+
+def _indicator_columns(rules: Rules) -> list[tuple[str, float]]:
+    """指标明细's score columns: each common indicator, each category and the total, with the
+    points it is out of."""
+    return ([(i.name, i.weight) for i in rules.indicators] + [(c.name, c.weight) for c in rules.categories]
+            + [("核定总分", sum(c.weight for c in rules.categories))])
+
+
+def _indicator_widths(rules: Rules) -> list[float]:
+    """Narrow score columns, so that the table fits the page's width (it printed four pages across,
+    mostly empty for a small batch); at 5.5 characters a score no longer fits: then 9 each, printed
+    across pages with the unit columns repeated."""
+    n = len(_indicator_columns(rules))
+    width = min(9.0, (FIT_WIDTH - sum(_INDICATOR_KEY_WIDTHS)) / n)
+    return [*_INDICATOR_KEY_WIDTHS, *[width if width >= 5.5 else 9.0] * n]
 
 
 def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
@@ -332,8 +365,18 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
     # the formats the spliced rows use must be in use for XlsxWriter to write them: one hidden cell each
     for j, key in enumerate(("text", "link", "wrap")):
         ws["问题清单"].write_blank(0, len(FINDING_COLUMNS) + 2 + j, None, w.f[key])
-    w.header(ws["指标明细"], 0, _indicator_headers(rules))
-    ws["指标明细"].set_row(0, 54)
+    # the names wrap in the narrow columns; the points go in a row of their own (a "（10分）" under
+    # a name wrapped as "（10" and "分）", leaving a lone bracket on a line)
+    columns = _indicator_columns(rules)
+    lines = max(_lines_of(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True))
+    ws["指标明细"].set_row(0, 12 * lines + 6)  # before the next row: constant_memory mode writes a row when it leaves it
+    for c, h in enumerate([*_INDICATOR_KEYS, *(name for name, _w in columns)]):
+        ws["指标明细"].write_string(0, c, h, w.f["header_small"])
+    ws["指标明细"].write_string(1, 0, "满分", w.f["header_small"])
+    for c in (1, 2):
+        ws["指标明细"].write_blank(1, c, None, w.f["header_small"])
+    for c, (_name, weight) in enumerate(columns, start=len(_INDICATOR_KEYS)):
+        ws["指标明细"].write_string(1, c, f"{_fmt(weight)}分", w.f["header_small"])
     ws["预算汇总"].write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
     w.header(ws["预算汇总"], 1, _BUDGET_UNIT_COLS)
     ws["主管部门合计"].write_string(0, 0, "按主管部门合计（金额单位：万元；比率按合计数计算）", w.f["h2"])
@@ -502,13 +545,18 @@ def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores:
     w.number(ws, n, 3 + len(scores) + len(rules.categories), r["total"], "score")
 
 
-def _finish_indicators(w: _Writer, ws: FastSheet, n: int, columns: int) -> None:
-    last = max(n, 1)
-    for col in range(3, columns):
-        ws.conditional_format(1, col, last, col, {"type": "3_color_scale", "min_color": "#F8696B",
-                                                  "mid_color": "#FFEB84", "max_color": "#FFFFFF"})
-    ws.autofilter(0, 0, last, columns - 1)
-    ws.freeze_panes(1, 2)
+def _finish_indicators(w: _Writer, ws: FastSheet, n: int, rules: Rules) -> None:
+    """Each score coloured by the points it is out of, the same in every column: full marks white,
+    60% (the lowest "部分达成") yellow, 0 red. (A scale from each column's own lowest to highest
+    painted full marks yellow in one column and white in the next.)"""
+    last = max(n + 1, 2)
+    for col, (_name, weight) in enumerate(_indicator_columns(rules), start=len(_INDICATOR_KEYS)):
+        ws.conditional_format(2, col, last, col, {
+            "type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
+            "mid_type": "num", "mid_value": round(0.6 * weight, 6), "mid_color": "#FFEB84",
+            "max_type": "num", "max_value": weight, "max_color": "#FFFFFF"})
+    ws.autofilter(1, 0, last, len(_INDICATOR_KEYS) + len(_indicator_columns(rules)) - 1)
+    ws.freeze_panes(2, 2)
 
 
 def _count_step(largest: int) -> int:
