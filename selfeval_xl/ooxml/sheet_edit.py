@@ -195,6 +195,8 @@ class CellWriter:
         for el in (cols if cols is not None else ()):
             lo, hi = _int(el.get("min")), _int(el.get("max"))
             if el.tag == n("col") and lo is not None and hi is not None and lo <= col <= hi:
+                if not _true(el.get("hidden")) and _number(el.get("width"), 0.0) >= min_width:
+                    return False
                 entry = _split_col(el, lo, hi, col)
                 break
         if entry is None:
