@@ -7,9 +7,9 @@ import copy
 
 import openpyxl
 from openpyxl.comments import Comment
-from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from selfeval_xl import standard as S
