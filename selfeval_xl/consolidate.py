@@ -21,12 +21,14 @@ from typing import Any
 
 from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
+from .rules import RulesError, bundled, load_rules
+from .safe import clean_text
+from .summary import grade_color
 from .units import shown, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
 NO_DEPT = "（未填写主管部门）"
-_GRADE_COLORS = ("#70AD47", "#A9D08E", "#FFC000", "#F4B183", "#FF0000")  # best to worst
 
 
 class ConsolidationError(ValueError):
@@ -166,7 +168,7 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
     d = deduplicate(units)
     path = Path(path)
     tmp = path.with_name(f".tmp-{path.name}")
-    w = _Book(tmp)
+    w = _Book(tmp, d.kept)
     years = sorted({u.year for u in d.kept if u.year is not None})
     _about(w, loaded, d, scope, years)
     _groups(w, d.kept)
@@ -182,15 +184,24 @@ def consolidate(inputs: Iterable[str | Path], path: str | Path, *, depts: Iterab
 
 
 class _Book(ReportBook):
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, units: list[Unit]):
+        colors = grade_colors(units)
         super().__init__(path, "部门整体支出绩效自评 汇总", extra={
             "group": {"border": 1, "bold": True, "bg_color": "#DDEBF7"},
             "sub": {"border": 1, "bold": True, "bg_color": "#F2F2F2"},
-            "sub_score": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"},
+            "sub_label": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "text_wrap": True},
+            "sub_score": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": '"平均 "0.00'},
             "sub_money": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"},
             "sub_pct": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
             "delta": {"border": 1, "num_format": "+0.00;-0.00;0.00"},
+            **{_grade_key(g): {"border": 1, "bg_color": c} for g, c in colors.items()},
+            **{_grade_key(g, "header"): {"border": 1, "bg_color": c, "bold": True, "align": "center"} for g, c in colors.items()},
         })
+        self.colors = colors
+
+    def grade(self, ws: FastSheet, row: int, col: int, grade: str) -> None:
+        """A grade, coloured as the summary colours it."""
+        self.s(ws, row, col, grade, _grade_key(grade) if grade in self.colors else "text")
 
     def s(self, ws: FastSheet, row: int, col: int, value: Any, fmt: str = "text") -> None:
         """Text, a bordered blank when empty (the grouped tables keep their grid)."""
@@ -198,6 +209,35 @@ class _Book(ReportBook):
 
     def n(self, ws: FastSheet, row: int, col: int, value: Any, fmt: str) -> None:
         self.number(ws, row, col, value, fmt)
+
+    def header_from(self, ws: FastSheet, row: int, col: int, names: Iterable[str]) -> None:
+        for j, h in enumerate(names):
+            ws.write_string(row, col + j, h, self.f["header"])
+
+
+def _grade_key(grade: str, kind: str = "grade") -> str:
+    return f"{kind}:{grade}"
+
+
+def grade_colors(units: Iterable[Unit]) -> dict[str, str]:
+    """The summary's colour of each grade the units have (``summary.grade_color``): by its place
+    in the bundled rule set that names every one of them (so 优 is green however few grades a
+    consolidation meets), else by the order of the scores that earned them."""
+    present = grade_order(units)
+    for grades in _bundled_grades():
+        if set(present) <= set(grades):
+            return {g: grade_color(grades.index(g), len(grades)) for g in present}
+    return {g: grade_color(i, len(present)) for i, g in enumerate(present)}
+
+
+def _bundled_grades() -> list[list[str]]:
+    out = []
+    for path in bundled().values():
+        try:
+            out.append([g.grade for g in load_rules(path).grades])
+        except RulesError:
+            continue
+    return out
 
 
 def _dept(u: Unit) -> str:
@@ -244,7 +284,7 @@ _GROUP_COLS = ("主管部门 / 单位", "单位编码", "评价年度", "核定�
 
 def _groups(w: _Book, units: list[Unit]) -> None:
     """Units by 主管部门 and, within it, by year: a subtotal per year, never across years."""
-    ws = w.sheet("分组明细", [32, 14, 9, 9, 8, 9, 8, 13, 13, 13, 16, 10], key_columns=1)
+    ws = w.sheet("分组明细", [32, 14, 9, 11, 8, 11, 8, 13, 13, 13, 16, 10], key_columns=1)
     w.header(ws, 0, _GROUP_COLS)
     by_dept: dict[str, dict[int | None, list[Unit]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
@@ -262,7 +302,7 @@ def _groups(w: _Book, units: list[Unit]) -> None:
                 w.s(ws, row, 1, u.code)
                 w.n(ws, row, 2, u.year, "int")
                 w.n(ws, row, 3, u.total, "score")
-                w.s(ws, row, 4, u.grade)
+                w.grade(ws, row, 4, u.grade)
                 w.n(ws, row, 5, u.self_total, "score")
                 w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
                 for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
@@ -283,6 +323,11 @@ def _groups(w: _Book, units: list[Unit]) -> None:
     ws.repeat_rows(0)
 
 
+def _display_width(text: str) -> int:
+    """Columns a text takes: CJK characters count two (their GBK encoding is two bytes)."""
+    return len(text.encode("gbk", "replace"))
+
+
 def _year(year: int | None) -> str:
     return f"{year} 年度" if year is not None else "年度未填 "
 
@@ -298,12 +343,13 @@ def grade_order(units: Iterable[Unit]) -> list[str]:
 
 
 def _subtotal(w: _Book, ws: FastSheet, row: int, label: str, members: list[Unit]) -> None:
-    grades = Counter(u.grade for u in members)
-    w.s(ws, row, 0, label, "sub")
-    ws.write_string(row, 1, "平均", w.f["sub"])
-    ws.write_blank(row, 2, None, w.f["sub"])
+    """A subtotal row: its label across the three columns a unit's name, code and year take (no
+    unit has them here); the scores' average, shown as such ("平均 91.54"); the budgets' sums."""
+    ws.merge_range(row, 0, row, 2, clean_text(label), w.f["sub_label"])
+    if _display_width(label) > 53:  # wider than the three columns: two lines
+        ws.set_row(row, 27)
     w.n(ws, row, 3, round(sum(u.total for u in members) / len(members), 2) if members else None, "sub_score")
-    ws.write_string(row, 4, " ".join(f"{g}{grades[g]}" for g in grade_order(members)), w.f["sub"])
+    ws.write_blank(row, 4, None, w.f["sub"])
     selfs = [u.self_total for u in members if u.self_total is not None]
     w.n(ws, row, 5, round(sum(selfs) / len(selfs), 2) if selfs else None, "sub_score")
     ws.write_blank(row, 6, None, w.f["sub"])
@@ -343,7 +389,7 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
             w.s(ws, row, 4, u.name)
             w.s(ws, row, 5, _dept(u))
             ws.write_number(row, 6, u.total, w.f["score"])
-            w.s(ws, row, 7, u.grade)
+            w.grade(ws, row, 7, u.grade)
             w.s(ws, row, 8, u.source)
             w.s(ws, row, 9, _mark(u), "warn" if u.duplicate else "text")
             row += 1
@@ -357,7 +403,10 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
 def _grades(w: _Book, units: list[Unit]) -> None:
     order = grade_order(units)
     ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10], key_columns=1)
-    w.header(ws, 0, ["主管部门", *order, "单位数", "平均核定总分"])
+    w.header(ws, 0, ["主管部门"])
+    for j, g in enumerate(order):
+        ws.write_string(0, 1 + j, g, w.f[_grade_key(g, "header")] if g in w.colors else w.f["header"])
+    w.header_from(ws, 0, 1 + len(order), ["单位数", "平均核定总分"])
     by_dept: dict[str, list[Unit]] = defaultdict(list)
     for u in units:
         by_dept[_dept(u)].append(u)
@@ -374,8 +423,7 @@ def _grades(w: _Book, units: list[Unit]) -> None:
         for j, g in enumerate(order):
             chart.add_series({"name": g, "categories": ["等级分布", 1, 0, len(depts), 0],
                               "values": ["等级分布", 1, 1 + j, len(depts), 1 + j],
-                              "fill": {"color": _GRADE_COLORS[min(j, len(_GRADE_COLORS) - 2)] if j < len(order) - 1
-                                       else _GRADE_COLORS[-1]}})
+                              "fill": {"color": w.colors.get(g, "#BFBFBF")}, "border": {"color": "#7F7F7F"}})
         chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
         chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
         most = max(len(us) for us in by_dept.values())
@@ -414,8 +462,10 @@ def _years(w: _Book, units: list[Unit], years: list[int], pending: list[list[Uni
         for i, y in enumerate(years):
             this = agreed.get(y)
             w.n(ws, row, col, this.total if this else None, "score")
-            w.s(ws, row, col + 1, this.grade if this else ("待核实" if y in per_year else ""),
-                "text" if this or y not in per_year else "warn")
+            if this:
+                w.grade(ws, row, col + 1, this.grade)
+            else:
+                w.s(ws, row, col + 1, "待核实" if y in per_year else "", "text" if y not in per_year else "warn")
             col += 2
             if i:
                 prev = agreed.get(years[i - 1])

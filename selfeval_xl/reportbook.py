@@ -3,29 +3,109 @@
 An XlsxWriter workbook that never turns text into a formula or a link, with a fixed creation date
 (the output is reproducible), the house formats, and sheets of a worksheet class tuned for large
 tables (``FastSheet``: proved byte-identical to stock XlsxWriter in tests/test_summary.py).
+
+Text goes into a shared-strings table, as Excel writes it, in both of XlsxWriter's modes. Its
+``constant_memory`` mode would write every text inline in its cell, which WPS of 2021-22 refused
+to open (php-ext-xlswriter #398, #401, #432) and Excel rewrites on saving; there the table is a
+``SharedStrings`` written to a file as it grows, holding in memory only the texts met lately (a
+text met again after many others is written again: the format allows a table to hold a text
+twice), and spliced into the package by its writer.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from .safe import clean_text
 
-__all__ = ["CREATED", "FastSheet", "ReportBook", "escape", "hyperlink"]
+__all__ = ["CREATED", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink"]
 
 CREATED = _dt.datetime(2026, 1, 1)
 #: column widths (characters) a landscape A4 page takes at a readable scale, and the scale of a wider table
 FIT_WIDTH = 200
 WIDE_SCALE = 85
 _STRING, _NUMBER, _FORMULA = CellStringTuple, CellNumberTuple, CellFormulaTuple
+
+
+_SST_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+#: characters XML 1.0 text cannot hold or would change (a carriage return becomes a line feed) and
+#: an underscore that would read as the start of an _xHHHH_ escape: written as ECMA-376 escapes
+_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _escape_text(text: str) -> str:
+    if _ESCAPED.search(text):
+        text = _ESCAPED.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return escape(text)
+
+
+class SharedStrings:
+    """A shared-strings table written to ``path`` as it grows (XlsxWriter's ``str_table`` in
+    constant-memory mode: ``FastSheet`` asks it for each text's index).
+
+    The texts met lately are kept in two generations of ``GENERATION`` each (the older one
+    dropped when the newer is full): a text that comes back often (a level, a code, a sheet name,
+    a unit's name in each of its findings) keeps its index; one met again after tens of thousands
+    of others gets a new entry. Memory stays flat whatever the number of texts."""
+
+    GENERATION = 1 << 13
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fh = open(self.path, "w", encoding="utf-8", newline="")
+        self.count = 0  # cells that refer to the table
+        self.unique_count = 0  # entries written
+        self._recent: dict[str, int] = {}
+        self._older: dict[str, int] = {}
+        self.string_array: list[str] = []  # what XlsxWriter itself would write: nothing (ours is spliced in)
+
+    def index(self, text: str) -> int:
+        self.count += 1
+        hit = self._recent.get(text)
+        if hit is None:
+            hit = self._older.get(text)
+            if hit is None:
+                hit = self.unique_count
+                self.unique_count += 1
+                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+                self._fh.write(f"<si><t{space}>{_escape_text(text)}</t></si>")
+            if len(self._recent) >= self.GENERATION:
+                self._older, self._recent = self._recent, {}
+            self._recent[text] = hit
+        return hit
+
+    _get_shared_string_index = index  # XlsxWriter's name
+
+    def _sort_string_data(self) -> None:
+        """XlsxWriter's last step before writing the table: ours is written already."""
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def head(self) -> bytes:
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_SST_NS}" '
+                f'count="{self.count}" uniqueCount="{self.unique_count}">').encode()
+
+    def chunks(self, block: int = 1 << 18) -> Iterable[bytes]:
+        """The table's part, in pieces (the entries are read back from the file)."""
+        yield self.head()
+        with open(self.path, "rb") as fh:
+            yield from iter(lambda: fh.read(block), b"")
+        yield b"</sst>"
+
+    def discard(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
 
 
 class FastSheet(Worksheet):
@@ -36,10 +116,26 @@ class FastSheet(Worksheet):
       sheet of 100,000 links spent most of its time there.
     - Shared-string, number and text-result formula cells are written without escaping their
       attributes: a cell's attributes are an A1 reference and a style index, which never need it.
-      Every other cell (an inline string of ``constant_memory`` mode too) goes through XlsxWriter.
+      Every other cell goes through XlsxWriter.
+    - In ``constant_memory`` mode with a ``SharedStrings`` table, text is a shared string too.
     """
 
     _styles: dict | None = None
+    constant_memory: bool | int
+
+    def _write_string(self, row, col, string, cell_format=None):
+        if not (self.constant_memory and isinstance(self.str_table, SharedStrings)):
+            return super()._write_string(row, col, string, cell_format)
+        if self._check_dimensions(row, col):
+            return -1
+        error = 0
+        if len(string) > self.xls_strmax // 2 and _utf16_len(string) > self.xls_strmax:
+            string, error = _utf16_truncate(string, self.xls_strmax), -2
+        index = self.str_table.index(string)
+        if row > self.previous_row:
+            self._write_single_row(row)
+        self.table[row][col] = CellStringTuple(index, cell_format)
+        return error
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         return formula[1:] if formula.startswith("=") else formula
@@ -53,8 +149,15 @@ class FastSheet(Worksheet):
         fmt = cell.format
         if kind is _FORMULA and isinstance(cell.value, str) and cell.value and cell.value[0] != "#" and fmt:
             pass  # a formula with a text result (our links): below
-        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)) \
-                or (kind is _STRING and self.constant_memory):  # an inline string: XlsxWriter escapes it
+        elif kind is _STRING and self.constant_memory and not isinstance(cell.string, int):
+            return super()._write_cell(row, col, cell)  # an inline string (no SharedStrings): XlsxWriter escapes it
+        elif (kind is not _STRING and kind is not _NUMBER) or (not fmt and (row in self.row_info or col in self.col_info)):
+            if kind is _STRING and self.constant_memory:  # an index into our SharedStrings: a shared string
+                self.constant_memory = False
+                try:
+                    return super()._write_cell(row, col, cell)
+                finally:
+                    self.constant_memory = True
             return super()._write_cell(row, col, cell)
         if self._styles is None:
             self._styles = {}
@@ -86,17 +189,31 @@ def hyperlink(target: str, text: str) -> str:
     return f"=HYPERLINK({_quote(target)},{_quote(text)})"
 
 
+def made_on() -> _dt.date:
+    """The date a workbook is written (``SOURCE_DATE_EPOCH``, the reproducible-builds convention,
+    when it is set: a rebuilt output is then byte for byte the same)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).date()
+    return _dt.date.today()
+
+
 class ReportBook:
     """A workbook for people, with the house formats in ``self.f``."""
 
     def __init__(self, path: Path, title: str, comments: str = "", extra: dict[str, dict] | None = None,
-                 constant_memory: bool = False):
-        """``constant_memory``: XlsxWriter's mode that writes each sheet's rows to a temporary file
-        as they are finished (rows must then be written in order, each sheet's top to bottom)."""
+                 strings: Path | None = None):
+        """``strings``: XlsxWriter's ``constant_memory`` mode, which writes each sheet's rows to a
+        temporary file as they are finished (rows must then be written in order, each sheet's top
+        to bottom), with the shared strings streamed to the file ``strings`` (``self.strings``:
+        its writer splices it into the package)."""
         self.wb = xlsxwriter.Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "constant_memory": constant_memory,
+            "constant_memory": strings is not None,
         })
+        self.strings = SharedStrings(strings) if strings is not None else None
+        if self.strings is not None:
+            self.wb.str_table = self.strings  # before any sheet: each sheet takes the workbook's table
         self.wb.set_properties({"title": title, "author": "selfeval-xl", "comments": comments, "created": CREATED})
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
         specs = {
@@ -118,10 +235,12 @@ class ReportBook:
             specs[name] = {**base, **spec}
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
         self.title = title
+        self.made = made_on()
 
     def sheet(self, name: str, widths: Sequence[float], *, header_rows: int = 1, key_columns: int = 0,
               fit: bool | None = None) -> FastSheet:
-        """A sheet set up for paper: A4 landscape, the title, page numbers and the print date in the
+        """A sheet set up for paper: A4 landscape, the title, page numbers and the date it was made
+        (ISO 8601: a program's own print date, ``&D``, follows its locale, 12/03/2026) in the
         footer, its first ``header_rows`` repeated on every page. A table up to ``FIT_WIDTH`` wide
         is fitted to the page width (or any, with ``fit``: two tables side by side); a wider one is
         printed at ``WIDE_SCALE`` over several pages across, its first ``key_columns`` (the unit)
@@ -133,8 +252,8 @@ class ReportBook:
         ws.set_landscape()
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         title = self.title.replace("&", "&&")
-        ws.set_footer(f'&L&"宋体"&8{title} · {name.replace("&", "&&")}&C&"宋体"&8第 &P 页，共 &N 页&R&"宋体"&8打印日期 &D',
-                      {"margin": 0.25})
+        ws.set_footer(f'&L&"宋体"&8{title} · {name.replace("&", "&&")}&C&"宋体"&8第 &P 页，共 &N 页'
+                      f'&R&"宋体"&8制表日期 {self.made:%Y-%m-%d}', {"margin": 0.25})
         if header_rows:
             ws.repeat_rows(0, header_rows - 1)
         if fit or (fit is None and sum(widths) <= FIT_WIDTH):

@@ -14,7 +14,8 @@ grows faster than the number of rows it writes.
 each one's rows as it comes (XlsxWriter's ``constant_memory`` mode), keeping only running totals:
 its memory does not grow with the number of files. The rows of 问题清单, which is most of a big
 summary (a finding a row), are streamed as sheet XML to a temporary file of our own, faster than
-XlsxWriter writes them; ``finish`` splices them into that one sheet part, copying every other part
+XlsxWriter writes them; every text goes to a shared-strings table streamed to another (see
+``reportbook.SharedStrings``); ``finish`` splices both into the package, copying every other part
 as it is compressed.
 """
 
@@ -31,11 +32,11 @@ from .numbers import fmt_number
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
-from .reportbook import FastSheet, ReportBook
+from .reportbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
-from .safe import clean_text, xml_text
+from .safe import clean_text
 from .units import shown, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
@@ -82,8 +83,12 @@ def _link_target(copy: str, sheet: str = "", cell: str = "") -> str:
 
 
 class _Writer(ReportBook):
-    def __init__(self, path: Path, rules: Rules):
-        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", constant_memory=True)
+    strings: SharedStrings
+
+    def __init__(self, path: Path, rules: Rules, strings: Path):
+        super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings, extra={
+            "header_small": {"bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center",
+                             "font_size": 9}})
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
@@ -122,7 +127,7 @@ class SummaryWriter:
         self.dept_names: dict[str, str] = {}  # 主管部门 normal form -> the name its group is shown by
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".tmp-{self.path.name}")
-        self.w = _Writer(self._tmp, rules)
+        self.w = _Writer(self._tmp, rules, self.path.with_name(f".tmp-{self.path.stem}-strings.xml"))
         setup = _setup(rules)
         self.ws = {name: self.w.sheet(name, setup[name][0], **setup[name][1]) for name in SHEETS}
         _headers(self.w, self.ws, rules)
@@ -149,7 +154,7 @@ class SummaryWriter:
             scores.setdefault(row["三级指标"], row["核定得分"])
         n = self.scored
         _unit_row(self.w, self.ws["单位得分"], n, r)
-        _indicator_row(self.w, self.ws["指标明细"], n, r, [scores.get(c) for c in self.common], self.rules)
+        _indicator_row(self.w, self.ws["指标明细"], n + 1, r, [scores.get(c) for c in self.common], self.rules)
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
 
     def add_unaudited(self, file: str, label: str, reason: str, blocking: bool) -> None:
@@ -180,25 +185,33 @@ class SummaryWriter:
 
     def _finding_rows(self, r: dict[str, Any]) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
-        file, code, name, copy = _x(r["file"]), _x(r["unit_code"]), _x(r["unit_name"]), r["copy"]
+        text = self._text
+        file, code, name, copy = r["file"], r["unit_code"], r["unit_name"], r["copy"]
         out = []
         for x in r["findings"]:
             n = self._row + 1
-            cells = [_inline("A", n, file, "T"), _inline("B", n, code, "T"), _inline("C", n, name, "T"),
-                     _inline("D", n, x["level_label"], "T"), _inline("E", n, x["code"], "T"), _inline("F", n, _x(x["sheet"]), "T")]
+            cells = [text("A", n, file, "T"), text("B", n, code, "T"), text("C", n, name, "T"),
+                     text("D", n, x["level_label"], "T"), text("E", n, x["code"], "T"), text("F", n, x["sheet"], "T")]
             if copy and x["cell"]:
                 formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
                 cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
             else:
-                cells.append(_inline("G", n, _x(x["cell"]), "T"))
-            cells += [_inline("H", n, _x(x["message"]), "W"), _inline("I", n, _x(x["expected"]), "T"),
-                      _inline("J", n, _x(x["actual"]), "T")]
+                cells.append(text("G", n, x["cell"], "T"))
+            cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "W"), text("J", n, x["actual"], "W")]
             # wrapped text is not fitted by the spreadsheet on opening: give the row its height
-            lines = max(1, -(-len(x["message"].encode("gbk", "replace")) // _MESSAGE_CHARS))
+            lines = max(_lines(x["message"], _FINDING_WIDTHS[7]), _lines(x["expected"], _FINDING_WIDTHS[8]),
+                        _lines(x["actual"], _FINDING_WIDTHS[9]))
             out.append(f'<row r="{n}" ht="{13 * lines + 3}" customHeight="1">{"".join(cells)}</row>')
             self._row += 1
         if out:
             self._rows.write("".join(out).encode("utf-8"))
+
+    def _text(self, col: str, row: int, value: Any, style: str) -> str:
+        """A text cell of the streamed rows: its text (from a submission: cleaned) in the shared
+        strings, the cell a reference to it (an empty cell of that style for no text)."""
+        if value is None or value == "":
+            return f'<c r="{col}{row}" s="\x01{style}"/>'  # empty, in the table's grid
+        return f'<c r="{col}{row}" s="\x01{style}" t="s"><v>{self.w.strings.index(clean_text(value))}</v></c>'
 
     def finish(self) -> Path:
         self._rows.close()
@@ -206,21 +219,24 @@ class SummaryWriter:
         _overview(w, ws["总览"], self)
         _finish_units(w, ws["单位得分"], self.scored)
         styles = _finish_findings(w, ws["问题清单"], self._row - 1)
-        _finish_indicators(w, ws["指标明细"], self.scored, len(_indicator_headers(self.rules)))
+        _finish_indicators(w, ws["指标明细"], self.scored, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
         _finish_failed(w, ws["处理失败"], self.failed)
         _finish_unaudited(w, ws["未审核文件"], self.unaudited)
         w.wb.close()
+        w.strings.close()
         marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
-        _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1)
+        _splice(self._tmp, self.path, "问题清单", self._rows_path, marks, self._row - 1, w.strings)
         self._tmp.unlink()
         self._rows_path.unlink()
+        w.strings.discard()
         return self.path
 
     def abort(self) -> None:
         self._rows.close()
         self._rows_path.unlink(missing_ok=True)
+        self.w.strings.discard()
         for sheet in self.ws.values():  # XlsxWriter's temporary file of each sheet's rows
             sheet._opt_close()
             Path(sheet.row_data_filename).unlink(missing_ok=True)
@@ -238,33 +254,40 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
     return sw.finish()
 
 
-#: characters (CJK counting two) a line of the 说明 column holds (its width is 70)
-_MESSAGE_CHARS = 66
+#: 问题清单's column widths: 说明, 期望值 and 实际值 wrap
+_FINDING_WIDTHS = (28, 12, 24, 6, 7, 10, 9, 58, 23, 23)
 
 
-def _x(value: Any) -> str:
-    """Text from a submission for a cell: cleaned and XML-escaped ('' for nothing)."""
-    return "" if value is None or value == "" else xml_text(value)
+def _lines_of(text: str, width: float, size: float = 9) -> int:
+    """Lines a header of ``size``-point text takes wrapped in a column ``width`` wide."""
+    per_line = max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))  # the column's pixels, less margins, over a CJK character's
+    return max(1, -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in text) // (2 * per_line)))
 
 
-def _inline(col: str, row: int, text: str, style: str) -> str:
+def _lines(text: Any, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` wide (CJK characters count two: their GBK
+    encoding is two bytes; a half-width character of 10-point 宋体 is a little narrower than the
+    width's unit, the default font's digit)."""
     if not text:
-        return ""
-    return f'<c r="{col}{row}" s="\x01{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        return 1
+    return max(1, -(-len(str(text).encode("gbk", "replace")) // (int(width * 1.04) - 1)))
 
 
 #: how much of the streamed rows is read at a time
 SPLICE_BLOCK = 1 << 18
 
 
-def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int) -> None:
+def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes, bytes], n_rows: int,
+            strings: SharedStrings) -> None:
     """Put the streamed rows into ``sheet`` of the workbook ``src`` (ours, written by XlsxWriter),
-    writing ``dst``. The sheet's part is found through the package's relationships; the rows go
-    before its ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's
-    end). Every other part is copied as it is compressed."""
+    and the streamed ``strings`` in place of its (empty) shared-strings part, writing ``dst``. The
+    parts are found through the package's relationships; the rows go before the sheet's
+    ``</sheetData>`` (XlsxWriter escapes every '<' in text, so that tag is the element's end).
+    Every other part is copied as it is compressed."""
     source = src.read_bytes()
     wb = Workbook(Package(source, Limits()))
     part = wb.sheet_parts()[sheet]
+    sst = wb.package.related_part(wb.part, "sharedStrings", "sst")
     root = wb.package.xml(part)
     dim = root.find(wb.names("dimension"))
     if dim is not None:
@@ -284,6 +307,8 @@ def _splice(src: Path, dst: Path, sheet: str, rows_path: Path, marks: dict[bytes
         for name, e in zr.entries.items():
             if name == part:
                 zw.add_stream(part, chunks(), level=1, date_time=e.date_time)
+            elif name == sst:
+                zw.add_stream(sst, strings.chunks(), level=1, date_time=e.date_time)
             else:
                 zw.copy(name, e.method, e.crc, e.size, e.date_time, zr.compressed(name), e.external_attr)
         zw.finish()
@@ -316,8 +341,8 @@ def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
         "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44, 14], {"key_columns": 2}),
-        "问题清单": ([30, 14, 26, 6, 7, 10, 9, 62, 16, 16], {"key_columns": 3}),
-        "指标明细": ([14, 26, 20] + [11] * (len(_indicator_headers(rules)) - 3), {"key_columns": 2}),
+        "问题清单": (_FINDING_WIDTHS, {"key_columns": 3}),
+        "指标明细": (_indicator_widths(rules), {"header_rows": 2, "key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
         "主管部门合计": ([30, 8, 14, 14, 14, 10, 10], {"header_rows": 2}),
         "处理失败": ([40, 7, 24, 90], {}),
@@ -330,9 +355,24 @@ _BUDGET_UNIT_COLS = ("单位编码", "部门(单位)名称", "主管部门", "�
 _BUDGET_GROUP_COLS = ("主管部门", "单位数", "年初预算数", "调整预算数", "预算执行数", "预算执行率", "预算调整率")
 
 
-def _indicator_headers(rules: Rules) -> list[str]:
-    return (["单位编码", "部门(单位)名称", "主管部门"] + [f"{i.name}（{_fmt(i.weight)}分）" for i in rules.indicators]
-            + [f"{c.name}（{_fmt(c.weight)}分）" for c in rules.categories] + ["核定总分"])
+_INDICATOR_KEYS = ("单位编码", "部门(单位)名称", "主管部门")
+_INDICATOR_KEY_WIDTHS = (10, 20, 18)
+
+
+def _indicator_columns(rules: Rules) -> list[tuple[str, float]]:
+    """指标明细's score columns: each common indicator, each category and the total, with the
+    points it is out of."""
+    return ([(i.name, i.weight) for i in rules.indicators] + [(c.name, c.weight) for c in rules.categories]
+            + [("核定总分", sum(c.weight for c in rules.categories))])
+
+
+def _indicator_widths(rules: Rules) -> list[float]:
+    """Narrow score columns, so that the table fits the page's width (it printed four pages across,
+    mostly empty for a small batch); at 5.5 characters a score no longer fits: then 9 each, printed
+    across pages with the unit columns repeated."""
+    n = len(_indicator_columns(rules))
+    width = min(9.0, (FIT_WIDTH - sum(_INDICATOR_KEY_WIDTHS)) / n)
+    return [*_INDICATOR_KEY_WIDTHS, *[width if width >= 5.5 else 9.0] * n]
 
 
 def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
@@ -342,8 +382,18 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
     # the formats the spliced rows use must be in use for XlsxWriter to write them: one hidden cell each
     for j, key in enumerate(("text", "link", "wrap")):
         ws["问题清单"].write_blank(0, len(FINDING_COLUMNS) + 2 + j, None, w.f[key])
-    w.header(ws["指标明细"], 0, _indicator_headers(rules))
-    ws["指标明细"].set_row(0, 54)
+    # the names wrap in the narrow columns; the points go in a row of their own (a "（10分）" under
+    # a name wrapped as "（10" and "分）", leaving a lone bracket on a line)
+    columns = _indicator_columns(rules)
+    lines = max(_lines_of(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True))
+    ws["指标明细"].set_row(0, 12 * lines + 6)  # before the next row: constant_memory mode writes a row when it leaves it
+    for c, h in enumerate([*_INDICATOR_KEYS, *(name for name, _w in columns)]):
+        ws["指标明细"].write_string(0, c, h, w.f["header_small"])
+    ws["指标明细"].write_string(1, 0, "满分", w.f["header_small"])
+    for c in (1, 2):
+        ws["指标明细"].write_blank(1, c, None, w.f["header_small"])
+    for c, (_name, weight) in enumerate(columns, start=len(_INDICATOR_KEYS)):
+        ws["指标明细"].write_string(1, c, f"{_fmt(weight)}分", w.f["header_small"])
     ws["预算汇总"].write_string(0, 0, "各单位（金额单位：万元）", w.f["h2"])
     w.header(ws["预算汇总"], 1, _BUDGET_UNIT_COLS)
     ws["主管部门合计"].write_string(0, 0, "按主管部门合计（金额单位：万元；比率按合计数计算）", w.f["h2"])
@@ -515,13 +565,18 @@ def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores:
     w.number(ws, n, 3 + len(scores) + len(rules.categories), r["total"], "score")
 
 
-def _finish_indicators(w: _Writer, ws: FastSheet, n: int, columns: int) -> None:
-    last = max(n, 1)
-    for col in range(3, columns):
-        ws.conditional_format(1, col, last, col, {"type": "3_color_scale", "min_color": "#F8696B",
-                                                  "mid_color": "#FFEB84", "max_color": "#FFFFFF"})
-    ws.autofilter(0, 0, last, columns - 1)
-    ws.freeze_panes(1, 2)
+def _finish_indicators(w: _Writer, ws: FastSheet, n: int, rules: Rules) -> None:
+    """Each score coloured by the points it is out of, the same in every column: full marks white,
+    60% (the lowest "部分达成") yellow, 0 red. (A scale from each column's own lowest to highest
+    painted full marks yellow in one column and white in the next.)"""
+    last = max(n + 1, 2)
+    for col, (_name, weight) in enumerate(_indicator_columns(rules), start=len(_INDICATOR_KEYS)):
+        ws.conditional_format(2, col, last, col, {
+            "type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
+            "mid_type": "num", "mid_value": round(0.6 * weight, 6), "mid_color": "#FFEB84",
+            "max_type": "num", "max_value": weight, "max_color": "#FFFFFF"})
+    ws.autofilter(1, 0, last, len(_INDICATOR_KEYS) + len(_indicator_columns(rules)) - 1)
+    ws.freeze_panes(2, 2)
 
 
 def _count_step(largest: int) -> int:

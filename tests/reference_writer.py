@@ -7,11 +7,19 @@ import copy
 
 import openpyxl
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from selfeval_xl import standard as S
 from selfeval_xl.scored_copy import COMMENT_AUTHOR, MARK_FILLS, VERDICT_COLOR, plan
+
+
+def cells_of(area: str) -> list[str]:
+    """Every cell of an A1 area, one by one."""
+    c1, r1, c2, r2 = range_boundaries(area)
+    return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
 def write_reference(a, path) -> None:
@@ -20,15 +28,27 @@ def write_reference(a, path) -> None:
     for (sheet, cell), value in p.values.items():
         c = wb[sheet][cell]
         c.value = value
-        c.data_type = "n" if isinstance(value, (int, float)) else "s"
-        font = copy.copy(c.font)
-        small = isinstance(value, str) and len(value) > 12
-        c.font = Font(name=font.name, sz=9 if small else font.sz, b=font.b, i=False, u=font.u, strike=font.strike,
-                      vertAlign=font.vertAlign, charset=font.charset, outline=font.outline, shadow=font.shadow,
-                      condense=font.condense, extend=font.extend, family=font.family, scheme=font.scheme,
-                      color=VERDICT_COLOR)
+        number = isinstance(value, (int, float))
+        c.data_type = "n" if number else "s"
+        long = isinstance(value, str) and len(value) > 12
+        c.font = Font(name="宋体", sz=9 if long else 11, color=VERDICT_COLOR)
+        c.fill = PatternFill("solid", fgColor="FFFFFFFF", bgColor="FF000000")
+        c.alignment = Alignment(horizontal="left" if long else "center", vertical="center", wrap_text=long or None)
+        c.number_format = p.formats.get((sheet, cell), "0.00") if number else "@"
+        c.protection = Protection(locked=True, hidden=False)
+        b = copy.copy(c.border)
+        c.border = Border(left=b.left, right=b.right, top=b.top, bottom=b.bottom)
     for (sheet, cell), level in p.marks.items():
         wb[sheet][cell].fill = PatternFill("solid", fgColor=MARK_FILLS[level], bgColor="FF000000")
+    for sheet in {s for s, _c in (*p.values, *p.marks)}:  # the tool's cells leave the sheet's conditional formats
+        ws = wb[sheet]
+        out = {ws[c].coordinate for s, c in (*p.values, *p.marks) if s == sheet}
+        kept = ConditionalFormattingList()
+        for cf in ws.conditional_formatting:
+            left = " ".join(c for area in str(cf.sqref).split() for c in cells_of(area) if c not in out)
+            for rule in cf.rules if left else ():
+                kept.add(left, rule)
+        ws.conditional_formatting = kept
     for (sheet, cell), text in p.notes.items():
         c = wb[sheet][cell]
         note = f"{COMMENT_AUTHOR}：\n{text}"

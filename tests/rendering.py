@@ -58,7 +58,7 @@ class Page:
         for j in range(max(py - radius, 0), min(py + radius + 1, self.height)):
             for i in range(max(px - radius, 0), min(px + radius + 1, self.width)):
                 k = (j * self.width + i) * 3
-                seen["%02X%02X%02X" % tuple(self.pixels[k:k + 3])] += 1
+                seen[self.pixels[k:k + 3].hex().upper()] += 1
         return seen.most_common(1)[0][0]
 
 

@@ -11,7 +11,7 @@ from selfeval_xl.assess import assess
 from selfeval_xl.scored_copy import write_scored_copy
 
 from .conftest import make_samples
-from .reference_writer import write_reference
+from .reference_writer import cells_of, write_reference
 
 
 def _style(c):
@@ -21,6 +21,16 @@ def _style(c):
             tuple((getattr(b, s).style, getattr(b, s).color.rgb if getattr(b, s).color else None)
                   for s in ("left", "right", "top", "bottom")),
             al.horizontal, al.vertical, al.wrap_text, pr.locked, c.number_format)
+
+
+def _formatted_cells(ws):
+    """Each cell a conditional format covers, with its rules' formulas (however the ranges are cut)."""
+    out: dict[str, set] = {}
+    for cf in ws.conditional_formatting:
+        for area in str(cf.sqref).split():
+            for c in cells_of(area):
+                out.setdefault(c, set()).update(str((r.type, *(r.formula or ()))) for r in cf.rules)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _sheet(ws, ours: bool = False):
@@ -43,7 +53,7 @@ def _sheet(ws, ours: bool = False):
         "protection": (ws.protection.sheet, ws.protection.insertRows),
         "print": (ws.print_title_rows, ws.page_setup.orientation, ws.page_setup.paperSize),
         "panes": ws.freeze_panes,
-        "cf": sorted(str(r.sqref) for r in ws.conditional_formatting),
+        "cf": _formatted_cells(ws),
     }
 
 

@@ -8,8 +8,6 @@ repeats on every page; a free list does not print pages of empty numbered rows.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from selfeval_xl.assess import assess

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
@@ -140,4 +141,62 @@ def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
     assert overview["提交文件"] == 4 and overview["成功审核"] == 3 and overview["处理失败"] == 1
     assert overview["平均核定总分"] == round((91.5 + 80.25 + 70) / 3, 2) and overview["预算执行数"] == 163
     assert [c.value for c in wb["处理失败"][2]][:2] == ["bad.xlsx", "F002"]
-    assert wb["指标明细"].max_row == 4
+    assert wb["指标明细"].max_row == 5  # two header rows
+
+
+def test_with_a_shared_strings_table_the_rows_are_those_xlsxwriter_writes_in_its_default_mode(tmp_path, monkeypatch):
+    """Constant-memory mode with our streamed table writes each sheet as stock XlsxWriter writes it
+    with its in-memory table (text as shared strings, never inline), and the same table."""
+    from selfeval_xl.reportbook import SharedStrings
+
+    made = []
+
+    def with_table(path, options):
+        wb = real(path, options)
+        if options.get("constant_memory"):
+            wb.str_table = SharedStrings(tmp_path / "strings.xml")
+            made.append(wb.str_table)
+        return wb
+
+    real = xlsxwriter.Workbook
+    monkeypatch.setattr(xlsxwriter, "Workbook", with_table)
+    fast = _book(tmp_path / "fast.xlsx", FastSheet, constant_memory=True)
+    stock = _book(tmp_path / "stock.xlsx", _Stock, constant_memory=False)
+    assert fast == re.sub(rb' spans="[0-9:]+"', b"", stock)  # a row's span: a hint the default mode adds
+    assert b"inlineStr" not in fast
+    table = made[0]
+    table.close()
+    ours = b"".join(table.chunks())
+    theirs = zipfile.ZipFile(tmp_path / "stock.xlsx").read("xl/sharedStrings.xml")
+    assert ours.split(b"<sst", 1)[1].replace(b"\n", b"") == theirs.split(b"<sst", 1)[1].replace(b"\n", b"")
+
+
+def test_the_streamed_table_keeps_recent_texts_once(tmp_path, monkeypatch):
+    from selfeval_xl.reportbook import SharedStrings
+
+    monkeypatch.setattr(SharedStrings, "GENERATION", 4)
+    table = SharedStrings(tmp_path / "s.xml")
+    texts = ["错误", "a", "b", "错误", *map(str, range(10)), "错误"]
+    indices = [table.index(t) for t in texts]
+    assert indices[3] == indices[0]  # met again soon: the same entry
+    assert indices[-1] != indices[0]  # met again after more than two generations of others: written again
+    assert (table.count, table.unique_count) == (len(texts), len(set(indices)))
+    table.close()
+    xml = b"".join(table.chunks()).decode()
+    assert xml.count("<si>") == table.unique_count and f'count="{len(texts)}"' in xml
+
+
+def test_texts_xml_cannot_hold_as_they_are_come_back_as_written(tmp_path):
+    """A carriage return (XML would read it as a line feed) and a department's own "_x0041_"
+    (a reader would decode it as "A") are escaped as ECMA-376 says, and read back as written."""
+    import python_calamine
+
+    from selfeval_xl.rules import load_rules
+
+    name = "教育局\r\n_x0041_ 与 x_x"
+    summary_mod.write_summary([_result("a.xlsx", "001", name, 91.5, (100.0, 120.0, 108.0, 0.0))],
+                              tmp_path / "审核汇总.xlsx", load_rules())
+    xml = zipfile.ZipFile(tmp_path / "审核汇总.xlsx").read("xl/sharedStrings.xml").decode()
+    assert "_x000D_" in xml and "_x005F_x0041_" in xml
+    book = python_calamine.CalamineWorkbook.from_path(str(tmp_path / "审核汇总.xlsx"))
+    assert book.get_sheet_by_name("单位得分").to_python()[1][2] == name

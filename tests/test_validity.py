@@ -9,6 +9,7 @@ and a consolidation (two inputs, so that its duplicates sheet has rows too).
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,18 @@ def test_every_workbook_we_write_is_valid(outputs, kind):
     assert outputs[kind]
     for path in outputs[kind]:
         assert problems(path) == [], path.name
+
+
+@pytest.mark.parametrize("kind", ["summary", "consolidation"])
+def test_the_auditors_workbooks_keep_their_text_in_a_shared_strings_table(outputs, kind):
+    """As Excel writes a workbook: no inline strings (WPS of 2021-22 refused workbooks of inline
+    strings only, php-ext-xlswriter #398, #401, #432; Excel rewrites them on saving). The
+    validator warns of such cells; it has nothing to say about these."""
+    for path in outputs[kind]:
+        assert problems(path, warnings=True) == [], path.name
+        with zipfile.ZipFile(path) as z:
+            assert "xl/sharedStrings.xml" in z.namelist()
+            assert not any(b't="inlineStr"' in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
 
 
 def test_the_scored_copies_cover_every_sample_and_example(outputs, sample_files):

@@ -196,6 +196,8 @@ class CellWriter:
         for el in (cols if cols is not None else ()):
             lo, hi = _int(el.get("min")), _int(el.get("max"))
             if el.tag == n("col") and lo is not None and hi is not None and lo <= col <= hi:
+                if not _true(el.get("hidden")) and _number(el.get("width"), 0.0) >= min_width:
+                    return False
                 entry = _split_col(el, lo, hi, col)
                 break
         if entry is None:
@@ -402,7 +404,8 @@ def show_zeros(root: XMLElement) -> bool:
     return changed
 
 
-_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+#: a drawing's anchors are found by their local names (Transitional and Strict name them alike)
+_XDR = "{*}"
 _EMU_PER_PIXEL, _EMU_PER_POINT = 9525, 12700
 
 
@@ -415,7 +418,7 @@ def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -
     for anchor in list(drawing):
         inner = anchor
         if local(anchor.tag) == "AlternateContent":  # the anchor a newer program chose
-            inner = next((a for a in anchor.iter() if a.tag in _ANCHORS), anchor)
+            inner = next((a for a in anchor.iter() if isinstance(a.tag, str) and local(a.tag) in _ANCHORS), anchor)
         area = _anchor_area(inner, widths, heights)
         if area is not None and _touches(area, cells):
             drawing.remove(anchor)
@@ -423,7 +426,7 @@ def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -
     return removed
 
 
-_ANCHORS = {_XDR + "twoCellAnchor", _XDR + "oneCellAnchor", _XDR + "absoluteAnchor"}
+_ANCHORS = ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor")
 
 
 def _anchor_area(anchor: XMLElement, widths: Callable[[int], int], heights: Callable[[int], int]) -> Area | None:
@@ -442,18 +445,18 @@ def _anchor_area(anchor: XMLElement, widths: Callable[[int], int], heights: Call
             i += 1
         return i
 
-    tag = anchor.tag
+    tag = local(anchor.tag) if isinstance(anchor.tag, str) else ""
     first = marker("from")
-    if tag == _XDR + "twoCellAnchor":
+    if tag == "twoCellAnchor":
         last = marker("to")
         if first is None or last is None:
             return None
         return first[2] + 1, first[0] + 1, last[2] + 1, last[0] + 1
     ext = anchor.find(_XDR + "ext")
     cx, cy = (_int(ext.get("cx")) or 0, _int(ext.get("cy")) or 0) if ext is not None else (0, 0)
-    if tag == _XDR + "oneCellAnchor" and first is not None:
+    if tag == "oneCellAnchor" and first is not None:
         col, col_off, row, row_off = first
-    elif tag == _XDR + "absoluteAnchor":
+    elif tag == "absoluteAnchor":
         pos = anchor.find(_XDR + "pos")
         x, y = (_int(pos.get("x")) or 0, _int(pos.get("y")) or 0) if pos is not None else (0, 0)
         col, row = walk(0, x, 0, widths), walk(0, y, 0, heights)
