@@ -21,7 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import standard as S
 from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
-from .formulas import Area, Call, ExcelError, Expr, Num, Value, a1, col_letter
+from .formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, parse_expression, split_a1
 from .instructions import sections
 from .layout import Block, Layout, default_layout, level1_weight, template_formulas
 from .methods import METHODS
@@ -86,10 +86,15 @@ class Typed:
 
 @dataclass(frozen=True)
 class FormulaText:
-    """A formula written by hand into a cell, with the value a spreadsheet saved for it."""
+    """A formula written by hand into a cell, with the value a spreadsheet saved for it: by default
+    the value it computes, for arithmetic over cells of its own sheet (``+ - * /``, ``ABS``), as
+    Excel, LibreOffice and Gnumeric compute it; given only for what the evaluator cannot read."""
 
     text: str
-    saved: Any
+    saved: Any = None
+
+    def expression(self, sheet: str) -> Expr:
+        return parse_expression(self.text.removeprefix("=")).bind(lambda name: Ref(None, name, home=sheet))
 
 
 @dataclass(frozen=True)
@@ -327,7 +332,11 @@ class _Grid:
         if isinstance(edit, Typed):
             return edit.value
         if isinstance(edit, FormulaText):
-            return _as_value(edit.saved)
+            if edit.saved is not None:
+                return _as_value(edit.saved)
+            if key not in self._memo:
+                self._memo[key] = edit.expression(sheet).eval(self)
+            return self._memo[key]
         if key in self.formulas:
             # a stale saved value (SavedValue) is what the sheet shows, but a spreadsheet
             # computes dependants from the formula: use the formula's value here
@@ -355,10 +364,16 @@ class _Cells:
         if isinstance(edit, Typed):
             _write_value(self.ws, cell, edit.value, fmt)
         elif isinstance(edit, FormulaText):
-            self.ws.write_formula(cell, edit.text, fmt, _saved(edit.saved))
+            self.ws.write_formula(cell, edit.text, fmt, _saved(self.grid.value(self.sheet, cell)))
         elif key in self.grid.formulas:
             saved = edit.value if isinstance(edit, SavedValue) else self.grid.value(self.sheet, cell)
-            self.ws.write_formula(cell, "=" + self.grid.formulas[key].excel(), fmt, _saved(saved))
+            expr = self.grid.formulas[key]
+            if isinstance(expr, Array):
+                row, col = split_a1(cell)
+                self.ws.write_array_formula(row - 1, col - 1, row - 1, col - 1, "{=" + expr.excel() + "}", fmt,
+                                            _saved(saved))
+            else:
+                self.ws.write_formula(cell, "=" + expr.excel(), fmt, _saved(saved))
         else:
             _write_value(self.ws, cell, value, fmt)
 

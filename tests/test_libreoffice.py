@@ -164,6 +164,36 @@ def test_summary_opens_and_its_charts_render(sample_files, tmp_path):
     assert "郑州市金水区杜岭街道办事处" in text and "91.54" in text
 
 
+def test_saved_values_are_what_the_engines_compute(sample_files, tmp_path):
+    """Every formula cell of every sample, the template's and those a clerk typed (sample 05's
+    "=E50/0" over a 指标值 of text: #VALUE!, not #DIV/0!), saves the value LibreOffice and Gnumeric
+    compute for it; except the value sample 04 saves stale on purpose (X303)."""
+    from selfeval_xl.layout import default_layout
+    from selfeval_xl.rules import load_rules
+
+    from . import gnumeric
+
+    files = list(sample_files.values())
+    engines = {"LibreOffice": convert(files, tmp_path / "lo")}
+    if gnumeric.available() is None:
+        engines["Gnumeric"] = gnumeric.recalc(files, tmp_path / "gn")
+
+    def shown(v):
+        if isinstance(v, ExcelError):
+            return v.code
+        return "" if v is None else round(v, 9) if isinstance(v, float) else v
+
+    for i, path in enumerate(files):
+        filling = make_samples.SAMPLES[path.name]()
+        lay = default_layout(load_rules(), {k: len(v) for k, v in filling.own.items()})
+        stale = {k for k, e in (filling.edits(lay) if filling.edits else {}).items() if isinstance(e, SavedValue)}
+        saved = {k: shown(f.saved) for k, f in read_submission(path).formulas.items() if k not in stale}
+        assert len(saved) >= 50
+        for engine, outs in engines.items():
+            computed = read_submission(outs[i]).formulas
+            assert {k: shown(computed[k].saved) if k in computed else "absent" for k in saved} == saved, (engine, path.name)
+
+
 def test_our_evaluator_computes_as_the_engines_do(tmp_path):
     """The evaluator against LibreOffice and Gnumeric on what the template's formulas meet: text in
     arithmetic (only what reads as a number converts: not Python's "1_000" or "inf"), which error

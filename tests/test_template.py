@@ -4,14 +4,18 @@ print set-up, and saved values that are right for the blank form."""
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
+import subprocess
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.worksheet.formula import ArrayFormula
 
 from selfeval_xl import standard as S
 from selfeval_xl.cli import main
-from selfeval_xl.formulas import Recalc, normalize_formula
+from selfeval_xl.formulas import Array, Recalc, normalize_formula
 from selfeval_xl.layout import default_layout
 from selfeval_xl.read import read_submission
 from selfeval_xl.template import all_formulas, write_template
@@ -104,13 +108,19 @@ def test_formulas(wb, rules):
     lay = default_layout(rules)
     expected = all_formulas(rules, lay)
     found = {}
+    arrays = set()
     for sheet in (S.BUDGET, S.INDICATORS, S.SUMMARY):
         for row in wb[sheet].iter_rows():
             for c in row:
-                if c.data_type == "f":
+                if isinstance(c.value, ArrayFormula):
+                    arrays.add((sheet, c.coordinate))
+                    found[(sheet, c.coordinate)] = c.value.text
+                elif c.data_type == "f":
                     found[(sheet, c.coordinate)] = c.value
     assert {k: normalize_formula(v) for k, v in found.items()} == {
         k: normalize_formula("=" + e.excel()) for k, e in expected.items()}
+    # the 自查 counts over ranges that need an array formula are written as one
+    assert arrays == {k for k, e in expected.items() if isinstance(e, Array)} and len(arrays) >= 4
     # the ten rates, the ten rate rows' actuals, 得分汇总's 自评 columns and grade
     assert sum(k[0] == S.BUDGET for k in found) == 10
     rate_actuals = [v for (s, c), v in found.items() if s == S.INDICATORS and c.startswith("F")]
@@ -195,6 +205,17 @@ def test_input_cells_unlocked_everything_else_locked(wb, rules):
     basic = wb[S.BASIC]
     assert basic.cell(10, 1).value == "模板版本" and basic.cell(10, 2).protection.locked
     assert basic.cell(10, 2).value == rules.version
+
+
+@pytest.mark.skipif(shutil.which("openxml-audit") is None, reason="openxml-audit is not installed (pip install openxml-audit)")
+def test_an_independent_validator_finds_no_error(blank_template, sample_files):
+    """The Open XML SDK's checks (openxml-audit) on the templates of every bundled rule set and a
+    filled sample: the array formulas of the 自查, the spacer rows' conditional formats included."""
+    files = [*sorted((ROOT / "templates").glob("*.xlsx")), blank_template, sample_files["05_花园路街道办事处_2022.xlsx"]]
+    for path in files:
+        proc = subprocess.run(["openxml-audit", "-o", "json", "-m", "0", str(path)], capture_output=True, text=True)
+        [report] = json.loads(proc.stdout)
+        assert (report["valid"], report["error_count"], report["errors"]) == (True, 0, []), path.name
 
 
 def test_protection_print_and_fonts(wb):
