@@ -397,8 +397,8 @@ def _level2_weights(rules: Rules, lay: Layout, cat: Category, footers: list[Bloc
         return []
     terms: list[Expr] = []
     for name, weight in cat.level2:
-        sums = [Call("SUMIFS", (ind_area(lay, S.WEIGHT, b.title, b.footer, S.INDICATORS),
-                                ind_area(lay, S.LEVEL2, b.title, b.footer, S.INDICATORS), Str(name))) for b in footers]
+        sums = [Call("SUMIFS", (ind_area(lay, S.WEIGHT, b.top, b.footer, S.INDICATORS),
+                                ind_area(lay, S.LEVEL2, b.top, b.footer, S.INDICATORS), Str(name))) for b in footers]
         diff = Call("ABS", (BinOp("-", _sum(sums), Num(weight)),))
         terms.append(_flag(BinOp(">", Call("ROUND", (diff, Num(6))), Num(rules.tolerance))))
     parts = "、".join(f"{n} {fmt_number(w)}" for n, w in cat.level2)

@@ -50,6 +50,12 @@ class Case:
 
 
 CASES = [
+    # step 6 of 填报说明 at each free block's title row, both ways (issue 18: above the title, the row
+    # copied the locked 小计 above it and fell outside every range)
+    Case("产出: above the title row", [(OUT, "title", "above", 1)]),
+    Case("产出: two above the title row", [(OUT, "title", "above", 2)]),
+    Case("效益: above the title row", [(EFFECT, "title", "above", 1)]),
+    Case("效益: below the title row", [(EFFECT, "title", "below", 1)]),
     Case("产出: above its first row", [(OUT, "first", "above", 1)]),
     Case("产出: two at once in the middle", [(OUT, "middle", "above", 2)]),
     Case("产出: below its last row", [(OUT, "last", "below", 1)]),
@@ -157,15 +163,20 @@ def test_inserted_rows_count_in_their_block(inserted, name):
         assert rows[typed].level1 == level1 and rows[typed].category == level1 and rows[typed].verified == 1
 
 
-def test_a_row_inserted_above_a_title_is_outside_and_locked(tmp_path):
+def test_rows_inserted_where_the_words_do_not_say_change_nothing(tmp_path):
+    """Above the white gap row before a title, or below a 小计, the new row copies the locked 小计: no
+    cell of it can be typed, and the form and check agree there is nothing in it."""
     src = tmp_path / "base.xlsx"
     lay = _base(src, {})
-    block = next(b for b in lay.ind_blocks if b.level1 == OUT)
-    report = clerk([Job(src, tmp_path / "out.xlsx", [Insert(S.INDICATORS, f"C{block.title}"),
-                                                     Type(S.INDICATORS, f"C{block.title}", "无处可填")])])[0]
-    assert report["steps"][0]["inserted"] == 1 and report["steps"][1]["locked"]
+    block = next(b for b in lay.ind_blocks if b.level1 == EFFECT)
+    spacer = block.title - 1
+    assert spacer in lay.ind_spacers
+    steps = [Insert(S.INDICATORS, f"C{spacer}"), *(Type(S.INDICATORS, f"{col}{spacer}", 1) for col in "BCDEFG")]
+    report = clerk([Job(src, tmp_path / "out.xlsx", steps)])[0]
+    assert report["steps"][0]["inserted"] == 1 and all(step["locked"] for step in report["steps"][1:])
     a = assess(tmp_path / "out.xlsx")
     assert [f for f in a.findings if f.level_key != "info"] == [] and a.scores.total == 99.71
+    assert read_submission(tmp_path / "out.xlsx").summary.loc["合计", "自评得分"] == pytest.approx(99.71)
     # a locked first cell refuses the command, as LibreOffice refuses a person
     refused = clerk([Job(src, tmp_path / "out2.xlsx", [Insert(S.INDICATORS, f"A{block.title + 1}")])])[0]
     assert refused["steps"][0]["inserted"] == 0
