@@ -270,7 +270,7 @@ def hospital() -> Filling:
         b = lay.budget_cell
         return {
             # the 预算调整率 formula "simplified" to leave out ABS and the policy adjustment (X302)
-            (S.BUDGET, b("预算调整率")): FormulaText(f"={b('调整预算数')}/{b('年初预算数')}-1", 0.087097),
+            (S.BUDGET, b("预算调整率")): FormulaText(f"={b('调整预算数')}/{b('年初预算数')}-1"),
             # 结转结余总额 changed after the file was last calculated: a stale 结转结余率 (X303)
             (S.BUDGET, b("结转结余率")): SavedValue(0.0412),
         }
@@ -320,12 +320,13 @@ def hospital() -> Filling:
 
 def subdistrict() -> Filling:
     def edits(lay: Layout) -> dict:
-        # the clerk wrote a formula into a 自评得分 cell that divides by zero (V207), and the
-        # file carries last year's template version (S103)
+        # the clerk wrote a formula into a 自评得分 cell that divides its 指标值 by zero: the text
+        # "≥40%" in arithmetic gives #VALUE! before any division (V207), and the file carries last
+        # year's template version (S103)
         own_effect = [r for r, p in lay.ind_plan.items() if not p.common and p.level1 == "效益指标"]
         self_cell = lay.ind_cell(S.SELF_SCORE, own_effect[2])  # the third own 效益指标 row
         return {
-            (S.INDICATORS, self_cell): FormulaText(f"={lay.ind_cell(S.TARGET, own_effect[2])}/0", "#DIV/0!"),
+            (S.INDICATORS, self_cell): FormulaText(f"={lay.ind_cell(S.TARGET, own_effect[2])}/0"),
             (S.BASIC, f"B{lay.basic_rows['模板版本']}"): Typed("2025.1"),
         }
 

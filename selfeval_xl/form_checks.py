@@ -10,6 +10,13 @@ written, a formula typed over, scores the bureau computes) is left to ``check``.
 Count formulas are expressions (``formulas.py``): the template writes their text with the value
 they give, and ``check`` never reads them. Mark formulas are Excel text, relative to the first
 cell of their range, as conditional formats are written.
+
+Each count stands alone, and so does each of its terms: text where a number belongs is counted
+(never an error that a guard turns into 0 for the whole check), and an error value in a cell makes
+only the term that meets it count nothing (error values are a check of their own). Counts over a
+column are COUNT/COUNTA/COUNTIF(S) forms or array formulas (``Array``), which Excel, WPS,
+LibreOffice and Gnumeric evaluate alike; ISNUMBER or ISERROR of a range inside SUMPRODUCT is not
+(Gnumeric reads one cell of the range).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 
 from . import standard as S
 from .findings import Finding
-from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
+from .formulas import Area, Array, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .layout import Block, Layout, category_self_score, ind_area
 from .numbers import fmt_number
 from .rules import Category, Rules
@@ -89,9 +96,20 @@ def _sum(terms: Sequence[Expr]) -> Expr:
 
 
 def _guarded(expr: Expr) -> Expr:
-    """A count that meets an error value (a typed #N/A, a formula dividing by 0) counts nothing: the
-    error values are a check of their own (``_error_values``)."""
+    """A term that meets an error value (a typed #N/A, a formula dividing by 0) counts nothing: the
+    error values are a check of their own (``_error_values``). Guard terms, not whole checks."""
     return Call("IFERROR", (expr, Num(0)))
+
+
+def _guarded_sum(terms: Sequence[Expr]) -> Expr:
+    return _sum([_guarded(t) for t in terms])
+
+
+def _blank_text(ref: Expr) -> Expr:
+    """A cell as text with its spaces (full-width and no-break ones too) and control characters
+    gone: "" for what ``check`` reads as blank."""
+    return Call("TRIM", (Call("CLEAN", (Call("SUBSTITUTE", (Call("SUBSTITUTE", (ref, Str("\u3000"), Str(" "))),
+                                                          Str("\u00a0"), Str(" "))),)),))
 
 
 def _flag(condition: Expr) -> Expr:
@@ -129,10 +147,30 @@ def _error_values(rules: Rules, lay: Layout) -> FormCheck:
     terms: list[Expr] = []
     for sheet, rng in ranges:
         first, last = rng.split(":")
-        terms.append(Call("SUMPRODUCT", (BinOp("*", Num(1), Call("ISERROR", (Area(sheet, first, last, home=S.SUMMARY),))),)))
+        terms.append(BinOp("*", Call("ISERROR", (Area(sheet, first, last, home=S.SUMMARY),)), Num(1)))
     marks = tuple(Mark(sheet, rng, f"ISERROR({rng.split(':')[0]})") for sheet, rng in ranges)
     return FormCheck(("V207",), "error", "有单元格显示为错误值（如 #DIV/0!、#N/A），请改为数字或文字",
-                     "标红的单元格（基本信息、预算情况、绩效指标）", Call("IFERROR", (_sum(terms), Num(1))), marks)
+                     "标红的单元格（基本信息、预算情况、绩效指标）", Array(Call("SUM", tuple(terms))), marks)
+
+
+def _year_wrong(ref: Expr) -> Expr:
+    """评价年度 is not what ``check`` reads as a year: a whole number from 1900 to 2100, or text of four
+    digits in that range, alone or followed by 年 or 年度 ("2024年"). Blank is not this check's."""
+    text = _blank_text(ref)
+    digits = [Call("ISNUMBER", (Call("FIND", (Call("MID", (text, Num(i), Num(1))), Str("0123456789"))),))
+              for i in range(1, 5)]
+    year = Call("VALUE", (Call("LEFT", (text, Num(4))),))
+    rest = Call("MID", (text, Num(5), Num(9)))
+    text_year = Call("AND", (BinOp(">=", year, Num(1900)), BinOp("<=", year, Num(2100)),
+                             Call("OR", (BinOp("=", rest, Str("")), BinOp("=", rest, Str("年")),
+                                         BinOp("=", rest, Str("年度"))))))
+    number_wrong = Call("OR", (BinOp("<", ref, Num(1900)), BinOp(">", ref, Num(2100)),
+                               BinOp("<>", ref, Call("INT", (ref,)))))
+    # nested IFs: AND and OR evaluate every argument, and VALUE of a non-year is #VALUE!
+    text_wrong = Call("IF", (BinOp("<", Call("LEN", (text,)), Num(4)), Num(1),
+                             Call("IF", (Call("AND", tuple(digits)), _flag(Call("NOT", (text_year,))), Num(1)))))
+    return Call("IF", (BinOp("=", text, Str("")), Num(0),
+                       Call("IF", (Call("ISNUMBER", (ref,)), _flag(number_wrong), text_wrong))))
 
 
 def _basic(lay: Layout) -> FormCheck:
@@ -144,17 +182,15 @@ def _basic(lay: Layout) -> FormCheck:
             continue
         cell = a1(row, lay.basic_value_col)
         ref = _ref(S.BASIC, cell)
+        local = Ref(None, cell, home=S.BASIC)
         if fld.required:
-            terms.append(BinOp("=", Call("TRIM", (ref,)), Str("")))
-            marks.append(Mark(S.BASIC, cell, f'TRIM({cell})=""', "todo"))
+            terms.append(_flag(BinOp("=", _blank_text(ref), Str(""))))
+            marks.append(Mark(S.BASIC, cell, BinOp("=", _blank_text(local), Str("")).excel(), "todo"))
         if fld.attr == "year":
-            not_year = Call("OR", (Call("NOT", (Call("ISNUMBER", (ref,)),)), BinOp("<", ref, Num(1900)),
-                                   BinOp(">", ref, Num(2100)), BinOp("<>", Call("ROUND", (ref, Num(0))), ref)))
-            terms.append(Call("AND", (BinOp("<>", ref, Str("")), not_year)))
-            marks.append(Mark(S.BASIC, cell, f'AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<1900,{cell}>2100,'
-                                             f'ROUND({cell},0)<>{cell}))'))
+            terms.append(_year_wrong(ref))
+            marks.append(Mark(S.BASIC, cell, _year_wrong(local).excel() + "=1"))
     return FormCheck(("V201", "V202"), "error", "基本信息必填项未填，或评价年度不是 4 位年份",
-                     "基本信息 B 列标色的单元格", _guarded(_sum(terms)), tuple(marks))
+                     "基本信息 B 列标色的单元格", _guarded_sum(terms), tuple(marks))
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -192,8 +228,8 @@ def _budget(rules: Rules, lay: Layout) -> list[FormCheck]:
                 for a, b in _runs(rows)]
     out = [
         FormCheck(("V201", "V202"), "error", "预算情况有未填或不是数字的项目（没有的填 0）",
-                  "预算情况 B 列标色的单元格（开始填写后显示）", _guarded(_sum(missing)), tuple(marks)),
-        FormCheck(("V205",), "error", "预算情况有负数", "预算情况 B 列标红的单元格", _guarded(_sum(negative)),
+                  "预算情况 B 列标色的单元格（开始填写后显示）", _guarded_sum(missing), tuple(marks)),
+        FormCheck(("V205",), "error", "预算情况有负数", "预算情况 B 列标红的单元格", _sum(negative),
                   tuple(Mark(S.BUDGET, f"{col}{a}:{col}{b}", f"AND(ISNUMBER({col}{a}),{col}{a}<0)") for a, b in _runs(rows))),
     ]
     for chk in rules.budget_checks:
@@ -232,7 +268,7 @@ def _zero_denominators(rules: Rules, lay: Layout, ref: dict[str, Ref]) -> FormCh
         if at:
             marks.append(Mark(S.BUDGET, at, term.excel().replace(f"{S.BUDGET}!", "") + "=1"))
     return FormCheck(("B404",), "error", "比率的分母为 0 而分子不为 0，无法计算", "预算情况 B 列标红的单元格（分母）",
-                     _guarded(_sum(terms)), tuple(marks))
+                     _guarded_sum(terms), tuple(marks))
 
 
 def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
@@ -240,8 +276,9 @@ def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
     if not all(h in cols for h in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)) or not lay.ind_blocks:
         return []
     c, d, e, f, g, h = (col_letter(cols[x]) for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON))
-    first, last = lay.ind_first, lay.ind_last
-    area = {x: ind_area(lay, x, sheet=S.INDICATORS) for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)}
+    first, last = lay.ind_first, lay.ind_last  # the rows under the header: no header text counted
+    area = {x: ind_area(lay, x, first, last, sheet=S.INDICATORS)
+            for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON)}
     ac, ad, ae, af, ag, ah = (area[x] for x in (S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON))
 
     def filled(a: Expr) -> Expr:
@@ -250,8 +287,18 @@ def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
     def blank(a: Expr) -> Expr:
         return BinOp("=", a, Str(""))
 
+    def count(expr: Expr) -> Expr:
+        """An array formula adding up ``expr`` (a product of comparisons) over the rows; a row with an
+        error value counts nothing (the error values are counted on their own), the others still do."""
+        return Array(Call("SUM", (_guarded(BinOp("*", expr, Num(1))),)))
+
+    def not_numbers(a: Area) -> Expr:
+        return BinOp("-", Call("COUNTA", (a,)), Call("COUNT", (a,)))
+
     in_use = BinOp(">", _sum([filled(x) for x in (ac, ad, ae, af, ag)]), Num(0))
     unfilled = _sum([blank(x) for x in (ac, ad, ae, af)])
+    numbers = BinOp("*", Call("ISNUMBER", (ag,)), Call("ISNUMBER", (ad,)))
+    over = BinOp(">", BinOp("+", BinOp(">", ag, ad), BinOp("<", ag, Num(0))), Num(0))
     computed = {lay.ind_rows[i.name] for i in rules.indicators if i.rate and i.name in lay.ind_rows}
     to_fill = " ".join([f"{c}{first}:{e}{last}", *(f"{f}{a}:{f}{b}" for a, b in _runs(
         [r for r in range(first, last + 1) if r not in computed]))])  # a computed 实际完成值 is not hers to fill
@@ -259,30 +306,25 @@ def _indicators(rules: Rules, lay: Layout) -> list[FormCheck]:
     where = "绩效指标中标色的单元格"
     out = [
         FormCheck(("V201", "V203"), "error", "绩效指标有未填的三级指标、分值、指标值或实际完成值", where,
-                  _guarded(Call("SUMPRODUCT", (BinOp("*", in_use, unfilled),))),
+                  count(BinOp("*", in_use, unfilled)),
                   (Mark(S.INDICATORS, to_fill, f'AND({row_in_use},{c}{first}="")', "todo"),)),
         FormCheck(("V202",), "error", "分值或自评得分不是数字，或分值为负数", where,
-                  _guarded(_sum([
-                      Call("SUMPRODUCT", (BinOp("*", filled(ad), BinOp("-", Num(1), Call("ISNUMBER", (ad,)))),)),
-                      Call("SUMPRODUCT", (BinOp("*", filled(ag), BinOp("-", Num(1), Call("ISNUMBER", (ag,)))),)),
-                      Call("SUMPRODUCT", (BinOp("*", Call("ISNUMBER", (ad,)), BinOp("<", ad, Num(0))),))])),
+                  _sum([not_numbers(ad), not_numbers(ag), Call("COUNTIF", (ad, Str("<0")))]),
                   (Mark(S.INDICATORS, f"{d}{first}:{d}{last}", f'OR(AND({d}{first}<>"",NOT(ISNUMBER({d}{first}))),'
                                                                f'AND(ISNUMBER({d}{first}),{d}{first}<0))'),
                    Mark(S.INDICATORS, f"{g}{first}:{g}{last}", f'AND({g}{first}<>"",NOT(ISNUMBER({g}{first})))'))),
         FormCheck(("P504",), "error", "自评得分高于分值或小于 0", where,
-                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("*", Call("ISNUMBER", (ag,)), Call("ISNUMBER", (ad,))),
-                                                     BinOp("+", BinOp(">", ag, ad), BinOp("<", ag, Num(0)))),))),
+                  Array(Call("SUM", (Call("IF", (numbers, BinOp("*", over, Num(1)), Num(0))),))),
                   (Mark(S.INDICATORS, f"{g}{first}:{g}{last}",
                         f"AND(ISNUMBER({g}{first}),ISNUMBER(${d}{first}),OR({g}{first}>${d}{first},{g}{first}<0))"),)),
         *_qualitative(rules, lay),
         *_category_weights(rules, lay),
         FormCheck(("P511",), "warning", "自评得分未填", where,
-                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("*", in_use, blank(ag)),
-                                                     BinOp("<>", af, Str(rules.not_applicable))),))),
+                  count(BinOp("*", BinOp("*", in_use, blank(ag)), BinOp("<>", af, Str(rules.not_applicable)))),
                   (Mark(S.INDICATORS, f"{g}{first}:{g}{last}",
                         f'AND({row_in_use},{g}{first}="",${f}{first}<>"{rules.not_applicable}")', "todo"),)),
         FormCheck(("P509",), "warning", f"标为“{rules.not_applicable}”的指标未说明理由", "绩效指标 偏差原因分析及改进措施列标色的单元格",
-                  _guarded(Call("SUMPRODUCT", (BinOp("*", BinOp("=", af, Str(rules.not_applicable)), blank(ah)),))),
+                  Call("COUNTIFS", (af, Str(rules.not_applicable), ah, Str(""))),
                   (Mark(S.INDICATORS, f"{h}{first}:{h}{last}", f'AND(${f}{first}="{rules.not_applicable}",{h}{first}="")',
                         "todo"),)),
     ]
@@ -321,7 +363,7 @@ def _qualitative(rules: Rules, lay: Layout) -> list[FormCheck]:
     if not terms:
         return []
     return [FormCheck(("P505",), "error", "定性指标的自评得分不在所选档次的区间内", "绩效指标 自评得分列标红的单元格",
-                      _guarded(_sum(terms)), tuple(marks))]
+                      _guarded_sum(terms), tuple(marks))]
 
 
 def qualitative_choices(word: str, rules: Rules) -> list[str]:
@@ -355,10 +397,10 @@ def _level2_weights(rules: Rules, lay: Layout, cat: Category, footers: list[Bloc
         return []
     terms: list[Expr] = []
     for name, weight in cat.level2:
-        sums = [Call("SUMIFS", (ind_area(lay, S.WEIGHT, b.title, b.footer, S.INDICATORS),
-                                ind_area(lay, S.LEVEL2, b.title, b.footer, S.INDICATORS), Str(name))) for b in footers]
+        sums = [Call("SUMIFS", (ind_area(lay, S.WEIGHT, b.top, b.footer, S.INDICATORS),
+                                ind_area(lay, S.LEVEL2, b.top, b.footer, S.INDICATORS), Str(name))) for b in footers]
         diff = Call("ABS", (BinOp("-", _sum(sums), Num(weight)),))
         terms.append(_flag(BinOp(">", Call("ROUND", (diff, Num(6))), Num(rules.tolerance))))
     parts = "、".join(f"{n} {fmt_number(w)}" for n, w in cat.level2)
     return [FormCheck(("P501",), "error", f"{cat.name}各二级指标的分值之和应为：{parts}",
-                      f"绩效指标 {cat.level1} 的二级指标、分值列", _guarded(_sum(terms)))]
+                      f"绩效指标 {cat.level1} 的二级指标、分值列", _guarded_sum(terms))]

@@ -7,12 +7,17 @@ it (X301/X302) and recomputes the value from the submission's inputs (X303, and 
 Nothing here knows about the domain: see ``layout.py`` for which formula goes where.
 
 Evaluation follows Excel where our formulas need it: an empty cell is 0 in arithmetic, text in
-arithmetic is ``#VALUE!``, an error propagates, SUMIFS/COUNTIF compare text case-insensitively.
+arithmetic is its number when it reads as one (``VALUE``) and ``#VALUE!`` otherwise, an error
+propagates (the left operand's first), SUMIFS/COUNTIF compare text case-insensitively. ``Array``
+is an array formula (entered with Ctrl+Shift+Enter): its functions see ranges element by element,
+as every engine evaluates them alike (Gnumeric applies ISNUMBER or ISERROR to one cell of a range
+inside SUMPRODUCT, but not inside an array formula).
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from .ooxml.sheet import ExcelError, Value
 
 __all__ = [
     "Area",
+    "Array",
     "BinOp",
     "Call",
     "Env",
@@ -88,20 +94,31 @@ def _quote_sheet(sheet: str) -> str:
 # Expression tree
 
 
+#: text Excel's arithmetic reads as a number: sign, digits (with thousands separators), decimals, an
+#: exponent, a trailing percent sign (not Python's "inf", "nan" or "1_000")
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def _text_number(text: str) -> float | ExcelError:
+    """VALUE(text): the number a text reads as, else #VALUE! ("" too, unlike a blank cell)."""
+    t = text.strip(" ")
+    if not _NUMERIC_TEXT.fullmatch(t):
+        return VALUE
+    x = float(t.rstrip("%").replace(",", ""))
+    return x / 100 if t.endswith("%") else x
+
+
 def _number(v: Value) -> float | ExcelError:
     """A value as Excel arithmetic sees it."""
     if isinstance(v, ExcelError):
         return v
-    if v is None or v == "":
+    if v is None:
         return 0.0
     if isinstance(v, bool):
         return float(v)
     if isinstance(v, (int, float)):
         return float(v)
-    try:
-        return float(str(v).strip())
-    except ValueError:
-        return VALUE
+    return _text_number(str(v))
 
 
 class Expr:
@@ -259,6 +276,8 @@ def _numeric_criterion(criterion: Value) -> tuple[str, float] | None:
 
 
 def _criterion(criterion: Value, area: Area, env: Env) -> list[bool]:
+    if criterion == "":  # "" matches the blank cells (and empty text), as is, without trimming
+        return [v is None or v == "" for v in area.values(env)]
     numeric = _numeric_criterion(criterion)
     if numeric is None:
         return _matches(criterion, _keys(area, env))
@@ -413,6 +432,65 @@ def _countif(a: tuple[Expr, ...], env: Env) -> Value:
     return float(sum(_criterion(a[1].eval(env), a[0], env)))  # type: ignore[arg-type]
 
 
+def _countifs(a: tuple[Expr, ...], env: Env) -> Value:
+    hits = [_criterion(crit.eval(env), rng, env) for rng, crit in zip(a[0::2], a[1::2], strict=True)]  # type: ignore[arg-type]
+    return float(sum(all(row) for row in zip(*hits, strict=True)))
+
+
+def _counta(a: tuple[Expr, ...], env: Env) -> Value:
+    """COUNTA: every value that is not a blank cell (text, "" and errors too)."""
+    return float(sum(1 for arg in a for item in _scalar(arg, env) if item is not None))
+
+
+def _text_args(a: tuple[Expr, ...], env: Env, kinds: str) -> list[str | float] | ExcelError:
+    """Arguments of a text function: "t" as text, "n" as a number; the first error is passed on."""
+    out: list[str | float] = []
+    for arg, kind in zip(a, kinds, strict=False):
+        v = arg.eval(env)
+        if isinstance(v, ExcelError):
+            return v
+        if kind == "t":
+            out.append(_text(v))
+        else:
+            n = _number(v)
+            if isinstance(n, ExcelError):
+                return n
+            out.append(n)
+    return out
+
+
+def _text_function(kinds: str, fn: Callable[..., Value]) -> Callable[[tuple[Expr, ...], Env], Value]:
+    def call(a: tuple[Expr, ...], env: Env) -> Value:
+        args = _text_args(a, env, kinds)
+        return args if isinstance(args, ExcelError) else fn(*args)
+    return call
+
+
+def _left(text: str, n: float = 1.0) -> Value:
+    return VALUE if n < 0 else text[: int(n)]
+
+
+def _mid(text: str, start: float, n: float) -> Value:
+    return VALUE if start < 1 or n < 0 else text[int(start) - 1: int(start) - 1 + int(n)]
+
+
+def _find(needle: str, text: str, start: float = 1.0) -> Value:
+    at = text.find(needle, int(start) - 1) if 1 <= start <= len(text) + 1 else -1
+    return VALUE if at < 0 else float(at + 1)
+
+
+def _value(a: tuple[Expr, ...], env: Env) -> Value:
+    v = a[0].eval(env)
+    if isinstance(v, bool):
+        return VALUE
+    return _number(v)
+
+
+def _int(a: tuple[Expr, ...], env: Env) -> Value:
+    v = _number(a[0].eval(env))
+    return v if isinstance(v, ExcelError) else float(math.floor(v))
+
+
 def _iferror(a: tuple[Expr, ...], env: Env) -> Value:
     v = a[0].eval(env)
     return a[1].eval(env) if isinstance(v, ExcelError) else v
@@ -477,7 +555,49 @@ def _array(e: Expr, env: Env) -> Value | list[Value]:
     if isinstance(e, Call) and e.func in _ELEMENTWISE:
         one = _ELEMENTWISE[e.func]
         return _broadcast(lambda x, _: one(x), _array(e.args[0], env), None)
+    if isinstance(e, Call) and e.func == "IF" and len(e.args) == 3:
+        return _array_if(*(_array(x, env) for x in e.args))
+    if isinstance(e, Call) and e.func == "SUM":
+        return _array_sum([_array(x, env) for x in e.args])
+    if isinstance(e, Call) and e.func == "IFERROR":
+        value, fallback = _array(e.args[0], env), _array(e.args[1], env)
+        if isinstance(value, list):
+            return [fallback if isinstance(v, ExcelError) else v for v in value]  # type: ignore[misc]
+        return fallback if isinstance(value, ExcelError) else value
     return e.eval(env)
+
+
+def _array_if(cond: Value | list[Value], yes: Value | list[Value], no: Value | list[Value]) -> Value | list[Value]:
+    """IF element by element: each element takes its branch's element, so an error in the branch not
+    taken is not passed on."""
+    def at(x: Value | list[Value], i: int) -> Value:
+        return x[i] if isinstance(x, list) else x
+
+    arrays = [x for x in (cond, yes, no) if isinstance(x, list)]
+    if not arrays:
+        return _pick(at(cond, 0), at(yes, 0), at(no, 0))
+    n = len(arrays[0])
+    if any(len(x) != n for x in arrays):
+        return NA
+    return [_pick(at(cond, i), at(yes, i), at(no, i)) for i in range(n)]
+
+
+def _pick(cond: Value, yes: Value, no: Value) -> Value:
+    t = _truth(cond)
+    return t if isinstance(t, ExcelError) else (yes if t else no)
+
+
+def _array_sum(parts: list[Value | list[Value]]) -> Value:
+    """SUM in an array formula: numbers only (text, blanks and logical values do not count, so a
+    comparison is summed as ``(…)*1``); an error is passed on."""
+    total = 0.0
+    for part in parts:
+        for v in part if isinstance(part, list) else [part]:
+            if isinstance(v, ExcelError):
+                return v
+            if _is_number(v):
+                total += float(v)  # type: ignore[arg-type]
+    return total
 
 
 def _broadcast(op: Callable[[Value, Value], Value], x: Value | list[Value], y: Value | list[Value]) -> Value | list[Value]:
@@ -522,6 +642,16 @@ _FUNCTIONS: dict[str, Callable[[tuple[Expr, ...], Env], Value]] = {
     "TRIM": _trim,
     "TEXT": _text_fn,
     "SUMPRODUCT": _sumproduct,
+    "COUNTA": _counta,
+    "COUNTIFS": _countifs,
+    "VALUE": _value,
+    "INT": _int,
+    "LEN": _text_function("t", lambda t: float(len(t))),
+    "LEFT": _text_function("tn", _left),
+    "MID": _text_function("tnn", _mid),
+    "FIND": _text_function("ttn", _find),
+    "SUBSTITUTE": _text_function("ttt", lambda t, old, new: t.replace(old, new) if old else t),
+    "CLEAN": _text_function("t", lambda t: "".join(ch for ch in t if ord(ch) >= 32)),
 }
 
 
@@ -668,6 +798,30 @@ class Neg(Expr):
 
     def bind(self, lookup: Callable[[str], Expr]) -> Expr:
         return Neg(self.operand.bind(lookup))
+
+
+@dataclass(frozen=True)
+class Array(Expr):
+    """An array formula (Excel shows it as ``{=…}``): ``expr`` evaluated with its ranges element by
+    element; the template writes it with ``write_array_formula``."""
+
+    expr: Expr
+
+    def excel(self) -> str:
+        return self.expr.excel()
+
+    def eval(self, env: Env) -> Value:
+        v = _array(self.expr, env)
+        return (v[0] if v else NA) if isinstance(v, list) else v
+
+    def refs(self) -> Iterable[Ref]:
+        return self.expr.refs()
+
+    def names(self) -> Iterable[str]:
+        return self.expr.names()
+
+    def bind(self, lookup: Callable[[str], Expr]) -> Expr:
+        return Array(self.expr.bind(lookup))
 
 
 class Recalc:

@@ -31,25 +31,28 @@ class IndicatorRow:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """The rows of one 一级指标 on 绩效指标, from its title row to its 小计 row.
+    """The rows of one 一级指标 on 绩效指标: those after ``top`` (the 小计 row of the block above, or
+    the header) down to its own 小计 row ``footer``; ``title`` is the first of them that names the
+    一级指标.
 
     Every formula over a block (得分汇总's 自评 column, the 小计 text, the self-checks) spans
-    ``title``..``footer``: a row inserted anywhere between them, even right under the title or right
-    above the 小计, is inside every range, as Excel and LibreOffice expand a range only for rows
-    inserted strictly within it. The title row has the input cells of an indicator row (a row
-    inserted under it copies its formats, so must be typeable), and is read like one when typed in.
-    A row inserted above the title copies the locked 小计 row before it: it is outside every block,
-    and nobody can type into it. A sheet without 小计 rows (another template) has one block per run
-    of 一级指标, ``footer`` then its last row.
+    ``top``..``footer``. Excel and LibreOffice widen a range for a row inserted at any row after its
+    first, down to its last: so a row inserted anywhere in the block (above or under its title, in
+    the middle, right above its 小计) is inside every range, and a row inserted above a 小计 belongs to
+    that 小计's block, as the reader assigns it. The 小计 row above holds nothing a sum counts.
+
+    A sheet without 小计 rows (another template) has one block per run of 一级指标: ``top`` is then its
+    first row, ``footer`` its last, and both belong to it.
     """
 
     level1: str
+    top: int
     title: int
     footer: int
     has_footer: bool = True
 
     def __contains__(self, row: int) -> bool:
-        return self.title <= row <= self.footer
+        return (self.top < row if self.has_footer else self.top <= row) and row <= self.footer
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Layout:
     problems_header_row: int = 3
     budget_rows: dict[str, int] = field(default_factory=dict)  # label (inputs and rates) -> row
     budget_value_col: int = 2
-    ind_header_row: int = 2
+    ind_header_row: int = 2  # also the first row of the sums over the whole table (see ``ind_area``)
     ind_cols: dict[str, int] = field(default_factory=dict)  # header -> column
     ind_first: int = 3  # the first row under the header
     ind_last: int = 2  # the last row of the table (the last 小计), inclusive
@@ -74,6 +77,7 @@ class Layout:
     sum_cols: dict[str, int] = field(default_factory=dict)  # header -> column
     sum_rows: dict[str, int] = field(default_factory=dict)  # 类别 label -> row
     ind_plan: dict[int, IndicatorRow] = field(default_factory=dict)  # row -> what it holds (a generated layout)
+    ind_spacers: list[int] = field(default_factory=list)  # the spacer row above each free block's title (generated)
 
     def ind_cell(self, header: str, row: int) -> str:
         return a1(row, self.ind_cols[header])
@@ -107,8 +111,10 @@ def indicator_order(rules: Rules, own_rows: dict[str, int] | None = None) -> lis
 def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layout:
     """The generated template's layout (``own_rows``: rows a department needs per 一级指标).
 
-    绩效指标 holds one block per 一级指标: its title row, its rows (the department's own first,
-    then the common ones), and its 小计 row; the 合计 row follows the last block.
+    绩效指标 holds one block per 一级指标: in a block with the department's own rows, first a spacer
+    row (``ind_spacers``), then its title row, its rows (the department's own first, then the common
+    ones), and its 小计 row; the 合计 row follows the last block. The spacer is there for what a row
+    inserted above the title copies (see ``template._spacer_row``).
     """
     lay = Layout()
     lay.basic_rows = {f.label: 3 + i for i, f in enumerate(S.BASIC_FIELDS)}
@@ -117,13 +123,19 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
     lay.ind_cols = {h: i + 1 for i, h in enumerate(S.INDICATOR_HEADERS)}
     lay.ind_first = row = lay.ind_header_row + 1
     plan = indicator_order(rules, own_rows)
+    free = {fr.level1 for fr in rules.free_rows}
+    top = lay.ind_header_row
     for level1 in rules.level1_names:
+        if level1 in free:
+            lay.ind_spacers.append(row)
+            row += 1
         title = row
         for item in (p for p in plan if p.level1 == level1):
             row += 1
             lay.ind_plan[row] = item
         row += 1
-        lay.ind_blocks.append(Block(level1, title, row))
+        lay.ind_blocks.append(Block(level1, top, title, row))
+        top = row
         row += 1
     lay.ind_last = row - 1
     lay.ind_total_row = row
@@ -135,7 +147,7 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
 
 
 def _signature(lay: Layout) -> tuple:
-    return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_first,
+    return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_header_row, lay.ind_first,
             lay.ind_last, lay.ind_total_row, tuple(lay.ind_blocks), tuple(lay.ind_rows.items()),
             tuple(lay.sum_cols.items()), tuple(lay.sum_rows.items()), lay.sum_header_row)
 
@@ -215,9 +227,11 @@ def _rate_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) 
 
 def ind_area(lay: Layout, header: str, first: int | None = None, last: int | None = None,
              sheet: str | None = None) -> Area:
-    """A column of 绩效指标 from ``first`` to ``last`` (the whole table by default)."""
+    """A column of 绩效指标 from ``first`` to ``last``; by default the whole table from its header row
+    (a sum ignores the header's text, and a row inserted right under the header is inside the range)
+    to the last 小计."""
     col = col_letter(lay.ind_cols[header])
-    return Area(sheet, f"{col}{first or lay.ind_first}", f"{col}{last or lay.ind_last}", home=S.INDICATORS)
+    return Area(sheet, f"{col}{first or lay.ind_header_row}", f"{col}{last or lay.ind_last}", home=S.INDICATORS)
 
 
 def level1_weight(rules: Rules, level1: str) -> float:
@@ -234,8 +248,8 @@ def _table_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr])
     for b in lay.ind_blocks:
         if not b.has_footer:
             continue
-        weight = Call("TEXT", (Call("SUM", (ind_area(lay, S.WEIGHT, b.title, b.footer),)), Str("0.00")))
-        claimed = Call("TEXT", (Call("SUM", (ind_area(lay, S.SELF_SCORE, b.title, b.footer),)), Str("0.00")))
+        weight = Call("TEXT", (Call("SUM", (ind_area(lay, S.WEIGHT, b.top, b.footer),)), Str("0.00")))
+        claimed = Call("TEXT", (Call("SUM", (ind_area(lay, S.SELF_SCORE, b.top, b.footer),)), Str("0.00")))
         text = BinOp("&", BinOp("&", BinOp("&", Str("分值合计 "), weight),
                                 Str(f"（应为 {fmt_number(level1_weight(rules, b.level1))}），自评合计 ")), claimed)
         out[(S.INDICATORS, lay.ind_cell(S.LEVEL2, b.footer))] = text
@@ -249,8 +263,8 @@ def category_self_score(rules: Rules, lay: Layout, cat: Category, column: str = 
     for b in lay.ind_blocks:
         if label_key(b.level1) != label_key(cat.level1):
             continue
-        values = ind_area(lay, column, b.title, b.footer, S.INDICATORS)
-        names = ind_area(lay, S.NAME, b.title, b.footer, S.INDICATORS)
+        values = ind_area(lay, column, b.top, b.footer, S.INDICATORS)
+        names = ind_area(lay, S.NAME, b.top, b.footer, S.INDICATORS)
         if cat.only:
             terms += [Call("SUMIFS", (values, names, Str(n))) for n in cat.only]
         elif excluded:

@@ -390,9 +390,9 @@ TYPED_LEVEL1 = "填写的一级指标"
 def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str, SheetInfo]) -> list[Record]:
     """One record per row in use (any of 三级指标, 分值, 指标值, 实际完成值, 自评得分 filled).
 
-    A row's 一级指标 is its block's (``layout.Block``): the rows between two 小计 rows belong to the
-    一级指标 named first among them, whatever the row's own column A holds, as the form's own
-    formulas count them. A sheet without 小计 rows is read by column A, a blank carrying the one above.
+    A row's 一级指标 is its block's (``layout.Block``): the rows after a 小计 row (or the header) down
+    to the next 小计 belong to the 一级指标 named first among them, whatever the row's own column A
+    holds, as the form's own formulas count them. A sheet without 小计 rows is read by column A, a blank carrying the one above.
     """
     found = _table(grids, S.INDICATORS, S.INDICATOR_HEADERS, structure)
     if found is None:
@@ -404,7 +404,7 @@ def _read_indicators(grids: dict, rules: Rules, lay: Layout, structure: dict[str
     lay.ind_cols = dict(cols)
     lay.ind_first = header + 1
     body = _table_body(grid, cols.get(S.LEVEL1), header, lay)
-    lay.ind_blocks = _blocks(body)
+    lay.ind_blocks = _blocks(body, header)
     items = list(cols.items())
     records = []
     for r, line, typed in body:
@@ -448,20 +448,22 @@ def _table_body(grid: Sheet, level1_col: int | None, header: int, lay: Layout) -
     return body
 
 
-def _blocks(body: list[tuple[int, dict, str]]) -> list[Block]:
-    """The blocks of 一级指标: each ends at a 小计 row and starts at the first row above it (after the
-    previous 小计) that names a 一级指标; rows after the last 小计, or on a sheet with none, are
-    grouped by column A instead."""
+def _blocks(body: list[tuple[int, dict, str]], header: int) -> list[Block]:
+    """The blocks of 一级指标: each holds the rows after the previous 小计 row (or the header) down to
+    its own 小计 row, and is named by the first of them that names a 一级指标 (``layout.Block``);
+    rows after the last 小计, or on a sheet with none, are grouped by column A instead."""
     blocks: list[Block] = []
     segment: list[tuple[int, str]] = []
+    top = header
     for r, _line, typed in body:
         if typed != S.SUBTOTAL:
             segment.append((r, typed))
             continue
         title = next(((row, t) for row, t in segment if t), None)
         if title is not None:
-            blocks.append(Block(title[1], title[0], r))
+            blocks.append(Block(title[1], top, title[0], r))
         segment = []
+        top = r
     return blocks + _runs(segment)
 
 
@@ -472,12 +474,12 @@ def _runs(segment: list[tuple[int, str]]) -> list[Block]:
     for r, typed in segment:
         if typed and (not run or label_key(typed) != label_key(run[0])):
             if run:
-                out.append(Block(run[0], run[1], run[2], has_footer=False))
+                out.append(Block(run[0], run[1], run[1], run[2], has_footer=False))
             run = [typed, r, r]
         elif run:
             run[2] = r
     if run:
-        out.append(Block(run[0], run[1], run[2], has_footer=False))
+        out.append(Block(run[0], run[1], run[1], run[2], has_footer=False))
     return out
 
 

@@ -21,7 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import standard as S
 from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
-from .formulas import Area, Call, ExcelError, Expr, Num, Value, a1, col_letter
+from .formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, parse_expression, split_a1
 from .instructions import sections
 from .layout import Block, Layout, default_layout, level1_weight, template_formulas
 from .methods import METHODS
@@ -86,10 +86,15 @@ class Typed:
 
 @dataclass(frozen=True)
 class FormulaText:
-    """A formula written by hand into a cell, with the value a spreadsheet saved for it."""
+    """A formula written by hand into a cell, with the value a spreadsheet saved for it: by default
+    the value it computes, for arithmetic over cells of its own sheet (``+ - * /``, ``ABS``), as
+    Excel, LibreOffice and Gnumeric compute it; given only for what the evaluator cannot read."""
 
     text: str
-    saved: Any
+    saved: Any = None
+
+    def expression(self, sheet: str) -> Expr:
+        return parse_expression(self.text.removeprefix("=")).bind(lambda name: Ref(None, name, home=sheet))
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "warn": {"bg_color": "#F8CBAD", "font_color": "#9C0006"},
     "todo": {"bg_color": "#FCE4D6", "border": 1, "border_color": "#ED7D31"},
     "band_cf": {"bg_color": BAND_FILL},
+    "spacer_cf": {"bg_color": "#FFFFFF", "left": 1, "right": 1, "left_color": "#FFFFFF", "right_color": "#FFFFFF"},
     # 填报说明
     "doc_h": {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "valign": "vcenter"},
     "doc": {"font_name": BODY_FONT, "font_size": 11, "valign": "top", "text_wrap": True},
@@ -301,7 +307,7 @@ def write_template(path: str | Path, rules: Rules | None = None, filling: Fillin
     return lay
 
 
-_INSERT_HINT = "行数不够时，选中表中任一行（包括标题下的浅蓝色空行）右键插入行。"
+_INSERT_HINT = "行数不够时，选中任一浅黄色的行，在其上方或下方插入行；表头下的浅蓝色空行也可以直接填写。"
 
 
 class _Grid:
@@ -327,7 +333,11 @@ class _Grid:
         if isinstance(edit, Typed):
             return edit.value
         if isinstance(edit, FormulaText):
-            return _as_value(edit.saved)
+            if edit.saved is not None:
+                return _as_value(edit.saved)
+            if key not in self._memo:
+                self._memo[key] = edit.expression(sheet).eval(self)
+            return self._memo[key]
         if key in self.formulas:
             # a stale saved value (SavedValue) is what the sheet shows, but a spreadsheet
             # computes dependants from the formula: use the formula's value here
@@ -355,10 +365,16 @@ class _Cells:
         if isinstance(edit, Typed):
             _write_value(self.ws, cell, edit.value, fmt)
         elif isinstance(edit, FormulaText):
-            self.ws.write_formula(cell, edit.text, fmt, _saved(edit.saved))
+            self.ws.write_formula(cell, edit.text, fmt, _saved(self.grid.value(self.sheet, cell)))
         elif key in self.grid.formulas:
             saved = edit.value if isinstance(edit, SavedValue) else self.grid.value(self.sheet, cell)
-            self.ws.write_formula(cell, "=" + self.grid.formulas[key].excel(), fmt, _saved(saved))
+            expr = self.grid.formulas[key]
+            if isinstance(expr, Array):
+                row, col = split_a1(cell)
+                self.ws.write_array_formula(row - 1, col - 1, row - 1, col - 1, "{=" + expr.excel() + "}", fmt,
+                                            _saved(saved))
+            else:
+                self.ws.write_formula(cell, "=" + expr.excel(), fmt, _saved(saved))
         else:
             _write_value(self.ws, cell, value, fmt)
 
@@ -422,7 +438,7 @@ def _instructions(book: _Book, rules: Rules) -> None:
         ("swatch_formula", "浅蓝色：自动计算的公式（比率、合计、等级），已锁定，请勿覆盖或修改。"),
         ("swatch_fixed", "浅灰色：统一的标签和共性指标，已锁定。"),
         ("swatch_tool", "灰色斜体：核定得分、审核意见，由财政部门审核时填写，单位不填。"),
-        ("swatch_band", "浅蓝灰色：每类指标的标题行、各清单表头下的空行。可以在它下面插入行；在这一行里填写也会计入。"),
+        ("swatch_band", "浅蓝灰色：每类指标的标题行（可以在它上方或下方插入行）、各清单表头下的空行。在这一行里填写也会计入。"),
         ("swatch_todo", "橙色边框：还没填的必填项（自动标出）。"),
         ("swatch_warn", "红色：填写有误的单元格（自动标出，原因见“得分汇总”下方的“填报自查”）。"),
     ):
@@ -571,7 +587,11 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
     ws.set_row(lay.ind_header_row - 1, 32)
     own_iter = {l1: iter(rows) for l1, rows in filling.own.items()}
     free = {fr.level1: fr for fr in rules.free_rows}
+    spacers = set(lay.ind_spacers)
     for block in lay.ind_blocks:
+        for row in range(block.top + 1, block.title):
+            if row in spacers:
+                _spacer_row(w, f, lay, row)
         _block_title(w, f, lay, block, block.level1 in free)
         for row in range(block.title + 1, block.footer):
             plan = lay.ind_plan[row]
@@ -606,8 +626,8 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
         "type": "cell", "criteria": "!=", "value": rules.total_weight, "format": f["warn"]})
     ws.set_row(tr - 1, 24)
     ws.write_string(tr + 1, 0, f"浅黄色单元格由本单位填写；分值合计应为 {fmt_number(rules.total_weight)}。"
-                    "本单位指标行数不够时，选中该类指标中的任一行（包括浅蓝色的标题行）插入行，插入的行自动计入该类；"
-                    "不要在“小计”“合计”行之后添加。", f["subtitle"])
+                    "本单位指标行数不够时，选中该类的浅蓝灰色标题行或任一本单位指标行，在其上方或下方插入行，"
+                    "插入的行自动计入该类；不要选共性指标行或“小计”“合计”行来插入。", f["subtitle"])
     ws.repeat_rows(0, lay.ind_header_row - 1)
     ws.freeze_panes(lay.ind_header_row, 3)
     ws.protect("", _PROTECT_TABLE)
@@ -630,6 +650,25 @@ def _block_title(w: _Cells, f: dict[str, Format], lay: Layout, block: Block, fre
         w.ws.conditional_format(f"{b}{row}:{i}{row}", {
             "type": "formula", "format": f["band_cf"],
             "criteria": f"=AND(ROW()=ROW($A${row}),COUNTA(${b}{row}:${h}{row})=0)"})
+
+
+def _spacer_row(w: _Cells, f: dict[str, Format], lay: Layout, row: int) -> None:
+    """The row above a free block's title, after the 小计 above: it shows as a white gap, but its
+    cells have the formats of an own row. A row inserted above the title copies the row above it
+    (Excel's Insert, LibreOffice's Insert Rows Above, WPS), so the new row is typeable like an own
+    row, not a locked copy of the 小计; the block's ranges start at that 小计, so it is counted. Typed
+    into, the spacer is an own row of the block below it."""
+    cols = lay.ind_cols
+    w.put(a1(row, cols[S.LEVEL1]), f["fixed_c"])
+    for h, style in _OWN_STYLES.items():
+        w.put(a1(row, cols[h]), f[style])
+    w.put(a1(row, cols[S.VERIFIED]), f["tool_score"])
+    w.put(a1(row, cols[S.OPINION]), f["tool"])
+    w.ws.set_row(row - 1, 24)
+    b, h, last = col_letter(cols[S.LEVEL2]), col_letter(cols[S.NOTE]), col_letter(len(cols))
+    w.ws.conditional_format(f"A{row}:{last}{row}", {
+        "type": "formula", "format": f["spacer_cf"],
+        "criteria": f"=AND(ROW()=ROW($A${row}),COUNTA(${b}{row}:${h}{row})=0)"})
 
 
 def _block_footer(w: _Cells, f: dict[str, Format], lay: Layout, block: Block) -> None:
@@ -708,13 +747,14 @@ def _common_row(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, row:
 
 
 def _own_row_validations(ws: Worksheet, rules: Rules, lay: Layout, block: Block, free: FreeRows) -> None:
-    """Drop-downs and prompts on a block's own rows, from its title row down (a row inserted in the
-    block copies them from the row above it)."""
+    """Drop-downs and prompts on a block's own rows, from its spacer (or title) row down (a row
+    inserted in the block copies them from the row above it)."""
     cols = lay.ind_cols
     last = max((r for r in range(block.title + 1, block.footer) if not lay.ind_plan[r].common), default=block.title)
+    first = block.title - 1 if block.title - 1 in lay.ind_spacers else block.title
 
     def rng(h: str) -> str:
-        return f"{a1(block.title, cols[h])}:{a1(last, cols[h])}"
+        return f"{a1(first, cols[h])}:{a1(last, cols[h])}"
 
     if free.level2:
         ws.data_validation(rng(S.LEVEL2), {

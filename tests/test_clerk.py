@@ -20,11 +20,14 @@ import pytest
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
 from selfeval_xl.form_checks import form_checks, form_sees
+from selfeval_xl.formulas import ExcelError, Recalc
 from selfeval_xl.layout import Layout, default_layout
 from selfeval_xl.read import read_submission
 from selfeval_xl.rules import load_rules
-from selfeval_xl.template import Filling, OwnIndicator, _check_rows, write_template
+from selfeval_xl.template import Filling, OwnIndicator, _check_rows, all_formulas, write_template
+from selfeval_xl.validate import Context
 
+from . import gnumeric
 from .clerk import Insert, Job, Type, available, clerk
 from .conftest import make_samples
 
@@ -47,6 +50,12 @@ class Case:
 
 
 CASES = [
+    # step 6 of 填报说明 at each free block's title row, both ways (issue 18: above the title, the row
+    # copied the locked 小计 above it and fell outside every range)
+    Case("产出: above the title row", [(OUT, "title", "above", 1)]),
+    Case("产出: two above the title row", [(OUT, "title", "above", 2)]),
+    Case("效益: above the title row", [(EFFECT, "title", "above", 1)]),
+    Case("效益: below the title row", [(EFFECT, "title", "below", 1)]),
     Case("产出: above its first row", [(OUT, "first", "above", 1)]),
     Case("产出: two at once in the middle", [(OUT, "middle", "above", 2)]),
     Case("产出: below its last row", [(OUT, "last", "below", 1)]),
@@ -154,15 +163,20 @@ def test_inserted_rows_count_in_their_block(inserted, name):
         assert rows[typed].level1 == level1 and rows[typed].category == level1 and rows[typed].verified == 1
 
 
-def test_a_row_inserted_above_a_title_is_outside_and_locked(tmp_path):
+def test_rows_inserted_where_the_words_do_not_say_change_nothing(tmp_path):
+    """Above the white gap row before a title, or below a 小计, the new row copies the locked 小计: no
+    cell of it can be typed, and the form and check agree there is nothing in it."""
     src = tmp_path / "base.xlsx"
     lay = _base(src, {})
-    block = next(b for b in lay.ind_blocks if b.level1 == OUT)
-    report = clerk([Job(src, tmp_path / "out.xlsx", [Insert(S.INDICATORS, f"C{block.title}"),
-                                                     Type(S.INDICATORS, f"C{block.title}", "无处可填")])])[0]
-    assert report["steps"][0]["inserted"] == 1 and report["steps"][1]["locked"]
+    block = next(b for b in lay.ind_blocks if b.level1 == EFFECT)
+    spacer = block.title - 1
+    assert spacer in lay.ind_spacers
+    steps = [Insert(S.INDICATORS, f"C{spacer}"), *(Type(S.INDICATORS, f"{col}{spacer}", 1) for col in "BCDEFG")]
+    report = clerk([Job(src, tmp_path / "out.xlsx", steps)])[0]
+    assert report["steps"][0]["inserted"] == 1 and all(step["locked"] for step in report["steps"][1:])
     a = assess(tmp_path / "out.xlsx")
     assert [f for f in a.findings if f.level_key != "info"] == [] and a.scores.total == 99.71
+    assert read_submission(tmp_path / "out.xlsx").summary.loc["合计", "自评得分"] == pytest.approx(99.71)
     # a locked first cell refuses the command, as LibreOffice refuses a person
     refused = clerk([Job(src, tmp_path / "out2.xlsx", [Insert(S.INDICATORS, f"A{block.title + 1}")])])[0]
     assert refused["steps"][0]["inserted"] == 0
@@ -223,6 +237,7 @@ def _mistakes(lay: Layout) -> dict[str, list[Type]]:
         "a formula dividing by 0": [budget("项目总数", "=1/0")],
         "产出 weights off": [ind(f"D{own}", 7)],
         "an own row's name cleared": [ind(f"C{own}", None)],
+        "an own row's name cleared, an error value in the row below": [ind(f"C{own}", None), ind(f"G{own + 1}", "=1/0")],
         "an own row without 指标值": [ind(f"C{free}", "新指标"), ind(f"D{free}", 0), ind(f"F{free}", "1件"),
                                    ind(f"G{free}", 0)],
         "self score above 分值": [ind(f"G{own}", 7)],
@@ -235,6 +250,26 @@ def _mistakes(lay: Layout) -> dict[str, list[Type]]:
     }
 
 
+#: what clerks type into 评价年度 (``check`` reads "2024年", "2024年度" and " 2023 " as years)
+YEARS = ("2024年", "2024年度", " 2023 ", "24年", "二〇二三年", "2023.5", "约2023", "2023年底")
+
+
+def _text_in_number_cells(lay: Layout, rules) -> dict[str, list[Type]]:
+    """Text in every number cell of 基本信息 and 预算情况, one cell at a time, and the issue's case."""
+    basic = {label: f"B{row}" for label, row in lay.basic_rows.items()}
+    out = {f"评价年度 {y!r}": [Type(S.BASIC, basic["评价年度"], y)] for y in YEARS}
+    out["填报日期 in words"] = [Type(S.BASIC, basic["填报日期"], "2024年3月")]
+    out["the issue: 评价年度 2024年, 名称 and 主管部门 blank"] = [
+        Type(S.BASIC, basic["评价年度"], "2024年"), Type(S.BASIC, basic["部门(单位)名称"], None),
+        Type(S.BASIC, basic["主管部门"], None)]
+    out["名称 a full-width space, 评价年度 in words"] = [
+        Type(S.BASIC, basic["部门(单位)名称"], "\u3000"), Type(S.BASIC, basic["评价年度"], "二〇二三年")]
+    for item in rules.budget:
+        out[f"{item.label} 见附表"] = [Type(S.BUDGET, f"B{lay.budget_rows[item.label]}", "见附表")]
+    out["every budget input 见附表"] = [Type(S.BUDGET, f"B{lay.budget_rows[i.label]}", "见附表") for i in rules.budget]
+    return out
+
+
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory, sample_files):
     """mistake -> the saved workbook (LibreOffice recalculated), plus "clean"."""
@@ -242,35 +277,76 @@ def walked(tmp_path_factory, sample_files):
     src = sample_files["02_市场监督管理局_2023.xlsx"]
     lay = read_submission(src).layout
     assert lay.ind_blocks == default_layout(load_rules()).ind_blocks  # the clean sample has the template's rows
-    mistakes = {"clean": [], **_mistakes(lay)}
+    mistakes = {"clean": [], **_mistakes(lay), **_text_in_number_cells(lay, load_rules())}
+    assert len(mistakes) == 1 + len(_mistakes(lay)) + len(_text_in_number_cells(lay, load_rules()))  # no name twice
     jobs = [Job(src, tmp / f"m{i}.xlsx", steps) for i, steps in enumerate(mistakes.values())]
     clerk(jobs)
     return {name: job.dst for name, job in zip(mistakes, jobs, strict=True)}
 
 
-def _self_check(path: Path, rules) -> dict[str, tuple[str, tuple[str, ...], float]]:
-    """The 自查 block as LibreOffice computed it: title -> (level, codes, count)."""
+def _self_check(path: Path, rules) -> tuple[dict[str, tuple[str, tuple[str, ...], float]], str]:
+    """The 自查 block as LibreOffice computed it: title -> (level, codes, count), and the verdict."""
     sub = read_submission(path)
     checks = form_checks(rules, sub.layout)
-    _, _, rows, _ = _check_rows(sub.layout, checks)
-    return {c.title: (c.level, c.codes, sub.value(S.SUMMARY, f"C{r}") or 0) for r, c in rows.items()}
+    _, _, rows, verdict_row = _check_rows(sub.layout, checks)
+    counts = {c.title: (c.level, c.codes, sub.value(S.SUMMARY, f"C{r}") or 0) for r, c in rows.items()}
+    return counts, str(sub.value(S.SUMMARY, f"C{verdict_row}"))
 
 
-@pytest.mark.parametrize("mistake", ["clean", *_mistakes(default_layout(load_rules()))])
+_LAYOUT = default_layout(load_rules())
+
+
+@pytest.mark.parametrize("mistake", ["clean", *_mistakes(_LAYOUT), *_text_in_number_cells(_LAYOUT, load_rules())])
 def test_the_form_sees_what_check_finds(walked, rules, mistake):
     path = walked[mistake]
-    form = _self_check(path, rules)
+    form, verdict = _self_check(path, rules)
     counted = {code for level, codes, n in form.values() if n for code in codes}
+    form_errors = {title for title, (level, _, n) in form.items() if n and level == "error"}
     findings = [f for f in assess(path).findings if f.level_key in ("error", "warning")]
     seen_by_form = [f for f in findings if form_sees(f)]
-    # whatever check finds that a formula could see, the form counts
+    # whatever check finds that a formula could see, the form counts, and never says 未发现问题
     assert {f.code for f in seen_by_form} <= counted, (mistake, seen_by_form, form)
+    if any(f.level_key == "error" for f in seen_by_form):
+        assert "未发现问题" not in verdict and "没有须改正" not in verdict, (mistake, verdict)
     if mistake == "clean":
         assert not counted and not findings
-    else:
+    elif mistake in _mistakes(_LAYOUT):
         # ... and the form is not blind: the mistake shows as something to correct or to add
         assert counted, (mistake, findings)
         assert seen_by_form, (mistake, findings)
+    else:
+        # text in a number cell: the form says 须改正 exactly when check finds an error there
+        # ("2024年" is a year to both, "见附表" an error to both)
+        assert bool(form_errors) == any(f.level_key == "error" for f in seen_by_form), (mistake, form, findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Three engines
+
+
+def _shown(v):
+    """A value as the cell shows it (an error by its code, a blank as "")."""
+    if isinstance(v, ExcelError):
+        return v.code
+    return "" if v is None else round(v, 9) if isinstance(v, float) else v
+
+
+@pytest.mark.skipif(gnumeric.available() is not None, reason=str(gnumeric.available()))
+def test_every_engine_computes_the_form_alike(walked, inserted, rules, tmp_path):
+    """Every formula of the form, the 自查 counts and verdict included, on every workbook the clerk
+    made above (each mistake, each insertion): LibreOffice's values, Gnumeric's recalculation of the
+    same file, and our evaluator's agree."""
+    files = [*walked.values(), *(path for _, _, path in inserted.values())]
+    for path, gn_path in zip(files, gnumeric.recalc(files, tmp_path), strict=True):
+        lo, gn = read_submission(path), read_submission(gn_path)
+        formulas = all_formulas(rules, lo.layout)
+        ctx = Context.of(lo, rules)
+        ours = Recalc(lo, {k: e for k, e in formulas.items() if k not in ctx.formulas or k in ctx.recalc_intact})
+        keys = [k for k in formulas if k in lo.formulas]
+        assert len(keys) >= len(formulas) - 1, path  # at most the one cell a mistake typed over
+        want = {k: _shown(ours.value(*k)) for k in keys}
+        assert {k: _shown(lo.formulas[k].saved) for k in keys} == want, path
+        assert {k: _shown(gn.formulas[k].saved) for k in keys} == want, path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path,
     text = load_rules().source and open(load_rules().source, encoding="utf-8").read()
     rules_file.write_text(text, encoding="utf-8")
     _load_cached.cache_clear()
-    assert load_rules(rules_file).version == "2026.2"
+    assert load_rules(rules_file).version == "2026.3"
     assert list((tmp_path / "cache" / "selfeval-xl").glob("rules-*.json"))
     rules_file.write_text(text.replace("categories:", "categoriez:"), encoding="utf-8")
     _load_cached.cache_clear()
@@ -204,7 +204,7 @@ def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
     blocker.write_text("x")
     monkeypatch.setenv("SELFEVAL_CACHE", str(blocker))  # its 'selfeval-xl' folder cannot be made
     _load_cached.cache_clear()
-    assert load_rules().version == "2026.2"
+    assert load_rules().version == "2026.3"
     assert [p.name for p in tmp_path.iterdir()] == ["not-a-folder"]
 
 

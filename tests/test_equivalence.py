@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.formula import ArrayFormula
 
 from selfeval_xl import standard as S
 from selfeval_xl.assess import assess
@@ -42,7 +43,8 @@ def _sheet(ws, ours: bool = False):
             if c.value is None and (ours or not c.has_style):
                 continue
             style = (c.fill.fgColor.rgb if c.fill.fill_type else None) if ours else _style(c)
-            cells[c.coordinate] = (c.value, c.data_type, style, c.comment.text if c.comment else None,
+            value = ("array", c.value.ref, c.value.text) if isinstance(c.value, ArrayFormula) else c.value
+            cells[c.coordinate] = (value, c.data_type, style, c.comment.text if c.comment else None,
                                    c.hyperlink.location if c.hyperlink else None)
     return {
         "cells": cells,

@@ -162,3 +162,108 @@ def test_summary_opens_and_its_charts_render(sample_files, tmp_path):
     assert "部门整体支出绩效自评 审核汇总" in text
     assert "各等级单位数" in text and "各分数段单位数" in text
     assert "郑州市金水区杜岭街道办事处" in text and "91.54" in text
+
+
+def test_saved_values_are_what_the_engines_compute(sample_files, tmp_path):
+    """Every formula cell of every sample, the template's and those a clerk typed (sample 05's
+    "=E50/0" over a 指标值 of text: #VALUE!, not #DIV/0!), saves the value LibreOffice and Gnumeric
+    compute for it; except the value sample 04 saves stale on purpose (X303)."""
+    from selfeval_xl.layout import default_layout
+    from selfeval_xl.rules import load_rules
+
+    from . import gnumeric
+
+    files = list(sample_files.values())
+    engines = {"LibreOffice": convert(files, tmp_path / "lo")}
+    if gnumeric.available() is None:
+        engines["Gnumeric"] = gnumeric.recalc(files, tmp_path / "gn")
+
+    def shown(v):
+        if isinstance(v, ExcelError):
+            return v.code
+        return "" if v is None else round(v, 9) if isinstance(v, float) else v
+
+    for i, path in enumerate(files):
+        filling = make_samples.SAMPLES[path.name]()
+        lay = default_layout(load_rules(), {k: len(v) for k, v in filling.own.items()})
+        stale = {k for k, e in (filling.edits(lay) if filling.edits else {}).items() if isinstance(e, SavedValue)}
+        saved = {k: shown(f.saved) for k, f in read_submission(path).formulas.items() if k not in stale}
+        assert len(saved) >= 50
+        for engine, outs in engines.items():
+            computed = read_submission(outs[i]).formulas
+            assert {k: shown(computed[k].saved) if k in computed else "absent" for k in saved} == saved, (engine, path.name)
+
+
+def test_our_evaluator_computes_as_the_engines_do(tmp_path):
+    """The evaluator against LibreOffice and Gnumeric on what the template's formulas meet: text in
+    arithmetic (only what reads as a number converts: not Python's "1_000" or "inf"), which error
+    wins, comparisons across types, the COUNT family over errors and blanks, the text functions of
+    the 评价年度 check, and array formulas."""
+    import openpyxl
+    import xlsxwriter
+
+    from selfeval_xl.formulas import Area, Array, BinOp, Call, Num, Ref, Str
+
+    from . import gnumeric
+
+    inputs = [5, "abc", None, "2024", " 2024 ", "1_000", "inf", "50%", "1,000", "2024年", "=1/0", "=NA()", -3]
+    a = {i + 1: Ref(None, f"A{i + 1}", home="S") for i in range(len(inputs))}
+    rng = Area(None, "A1", f"A{len(inputs)}", home="S")
+    nums = Area(None, "A1", "A10", home="S")
+    tests = [
+        *(BinOp("*", a[i], Num(1)) for i in (2, 4, 5, 6, 7, 8, 9)),
+        BinOp("/", a[2], Num(0)), BinOp("+", a[11], a[12]), BinOp("+", a[12], a[11]), BinOp("/", a[10], Num(0)),
+        BinOp(">", a[2], a[1]), BinOp("=", a[3], Num(0)), BinOp("=", a[3], Str("")), BinOp("<", a[13], a[3]),
+        BinOp(">", a[11], Num(0)), Call("ISNUMBER", (a[4],)),  # (Gnumeric's IF("abc",…) is FALSE, Excel's #VALUE!)
+        Call("COUNTA", (rng,)), Call("COUNT", (rng,)), Call("COUNTIF", (rng, Str(""))), Call("COUNTIF", (rng, Str("<0"))),
+        Call("COUNTIFS", (nums, Str(""), nums, Str(""))), Call("SUM", (rng,)), Call("SUM", (nums,)),
+        Call("VALUE", (a[5],)), Call("VALUE", (a[2],)), Call("VALUE", (a[8],)), Call("INT", (Num(-2.5),)),
+        Call("LEFT", (a[10], Num(4))), Call("MID", (a[10], Num(5), Num(9))), Call("LEN", (a[1],)),
+        Call("FIND", (Str("b"), a[2])), Call("FIND", (Str("z"), a[2])), Call("SUBSTITUTE", (a[2], Str("b"), Str("x"))),
+        Call("TRIM", (Call("CLEAN", (Str(" a \t b "),)),)), Call("ROUND", (Num(2.675), Num(2))),
+        Call("IFERROR", (a[11], Str("err"))), Call("ABS", (a[13],)), Call("NOT", (a[3],)),
+        Array(Call("SUM", (BinOp("*", Call("ISERROR", (rng,)), Num(1)),))),
+        Array(Call("SUM", (Call("IF", (Call("ISNUMBER", (rng,)), BinOp("*", BinOp(">", rng, Num(3)), Num(1)), Num(0))),))),
+        Array(Call("SUM", (BinOp("*", BinOp("<>", nums, Str("")), Num(1)),))),
+        Array(Call("SUM", (BinOp("*", BinOp("<>", rng, Str("")), Num(1)),))),
+        Array(Call("IFERROR", (Call("SUM", (BinOp("*", BinOp("<>", rng, Str("")), Num(1)),)), Num(-1)))),
+        Array(Call("SUM", (Call("IFERROR", (BinOp("*", BinOp("<>", rng, Str("")), Num(1)), Num(0))),))),
+    ]
+    src = tmp_path / "probe.xlsx"
+    wb = xlsxwriter.Workbook(str(src), {"strings_to_numbers": False, "strings_to_formulas": False})
+    ws = wb.add_worksheet("S")
+    values: dict[int, object] = {}
+    for i, v in enumerate(inputs):
+        if isinstance(v, str) and v.startswith("="):
+            ws.write_formula(i, 0, v)
+            values[i + 1] = ExcelError("#DIV/0!" if "/0" in v else "#N/A")
+        elif v is not None:
+            ws.write(i, 0, v) if not isinstance(v, str) else ws.write_string(i, 0, v)
+            values[i + 1] = v
+    for i, e in enumerate(tests):
+        if isinstance(e, Array):
+            ws.write_array_formula(i, 2, i, 2, "{=" + e.excel() + "}")
+        else:
+            ws.write_formula(i, 2, "=" + e.excel())
+    wb.close()
+
+    class Inputs:
+        def value_at(self, sheet, row, col):
+            return values.get(row) if col == 1 else None
+
+    def shown(v):
+        if isinstance(v, ExcelError):
+            return v.code
+        if isinstance(v, bool):
+            return v
+        return "" if v is None else round(float(v), 9) if isinstance(v, (int, float)) else v
+
+    ours = [shown(e.eval(Inputs())) for e in tests]
+    engines = {"LibreOffice": convert([src], tmp_path / "lo")[0]}
+    if gnumeric.available() is None:
+        engines["Gnumeric"] = gnumeric.recalc([src], tmp_path / "gn")[0]
+    for engine, out in engines.items():
+        sheet = openpyxl.load_workbook(out, data_only=True)["S"]
+        got = [shown(ExcelError(v) if isinstance(v, str) and v.startswith("#") else v)
+               for v in (sheet.cell(i + 1, 3).value for i in range(len(tests)))]
+        assert {tests[i].excel(): (got[i], ours[i]) for i in range(len(tests)) if got[i] != ours[i]} == {}, engine

@@ -81,8 +81,35 @@ def test_inserted_rows_are_read(sample_files, rules):
     assert output_block.level1 == "产出指标" and output_block.footer - output_block.title == 16
     # the totals' formulas were read where they now are, and cover the longer block
     total_self = sub.formulas[(S.SUMMARY, "C7")]
-    assert f"$G${output_block.title}:$G${output_block.footer}" in sub.formulas[(S.SUMMARY, "C5")].text
+    assert output_block.top == lay.ind_blocks[0].footer
+    assert f"$G${output_block.top}:$G${output_block.footer}" in sub.formulas[(S.SUMMARY, "C5")].text
     assert total_self.has_saved
+
+
+def test_a_row_typed_into_the_gap_above_a_title_is_the_block_belows(tmp_path, rules):
+    """The white gap row above a free block's title (what a row inserted above the title copies) is
+    inside the block's ranges: typed into, it is read, scored and summed in that block."""
+    from selfeval_xl.assess import assess
+    from selfeval_xl.formulas import Recalc
+    from selfeval_xl.template import Typed, all_formulas, write_template
+
+    filling = make_samples.bureau()
+
+    def edits(lay):
+        gap = lay.ind_blocks[-1].title - 1
+        assert gap in lay.ind_spacers and lay.ind_blocks[-2].footer == gap - 1
+        typed = ("社会效益", "间隔行指标", 1, "≥90%", "95%", 1)
+        return {(S.INDICATORS, f"{c}{gap}"): Typed(v) for c, v in zip("BCDEFG", typed, strict=True)}
+    filling.edits = edits
+    path = tmp_path / "gap.xlsx"
+    write_template(path, filling=filling)
+    sub = read_submission(path)
+    rec = next(r for r in sub.indicator_records if r[S.NAME] == "间隔行指标")
+    assert rec[S.LEVEL1] == "效益指标"
+    row = next(r for r in assess(path).scores.rows if r.name == "间隔行指标")
+    assert (row.category, row.verified) == ("效益指标", 1)
+    form = Recalc(sub, all_formulas(rules, sub.layout))
+    assert form.value(S.SUMMARY, sub.layout.sum_cell("自评得分", "效益指标")) == pytest.approx(31)
 
 
 def test_addresses(sample_files):

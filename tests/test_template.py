@@ -4,16 +4,21 @@ print set-up, and saved values that are right for the blank form."""
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
+import subprocess
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.worksheet.formula import ArrayFormula
 
 from selfeval_xl import standard as S
 from selfeval_xl.cli import main
-from selfeval_xl.formulas import Recalc, normalize_formula
+from selfeval_xl.formulas import Area, Array, Recalc, normalize_formula, split_a1
 from selfeval_xl.layout import default_layout
 from selfeval_xl.read import read_submission
+from selfeval_xl.rules import load_rules
 from selfeval_xl.template import all_formulas, write_template
 
 from .conftest import ROOT
@@ -104,13 +109,19 @@ def test_formulas(wb, rules):
     lay = default_layout(rules)
     expected = all_formulas(rules, lay)
     found = {}
+    arrays = set()
     for sheet in (S.BUDGET, S.INDICATORS, S.SUMMARY):
         for row in wb[sheet].iter_rows():
             for c in row:
-                if c.data_type == "f":
+                if isinstance(c.value, ArrayFormula):
+                    arrays.add((sheet, c.coordinate))
+                    found[(sheet, c.coordinate)] = c.value.text
+                elif c.data_type == "f":
                     found[(sheet, c.coordinate)] = c.value
     assert {k: normalize_formula(v) for k, v in found.items()} == {
         k: normalize_formula("=" + e.excel()) for k, e in expected.items()}
+    # the 自查 counts over ranges that need an array formula are written as one
+    assert arrays == {k for k, e in expected.items() if isinstance(e, Array)} and len(arrays) >= 4
     # the ten rates, the ten rate rows' actuals, 得分汇总's 自评 columns and grade
     assert sum(k[0] == S.BUDGET for k in found) == 10
     rate_actuals = [v for (s, c), v in found.items() if s == S.INDICATORS and c.startswith("F")]
@@ -126,10 +137,13 @@ def test_formulas(wb, rules):
     assert f"COUNT(B{row['调整预算数']},B{row['年初预算数']})<2" in found[(S.BUDGET, f"B{row['预算调整率']}")]
     summary_cells = {c for s, c in found if s == S.SUMMARY}
     assert {"C3", "C4", "C5", "C6", "C7", "D3", "D7", "B7", "B8"} <= summary_cells
-    first, last = lay.ind_blocks[0].title, lay.ind_blocks[0].footer
+    # each block's sums span from the row above it (the header, or the 小计 above) to its 小计
+    first, last = lay.ind_blocks[0].top, lay.ind_blocks[0].footer
+    assert first == lay.ind_header_row
     assert found[(S.SUMMARY, "C3")] == f'=SUMIFS(绩效指标!$G${first}:$G${last},绩效指标!$C${first}:$C${last},"预算执行率")'
     out = lay.ind_blocks[1]
-    assert found[(S.SUMMARY, "C5")] == f"=SUM(绩效指标!$G${out.title}:$G${out.footer})"  # by position, not column A
+    assert out.top == lay.ind_blocks[0].footer
+    assert found[(S.SUMMARY, "C5")] == f"=SUM(绩效指标!$G${out.top}:$G${out.footer})"  # by position, not column A
 
 
 def test_saved_values_are_right_for_the_blank_template(blank_template, rules):
@@ -195,6 +209,58 @@ def test_input_cells_unlocked_everything_else_locked(wb, rules):
     basic = wb[S.BASIC]
     assert basic.cell(10, 1).value == "模板版本" and basic.cell(10, 2).protection.locked
     assert basic.cell(10, 2).value == rules.version
+
+
+@pytest.mark.parametrize("rule_set", ["default", "four-part", "mof-project"])
+def test_every_insertion_step_6_allows_gives_a_typeable_counted_row(tmp_path, rule_set):
+    """Step 6 of 填报说明: select a free block's title row or one of its own rows and insert a row
+    above or below it. Excel's 插入 and LibreOffice's Insert Rows copy the formats of the row above
+    the new one (Range.Insert's default CopyOrigin, xlFormatFromLeftOrAbove); WPS's 在上方插入行 /
+    在下方插入行 copy the same row, or, if not, the selected one. Either source row has unlocked input
+    cells, and the new row lies inside every range over the block (Excel and LibreOffice widen a
+    range for a row inserted after its first row, down to its last). Issue 18: above the title, the
+    source was the locked 小计 and the new row fell outside every range."""
+    rules = load_rules(rule_set)
+    write_template(tmp_path / "t.xlsx", rules)
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")[S.INDICATORS]
+    lay = default_layout(rules)
+    inputs = [lay.ind_cols[h] for h in (S.LEVEL2, S.NAME, S.WEIGHT, S.TARGET, S.ACTUAL, S.SELF_SCORE, S.REASON, S.NOTE)]
+    spans = sorted({(split_a1(a.first)[0], split_a1(a.last)[0]) for e in all_formulas(rules, lay).values()
+                    for a in _areas(e) if (a.sheet or a.home) == S.INDICATORS})
+    free = {fr.level1 for fr in rules.free_rows}
+    tried = 0
+    for block in (b for b in lay.ind_blocks if b.level1 in free):
+        named = [block.title, *(r for r in range(block.title + 1, block.footer) if not lay.ind_plan[r].common)]
+        over_block = [(a, b) for a, b in spans if a <= block.title and block.footer <= b]
+        assert len(over_block) == 3  # the block's own (小计, 得分汇总), the whole table's (合计), the 自查's
+        for selected in named:
+            for side in ("above", "below"):
+                new = selected if side == "above" else selected + 1  # the row number the new row takes
+                for source in {new - 1, selected}:  # the row above it; the selected one (WPS, perhaps)
+                    assert not any(ws.cell(source, c).protection.locked for c in inputs), (block.level1, selected, side)
+                assert all(a < new <= b for a, b in over_block), (block.level1, selected, side)
+                tried += 1
+    assert tried == 2 * sum(fr.rows + 1 for fr in rules.free_rows)
+
+
+def _areas(e):
+    if isinstance(e, Area):
+        yield e
+    for child in (getattr(e, "args", None) or (getattr(e, "left", None), getattr(e, "right", None),
+                                                getattr(e, "expr", None), getattr(e, "operand", None))):
+        if child is not None:
+            yield from _areas(child)
+
+
+@pytest.mark.skipif(shutil.which("openxml-audit") is None, reason="openxml-audit is not installed (pip install openxml-audit)")
+def test_an_independent_validator_finds_no_error(blank_template, sample_files):
+    """The Open XML SDK's checks (openxml-audit) on the templates of every bundled rule set and a
+    filled sample: the array formulas of the 自查, the spacer rows' conditional formats included."""
+    files = [*sorted((ROOT / "templates").glob("*.xlsx")), blank_template, sample_files["05_花园路街道办事处_2022.xlsx"]]
+    for path in files:
+        proc = subprocess.run(["openxml-audit", "-o", "json", "-m", "0", str(path)], capture_output=True, text=True)
+        [report] = json.loads(proc.stdout)
+        assert (report["valid"], report["error_count"], report["errors"]) == (True, 0, []), path.name
 
 
 def test_protection_print_and_fonts(wb):
