@@ -6,6 +6,7 @@ library function, and renders what it returns.
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 import traceback
@@ -353,6 +354,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     有文件处理失败或有“错误”时退出码为 1，全部无错误为 0。
     """
     from .batch import BatchOptions, PreviousResultsError, run_batch
+    from .children import Stopped
+    from .output_folder import OutputBusy, OutputError
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
@@ -363,6 +366,13 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         result = run_batch(directory, output_dir, options, progress=ProgressLine())
     except PreviousResultsError as exc:  # raised before any work starts
         raise click.BadParameter(str(exc), param_hint="--previous") from None
+    except (OutputError, OutputBusy) as exc:  # the output folder cannot be written, or another batch writes it
+        _say(f"错误：{exc}")
+        sys.exit(2)
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else int(signal.SIGINT)
+        _say(f"\n已停止（收到信号 {signum}）。已完成的文件已记下：再次运行同一命令，会从中断处继续。")
+        sys.exit(128 + signum)
     from .batch import ERROR_LOG, SUMMARY_XLSX
 
     n = len(result.statuses)
@@ -372,8 +382,18 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     if result.internal:
         click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
                    "请发给技术支持。", err=True)
+    if result.across_not_made:
+        click.echo(f"注意：{result.across_not_made}", err=True)
     click.echo(f"审核汇总：{result.outdir / SUMMARY_XLSX}")
     sys.exit(result.exit_code)
+
+
+def _say(message: str) -> None:
+    """A message on stderr that a closed console (SIGHUP) does not turn into a traceback."""
+    try:
+        click.echo(message, err=True)
+    except OSError:
+        pass
 
 
 @main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
