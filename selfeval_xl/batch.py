@@ -639,7 +639,10 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     with writing(outdir):
         outdir.mkdir(parents=True, exist_ok=True)
     with output_lock(outdir), stopped_by_signals():
-        return _run(indir, outdir, options, rules, progress, started)
+        try:
+            return _run(indir, outdir, options, rules, progress, started)
+        finally:
+            _remove_empty_log(outdir)
 
 
 def _run(indir: Path, outdir: Path, options: BatchOptions, rules: Rules, progress: Progress | None,
@@ -710,9 +713,7 @@ def _run(indir: Path, outdir: Path, options: BatchOptions, rules: Rules, progres
     with writing(journal_path):
         jfh.close()
 
-    log = outdir / ERROR_LOG
-    if log.exists() and log.stat().st_size == 0:  # the workers opened it; nothing went wrong
-        log.unlink()
+    _remove_empty_log(outdir)
     if hasattr(os, "sync"):
         os.sync()  # the scored copies, written without a sync each, are on disk before the outputs say so
     outputs_started = time.monotonic()
@@ -723,6 +724,13 @@ def _run(indir: Path, outdir: Path, options: BatchOptions, rules: Rules, progres
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
                        now - outputs_started, summary_seconds, across_note)
+
+
+def _remove_empty_log(outdir: Path) -> None:
+    log = outdir / ERROR_LOG
+    with suppress(OSError):
+        if log.stat().st_size == 0:  # the workers opened it; nothing went wrong
+            log.unlink()
 
 
 def _log_internal(outdir: Path, traceback: str) -> None:

@@ -103,6 +103,9 @@ def _child(conn: Connection, target: Callable[..., None], *args: Any) -> None:
     for fd in list(_CHILD_CLOSES):
         os.close(fd)
     _CHILD_CLOSES.clear()
+    for signum in _stopping_signals():  # a forked child is ended by them, not stopped like the batch
+        if signal.getsignal(signum) is _stop:
+            signal.signal(signum, signal.SIG_DFL)
     _die_with_parent()
     target(conn, *args)
 
@@ -181,14 +184,18 @@ def stopped_by_signals() -> Iterator[None]:
         yield
         return
     old = {}
-    for name in ("SIGTERM", "SIGHUP", "SIGBREAK"):
-        if hasattr(signal, name):
-            old[getattr(signal, name)] = signal.signal(getattr(signal, name), _stop)
+    for signum in _stopping_signals():
+        if signal.getsignal(signum) != signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+            old[signum] = signal.signal(signum, _stop)
     try:
         yield
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def _stopping_signals() -> list[int]:
+    return [getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(signal, name)]
 
 
 def _stop(signum: int, frame: Any) -> None:

@@ -141,31 +141,47 @@ def _session(sid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the batch's processes in /proc")
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGKILL"])
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGKILL", "SIGTERM to the group"])
 def test_a_stopped_or_killed_batch_leaves_no_process_behind(signame, start_method, sample_files, tmp_path):
-    """One worker hangs in a file, the other has finished one: the batch is signalled. Before, its
-    workers held both ends of their pipes and lived on for ever."""
+    """One worker hangs in a file, the other has finished one: the batch is signalled (or its whole
+    process group, as a service manager does). Before, its workers held both ends of their pipes and
+    lived on for ever."""
     indir, out = _inputs(tmp_path / "in", sample_files, "00_hang.xlsx"), tmp_path / "out"
     proc = _script("batch", str(indir), "-o", str(out), "-j", "2", env={"SELFEVAL_TEST_FAULTS": "hang:00_hang"},
                    start_new_session=True)
     try:
         _wait_for_lines(out / JOURNAL, 1, proc)
         assert len(_session(proc.pid)) >= 3  # the batch and its two workers
-        signum = getattr(signal, signame)
-        os.kill(proc.pid, signum)
+        signum = getattr(signal, signame.split()[0])
+        (os.killpg if "group" in signame else os.kill)(proc.pid, signum)
         _, err = proc.communicate(timeout=60)
         deadline = time.monotonic() + 20
         while _session(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _session(proc.pid) == []
-        if signame != "SIGKILL":  # stopped cleanly: said so, the exit code says by what
+        if signame != "SIGKILL":  # stopped cleanly: said so, the exit code says by what, no empty log left
             assert proc.returncode == 128 + signum and "已停止" in err and "Traceback" not in err, err
+            assert not (out / batch_mod.ERROR_LOG).exists()
     finally:
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
     resumed = run_batch(indir, out, BatchOptions(jobs=2, timeout=5))
     assert len(resumed.statuses) == len(sample_files) + 1 and resumed.skipped >= 1
+
+
+def test_a_batch_run_with_nohup_goes_on_after_sighup(sample_files, tmp_path):
+    """SIGHUP ignored when the batch starts (nohup, a service) stays ignored: only a batch that
+    would have died of it is stopped cleanly instead."""
+    indir, out = _inputs(tmp_path / "in", sample_files, "00_hang.xlsx"), tmp_path / "out"
+    proc = _script("batch", str(indir), "-o", str(out), "-j", "2", "--timeout", "3",
+                   env={"SELFEVAL_TEST_FAULTS": "hang:00_hang"},
+                   preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    _wait_for_lines(out / JOURNAL, 1, proc)
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "已停止" not in err, err
+    assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))) == len(sample_files) + 1
 
 
 def test_a_second_batch_into_the_same_output_folder_refuses(sample_files, tmp_path):
