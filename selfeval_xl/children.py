@@ -60,7 +60,7 @@ def start(ctx: Any, target: Callable[..., None], args: tuple) -> tuple[Any, Conn
     (``_child``), and watches its parent (``_die_with_parent``)."""
     parent, child = ctx.Pipe()
     _PARENT_ENDS.add(parent)  # before the fork: the child's copy of the set has it
-    proc = ctx.Process(target=_child, args=(child, target, *args), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, ctx.get_start_method(), target, *args), daemon=True)
     try:
         proc.start()
     except BaseException:
@@ -94,9 +94,9 @@ def close_end(conn: Connection) -> None:
     conn.close()
 
 
-def _child(conn: Connection, target: Callable[..., None], *args: Any) -> None:
+def _child(conn: Connection, method: str, target: Callable[..., None], *args: Any) -> None:
     """Every child's start: the parent's pipe ends it inherited by a fork closed (a spawned child
-    has none), its life tied to the parent's."""
+    has none), its life tied to the parent's (``method``: how it was started)."""
     for end in list(_PARENT_ENDS):
         end.close()
     _PARENT_ENDS.clear()
@@ -106,17 +106,18 @@ def _child(conn: Connection, target: Callable[..., None], *args: Any) -> None:
     for signum in _stopping_signals():  # a forked child is ended by them, not stopped like the batch
         if signal.getsignal(signum) is _stop:
             signal.signal(signum, signal.SIG_DFL)
-    _die_with_parent()
+    _die_with_parent(by_pid=os.name == "posix" and method in ("fork", "spawn"))
     target(conn, *args)
 
 
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(by_pid: bool) -> None:
     """The process ends when its parent does, however the parent ends (SIGKILL included): on Linux
     the kernel kills it (PR_SET_PDEATHSIG); everywhere a thread watches the parent (its process
-    handle on Windows, its pipe under spawn, its pid on POSIX) and ends the process."""
+    handle on Windows, its pipe under spawn and forkserver) and, ``by_pid`` (POSIX, its parent's
+    own child: fork, spawn), whether its parent is still its parent."""
     parent = mp.parent_process()
     if parent is None:
         return
@@ -127,12 +128,11 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
         except (OSError, AttributeError, ValueError):  # no prctl here: the thread below still watches
             pass
-    watched = os.name == "posix"
-    if watched and os.getppid() != parent.pid:  # the parent went before the line above
+    if by_pid and os.getppid() != parent.pid:  # the parent went before the line above
         os._exit(1)
     import threading
 
-    threading.Thread(target=_watch_parent, args=(parent, watched), daemon=True, name="parent-watch").start()
+    threading.Thread(target=_watch_parent, args=(parent, by_pid), daemon=True, name="parent-watch").start()
 
 
 def _watch_parent(parent: Any, by_pid: bool) -> None:
