@@ -170,8 +170,8 @@ def _band_keys(texts: list[Text]) -> Any:
         for i, t in enumerate(texts):
             sh = shingles(t.text)
             x = np.fromiter(sh, dtype=np.uint64, count=len(sh))
-            sig = np.full(_BANDS * _ROWS, _PRIME, dtype=np.uint64)
-            for at in range(0, len(x), _CHUNK):  # the minimum over chunks: the same signature, bounded memory
+            sig = ((a * x[None, :_CHUNK] + b) % _PRIME).min(axis=1)
+            for at in range(_CHUNK, len(x), _CHUNK):  # the minimum over chunks: the same signature, bounded memory
                 np.minimum(sig, ((a * x[None, at:at + _CHUNK] + b) % _PRIME).min(axis=1), out=sig)
             keys[i] = (sig.reshape(_BANDS, _ROWS) * mix).sum(axis=1, dtype=np.uint64)
     return keys
