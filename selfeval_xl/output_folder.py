@@ -69,6 +69,7 @@ def output_lock(outdir: Path) -> Iterator[None]:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # a link planted at LOCK is not followed
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _lock(path: Path, me: str) -> Callable[[], None]:
@@ -109,7 +110,7 @@ def _msvcrt_lock(msvcrt: Any, path: Path, me: str) -> Callable[[], None]:
     """Windows: its first byte locked; who holds it written after that byte (a locked byte cannot
     be read by another process)."""
     with writing(path):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o666)
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -166,7 +167,7 @@ def _closing_and_removing(fd: int, path: Path) -> Callable[[], None]:
 def _create_new(path: Path) -> int:
     """A descriptor of ``path`` created now, or -1 when it exists."""
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o666)
     except FileExistsError:
         return -1
 

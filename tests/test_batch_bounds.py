@@ -223,6 +223,21 @@ def test_without_fcntl_a_lock_file_holds_pid_and_host_and_a_stale_one_is_taken_o
         run_batch(indir, out, BatchOptions(jobs=1))
 
 
+@pytest.mark.parametrize("planted", ["link", "folder"])
+def test_a_link_or_a_folder_planted_at_the_lock_is_refused_never_followed(planted, sample_files, tmp_path):
+    indir, out = _inputs(tmp_path / "in", {GOOD: sample_files[GOOD]}), tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "someone else's file"
+    target.write_text("untouched")
+    if planted == "link":
+        (out / LOCK).symlink_to(target)
+    else:
+        (out / LOCK).mkdir()
+    r = CliRunner().invoke(main, ["batch", str(indir), "-o", str(out), "-j", "1"])
+    assert r.exit_code == 2 and "错误：无法写入" in r.output and LOCK in r.output, r.output
+    assert target.read_text() == "untouched" and not (out / "results.json").exists()
+
+
 class _FakeMsvcrt:
     """msvcrt.locking's contract (a byte range locked or OSError), on flock."""
 
