@@ -340,7 +340,7 @@ class ProgressLine:
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=60, show_default=True, metavar="秒",
               help="每个文件的时间上限（秒）。")
 @click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True, metavar="MB",
-              help="每个进程的内存上限（MB）；0 表示不限制。")
+              help="每个进程的内存上限（MB）；0 表示不限制。Windows 没有这种限制，此项不起作用。")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None, metavar="上年结果",
               help="上年 batch 的输出文件夹或其中的 results.json：指标值比上年降低的报 C603。")
 @click.option("--reports", is_flag=True, help="同时为每个审核的单位生成自评报告草稿（输出文件夹/自评报告/）。")

@@ -34,7 +34,8 @@ class OutputBusy(Exception):
 
 #: why a path cannot be written, by the name of its errno
 _CANNOT_WRITE = {"ENOSPC": "磁盘已满", "EDQUOT": "超出了磁盘配额", "EROFS": "所在的磁盘是只读的",
-                 "EACCES": "没有写入权限", "EPERM": "没有写入权限", "EFBIG": "文件超出了允许的大小",
+                 "EACCES": "没有写入权限，或文件正被其他程序（如 Excel、WPS）打开",
+                 "EPERM": "没有写入权限，或文件正被其他程序（如 Excel、WPS）打开", "EFBIG": "文件超出了允许的大小",
                  "ENOTDIR": "路径中有一个同名的文件", "EEXIST": "已有一个同名的文件",
                  "EISDIR": "那里有一个同名的文件夹或不是普通文件的东西", "ELOOP": "那里是一个符号链接"}
 
