@@ -8,6 +8,8 @@ with their cells, and the targets of its own indicators); after every file is do
   dropping spaces and punctuation, so those hide nothing); candidate pairs come from MinHash
   signatures in LSH bands, and each candidate is confirmed by the exact Jaccard similarity of its
   3-gram sets. No pair of texts is compared unless they share a band, so 30,000 texts take seconds.
+  A text is compared on its first MAX_CHARS characters (what a cell of Excel or WPS holds; only
+  another program writes more), so what one text costs is bounded whatever a file holds.
 - C603 ``lowered_targets``: a target lower than the same unit's for the same indicator last year.
 
 Why our own MinHash and not datasketch: datasketch needs scipy (tens of MB) for its LSH
@@ -22,7 +24,6 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import standard as S
@@ -30,6 +31,7 @@ from .findings import finding
 from .numbers import fmt_percent
 from .read import Submission
 from .rules import Rules
+from .safe import EXCEL_MAX_TEXT
 from .standard import label_key
 from .targets import parse_target
 from .units import unit_key
@@ -37,16 +39,21 @@ from .units import unit_key
 if TYPE_CHECKING:
     from .results_schema import PreviousResult
 
-__all__ = ["MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "lowered_targets", "similar_pairs"]
+__all__ = ["MAX_CHARS", "MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "lowered_targets", "similar_pairs"]
 
 #: texts shorter than this (after folding) are not compared: short phrases are common to everyone
 MIN_CHARS = 30
+#: a text is compared on its first MAX_CHARS characters: what a cell holds in Excel and WPS (a longer
+#: one comes from another program, or from a hostile file); kept so, it costs at most ~100 KB
+MAX_CHARS = EXCEL_MAX_TEXT
 #: Jaccard similarity of 3-gram sets from which two texts count as copied
 SIMILAR = 0.6
 _SHINGLE = 3
 _BANDS, _ROWS = 32, 4  # 128 hash functions; a pair of similarity 0.6 shares a band with probability 0.99
 _PRIME = 4294967291  # the largest prime below 2^32
 _BUCKET_PARTNERS = 4  # in a bucket, each text is paired with at most this many others (a text everyone copied)
+_CHUNK = 4096  # 3-grams hashed at once: 128 × 4096 × 8 bytes = 4 MB, whatever the text's length
+_SETS_KEPT = 1_000_000  # 3-grams of the texts a candidate pair names, kept for the next pair (~60 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,8 @@ _TEXT_COLUMNS = {S.GOALS: ("年度履职目标",), S.TASKS: ("主要内容", "�
 
 
 def extras_of(sub: Submission) -> dict[str, Any]:
-    """The texts (of at least MIN_CHARS, folded) and the own rows' targets of one submission."""
+    """The texts (of at least MIN_CHARS, folded; each cut at MAX_CHARS, all that is compared) and
+    the own rows' targets of one submission."""
     from .formulas import a1
 
     texts: list[list[str]] = []
@@ -78,20 +86,29 @@ def extras_of(sub: Submission) -> dict[str, Any]:
         cols = _columns(grid, header_row) if grid is not None else {}
         for rec in records:
             for h in _TEXT_COLUMNS[sheet]:
-                v = rec.get(h)
-                if isinstance(v, str) and h in cols and len(fold(v)) >= MIN_CHARS:
+                v = _compared(rec.get(h))
+                if v and h in cols:
                     texts.append([sheet, a1(rec["行号"], cols[h]), v])
     cols = sub.layout.ind_cols
     common = set(sub.layout.ind_rows.values())
     targets: list[list[Any]] = []
     for rec in sub.indicator_records:
-        v = rec.get(S.REASON)
-        if isinstance(v, str) and S.REASON in cols and len(fold(v)) >= MIN_CHARS:
+        v = _compared(rec.get(S.REASON))
+        if v and S.REASON in cols:
             texts.append([S.INDICATORS, a1(rec["行号"], cols[S.REASON]), v])
         t, name = rec.get(S.TARGET), rec.get(S.NAME)
         if rec["行号"] not in common and isinstance(t, str) and isinstance(name, str) and S.TARGET in cols:
             targets.append([name, t, a1(rec["行号"], cols[S.TARGET])])
     return {"texts": texts, "targets": targets}
+
+
+def _compared(value: Any) -> str:
+    """What C601 compares of a cell's value: its first MAX_CHARS characters, if they hold at least
+    MIN_CHARS letters and digits ('' otherwise)."""
+    if not isinstance(value, str):
+        return ""
+    text = value[:MAX_CHARS]
+    return text if len(fold(text)) >= MIN_CHARS else ""
 
 
 def _columns(grid: Any, header_row: int) -> dict[str, int]:
@@ -110,7 +127,8 @@ def fold(text: str) -> str:
 
 
 def shingles(text: str) -> set[int]:
-    s = fold(text)
+    """The CRC-32s of the 3-grams of the text's first MAX_CHARS characters, folded."""
+    s = fold(text[:MAX_CHARS])
     return {zlib.crc32(s[i:i + _SHINGLE].encode("utf-8")) for i in range(max(1, len(s) - _SHINGLE + 1))}
 
 
@@ -123,7 +141,7 @@ def similar_pairs(texts: list[Text], threshold: float = SIMILAR) -> list[tuple[i
     least ``threshold``, i < j. Candidates from MinHash/LSH, confirmed exactly.
 
     What is kept for the whole batch is an array of band keys (256 bytes a text); the 3-gram sets
-    are made again for the few texts a candidate pair names."""
+    are made again for the few texts a candidate pair names, and kept while they are few."""
     if len({t.file for t in texts}) < 2:
         return []
     keys = _band_keys(texts)
@@ -134,7 +152,7 @@ def similar_pairs(texts: list[Text], threshold: float = SIMILAR) -> list[tuple[i
                 for j in members[k + 1:k + 1 + _BUCKET_PARTNERS]:
                     if texts[i].file != texts[j].file:
                         candidates.add((i, j))
-    sets = lru_cache(maxsize=4096)(lambda i: shingles(texts[i].text))
+    sets = _SetsOf(texts)
     out = []
     for i, j in sorted(candidates):
         sim = jaccard(sets(i), sets(j))
@@ -155,10 +173,32 @@ def _band_keys(texts: list[Text]) -> Any:
     with np.errstate(over="ignore"):  # the band keys wrap around 2^64 on purpose
         for i, t in enumerate(texts):
             sh = shingles(t.text)
-            x = np.fromiter(sh, dtype=np.uint64, count=len(sh))[None, :]
-            sig = ((a * x + b) % _PRIME).min(axis=1).reshape(_BANDS, _ROWS)
-            keys[i] = (sig * mix).sum(axis=1, dtype=np.uint64)
+            x = np.fromiter(sh, dtype=np.uint64, count=len(sh))
+            sig = ((a * x[None, :_CHUNK] + b) % _PRIME).min(axis=1)
+            for at in range(_CHUNK, len(x), _CHUNK):  # the minimum over chunks: the same signature, bounded memory
+                np.minimum(sig, ((a * x[None, at:at + _CHUNK] + b) % _PRIME).min(axis=1), out=sig)
+            keys[i] = (sig.reshape(_BANDS, _ROWS) * mix).sum(axis=1, dtype=np.uint64)
     return keys
+
+
+class _SetsOf:
+    """The 3-gram set of text i, made on demand; the latest ones are kept, up to _SETS_KEPT 3-grams
+    in all (candidate pairs come sorted, so the first text of a pair is asked for many times)."""
+
+    def __init__(self, texts: list[Text]):
+        self.texts = texts
+        self.kept: dict[int, set[int]] = {}
+        self.size = 0
+
+    def __call__(self, i: int) -> set[int]:
+        found = self.kept.pop(i, None)
+        if found is None:
+            found = shingles(self.texts[i].text)
+            self.size += len(found)
+        self.kept[i] = found  # the most recent last
+        while self.size > _SETS_KEPT and len(self.kept) > 2:
+            self.size -= len(self.kept.pop(next(iter(self.kept))))
+        return found
 
 
 def _buckets(column: Any) -> Iterator[list[int]]:

@@ -14,25 +14,30 @@ same rules) and ends with the same outputs. Nothing under ``indir`` is ever writ
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
-import multiprocessing as mp
 import os
 import signal
+import stat
 import sys
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
 
+from .children import close_end, context, exit_text, process_setup, start, stopped_by_signals
 from .findings import Finding, file_finding
 from .intake import Limits
 from .inventory import Input, Inventory, Unaudited, take_inventory
 from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
+from .output_folder import OutputError, output_lock, writing
 from .rules import Rules, load_rules
 from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
 
@@ -119,6 +124,7 @@ class BatchResult:
     outputs_seconds: float = 0.0  # results.json, findings.csv and the summary
     summary_seconds: float = 0.0  # the summary workbook alone
     unaudited: list[Unaudited] = field(default_factory=list)  # what under the input folder was not audited
+    across_not_made: str = ""  # why the checks across the batch could not be made ('' when they were)
 
     @property
     def unaudited_files(self) -> int:
@@ -146,10 +152,12 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """intake.md: 1 when some file failed or has errors, or when something under the input
-        folder that might be a submission was not audited (a link, a pipe, an unreadable file, a
-        hidden folder); 0 when every submission was audited and is clean."""
-        return 1 if any(s != "ok" for s in self.statuses) or any(u.blocking for u in self.unaudited) else 0
+        """intake.md: 1 when some file failed or has errors, when something under the input folder
+        that might be a submission was not audited (a link, a pipe, an unreadable file, a hidden
+        folder), or when the checks across the batch could not be made; 0 when every submission was
+        audited and is clean."""
+        return 1 if (any(s != "ok" for s in self.statuses) or any(u.blocking for u in self.unaudited)
+                     or self.across_not_made) else 0
 
 
 Progress = Callable[[int, int, int], None]  # (done, failed, total)
@@ -278,14 +286,16 @@ def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Pa
     result["sha256"] = task.sha256
     result["copy"] = ""
     if not a.failed:
-        write_output(outdir, task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
+        with writing(outdir / task.copy_rel):
+            write_output(outdir, task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
         result["copy"] = task.copy_rel
         if task.report_rel:
             from .selfreport import write_report
 
             tmp = outdir / SCRATCH / f".tmp-draft-{os.getpid()}.docx"
-            write_report(a, a.rules or load_rules(), tmp, report_template)
-            install(outdir, tmp, task.report_rel, durable=False)
+            with writing(outdir / task.report_rel):
+                write_report(a, a.rules or load_rules(), tmp, report_template)
+                install(outdir, tmp, task.report_rel, durable=False)
             result["report"] = task.report_rel
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
@@ -328,32 +338,21 @@ def _too_large(result: dict[str, Any], size: int) -> dict[str, Any]:
                                   f"{MAX_RESULT_BYTES >> 20} MiB 的限制", result.get("rules_version", ""))
 
 
-def _limit_memory(memory_mb: int) -> None:
-    if memory_mb <= 0:
-        return
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # not on this platform: the time limit still holds
-        pass
-
-
 def _worker_setup(log_path: Path, memory_mb: int) -> None:
     """What every worker process does first: its stderr to the log, Ctrl-C left to the parent, its
     memory limited, the XML defences proved."""
     import faulthandler
 
     faulthandler.disable()  # a crash is reported as F009; no traceback dump on the console
-    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError:  # the output folder cannot be written: the batch says so at the first copy
+        log = os.open(os.devnull, os.O_WRONLY)
     os.dup2(log, 2)  # whatever a library prints goes to the log, not the user's console
     os.close(log)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    _limit_memory(memory_mb)
+    process_setup(memory_mb)
     from .intake import check_xml_defences
 
     check_xml_defences()  # the parser every part goes through refuses DTDs
@@ -375,9 +374,11 @@ def _worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb:
     given, rules = rules_for_files(rules_path)
     out = Path(outdir)
 
-    def handle(task: FileTask) -> Packed:
+    def handle(task: FileTask) -> Packed | OutputError:
         try:
             result = process_file(task, given, limits, out, Path(report_template) if report_template else None)
+        except OutputError as exc:  # not the file's fault, nor ours: the batch stops and says so
+            return exc
         except MemoryError:
             result = _failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
         except Exception as exc:
@@ -426,7 +427,7 @@ class _Pool:
     """Worker processes running ``target(conn, *args)``: a task sent, an answer received."""
 
     def __init__(self, jobs: int, timeout: float, args: tuple, target: Callable[..., None] = _worker):
-        self.ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.ctx: Any = context()
         self.jobs = jobs
         self.timeout = timeout
         self.args = args
@@ -434,11 +435,8 @@ class _Pool:
         self.workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
-        parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=self.target, args=(child, *self.args), daemon=True)
-        proc.start()
-        child.close()
-        w = _Worker(proc, parent)
+        proc, conn = start(self.ctx, self.target, self.args)
+        w = _Worker(proc, conn)
         self.workers.append(w)
         return w
 
@@ -446,7 +444,10 @@ class _Pool:
         if kill and w.proc.is_alive():
             w.proc.kill()
         w.proc.join(timeout=5)
-        w.conn.close()
+        if w.proc.is_alive():  # it did not take its None in time
+            w.proc.kill()
+            w.proc.join()
+        close_end(w.conn)
         self.workers.remove(w)
 
     def run(self, tasks: Iterable[FileTask], on_result: Callable[[FileTask, Any], None],
@@ -618,15 +619,52 @@ def journal_rules_key(rules_path: Path | None, rules: Rules) -> str:
     return rules.digest if rules_path else "by-template-version"
 
 
+#: a journal line's header: each key and the type of its value (a line with another header is not ours)
+_HEADER = {"rel": str, "rules": str, "tool": str, "status": str, "copy": str, "code": str, "sha256": str,
+           "cross": str, "crc": int}
+_STATUSES = frozenset({"ok", "errors", "failed", INTERNAL})
+
+
+def _journal_line(task: FileTask, rules_key: str, packed: Packed) -> tuple[bytes, int]:
+    """A journal line for a finished file, and where its result's JSON starts in the line."""
+    crc = zlib.crc32(packed.payload + b"\t" + packed.extras)
+    head = json.dumps({"rel": task.rel, "rules": rules_key, "tool": tool_digest(), "status": packed.status,
+                       "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross,
+                       "crc": crc}, ensure_ascii=False).encode("utf-8")
+    return head + b"\t" + packed.payload + b"\t" + packed.extras + b"\n", len(head) + 1
+
+
+def _header(head: bytes) -> dict[str, Any] | None:
+    """A journal line's header if it is one of ours (every key, of its type), else None."""
+    try:
+        meta = json.loads(head)
+    except ValueError:  # not JSON, or not UTF-8
+        return None
+    if not isinstance(meta, dict) or meta.get("status") not in _STATUSES:
+        return None
+    if not all(type(meta.get(k)) is t for k, t in _HEADER.items()):
+        return None
+    return meta
+
+
 def _load_journal(path: Path, rules_key: str) -> dict[str, _Entry]:
     """rel path -> the latest entry of every file finished under the same rules, by the same tool.
 
     A journal line is the entry's small JSON header, a tab, the result's JSON, a tab and the
-    extras' JSON (JSON holds no raw tab); a line cut by an interruption is ignored."""
+    extras' JSON (JSON holds no raw tab), and a newline. A line that is not whole and ours (cut by an
+    interruption, edited, damaged: a header not as written, a checksum that does not match what
+    follows) is ignored: its file is done again. Raises OutputError when the journal is there but is
+    not a file we can read."""
     done: dict[str, _Entry] = {}
-    if not path.exists():
-        return done
-    with open(path, "rb") as fh:
+    with writing(path):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return done
+        if not stat.S_ISREG(st.st_mode):  # a folder, a FIFO (opening it would wait forever), a link
+            raise IsADirectoryError(errno.EISDIR, "不是文件", str(path))
+        fh = open(path, "rb")
+    with fh:
         offset = 0
         for line in fh:
             start = offset
@@ -635,15 +673,14 @@ def _load_journal(path: Path, rules_key: str) -> dict[str, _Entry]:
             if len(parts) != 3 or not line.endswith(b"\n"):
                 continue
             head, payload, extras = parts
-            try:
-                meta = json.loads(head)
-            except json.JSONDecodeError:
+            meta = _header(head)
+            if meta is None or meta["crc"] != zlib.crc32(payload + b"\t" + extras[:-1]):
                 continue
-            if meta.get("rules") != rules_key or meta.get("tool") != tool_digest():
+            if meta["rules"] != rules_key or meta["tool"] != tool_digest():
                 continue
             at = start + len(head) + 1
             done[meta["rel"]] = _Entry(at, len(payload), meta["status"], meta["copy"], meta["code"], meta["sha256"],
-                                       at + len(payload) + 1, len(extras) - 1, meta.get("cross", ""))
+                                       at + len(payload) + 1, len(extras) - 1, meta["cross"])
     return done
 
 
@@ -664,12 +701,32 @@ def _complete(task: FileTask, entry: _Entry | None, outdir: Path) -> bool:
 
 def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | None = None,
               progress: Progress | None = None) -> BatchResult:
+    """Raises PreviousResultsError (before any work), OutputError (the output folder cannot be
+    written), OutputBusy (another batch is writing there) and Stopped (SIGTERM or SIGHUP: the
+    workers are stopped, what is finished stays in the journal)."""
     started = time.monotonic()
     options = options or BatchOptions()
     indir, outdir = Path(indir).resolve(), Path(outdir).resolve()
     rules = load_rules(options.rules_path)
-    last_year = read_previous(options.previous) if options.previous else {}  # before any work: a bad one is refused
-    inventory, tasks = _start(indir, outdir, options)
+    if options.previous:
+        read_previous(options.previous)  # before any work: a bad one is refused (the checks across read it again)
+    inventory, tasks = _survey(indir, outdir, options)  # nothing is written before it
+    with writing(outdir):
+        outdir.mkdir(parents=True, exist_ok=True)
+    with output_lock(outdir), stopped_by_signals():
+        try:
+            return _run(outdir, options, rules, inventory, tasks, progress, started)
+        finally:
+            _remove_empty_log(outdir)
+
+
+def _run(outdir: Path, options: BatchOptions, rules: Rules, inventory: Inventory, tasks: list[FileTask],
+         progress: Progress | None, started: float) -> BatchResult:
+    with writing(outdir):
+        try:
+            prepare(outdir)  # the manifest, and the scratch folder emptied of what a killed run left
+        except OutputPathError as exc:
+            raise BatchRefused(str(exc)) from None
     journal_path = outdir / JOURNAL
     rules_key = journal_rules_key(options.rules_path, rules)
     journal = _load_journal(journal_path, rules_key)
@@ -688,18 +745,21 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
     if progress:
         progress(len(entries), failed, total)
 
-    with _append(journal_path) as jfh:
-        def on_result(task: FileTask, packed: Packed) -> None:
+    with writing(journal_path):
+        jfh = _open_journal(journal_path)
+    try:
+        def on_result(task: FileTask, packed: Packed | OutputError) -> None:
             nonlocal failed
+            if isinstance(packed, OutputError):  # a worker could not write its copy
+                raise packed
             if packed.traceback:
-                _log_error(outdir / ERROR_LOG, task.rel, packed.traceback.removeprefix(task.rel + "\n"))
-            head = json.dumps({"rel": task.rel, "rules": rules_key, "tool": tool_digest(), "status": packed.status,
-                               "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross},
-                              ensure_ascii=False).encode("utf-8")
-            start = jfh.tell()
-            jfh.write(head + b"\t" + packed.payload + b"\t" + packed.extras + b"\n")
-            jfh.flush()
-            at = start + len(head) + 1
+                with writing(outdir / ERROR_LOG):
+                    _log_error(outdir / ERROR_LOG, task.rel, packed.traceback.removeprefix(task.rel + "\n"))
+            line, at = _journal_line(task, rules_key, packed)
+            with writing(journal_path):
+                at += jfh.tell()
+                jfh.write(line)
+                jfh.flush()
             was = entries.get(task.index)
             entries[task.index] = _Entry(at, len(packed.payload), packed.status, packed.copy, packed.code, packed.sha256,
                                          at + len(packed.payload) + 1, len(packed.extras), packed.cross)
@@ -716,27 +776,39 @@ def run_batch(indir: str | Path, outdir: str | Path, options: BatchOptions | Non
                      str(outdir), str(options.report_template) if options.report_template else None)
         if todo:
             _Pool(jobs, options.timeout, pool_args).run(todo, on_result, on_lost)
-        jfh.flush()
+        with writing(journal_path):
+            jfh.flush()
         # the checks across the batch; a file whose findings across it changed is scored again with them
-        again = _across_in_child(journal_path, tasks, entries, rules, last_year)
+        again, not_made = _across_in_child(journal_path, tasks, entries, options)
+        if not_made.startswith("Traceback"):  # a bug of ours: the log has it, the auditor a sentence
+            with writing(outdir / ERROR_LOG):
+                _log_error(outdir / ERROR_LOG, ACROSS_CHECKS, not_made)
+            not_made = f"程序内部错误，详情见 {outdir / ERROR_LOG}"
         if again:
             _Pool(jobs, options.timeout, pool_args).run(again, on_result, on_lost)
+    except BaseException:
+        with suppress(OSError):
+            jfh.close()  # what it still buffers cannot be written either: the error on its way says why
+        raise
+    with writing(journal_path):
+        jfh.close()
 
-    log = outdir / ERROR_LOG
-    if log.exists() and log.stat().st_size == 0:  # the workers opened it; nothing went wrong
-        log.unlink()
+    _remove_empty_log(outdir)
     if hasattr(os, "sync"):
         os.sync()  # the scored copies, written without a sync each, are on disk before the outputs say so
     outputs_started = time.monotonic()
     ordered = [entries[t.index] for t in tasks]
-    summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary, inventory.unaudited)
-    _finish(outdir)
+    across_note = _not_made(not_made) if not_made else ""
+    with writing(outdir):
+        summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary, inventory.unaudited,
+                                         across_note)
+        _finish(outdir)
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
-                       now - outputs_started, summary_seconds, inventory.unaudited)
+                       now - outputs_started, summary_seconds, inventory.unaudited, across_note)
 
 
-def _start(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory, list[FileTask]]:
+def _survey(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory, list[FileTask]]:
     """What a batch does before it writes anything: what to audit (and what not), the names of its
     outputs, and every path it will write checked (``manifest.guard``). Raises BatchRefused, with
     nothing written, when there is nothing to audit or an output cannot be written safely."""
@@ -749,14 +821,10 @@ def _start(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory,
                *(t.copy_rel for t in tasks), *(t.report_rel for t in tasks if t.report_rel)]
     try:
         guard(outdir, written, appended=(JOURNAL, ERROR_LOG))
-        prepare(outdir)
     except BatchRefused:
         raise
     except OutputPathError as exc:
         raise BatchRefused(str(exc)) from None
-    except OSError as exc:  # read-only, under a file, a full disk
-        raise BatchRefused(f"无法写入输出文件夹 {display_name(str(outdir))}（{exc.strerror or exc}）。"
-                           "请检查它的位置和权限，或换一个输出文件夹。") from None
     return inventory, tasks
 
 
@@ -805,76 +873,159 @@ def _finish(outdir: Path) -> None:
     compact(outdir)
 
 
-def _across_in_child(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
-                     last_year: Previous) -> list[FileTask]:
-    """``_across`` in a process of its own: the texts of every file, their MinHash signatures and
-    numpy live and die there, so the batch's own memory does not grow with them. A forked child
-    inherits the tasks (a pool would pickle them, a copy the size of the batch); only its answer
-    comes back. An error there is raised here."""
-    ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_across_child, args=(child, journal, tasks, entries, rules, last_year), daemon=True)
-    proc.start()
-    child.close()
+def _remove_empty_log(outdir: Path) -> None:
+    log = outdir / ERROR_LOG
+    with suppress(OSError):
+        if log.stat().st_size == 0:  # the workers opened it; nothing went wrong
+            log.unlink()
+
+
+def _open_journal(path: Path) -> Any:
+    """The journal, open for appending; a line an interruption cut is ended first, so that the next
+    line stays whole (the cut one is ignored when read)."""
+    jfh = _append(path)
+    if jfh.tell():
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                jfh.write(b"\n")
+    return jfh
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks across the batch (C601, C603), in a process of their own
+
+
+#: what the console, the summary and results.json call them
+ACROSS_CHECKS = "跨单位检查（C601 文字雷同、C603 指标值低于上年）"
+
+
+def _not_made(reason: str) -> str:
+    """What the auditor is told when the checks across the batch could not be made."""
+    return (f"{ACROSS_CHECKS}本次未能进行：{reason}。各单位的审核结果不受影响，但其中没有这两项检查"
+            "（或只有以前运行时得出的）；处理后再次运行同一命令，已完成的文件不会重做。")
+
+
+#: seconds the checks across may take: the per-file time limit once for every this many files
+_ACROSS_FILES_PER_TIMEOUT = 1000
+
+
+def _across_in_child(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry],
+                     options: BatchOptions) -> tuple[list[FileTask], str]:
+    """``_across`` in a process of its own, under the batch's memory limit and a time limit: the
+    texts of every file, their MinHash signatures and numpy live and die there, so the batch's own
+    memory does not grow with them. The child is given the journal's path and, through its pipe in
+    chunks, where each finished file's result and extras are in it (nothing else of the batch: a
+    spawned child would get a pickled copy of whatever it is given); it answers with the files
+    whose findings across the batch changed.
+
+    Returns their tasks, with those findings, and '' or why the checks could not be made (then no
+    task: the batch goes on without them and says so). A traceback is a bug of ours."""
+    import threading
+
+    limit = options.timeout * (1 + len(tasks) // _ACROSS_FILES_PER_TIMEOUT)
+    args = (str(journal), str(options.rules_path) if options.rules_path else None,
+            str(options.previous) if options.previous else None, options.memory_mb)
+    proc, conn = start(context(), _across_child, args)
+    located = ((t.index, t.rel, e.offset, e.length, e.extras_offset, e.extras_length, e.cross)
+               for t in tasks if (e := entries[t.index]).status not in ("failed", INTERNAL))
+    sender = threading.Thread(target=_send_in_chunks, args=(conn, located), daemon=True)
+    sender.start()
+    answer: Any = None
+    timed_out = False
     try:
-        ok, answer = parent.recv()
-    except EOFError:
-        raise RuntimeError(f"查重的进程意外退出（退出码 {proc.exitcode}）") from None
+        if not wait([conn, proc.sentinel], timeout=limit):
+            timed_out = True
+        elif conn.poll():
+            answer = conn.recv()
+    except (EOFError, OSError):  # it died while answering
+        pass
     finally:
+        if proc.is_alive():
+            proc.kill()
         proc.join()
-        parent.close()
+        sender.join()
+        close_end(conn)
+    if answer is None:
+        return [], (f"超过 {limit:g} 秒的时间限制" if timed_out else exit_text(proc.exitcode))
+    ok, found = answer
     if not ok:
-        raise RuntimeError(f"查重的进程出错：\n{answer}")
-    return answer
+        return [], found
+    by_index = {t.index: t for t in tasks}
+    return [replace(by_index[i], extra=tuple(extra), cross=digest) for i, extra, digest in found], ""
 
 
-def _across_child(conn: Connection, *args: Any) -> None:
+def _send_in_chunks(conn: Connection, items: Iterable[tuple], size: int = 1000) -> None:
+    """The items in lists of ``size``, then None; a child gone away ends it."""
+    chunk: list[tuple] = []
+    try:
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == size:
+                conn.send(chunk)
+                chunk = []
+        conn.send(chunk)
+        conn.send(None)
+    except (OSError, ValueError):
+        pass
+
+
+def _across_child(conn: Connection, journal: str, rules_path: str | None, previous: str | None,
+                  memory_mb: int) -> None:
     import traceback
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch handles Ctrl-C and stops us
+    process_setup(memory_mb)
     answer: tuple[bool, Any]
     try:
-        answer = (True, _across(*args))
-    except Exception:  # raised again in the batch, with its traceback
+        located: list[tuple] = []
+        while (chunk := conn.recv()) is not None:
+            located += chunk
+        answer = (True, _across(Path(journal), located, rules_path, previous))
+    except MemoryError:
+        located = []
+        answer = (False, f"所需内存超出 {memory_mb} MB 的限制（可用 --memory 调大）")
+    except PreviousResultsError as exc:
+        answer = (False, str(exc))
+    except Exception:  # a bug of ours: the batch logs it
         answer = (False, traceback.format_exc())
     conn.send(answer)
     conn.close()
 
 
-def _across(journal: Path, tasks: list[FileTask], entries: dict[int, _Entry], rules: Rules,
-            last_year: Previous) -> list[FileTask]:
-    """C601 and C603 over every finished file; the tasks of the files to score again, with them."""
-    from dataclasses import replace
-
+def _across(journal: Path, located: list[tuple], rules_path: str | None,
+            previous: str | None) -> list[tuple[int, list[dict[str, str]], str]]:
+    """C601 and C603 over every finished file (``located``: index, rel and where its result and
+    extras are in the journal, and the digest of the findings across it was scored with); for each
+    file whose findings across the batch changed: its index, the findings and their digest."""
     from .across import Text, copied_texts, lowered_targets
 
-    last = last_year
+    rules = load_rules(rules_path)
+    last = read_previous(Path(previous)) if previous else {}
     texts: list[Text] = []
     units: dict[int, tuple[str, list]] = {}
     with open(journal, "rb") as src:
-        for t in tasks:
-            e = entries[t.index]
-            if e.status in ("failed", INTERNAL) or not e.extras_length:
+        for index, rel, offset, length, extras_offset, extras_length, _cross in located:
+            if not extras_length:
                 continue
-            src.seek(e.extras_offset)
-            extras = json.loads(src.read(e.extras_length) or b"{}")
-            texts += [Text(t.rel, sheet, cell, text) for sheet, cell, text in extras.get("texts", [])]
+            src.seek(extras_offset)
+            extras = json.loads(src.read(extras_length) or b"{}")
+            texts += [Text(rel, sheet, cell, text) for sheet, cell, text in extras.get("texts", [])]
             if last:
-                src.seek(e.offset)
-                code = str(json.loads(src.read(e.length)).get("unit_code") or "")
-                units[t.index] = (code, extras.get("targets", []))
+                src.seek(offset)
+                code = str(json.loads(src.read(length)).get("unit_code") or "")
+                units[index] = (code, extras.get("targets", []))
     copied = copied_texts(texts)
-    again = []
-    for t in tasks:
-        e = entries[t.index]
-        if e.status in ("failed", INTERNAL):
-            continue
-        code, targets = units.get(t.index, ("", []))
-        found = [*copied.get(t.rel, []), *lowered_targets(code, targets, last, rules)]
+    del texts
+    changed = []
+    for index, rel, _offset, _length, _eo, _el, cross in located:
+        code, targets = units.get(index, ("", []))
+        found = [*copied.get(rel, []), *lowered_targets(code, targets, last, rules)]
         digest = hashlib.sha256(json.dumps(found, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16] \
             if found else ""
-        if digest != e.cross:
-            again.append(replace(t, extra=tuple(found), cross=digest))
-    return again
+        if digest != cross:
+            changed.append((index, found, digest))
+    return changed
 
 
 class PreviousResultsError(ValueError):
@@ -1009,18 +1160,22 @@ def _numbered_results(file: Path) -> Iterator[tuple[int, int, Any]]:
 
 
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool,
-                   unaudited: Iterable[Unaudited] = ()) -> float:
+                   unaudited: Iterable[Unaudited] = (), across_note: str = "") -> float:
     """One pass over the finished files in input order, streaming each result from the journal:
     its JSON into results.json as it is, its findings into findings.csv and the summary. Nothing is
     held for the whole batch but a small record per unit. What was not audited goes to
     not_audited.json and the summary's 未审核文件. Each output is made in the scratch folder and
-    moved into place claimed (``manifest.install``). Returns the seconds the summary took."""
+    moved into place claimed (``manifest.install``). Returns the seconds the summary took.
+
+    ``across_note``: the checks across the batch were not made, and why: 总览 says so, and every
+    result in results.json under "across_checks"."""
     from .summary import SummaryWriter
 
     scratch = outdir / SCRATCH
     results_tmp = scratch / f".tmp-{RESULTS_JSON}"
     csv_tmp = scratch / f".tmp-{FINDINGS_CSV}"
-    sw = SummaryWriter(scratch / SUMMARY_XLSX, rules) if summary else None
+    sw = SummaryWriter(scratch / SUMMARY_XLSX, rules, across_note) if summary else None
+    tail = b"," + json.dumps({"across_checks": across_note}, ensure_ascii=False, separators=(",", ":"))[1:].encode() if across_note else b""
     spent = 0.0
     try:
         with open(journal, "rb") as src, open(results_tmp, "xb") as rj, open(csv_tmp, "x", encoding="utf-8-sig",
@@ -1031,6 +1186,8 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
             for i, e in enumerate(ordered):
                 src.seek(e.offset)
                 payload = src.read(e.length)
+                if tail:
+                    payload = payload[:-1] + tail  # the object's last "}" and the key added
                 rj.write((b"\n" if i == 0 else b",\n") + payload)
                 r = json.loads(payload)
                 _csv_rows(writer, r)

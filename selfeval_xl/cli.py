@@ -6,6 +6,7 @@ library function, and renders what it returns.
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 import traceback
@@ -369,7 +370,7 @@ class ProgressLine:
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=60, show_default=True, metavar="秒",
               help="每个文件的时间上限（秒）。")
 @click.option("--memory", "memory_mb", type=click.IntRange(0, 1 << 20), default=1024, show_default=True, metavar="MB",
-              help="每个进程的内存上限（MB）；0 表示不限制。")
+              help="每个进程的内存上限（MB）；0 表示不限制。Windows 没有这种限制，此项不起作用。")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None, metavar="上年结果",
               help="上年 batch 的输出文件夹或其中的 results.json：指标值比上年降低的报 C603。")
 @click.option("--reports", is_flag=True, help="同时为每个审核的单位生成自评报告草稿（输出文件夹/自评报告/）。")
@@ -390,6 +391,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     文件夹中没有可审核的文件，或输出文件夹中有不能安全写入的位置时为 2。
     """
     from .batch import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
+    from .children import Stopped
+    from .output_folder import OutputBusy, OutputError
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
@@ -404,6 +407,13 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         raise click.UsageError(str(exc)) from None
     except BatchRefused as exc:  # nothing written
         raise Refused(str(exc)) from None
+    except (OutputError, OutputBusy) as exc:  # the output folder cannot be written, or another batch writes it
+        _say(f"错误：{exc}")
+        sys.exit(2)
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else int(signal.SIGINT)
+        _say(f"\n已停止（收到信号 {signum}）。已完成的文件已记下：再次运行同一命令，会从中断处继续。")
+        sys.exit(128 + signum)
     from .batch import ERROR_LOG, NOT_AUDITED_JSON, SUMMARY_XLSX
 
     n = len(result.statuses)
@@ -417,6 +427,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     if result.internal:
         click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
                    "请发给技术支持。", err=True)
+    if result.across_not_made:
+        click.echo(f"注意：{result.across_not_made}", err=True)
     click.echo(f"审核汇总：{result.outdir / SUMMARY_XLSX}")
     sys.exit(result.exit_code)
 
@@ -436,6 +448,14 @@ def _echo_unaudited(unaudited: list, where: str) -> None:
         click.echo(f"  {mark}{display_name(u.file)}：{u.reason}。")
     if len(unaudited) > SHOWN_UNAUDITED:
         click.echo(f"  ……另有 {len(unaudited) - SHOWN_UNAUDITED} 项。")
+
+
+def _say(message: str) -> None:
+    """A message on stderr that a closed console (SIGHUP) does not turn into a traceback."""
+    try:
+        click.echo(message, err=True)
+    except OSError:
+        pass
 
 
 @main.command(context_settings=CONTEXT, options_metavar=OPTIONS)

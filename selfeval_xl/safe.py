@@ -168,7 +168,8 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~umask())
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13 (where mkstemp's file is writable anyway)
+            os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

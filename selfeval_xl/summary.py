@@ -93,6 +93,8 @@ class _Writer(ReportBook):
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
         self.neg_fmt = add({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.notice_fmt = add({"font_name": "宋体", "font_size": 10, "valign": "vcenter", "text_wrap": True, "border": 1,
+                               "font_color": "#9C0006", "bg_color": "#FFC7CE"})
 
 
 _RATE_KEYS = ("预算执行率", "预算调整率", "结转结余率")
@@ -107,9 +109,10 @@ class SummaryWriter:
     to a temporary file as they are finished, and what 总览 and 主管部门合计 need is kept as running
     totals. Nothing held grows with the number of files but the totals per 主管部门."""
 
-    def __init__(self, path: Path, rules: Rules):
+    def __init__(self, path: Path, rules: Rules, across_note: str = ""):
         self.path = Path(path)
         self.rules = rules
+        self.across_note = across_note  # the checks across the batch were not made, and why
         self.common = [i.name for i in rules.indicators]
         self.submitted = 0
         self.scored = 0
@@ -411,6 +414,9 @@ def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     f = w.f
     ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
     ws.write_string(1, 0, f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。", f["note"])
+    if sw.across_note:
+        ws.merge_range(2, 0, 2, 3, sw.across_note, w.notice_fmt)
+        ws.set_row(2, 48)
     row = 3
     ws.write_string(row, 0, "一、文件", f["h2"])
     row += 1

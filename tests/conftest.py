@@ -86,3 +86,13 @@ def rezip(src: Path, dst: Path, change) -> Path:
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def start_method(request, monkeypatch):
+    """The batch's and check --jobs's processes started by fork (Linux's default) and by spawn (the
+    only one Windows has, macOS's default): a spawned child gets nothing but what it is sent."""
+    from selfeval_xl.children import START_METHOD_ENV
+
+    monkeypatch.setenv(START_METHOD_ENV, request.param)
+    return request.param

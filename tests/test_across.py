@@ -206,3 +206,25 @@ def test_scored_copies_respect_the_umask(sample_files, tmp_path):
     assert stat.S_IMODE(copy.stat().st_mode) == 0o644
     for name in ("results.json", "findings.csv", "审核汇总.xlsx"):
         assert stat.S_IMODE((tmp_path / "out" / name).stat().st_mode) & 0o044 == 0o044, name
+
+
+def test_a_huge_text_costs_bounded_memory_and_is_compared_on_what_a_cell_holds():
+    """One text of 400,000 characters (a hostile file; Excel stops at 32,767): the checks across
+    hold a bounded amount for it (the whole text's MinHash at once took 128 × 8 bytes a character),
+    and compare its first MAX_CHARS characters: a copy of those is found."""
+    import tracemalloc
+
+    from selfeval_xl.across import MAX_CHARS
+
+    from .hugefile import huge_text
+
+    text = huge_text(400_000)
+    texts = [Text("a", "s", "A1", text), Text("b", "s", "A1", text[:MAX_CHARS]), Text("c", "s", "A1", text[MAX_CHARS:])]
+    tracemalloc.start()
+    try:
+        pairs = similar_pairs(texts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
+    assert peak < 48 << 20, peak

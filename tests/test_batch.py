@@ -194,7 +194,7 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     assert result.exit_code == 1
 
 
-def test_rerun_skips_completed_files_and_redoes_changed_ones(sample_files, tmp_path):
+def test_rerun_skips_completed_files_and_redoes_changed_ones(sample_files, tmp_path, start_method):
     indir = tmp_path / "in"
     indir.mkdir()
     for p in sample_files.values():
@@ -211,7 +211,7 @@ def test_rerun_skips_completed_files_and_redoes_changed_ones(sample_files, tmp_p
     assert third.results[0]["unit_name"] == "郑州市金水区市场监督管理局"
 
 
-def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path):
+def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path, start_method):
     indir = tmp_path / "in"
     for i in range(12):
         d = indir / f"第{i:02d}组"
@@ -243,7 +243,7 @@ def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path):
     assert ref.results == resumed.results
 
 
-def test_batch_cli(sample_files, tmp_path):
+def test_batch_cli(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
     from selfeval_xl.cli import main
@@ -277,7 +277,7 @@ def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample
 # check --jobs: the same output, in the same order; a bad file costs only itself
 
 
-def test_check_in_workers_says_what_check_says(sample_files, tmp_path):
+def test_check_in_workers_says_what_check_says(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
     from selfeval_xl.cli import main
