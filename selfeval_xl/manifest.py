@@ -158,7 +158,9 @@ def guard(outdir: Path, replaced: Iterable[str], appended: Iterable[str] = ()) -
     except FileNotFoundError:
         return  # nothing there yet: nothing in the way
     except OSError as exc:
-        raise OutputPathError(f"无法打开输出文件夹 {outdir}（{exc.strerror}）") from None
+        from .output_folder import why_not
+
+        raise OutputPathError(f"无法打开输出文件夹 {outdir}：{why_not(exc)}。请换一个输出文件夹（-o）。") from None
     if not stat.S_ISDIR(st.st_mode):
         raise OutputPathError(f"输出文件夹 {outdir} 已存在，但不是文件夹。请换一个输出文件夹。")
     manifest = Manifest.read(outdir)

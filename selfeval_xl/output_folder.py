@@ -17,7 +17,7 @@ from typing import Any
 
 from .children import not_for_children
 
-__all__ = ["LOCK", "OutputBusy", "OutputError", "output_lock", "writing"]
+__all__ = ["LOCK", "OutputBusy", "OutputError", "output_lock", "why_not", "writing"]
 
 #: held by the batch writing an output folder (a second one refuses: OutputBusy)
 LOCK = ".selfeval-lock"
@@ -40,13 +40,19 @@ _CANNOT_WRITE = {"ENOSPC": "磁盘已满", "EDQUOT": "超出了磁盘配额", "E
                  "EISDIR": "那里有一个同名的文件夹或不是普通文件的东西", "ELOOP": "那里是一个符号链接"}
 
 
+def why_not(exc: OSError) -> str:
+    """Why a path cannot be opened or written, in Chinese (the system's own words only for an
+    error not in the table)."""
+    return _CANNOT_WRITE.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or type(exc).__name__)
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
     """An OSError inside is OutputError, saying what cannot be written and why."""
     try:
         yield
     except OSError as exc:
-        why = _CANNOT_WRITE.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or type(exc).__name__)
+        why = why_not(exc)
         raise OutputError(f"无法写入 {path}：{why}。请换一个可以写入、有足够空间的输出文件夹（-o），"
                           "或处理后再次运行同一命令（已完成的文件不会重做）。") from None
 

@@ -152,7 +152,10 @@ def test_an_earlier_output_folder_is_left_out_by_its_manifest_not_its_name(tmp_p
     assert (len(again.statuses), again.skipped) == (3, 3)  # our own outputs are not submissions
     [entry] = [u for u in again.unaudited if u.kind == "output"]
     assert (entry.file, entry.blocking) == ("审核结果/", False) and entry.files >= 6  # 3 copies, results, csv, summary …
-    assert {u.file for u in again.unaudited if u.kind == "hidden"} == {f"审核结果/{MANIFEST}", f"审核结果/{batch_mod.JOURNAL}"}
+    from selfeval_xl.output_folder import LOCK
+
+    hidden = {f"审核结果/{MANIFEST}", f"审核结果/{batch_mod.JOURNAL}", f"审核结果/{LOCK}"}
+    assert {u.file for u in again.unaudited if u.kind == "hidden"} == hidden
     assert again.exit_code == first.exit_code  # nothing that might be a submission was left out
     # a workbook dropped into the output folder, or one of its copies changed, is no output of ours
     shutil.copy(SAMPLES[3], out / "审核副本" / "新交的.xlsx")
