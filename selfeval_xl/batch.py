@@ -239,10 +239,13 @@ def process_file(task: FileTask, rules: Rules, limits: Limits, outdir: Path,
         atomic_write(outdir / task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
         result["copy"] = task.copy_rel
         if task.report_rel:
-            from .selfreport import write_report
+            from .selfreport import ReportTemplateError, write_report
 
-            write_report(a, rules, outdir / task.report_rel, report_template)
-            result["report"] = task.report_rel
+            try:
+                write_report(a, rules, outdir / task.report_rel, report_template)
+                result["report"] = task.report_rel
+            except ReportTemplateError as exc:  # the bureau's template, not the file: the file stays audited
+                result["report_error"] = str(exc)
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
     return result
