@@ -48,7 +48,9 @@ def _fonts(rpr_owner, name: str) -> None:
 
 
 def _style(doc, name: str, font: str, size: float, *, bold: bool = False, indent: bool = True,
-           align=WD_ALIGN_PARAGRAPH.JUSTIFY, line=LINE, base: str = "Normal"):
+           align=WD_ALIGN_PARAGRAPH.JUSTIFY, line=LINE, base: str = "Normal", keep: bool = False):
+    """A paragraph style; ``keep``: kept on the page of the paragraph after it (a heading, a table's
+    title), never left alone at the foot of a page."""
     styles = doc.styles
     st = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     if name != "Normal":
@@ -61,6 +63,7 @@ def _style(doc, name: str, font: str, size: float, *, bold: bool = False, indent
     pf.alignment = align
     pf.space_before = Pt(0)
     pf.space_after = Pt(0)
+    pf.keep_with_next = keep or None
     if line is None:
         pf.line_spacing = 1.0
     else:
@@ -107,12 +110,17 @@ def new_document(title: str):
     _page_number(sec.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)
     _style(doc, "Normal", BODY_FONT, 16)
     _style(doc, "报告标题", TITLE_FONT, 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(36))
-    _style(doc, "一级标题", H1_FONT, 16)
-    _style(doc, "二级标题", H2_FONT, 16)
-    _style(doc, "三级标题", BODY_FONT, 16, bold=True)
-    _style(doc, "表题", H1_FONT, 14, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(24))
+    _style(doc, "一级标题", H1_FONT, 16, keep=True)
+    _style(doc, "二级标题", H2_FONT, 16, keep=True)
+    _style(doc, "三级标题", BODY_FONT, 16, bold=True, keep=True)
+    _style(doc, "表题", H1_FONT, 14, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(24), keep=True)
+    _style(doc, "表前文字", BODY_FONT, 16, keep=True)  # "如下表：" before a table
     _style(doc, "表格文字", BODY_FONT, 12, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, line=None)
     _style(doc, "模板标签", BODY_FONT, 10, indent=False, line=None)
+    # text full of figures, formulas and cell names (the budget sentence, the findings, the notes):
+    # left-aligned, since a justified line before a long unbreakable run of them ("2.86%，“三公经费”",
+    # a formula) is spread into spaced-out characters
+    _style(doc, "正文左对齐", BODY_FONT, 16, align=WD_ALIGN_PARAGRAPH.LEFT)
     doc.core_properties.title = title
     doc.core_properties.author = "selfeval-xl"
     return doc
@@ -135,76 +143,135 @@ class Writer:
         run = para.add_run(f"【请填写：{what}】")
         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
+    def marked(self, text: str, *, bold: bool = False, style: str = "Normal") -> None:
+        """A paragraph of one highlighted run (the bureau changes its look in Word)."""
+        run = self.doc.add_paragraph(style=style).add_run(text)
+        run.bold = bold or None
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
     def loop(self, head: str, body: str, style: str = "Normal") -> None:
         self.tag(f"{{%p for {head} %}}")
         self.p(body, style)
         self.tag("{%p endfor %}")
 
-    def table(self, headers: list[str], loop: str, cells: list[str], widths: list[float], last: list[str] | None = None) -> None:
-        """A table whose header row repeats on every page, and one row per item of ``loop``."""
-        t = self.doc.add_table(rows=4 if last is None else 5, cols=len(headers))
+    def table(self, headers: list[str], body: list[list[Cell]], widths: list[float]) -> None:
+        """A table whose header row repeats on every page, then ``body``: a row whose first cell is
+        a ``{%tr … %}`` tag is a tag row (removed when the report is written), a ``Strong`` row is
+        bold (a subtotal, a total)."""
+        rows: list[list[Cell]] = [headers, *body]
+        t = self.doc.add_table(rows=len(rows), cols=len(headers))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        rows = [headers, [f"{{%tr for {loop} %}}"] + [""] * (len(headers) - 1), cells, ["{%tr endfor %}"] + [""] * (len(headers) - 1)]
-        if last is not None:
-            rows.append(last)
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
                 cell = t.cell(r, c)
                 cell.width = Mm(widths[c])
                 para = cell.paragraphs[0]
                 para.style = self.doc.styles["表格文字"]
-                run = para.add_run(value)
-                if r == 0 or (last is not None and r == 4):
+                plain, marked = (value, "") if isinstance(value, str) else value
+                run = para.add_run(plain)
+                if marked:
+                    para.add_run(marked).font.highlight_color = WD_COLOR_INDEX.YELLOW
+                if r == 0 or isinstance(values, Strong):
                     run.bold = True
                 if r == 0 or headers[c] in _CENTERED:
                     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
         t.autofit = False
         for col, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):  # what LibreOffice reads
             col.set(qn("w:w"), str(int(Mm(w).twips)))
-        header = t.rows[0]._tr.get_or_add_trPr()
-        el = OxmlElement("w:tblHeader")
-        el.set(qn("w:val"), "true")
-        header.append(el)
+        # repeated on every page; no w:val (on by default: ST_OnOff in Word's schema knows no "true")
+        t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        for row in t.rows:  # a row is never split over two pages
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_styles_with_effects(self.doc)
         self.doc.save(str(path))
 
 
+def _drop_styles_with_effects(doc) -> None:
+    """python-docx's blank document carries Word 2010's stylesWithEffects part, a copy of the styles
+    as they were then: ours differ from it, which Word may take for unreadable content. Word writes
+    it only for compatibility; without it the document is what Word 2013 and later write."""
+    part = doc.part
+    for rid, rel in list(part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            del part.rels[rid]
+
+
+Cell = str | tuple[str, str]  # a cell's text, or (text, highlighted text)
+
+
+class Strong(list):
+    """A bold table row."""
+
+
+def tag_row(tag: str, columns: int) -> list[Cell]:
+    return [tag] + [""] * (columns - 1)
+
+
+def each(loop: str, cells: list[Cell]) -> list[list[Cell]]:
+    """One table row per item of ``loop``."""
+    return [tag_row(f"{{%tr for {loop} %}}", len(cells)), cells, tag_row("{%tr endfor %}", len(cells))]
+
+
 _CENTERED = {"分值", "得分", "得分率", "权重分值", "指标值", "实际完成值"}
-INDICATOR_TABLE = (["一级指标", "二级指标", "三级指标", "分值", "指标值"], "r in indicators",
-                   ["{{ r.level1 }}", "{{ r.level2 }}", "{{ r.name }}", "{{ r.weight }}", "{{ r.target }}"], [24, 26, 56, 14, 36])
-RESULT_TABLE = (["三级指标", "指标值", "实际完成值", "分值", "得分"], "r in indicators",
-                ["{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}", "{{ r.verified }}"], [56, 30, 30, 16, 24])
-BELOW_TABLE = (["三级指标", "分值", "得分", "偏差原因分析及改进措施"], "r in below_full",
-               ["{{ r.name }}", "{{ r.weight }}", "{{ r.verified }}", "{{r r.reason }}"], [44, 16, 18, 78])
-SCORE_TABLE = (["指标", "权重分值", "得分", "得分率"], "c in categories",
-               ["{{ c.name }}", "{{ c.weight }}", "{{ c.score }}", "{{ c.rate }}"], [50, 34, 34, 38],
-               ["{{ total_row.name }}", "{{ total_row.weight }}", "{{ total_row.score }}", "{{ total_row.rate }}"])
+INDICATOR_TABLE = (["一级指标", "二级指标", "三级指标", "分值", "指标值"],
+                   each("r in indicators", ["{{ r.level1 }}", "{{ r.level2 }}", "{{ r.name }}", "{{ r.weight }}",
+                                            "{{ r.target }}"]), [24, 26, 56, 14, 36])
+# the rows by category, each category's subtotal after them: what the score table's categories add up
+RESULT_TABLE = (["三级指标", "指标值", "实际完成值", "分值", "得分"],
+                [tag_row("{%tr for c in categories %}", 5),
+                 *each("r in c.rows", ["{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}",
+                                       "{{ r.verified }}"]),
+                 Strong(["{{ c.name }}小计", "", "", "{{ c.rows_weight }}", "{{ c.rows_score }}"]),
+                 tag_row("{%tr endfor %}", 5)], [56, 30, 30, 16, 24])
+DEVIATION_TABLE = (["三级指标", "分值", "得分", "偏差原因分析及改进措施"],
+                   each("r in deviations", ["{{ r.name }}", "{{ r.weight }}", "{{ r.verified }}",
+                                            ("{{ r.reason }}", "{{ r.reason_todo }}")]), [44, 16, 18, 78])
+SCORE_TABLE = (["指标", "权重分值", "得分", "得分率"],
+               [*each("c in categories", ["{{ c.name }}", "{{ c.weight }}", "{{ c.score }}", "{{ c.rate }}"]),
+                Strong(["{{ total_row.name }}", "{{ total_row.weight }}", "{{ total_row.score }}", "{{ total_row.rate }}"]),
+                tag_row("{%tr if total_adjusted %}", 4),
+                Strong(["{{ final_row.name }}", "{{ final_row.weight }}", "{{ final_row.score }}", "{{ final_row.rate }}"]),
+                tag_row("{%tr endif %}", 4)], [50, 34, 34, 38])
 
 
 def _notice(w: Writer) -> None:
     w.tag("{%p if notice %}")
-    w.p("{{r notice }}")
+    w.marked("{{ notice }}", bold=True)
     w.tag("{%p endif %}")
 
 
 def _conclusion(w: Writer, head: str) -> None:
-    w.p(head + "我单位 {{ year }} 年度绩效自评最终得分为 {{ total }} 分。按照{{ grade_bands }}的评价等级设置，"
-        "我单位绩效评价等级为“{{ grade }}”。")
+    w.p(head + "我单位 {{ year }} 年度绩效自评{{ total_label }} {{ total }} 分。按照{{ grade_bands }}的评价等级设置，"
+        "我单位{{ grade_label }}“{{ grade }}”。")
+    w.tag("{%p if provisional %}")
+    w.p("{{ provisional_reason }}")
+    w.tag("{%p endif %}")
     w.tag("{%p if rescaled %}")
     w.p("有标为“不适用”的指标，不计分，总分已按适用指标折算为百分制。")
     w.tag("{%p endif %}")
-    w.p("各项指标得分情况如下：")
+    w.p("各项指标得分情况如下：", "表前文字")
     w.p("各项指标得分情况表", "表题")
     w.table(*SCORE_TABLE)
+    w.loop("n in score_notes", "注：{{ n }}", "正文左对齐")
+
+
+def _deviations(w: Writer, heading: Callable[[], None]) -> None:
+    w.tag("{%p if deviations %}")
+    heading()
+    w.table(*DEVIATION_TABLE)
+    w.tag("{%p else %}")
+    w.p("各项指标均得满分。")
+    w.tag("{%p endif %}")
 
 
 def _findings(w: Writer) -> None:
     w.tag("{%p if findings %}")
     w.p("报表审核发现的问题（请逐项核实；属于报表填写的，改正报表后重新生成本稿）：")
-    w.loop("f in findings", "{{ loop.index }}. {{ f }}")
+    w.loop("f in findings", "{{ loop.index }}. {{ f }}", "正文左对齐")
     w.tag("{%p endif %}")
 
 
@@ -221,7 +288,7 @@ def default() -> Writer:
     w.p("2. 主要任务", "三级标题")
     w.loop("t in tasks", "（{{ loop.index }}）{{ t.text }}")
     w.p("（二）部门年度整体绩效目标、绩效指标设置情况。", "二级标题")
-    w.p("本单位 {{ year }} 年度整体绩效目标申报的绩效指标共 {{ indicators|length }} 项，如下表：")
+    w.p("本单位 {{ year }} 年度整体绩效目标申报的绩效指标共 {{ indicators|length }} 项，如下表：", "表前文字")
     w.p("部门（单位）整体支出绩效目标申报表", "表题")
     w.table(*INDICATOR_TABLE)
     w.p("二、绩效自评工作开展情况", "一级标题")
@@ -230,21 +297,16 @@ def default() -> Writer:
     _conclusion(w, "根据部门整体绩效自评相关要求对每个指标分别评分，")
     w.p("四、绩效目标实现情况分析", "一级标题")
     w.p("（一）部门资金情况分析", "二级标题")
-    w.p("{{ budget_sentence }}")
+    w.p("{{ budget_sentence }}", "正文左对齐")
     w.todo("资金使用的合规性和资金管理情况")
     w.p("（二）部门绩效指标完成情况分析", "二级标题")
-    w.p("各项指标的指标值、实际完成值和得分如下表：")
+    w.p("各项指标的指标值、实际完成值和得分如下表：", "表前文字")
     w.table(*RESULT_TABLE)
-    w.tag("{%p if below_full %}")
-    w.p("未得满分的指标及原因：")
-    w.table(*BELOW_TABLE)
-    w.tag("{%p else %}")
-    w.p("各项指标均得满分。")
-    w.tag("{%p endif %}")
+    _deviations(w, lambda: w.p("未得满分或有偏差说明的指标及原因：", "表前文字"))
     w.todo("对照履职目标和主要任务，分析产出和效益指标的完成情况")
     w.p("五、发现的主要问题和改进措施", "一级标题")
     w.p("（一）主要问题及原因分析", "二级标题")
-    w.loop("x in problems", "（{{ loop.index }}）{{ x.problem }}{{ x.cause }}")
+    w.loop("x in problems", "（{{ loop.index }}）{{ x.text }}")
     _findings(w)
     w.p("（二）改进的方向和具体措施", "二级标题")
     w.loop("x in problems", "（{{ loop.index }}）{{ x.measure }}")
@@ -270,19 +332,16 @@ def example_bureau() -> Writer:
     w.p("（二）年度主要任务", "二级标题")
     w.loop("t in tasks", "{{ loop.index }}. {{ t.text }}")
     w.p("二、部门整体支出及资金管理情况", "一级标题")
-    w.p("{{ budget_sentence }}")
+    w.p("{{ budget_sentence }}", "正文左对齐")
     w.todo("资金管理和使用情况")
     w.p("三、绩效目标设定及完成情况", "一级标题")
     w.p("（一）绩效目标设定", "二级标题")
     w.table(*INDICATOR_TABLE)
     w.p("（二）绩效目标完成情况", "二级标题")
     w.table(*RESULT_TABLE)
-    w.tag("{%p if below_full %}")
-    w.p("（三）偏差原因", "二级标题")
-    w.table(*BELOW_TABLE)
-    w.tag("{%p endif %}")
+    _deviations(w, lambda: w.p("（三）偏差原因", "二级标题"))
     w.p("四、存在的问题及改进建议", "一级标题")
-    w.loop("x in problems", "{{ loop.index }}. {{ x.problem }}{{ x.cause }}改进措施：{{ x.measure }}")
+    w.loop("x in problems", "{{ loop.index }}. {{ x.text }}改进措施：{{ x.measure_text }}")
     _findings(w)
     w.p("五、其他需要说明的情况", "一级标题")
     w.todo("其他需要说明的情况；没有的写“无”")

@@ -290,13 +290,17 @@ def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Pa
             write_output(outdir, task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
         result["copy"] = task.copy_rel
         if task.report_rel:
-            from .selfreport import write_report
+            from .selfreport import ReportTemplateError, write_report
 
             tmp = outdir / SCRATCH / f".tmp-draft-{os.getpid()}.docx"
-            with writing(outdir / task.report_rel):
-                write_report(a, a.rules or load_rules(), tmp, report_template)
-                install(outdir, tmp, task.report_rel, durable=False)
-            result["report"] = task.report_rel
+            try:
+                with writing(outdir / task.report_rel):
+                    write_report(a, a.rules or load_rules(), tmp, report_template)
+                    install(outdir, tmp, task.report_rel, durable=False)
+                result["report"] = task.report_rel
+            except ReportTemplateError as exc:  # the bureau's template, not the file: the file stays audited
+                tmp.unlink(missing_ok=True)
+                result["report_error"] = str(exc)
     result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
     result["_cross"] = task.cross
     return result

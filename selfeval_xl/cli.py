@@ -263,26 +263,25 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
             raise click.ClickException(f"无法写入审核副本到 {output_dir}：{exc.strerror or exc}") from None
         sc = a.scores
         assert sc is not None  # a file that is not failed has scores
-        click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{sc.grade}），"
+        grade = f"{sc.grade}，暂定" if sc.provisional else sc.grade  # P501: a category rescaled
+        click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{grade}），"
                    f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
     sys.exit(3 if internal else 1 if any_errors else 0)
 
 
 def _report_template(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    """--template: a bundled report template's name, or a .docx file."""
-    from .inputs import InputError
-    from .selfreport import check_template, report_templates
+    """--template: a bundled report template's name, or a .docx file; tried once before any work
+    (a template that cannot be used is a usage error, in the words of ReportTemplateError)."""
+    from .selfreport import ReportTemplateError, check_template, report_templates
 
     if value is None:
         return None
     path = _bundled_or_file(value, report_templates(), ".docx", "没有名为“{value}”的报告模板（内置：{names}），也没有这个 .docx 文件。",
                             "报告模板")
     try:
-        check_template(path)  # within its limits and a Word document, before any work starts
-    except InputError as exc:
+        check_template(path)
+    except ReportTemplateError as exc:
         raise click.BadParameter(str(exc)) from None
-    except OSError as exc:
-        raise click.BadParameter(f"无法读取 {path}：{exc.strerror or exc}") from None
     return path
 
 
@@ -302,7 +301,8 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
     所有数字取自审核核定的结果；需要单位自己撰写的部分留有黄色标注的【请填写：…】。
     报表尚有错误时，报告开头会注明。
     """
-    from .selfreport import report_name, write_report
+    from .numbers import fmt_score
+    from .selfreport import ReportTemplateError, report_name, write_report
 
     a = _assess(file, _given_rules(rules_path))
     if a is None:
@@ -315,12 +315,15 @@ def report(file: Path, output: Path | None, rules_path: Path | None, report_temp
         raise click.BadParameter(f"“{out.name}”不是 .docx 文件名。", param_hint="-o/--output")
     try:
         write_report(a, a.rules or _rules(rules_path), out, report_template)
+    except ReportTemplateError as exc:
+        raise click.BadParameter(str(exc), param_hint="--template") from None
     except OSError as exc:
         raise click.ClickException(f"无法写入报告 {out}：{exc.strerror or exc}") from None
     sc = a.scores
     assert sc is not None
     note = f"（报表尚有 {a.errors} 项错误，报告开头已注明）" if a.errors else ""
-    click.echo(f"已生成自评报告：{out}（核定总分 {sc.total:.2f}，{sc.grade}）{note}")
+    grade = f"{sc.grade}，暂定" if sc.provisional else sc.grade
+    click.echo(f"已生成自评报告：{out}（核定总分 {fmt_score(sc.total)}，{grade}）{note}")
 
 
 class ProgressLine:

@@ -132,20 +132,16 @@ def score_lines(ctx: Context) -> tuple[Scores, list[Finding]]:
 
 
 def _actual_text(line: Line) -> str:
+    """实际完成值 as the department typed it, read or not ("7月", "达成预期指标", "基本提升"); a
+    number cell as read, in the target's unit (a cell formatted as a percentage holds 0.95 for
+    what it shows as 95%); a rate the form computes, as computed ("无法计算" when it cannot be)."""
     if line.rate is not None:
-        return fmt_percent(line.rate.value) if line.rate.value is not None else ""
-    a = line.actual
-    if a is None or a.missing:
-        return ""
-    if a.not_applicable:
-        return "不适用"
-    if a.tier:
-        return a.tier
-    if a.shown:  # a deadline's "7月", "按时完成"
-        return a.shown
-    if a.value is not None and line.target is not None:
-        return fmt_percent(a.value) if line.target.percent else fmt_number(a.value) + line.target.unit
-    return ""
+        return fmt_percent(line.rate.value) if line.rate.value is not None else "无法计算"
+    a, t, raw = line.actual, line.target, line.actual_cell
+    number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    if number and t is not None and a is not None and a.value is not None and not a.negative:
+        return fmt_percent(a.value) if t.percent else fmt_number(a.value) + t.unit
+    return line.actual_text
 
 
 def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:

@@ -15,23 +15,24 @@ fonts); in a template the bureau's clerk changes all of that in Word itself, and
 
 from __future__ import annotations
 
-import io
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import standard as S
 from .findings import ERROR, WARNING
-from .numbers import fmt_number, fmt_percent, fmt_score
-from .ooxml.errors import Limits, MiB, Rejected
+from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
 from .read import ROW
+from .report_template import ReportTemplateError, Run, render_docx, vet_template
 
 if TYPE_CHECKING:
     from .assess import Assessment
     from .rules import Rules
+    from .score import ScoredRow
 
-__all__ = ["REPORTS_DIR", "REPORT_SUFFIX", "TEMPLATE_LIMITS", "check_template", "read_template", "report_context", "report_name",
+__all__ = ["REPORTS_DIR", "REPORT_SUFFIX", "ReportTemplateError", "check_template", "report_context", "report_name",
            "report_templates", "write_report"]
 
 REPORTS_DIR = "自评报告"
@@ -56,87 +57,130 @@ def template_path(name_or_path: str | Path | None) -> Path:
     return found if found is not None and not Path(name_or_path).exists() else Path(name_or_path)
 
 
-#: what a report template may be: a Word document of some pages (the bundled ones are 40 KiB); python-docx
-#: holds every part of it in memory, so a zip bomb handed over as a template is refused before it is opened
-TEMPLATE_LIMITS = Limits(max_file_bytes=20 * MiB, max_entries=1000, max_entry_bytes=64 * MiB,
-                         max_total_bytes=128 * MiB)
-
-
-def read_template(name_or_path: str | Path | None) -> bytes:
-    """The bytes of a report template: a regular file within TEMPLATE_LIMITS whose zip directory
-    passes them (sizes, number of parts, compression ratio). Raises InputError in Chinese; OSError
-    for a file that is absent or cannot be read."""
-    from .inputs import InputError, read_limited
-    from .ooxml.zipread import check_directory, read_directory
-
-    path = template_path(name_or_path)
-    data = read_limited(path, TEMPLATE_LIMITS.max_file_bytes, "报告模板")
-    try:
-        check_directory([e for e in read_directory(data, TEMPLATE_LIMITS) if not e.name.endswith("/")], TEMPLATE_LIMITS)
-    except Rejected as exc:
-        raise InputError(f"{path} 不能作为报告模板（Word .docx）：{exc.detail or '不是有效的 .docx 文件'}") from None
-    return data
-
-
-def check_template(name_or_path: str | Path | None) -> None:
-    """A report template that can be used: within its limits (read_template) and a Word document
-    python-docx opens. Raises InputError in Chinese (OSError for one that cannot be read)."""
-    from docxtpl import DocxTemplate
-
-    from .inputs import InputError
-
-    data = read_template(name_or_path)
-    try:
-        DocxTemplate(io.BytesIO(data)).init_docx()
-    except Exception:  # python-docx's errors for a zip that is no Word document are of many kinds
-        raise InputError(f"{template_path(name_or_path)} 不是 Word 文档（.docx），不能作为报告模板") from None
-
-
 def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
-    """Every figure and list of the report, from the checked submission (verified figures)."""
+    """Every figure and text of the report, from the checked submission (verified figures; the
+    department's words as it typed them)."""
     sub, sc = a.submission, a.scores
     if sub is None or sc is None:
         raise ValueError("a file that was not scored has no report")
     basic = sub.basic
     year = basic.year
-    reasons = {rec[ROW]: str(rec.get(S.REASON) or "").strip() for rec in sub.indicator_records}
-    rows = [{
-        "level1": r.level1, "level2": r.level2, "name": r.name, "weight": fmt_number(r.weight), "target": r.target,
-        "actual": r.actual or "（未填）", "self_score": fmt_score(r.self_score) if r.self_score is not None else "（未填）",
-        "verified": fmt_score(r.verified) if r.verified is not None else "不计分", "opinion": r.opinion,
-        "reason": reasons.get(r.row, ""),
-    } for r in sc.rows if r.category]
-    below = [row | {"reason": row["reason"] or PLACEHOLDER.format(what="未得满分的原因和改进措施")}
-             for row, r in zip(rows, [r for r in sc.rows if r.category], strict=True)
-             if r.applicable and r.verified is not None and r.weight is not None and r.verified < r.weight - 1e-9]
-    categories = [{"name": c.name, "weight": fmt_number(c.weight), "score": fmt_score(c.verified),
-                   "rate": fmt_percent(c.verified / c.weight if c.weight else 0)} for c in sc.categories]
+    reasons = {rec[ROW]: _text(rec.get(S.REASON)).strip() for rec in sub.indicator_records}
+    shown = [(r, _row(r, reasons.get(r.row, ""))) for r in sc.rows if r.category]
+    rows = [row for _, row in shown]
     errors = [f for f in a.findings if f.level == ERROR]
     remaining = [f.message for f in a.findings if f.level in (ERROR, WARNING) and f.code not in ("P506", "P507")]
+    provisional = sc.provisional
+    why_provisional = (f"{'、'.join(provisional)}各行分值之和不等于其权重分值，该项得分已按权重折算，总分和等级为暂定；"
+                       "改正分值后重新审核，以重新审核的结果为准。") if provisional else ""
+    categories, score_notes, category_sum = _score_table(a, rules, shown)
+    notice = f"本稿由系统根据报表生成，报表尚有 {len(errors)} 项错误，请改正后重新生成。" if errors else ""
+    if provisional:
+        notice += f"总分为暂定分：{why_provisional}"
     return {
-        "year": f"{year}" if year else "【请填写：评价年度】",
-        "unit": basic.unit_name or "【请填写：单位名称】",
-        "unit_code": basic.unit_code,
-        "competent_dept": basic.competent_dept,
+        "year": f"{year}" if year else PLACEHOLDER.format(what="评价年度"),
+        "unit": _text(basic.unit_name) or PLACEHOLDER.format(what="单位名称"),
+        "unit_code": _text(basic.unit_code),
+        "competent_dept": _text(basic.competent_dept),
         "form_title": rules.title,
-        "notice": (f"本稿由系统根据报表生成，报表尚有 {len(errors)} 项错误，请改正后重新生成。" if errors else ""),
-        "goals": [str(r.get("年度履职目标") or "").strip() for r in sub.goal_records if r.get("年度履职目标")],
+        "notice": Run(notice, bold=True, highlight="yellow") if notice else "",
+        "goals": [t for t in (_text(r.get("年度履职目标")).strip() for r in sub.goal_records) if t],
         "tasks": [_task(r) for r in sub.task_records],
         "indicators": rows,
-        "below_full": below,
+        "deviations": [row for row in rows if row["below_full"] or row["reason"]],
+        "below_full": [row for row in rows if row["below_full"]],
         "budget_sentence": _budget_sentence(a, rules, year),
         "rates": [{"label": r.label, "value": _rate_text(a.rates.get(r.key))} for r in rules.rates],
         "total": fmt_score(sc.total),
         "grade": sc.grade,
+        "provisional": provisional,
+        "provisional_reason": why_provisional,
+        "total_label": "得分暂定为" if provisional else "最终得分为",
+        "grade_label": "绩效评价等级暂定为" if provisional else "绩效评价等级为",
         "rescaled": sc.rescaled,
         "grade_bands": _grade_bands(rules),
         "categories": categories,
-        "total_row": {"name": "合计", "weight": fmt_number(rules.total_weight), "score": fmt_score(sc.total),
-                      "rate": fmt_percent(sc.total / rules.total_weight if rules.total_weight else 0)},
-        "problems": [{"problem": str(r.get("主要问题") or "").strip(), "cause": str(r.get("原因分析") or "").strip(),
-                      "measure": str(r.get("改进措施") or "").strip()} for r in sub.problem_records],
+        "total_row": {"name": "合计", "weight": fmt_number(rules.total_weight), "score": fmt_score(category_sum),
+                      "rate": _share(category_sum, rules.total_weight)},
+        "final_row": {"name": "核定总分" + ("（暂定）" if provisional else ""), "weight": fmt_number(rules.total_weight),
+                      "score": fmt_score(sc.total), "rate": _share(sc.total, rules.total_weight)},
+        "total_adjusted": abs(category_sum - sc.total) > _EPS,
+        "score_notes": score_notes,
+        "problems": [_problem(r) for r in sub.problem_records],
         "findings": remaining,
     }
+
+
+_EPS = 1e-9
+
+
+def _row(r: ScoredRow, reason: str) -> dict[str, Any]:
+    below = r.applicable and r.verified is not None and r.weight is not None and r.verified < r.weight - _EPS
+    return {
+        "level1": r.level1, "level2": r.level2, "name": r.name, "weight": fmt_number(r.weight), "target": r.target,
+        "actual": _text(r.actual) or "（未填）",
+        "self_score": fmt_score(r.self_score) if r.self_score is not None else "（未填）",
+        "verified": fmt_score(r.verified) if r.verified is not None else "不计分", "opinion": r.opinion,
+        "category": r.category or "", "below_full": below, "reason": reason,
+        "reason_todo": Run(PLACEHOLDER.format(what="未得满分的原因和改进措施"), highlight="yellow")
+        if below and not reason else "",
+    }
+
+
+def _share(score: float, weight: float) -> str:
+    return fmt_percent(score / weight if weight else 0)
+
+
+def _score_table(a: Assessment, rules: Rules, shown: list[tuple[ScoredRow, dict[str, Any]]]
+                 ) -> tuple[list[dict[str, Any]], list[str], float]:
+    """The score table by category (each with its rows as the report shows them); the notes that
+    reconcile it with the rows (a category whose score is not the sum of its rows) and with the
+    total (a total that is not the sum of the categories); the sum of the categories. Whatever the
+    rules adjust, the report says by how much and why: a reader who adds up its tables gets the
+    figures they show."""
+    sc = a.scores
+    assert sc is not None
+    d = rules.decimals
+    table, notes = [], []
+    for c in sc.categories:
+        rows = [r for r, _ in shown if r.category == c.name]
+        rows_sum = round_half_up(sum(r.verified or 0.0 for r in rows), d)
+        table.append({"name": c.name, "weight": fmt_number(c.weight), "score": fmt_score(c.verified),
+                      "rate": _share(c.verified, c.weight), "rows": [row for r, row in shown if r.category == c.name],
+                      "rows_weight": fmt_number(sum(r.weight or 0.0 for r in rows)), "rows_score": fmt_score(rows_sum)})
+        if abs(rows_sum - c.verified) <= _EPS:
+            continue
+        if c.provisional:
+            notes.append(f"{c.name}各行得分合计 {fmt_score(rows_sum)} 分；因各行分值之和不等于权重分值 {fmt_number(c.weight)} 分，"
+                         f"按权重折算为 {fmt_score(c.verified)} 分（暂定）。")
+        else:
+            notes.append(f"{c.name}各行得分合计 {fmt_score(rows_sum)} 分，按评分细则核定为 {fmt_score(c.verified)} 分"
+                         "（见报表审核发现的问题）。")
+    category_sum = round_half_up(sum(c.verified for c in sc.categories), d)
+    if abs(category_sum - sc.total) > _EPS:
+        why = ["有标为“不适用”的指标，不计分，总分按适用指标的分值折算为百分制"] if sc.rescaled else []
+        why += [f.message.split("；")[0].rstrip("。") for f in a.findings if f.code == "P512"]  # the cap and why
+        notes.append(f"各项得分合计 {fmt_score(category_sum)} 分，核定总分为 {fmt_score(sc.total)} 分："
+                     + ("；".join(why) or "差额来自评分细则的规定，见报表审核发现的问题") + "。")
+    return table, notes, category_sum
+
+
+#: characters XML 1.0 cannot carry (a workbook's _x0007_ escapes, say): dropped from the report
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _text(value: object) -> str:
+    """A department's text for the report: as typed, with line ends as Word's and nothing XML
+    cannot hold."""
+    text = "" if value is None else str(value)
+    return _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _problem(r: dict) -> dict[str, str]:
+    problem, cause, measure = (_text(r.get(k)).strip() for k in ("主要问题", "原因分析", "改进措施"))
+    text = _sentence(problem) + (f"原因：{_sentence(cause)}" if cause else "")
+    return {"problem": problem, "cause": cause, "measure": measure, "text": text,
+            "measure_text": _sentence(measure)}
 
 
 def _prose(text: str) -> str:
@@ -158,13 +202,17 @@ def _sentence(text: object) -> str:
 
 
 def _task(r: dict) -> dict[str, str]:
-    name, content, done = (str(r.get(k) or "").strip() for k in ("任务名称", "主要内容", "完成情况"))
+    name, content, done = (_text(r.get(k)).strip() for k in ("任务名称", "主要内容", "完成情况"))
     return {"name": name, "content": content, "done": done,
             "text": _sentence(name) + _sentence(content) + (f"完成情况：{_sentence(done)}" if done else "")}
 
 
 def _rate_text(value: float | None) -> str:
     return fmt_percent(value) if value is not None else "无法计算"
+
+
+def _rate_phrase(label: str, value: float | None) -> str:
+    return f"{label} {fmt_percent(value)}" if value is not None else f"{label}无法计算"
 
 
 def _budget_sentence(a: Assessment, rules: Rules, year: int | None) -> str:
@@ -183,39 +231,44 @@ def _budget_sentence(a: Assessment, rules: Rules, year: int | None) -> str:
         if v is not None and any(x is not None for x in nums) and all(x == 0 for x in nums if x is not None):
             rates.append(_prose(f"{r.numerator_text}和{r.denominator_text}均为 0，{r.label}按规定计 {fmt_percent(v)}"))
         else:
-            rates.append(_prose(f"{r.label} {_rate_text(v)}"))
+            rates.append(_prose(_rate_phrase(r.label, v)))
     head = f"{year} 年度，" if year else ""
     return f"{head}我单位{'，'.join(amounts)}；{'，'.join(rates)}。"
 
 
 def _grade_bands(rules: Rules) -> str:
-    """"90（含）-100 分为优、80（含）-90 分为良、…" as the seed writes them, from the rule set."""
+    """"90 分（含）至 100 分为优、80 分（含）至 90 分为良、…、60 分以下为差", from the rule set (the
+    seed writes "90（含）-100"; "至" lets a line break there, where "90（含）-100" would be
+    stretched over a justified line)."""
     parts = []
     top = 100.0
     for g in rules.grades:
         if g.min > 0:
-            parts.append(f"{fmt_number(g.min)}（含）-{fmt_number(top)} 分为{g.grade}")
+            parts.append(f"{fmt_number(g.min)} 分（含）至 {fmt_number(top)} 分为{g.grade}")
             top = g.min
         else:
             parts.append(f"{fmt_number(top)} 分以下为{g.grade}")
     return "、".join(parts)
 
 
-def write_report(a: Assessment, rules: Rules, path: str | Path, template: str | Path | None = None) -> Path:
-    """Render the report of one scored submission into ``path`` (.docx)."""
-    from docxtpl import DocxTemplate, RichText
+def check_template(template: str | Path | None) -> None:
+    """Raise ReportTemplateError if a report cannot be written with this template: vetted, and
+    rendered with a specimen of the report's data, full and empty (before a batch starts, say)."""
+    path = template_path(template)
+    data = vet_template(path)
+    for specimen in (SPECIMEN, _emptied(SPECIMEN)):  # every {% if %} taken, then none
+        render_docx(path, data, specimen)
 
-    ctx = report_context(a, rules)
-    ctx["notice"] = RichText(ctx["notice"], highlight="FFFF00", bold=True) if ctx["notice"] else ""
-    for row in ctx["below_full"]:
-        if row["reason"].startswith("【请填写"):
-            row["reason"] = RichText(row["reason"], highlight="FFFF00")
-    doc = DocxTemplate(io.BytesIO(read_template(template)))  # the bytes that were checked are the ones opened
-    doc.render(ctx, autoescape=True)
+
+def write_report(a: Assessment, rules: Rules, path: str | Path, template: str | Path | None = None) -> Path:
+    """Render the report of one scored submission into ``path`` (.docx). Raises
+    ReportTemplateError (a message for the bureau) when the template cannot be used."""
+    source = template_path(template)
+    data = render_docx(source, vet_template(source), report_context(a, rules))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-report-{os.getpid()}.docx")  # short: the report's own name may take 255 bytes
-    doc.save(str(tmp))
+    tmp.write_bytes(data)
     tmp.replace(path)
     return path
 
@@ -225,3 +278,33 @@ def report_name(source: Path) -> str:
     from .safe import NAME_BYTES, safe_filename
 
     return safe_filename(source.stem, NAME_BYTES - len(REPORT_SUFFIX.encode())) + REPORT_SUFFIX
+
+
+def _emptied(x: Any) -> Any:
+    """The same data with every text empty, every list empty and every flag false."""
+    if isinstance(x, dict):
+        return {k: _emptied(v) for k, v in x.items()}
+    return type(x)() if isinstance(x, (str, list, bool)) else x
+
+
+_SPECIMEN_ROW = {"level1": "产出指标", "level2": "数量指标", "name": "示例指标", "weight": "5", "target": "≥90%",
+                 "actual": "85%", "self_score": "4.50", "verified": "4.72", "opinion": "示例", "category": "产出指标",
+                 "below_full": True, "reason": "示例原因", "reason_todo": ""}
+#: the report's data in its shape, every list with an item: what a template is tried with
+SPECIMEN: dict[str, Any] = {
+    "year": "2024", "unit": "示例单位", "unit_code": "000000", "competent_dept": "示例主管部门", "form_title": "示例",
+    "notice": "示例提示", "goals": ["示例目标"],
+    "tasks": [{"name": "示例任务", "content": "示例内容", "done": "已完成", "text": "示例任务。示例内容。完成情况：已完成。"}],
+    "indicators": [_SPECIMEN_ROW], "deviations": [_SPECIMEN_ROW], "below_full": [_SPECIMEN_ROW],
+    "budget_sentence": "示例", "rates": [{"label": "预算执行率", "value": "95%"}], "total": "90.00", "grade": "优",
+    "provisional": ["产出指标"], "provisional_reason": "示例", "total_label": "得分暂定为", "grade_label": "绩效评价等级暂定为",
+    "rescaled": True, "grade_bands": "示例",
+    "categories": [{"name": "产出指标", "weight": "40", "score": "38.00", "rate": "95%", "rows": [_SPECIMEN_ROW],
+                    "rows_weight": "40", "rows_score": "38.00"}],
+    "total_row": {"name": "合计", "weight": "100", "score": "90.00", "rate": "90%"},
+    "final_row": {"name": "核定总分", "weight": "100", "score": "90.00", "rate": "90%"},
+    "total_adjusted": True, "score_notes": ["示例"],
+    "problems": [{"problem": "示例问题", "cause": "示例原因", "measure": "示例措施", "text": "示例问题。原因：示例原因。",
+                  "measure_text": "示例措施。"}],
+    "findings": ["示例"],
+}

@@ -8,6 +8,7 @@ method, actual and self score, read once). Nothing here computes a score: see ``
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -82,7 +83,8 @@ class Line:
     self_score: float | None = None
     self_score_typed: bool = False  # something is in 自评得分 (a number or not)
     reason: str = ""
-    actual_text: str = ""  # 实际完成值 as typed
+    actual_text: str = ""  # 实际完成值 as typed ('' for a blank cell, an error value as shown)
+    actual_cell: object = None  # 实际完成值 as read from the cell (text, number, date)
     blocked: str = ""  # why the row cannot be scored (it then scores 0); empty when it can
 
     @property
@@ -615,9 +617,12 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     cell = line.cells.get(S.ACTUAL, "")
     err = _cell_error(ctx, line, S.ACTUAL)
     if err:
+        line.actual_text = err
         yield _blocked(line, _error_value(S.INDICATORS, cell, f"{where}的实际完成值", err))
         return
     raw = rec.get(S.ACTUAL)
+    line.actual_cell = raw
+    line.actual_text = _as_typed(raw)  # what the department typed, whether or not it can be read
     if raw is None and (S.INDICATORS, cell) in ctx.sub.formulas:
         yield _blocked(line, finding("V204", "no_value", where=where, cell=cell, sheet=S.INDICATORS, expected="数值",
                                      actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
@@ -634,7 +639,6 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     else:
         actual = read_actual(raw, line.target, ctx.rules, ctx.sub.basic.year)
     line.actual = actual
-    line.actual_text = fmt_value(raw)
     if actual.missing:
         yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
                                      sheet=S.INDICATORS, expected="实际完成值"))
@@ -644,6 +648,16 @@ def _read_actual(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
     elif actual.percent_as_number:
         yield finding("V206", where=where, value=fmt_value(raw), percent=fmt_percent(actual.value), cell=cell,
                       sheet=S.INDICATORS, expected=fmt_percent(actual.value), actual=fmt_value(raw))
+
+
+def _as_typed(value: object) -> str:
+    """A cell's value as the department typed it: text as it is, a number or a date as the cell
+    shows it ('' for a blank cell)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time():
+        return value.date().isoformat()
+    return fmt_value(value)
 
 
 def _read_self_score(ctx: Context, line: Line, rec: dict) -> Iterable[Finding]:
