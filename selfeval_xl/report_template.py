@@ -381,7 +381,7 @@ def _part_name(part: str) -> str:
 
 
 def _error(path: Path, why: str) -> ReportTemplateError:
-    return ReportTemplateError(f"报告模板“{path}”无法使用：{why}。")
+    return ReportTemplateError(f"报告模板“{path.name}”无法使用：{why}。文件位置：{path}")
 
 
 def render_docx(path: Path, data: bytes, context: dict[str, Any]) -> bytes:
