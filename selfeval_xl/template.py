@@ -726,7 +726,8 @@ def _common_row(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, row:
             most = f",{f_}<={len(items)}" if items else ""
             ws.data_validation(f_, {
                 "validate": "custom",
-                "value": f'=OR(AND(ISNUMBER({f_}),{f_}=INT({f_}),{f_}>=0{most}),TRIM({f_})="{na}")',
+                # text must not reach INT (its error would refuse the not-applicable word too)
+                "value": f'=IF(ISNUMBER({f_}),AND({f_}=INT({f_}),{f_}>=0{most}),TRIM({f_})="{na}")',
                 "input_title": ind.name[:32], "input_message": (explain(ind, rules) + f"不适用的填“{na}”。")[:255],
                 "error_title": ind.name[:32],
                 "error_message": "请填写整数" + (f"（0 到 {len(items)}）" if items else "（0 或以上）") + f"；不适用的填“{na}”"})
