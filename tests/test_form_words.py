@@ -161,3 +161,49 @@ def test_the_prompts_are_the_rule_set_s(province):
     assert all(NA in p and NA in e for p, e in counted)
     own_prompt = next(p for sq, (p, _) in prompts.items() if sq.startswith(f"{chr(64 + f)}") and ":" in sq)
     assert all(t.name in own_prompt for t in rules.tiers) and NA in own_prompt
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules over the total in the form's own formulas, as LibreOffice computes them
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "four-part"
+
+
+@pytest.fixture(scope="module")
+def declared_in_calc(tmp_path_factory):
+    """four-part's examples with 基本信息's 加分、扣分 and 一票否决 rows typed in Calc."""
+    if available() is not None:
+        pytest.skip(str(available()))
+    rules = load_rules("four-part")
+    out = tmp_path_factory.mktemp("declared")
+    lay = write_template(out / "probe.xlsx", rules)
+    cell = {item: f"B{lay.basic_rows[item]}" for item in rules.declared_items}
+    cases = {
+        "veto": (EXAMPLES / "01_某区教育局_2024.xlsx", {"审计发现重大违规违纪问题": "是"}),
+        "grade": (EXAMPLES / "02_某区卫生健康委员会_2024.xlsx",
+                  {"审计发现重大违规违纪问题": "否", "发生重大安全责任事故": "是", "获得市级及以上表彰（次）": 3}),
+        "deduction": (EXAMPLES / "02_某区卫生健康委员会_2024.xlsx",
+                      {"审计发现重大违规违纪问题": "否", "被上级部门通报批评（次）": 4}),
+    }
+    jobs = [Job(src, out / f"{name}.xlsx", [Type(S.BASIC, cell[k], v) for k, v in typed.items()])
+            for name, (src, typed) in cases.items()]
+    clerk(jobs)
+    return rules, {name: job.dst for name, job in zip(cases, jobs, strict=True)}
+
+
+@pytest.mark.parametrize("case, total, grade", [
+    ("veto", 59, "不合格"),  # 教育局: 88.48 with its 表彰, capped at 79 by the rate, at 59 by the veto
+    ("grade", 98.2, "不合格"),  # 卫健委 self 98.2 + 2 (3 表彰, at most 2) - 2 (its 通报批评); the veto fixes the grade
+    ("deduction", 93.2, "优秀"),  # 98.2 - 5 (4 通报批评 = 8, at most 5)
+])
+def test_the_form_s_own_total_follows_the_rules_over_the_total_in_libreoffice(declared_in_calc, case, total, grade):
+    """What Calc computes for the form's 自评 total and grade is what check computes from the same
+    answers (and no saved value differs from its formula: no X303)."""
+    rules, files = declared_in_calc
+    a = assess(files[case], rules)
+    sub = a.submission
+    assert sub.summary.loc[S.TOTAL, "自评得分"] == pytest.approx(total)
+    assert sub.summary.loc[S.SELF_GRADE, "权重分值"] == grade
+    assert (a.scores.self_total, a.scores.self_grade) == (pytest.approx(total), grade)
+    assert "X303" not in [f.code for f in a.findings]

@@ -414,3 +414,22 @@ def test_a_file_without_examples_says_how_to_write_them(tmp_path):
         data.pop("forms")
     r = run("rules", "test", rule_file(tmp_path, "default", bare))
     assert r.exit_code == 0 and "这个文件没有写例子" in r.output
+
+
+def test_the_summary_says_which_limit_applied(tmp_path):
+    """The batch summary's 单位得分 says, unit by unit, what the rules over the total did."""
+    import openpyxl
+
+    from selfeval_xl.batch import BatchOptions, run_batch
+    from selfeval_xl.summary import UNIT_COLUMNS
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in (Path(__file__).parent.parent / "examples" / "four-part").glob("*.xlsx"):
+        (folder / p.name).write_bytes(p.read_bytes())
+    run_batch(folder, tmp_path / "out", BatchOptions(jobs=1, rules_path=bundled()["four-part"]))
+    ws = openpyxl.load_workbook(tmp_path / "out" / "审核汇总.xlsx")["单位得分"]
+    col = UNIT_COLUMNS.index("暂定、加减分、封顶") + 1
+    notes = {ws.cell(r, 2).value: ws.cell(r, col).value for r in range(2, ws.max_row + 1)}
+    assert notes["某区教育局"] == "加分 1.00 分；预算执行率 65% 低于 70%，总分最高 79.00 分"
+    assert notes["某区卫生健康委员会"] == "扣分 2.00 分；“审计发现重大违规违纪问题”填为“是”，总分最高 59.00 分"
