@@ -83,6 +83,11 @@ def _budget(rules: Rules, given: Iterable[tuple[str, float]]) -> dict[str, Any]:
     return {b.key: 0 for b in rules.budget} | dict(given)
 
 
+def _unknown_budget(rules: Rules, given: Iterable[tuple[str, float]]) -> list[str]:
+    keys = {b.key for b in rules.budget}
+    return [f"本文件的预算情况没有“{k}”（可用：{'、'.join(keys)}）" for k, _ in given if k not in keys]
+
+
 def _row_fields(pairs: Iterable[tuple[str, Any]], keys: Mapping[str, str], problems: list[str], where: str
                 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -119,7 +124,7 @@ def example_filling(rules: Rules, form: FormExample, problems: list[str] | None 
                                             f.get("target"), f.get("actual"), f.get("self_score"),
                                             str(f.get("reason", "")), str(f.get("note", ""))))
     unknown = [k for k, _ in form.declared if k not in rules.declared_items]
-    problems += [f"本文件没有加分、扣分或一票否决事项“{k}”" for k in unknown]
+    problems += [f"本文件没有加分、扣分或一票否决事项“{k}”" for k in unknown] + _unknown_budget(rules, form.budget)
     return Filling(basic=dict(EXAMPLE_BASIC), budget=_budget(rules, form.budget), common=answers, own=own,
                    declared=_declared(rules, form.declared))
 
@@ -163,6 +168,9 @@ def run_examples(rules: Rules) -> list[ExampleResult]:
             out.append(res)
             if ex.indicator and rules.common(ex.indicator) is None:
                 res.differences.append(f"本文件没有共性指标“{ex.indicator}”")
+                continue
+            res.differences += _unknown_budget(rules, ex.budget)
+            if res.differences:
                 continue
             if not ex.indicator and not rules.free_rows:
                 res.differences.append("本文件没有由单位自设指标的一级指标，无法计算单位自设指标的例子")

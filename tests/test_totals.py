@@ -300,6 +300,29 @@ def test_the_worked_examples_over_the_total(ex):
     assert (o.total, o.grade) == (ex.total, ex.grade)
 
 
+B, T, V, G = "获得市级及以上表彰（次）", "被上级部门通报批评（次）", "审计发现重大违规违纪问题", "发生重大安全责任事故"
+
+
+@pytest.mark.parametrize("before, declared, rate, total, grade", [
+    # 加分 at and around its ceiling of 2, 扣分 around its floor of 5, the total between 0 and 100
+    (80, {B: 1}, None, 81, "良"), (80, {B: 2}, None, 82, "良"), (80, {B: 3}, None, 82, "良"),
+    (80, {T: 2}, None, 76, "中"), (80, {T: 3}, None, 75, "中"), (80, {T: 9}, None, 75, "中"),
+    (99, {B: 1}, None, 100, "优"), (99.5, {B: 2}, None, 100, "优"), (4, {T: 2}, None, 0, "差"),
+    (80, {B: 0, T: 0}, None, 80, "良"), (88.5, {B: 2, T: 1}, None, 88.5, "良"),
+    # the rate's cap: at 70% none, just under it 79
+    (86, {}, 0.7, 86, "良"), (86, {}, 0.6999, 79, "中"), (78, {}, 0.65, 78, "中"),
+    # a veto's cap: at, just under and above the total; with the rate's, the lowest
+    (59, {V: True}, None, 59, "差"), (58.99, {V: True}, None, 58.99, "差"), (59.01, {V: True}, None, 59, "差"),
+    (86, {V: True}, 0.65, 59, "差"), (86, {V: False}, 0.65, 79, "中"), (60, {V: True, B: 2}, None, 59, "差"),
+    # a veto's grade lowers, never raises
+    (93, {G: True}, None, 93, "差"), (40, {G: True}, None, 40, "差"), (93, {G: False}, None, 93, "优"),
+])
+def test_the_rules_over_the_total_at_and_around_their_boundaries(before, declared, rate, total, grade):
+    o = apply(before, examples_rule_set(), declared, rate)
+    assert (o.total, o.grade) == (pytest.approx(total), grade)
+    assert 0 <= o.total <= 100
+
+
 def test_adjustments_and_vetoes_are_inputs_of_the_form_read_and_checked(tmp_path):
     """four-part: the rows on 基本信息 (a whole number of times, 是/否 from a drop-down), read back;
     blank or unreadable they are V201/V202 at their cell, counted 0 / 否, and the form's 自查 counts
@@ -401,10 +424,12 @@ def test_a_changed_cap_fails_the_whole_form_example(tmp_path):
 
 def test_an_example_naming_what_the_file_lacks_is_reported(tmp_path):
     def wrong(data):
-        data["examples"] = [{"name": "拼错的指标", "指标": "预算执行律", "实际完成值": "90%", "核定得分": 9}]
+        data["examples"] = [{"name": "拼错的指标", "指标": "预算执行律", "实际完成值": "90%", "核定得分": 9},
+                            {"name": "拼错的预算项目", "指标": "预算执行率", "预算情况": {"预算执行": 90}, "核定得分": 9}]
         data["forms"][0]["共性指标"] = {"不存在": {"实际完成值": "1"}}
     r = run("rules", "test", rule_file(tmp_path, "four-part", wrong))
     assert r.exit_code == 1 and "本文件没有共性指标“预算执行律”" in r.output and "本文件没有共性指标“不存在”" in r.output
+    assert "本文件的预算情况没有“预算执行”" in r.output
     assert run("rules", "test", "nosuch").exit_code == 2
 
 
