@@ -381,10 +381,11 @@ SAMPLES: dict[str, Callable[[], Filling]] = {
 
 
 def education_bureau() -> Filling:
-    """four-part (投入/过程/产出/效益): an education bureau whose 预算执行率 of 65% caps its total at 79."""
+    """four-part (投入/过程/产出/效益): an education bureau with a 表彰 (+1), whose 预算执行率 of 65% caps its
+    total at 79; 3 of the 4 items of a checklist capped at 3, an asset rate 2 points under its "≥" target."""
     common = {
         "绩效目标合理性": CommonAnswer("合理", 2),
-        "绩效指标明确性": CommonAnswer(2, 2, "个别指标未量化。"),
+        "绩效指标明确性": CommonAnswer(3, 3),  # 3 of 4 items, 1 each, at most 3
         "在职人员控制率": CommonAnswer(None, 1.58, "年中接收军转干部 1 人。"),
         '"三公经费"变动率': CommonAnswer(None, 3),
         "重点支出安排率": CommonAnswer(None, 4, "部分重点项目下年实施。"),
@@ -398,7 +399,7 @@ def education_bureau() -> Filling:
         "预决算信息公开性": CommonAnswer("基本及时完整", 1.4, "决算公开晚于规定时限 3 天。"),
         "基础信息完善性": CommonAnswer("完善", 2),
         "资产管理规范性": CommonAnswer("规范", 4.5, "个别资产登记不及时。"),
-        "固定资产利用率": CommonAnswer(None, 5),
+        "固定资产利用率": CommonAnswer(None, 4, "部分闲置教学设备待调剂。"),  # 88%: 2 points under 90% x 0.5
         "社会公众或服务对象满意度": CommonAnswer("86%", 4, "家长对课后服务时长意见较多。"),
     }
     return Filling(
@@ -409,8 +410,10 @@ def education_bureau() -> Filling:
         budget={"年初预算数": 5000, "财政性资金": 4800, "其他资金": 200, "调整预算数": 5200, "预算执行数": 3380,
                 "结转结余总额": 130, "项目支出": 2000, "重点支出安排数": 1700, "公用经费预算数": 300,
                 "公用经费实际支出数": 301.5, "本年三公经费支出": 48, "上年三公经费支出": 50, "在职人员编制数": 120,
-                "实有在职人数": 121, "固定资产总额": 800, "在用固定资产总额": 736},
+                "实有在职人数": 121, "固定资产总额": 800, "在用固定资产总额": 704},
         common=common,
+        declared={"获得市级及以上表彰（次）": 1, "被上级部门通报批评（次）": 0, "审计发现重大违规违纪问题": "否",
+                  "发生重大安全责任事故": "否"},
         own={
             "产出指标": [
                 OwnIndicator("数量指标", "义务教育学校维修改造面积", 5, "≥20000平方米", "25000平方米", 5),  # 125%: 扣 1 分
@@ -427,6 +430,21 @@ def education_bureau() -> Filling:
         },
         problems=[("预算执行率偏低。", "改扩建工程延期。", "加强项目前期工作。")],
     )
+
+
+def health_commission() -> Filling:
+    """four-part: the rule set's own worked example (its ``forms``: 审计发现重大违规, a 通报批评) as a
+    department's workbook: the total capped at 59 by the veto, the grade 不合格."""
+    from selfeval_xl.rule_examples import example_filling
+
+    rules = load_rules("four-part")
+    f = example_filling(rules, next(x for x in rules.forms if "卫生健康" in x.name))
+    f.basic = {"部门(单位)名称": "某区卫生健康委员会", "单位编码": "430102015", "主管部门": "某区人民政府", "评价年度": 2024,
+               "填报人": "陈静", "联系电话": "0731-84000001", "填报日期": "2025-03-21"}
+    f.goals = ["完善基层医疗卫生服务体系。", "做好基本公共卫生服务。"]
+    f.tasks = [("基层医疗机构标准化建设", "完成 10 个基层医疗机构标准化建设。", "完成 9 个。")]
+    f.problems = [("审计发现违规发放补贴。", "内部控制执行不严。", "追回资金，完善内部控制。")]
+    return f
 
 
 def road_project() -> Filling:
@@ -461,7 +479,7 @@ def road_project() -> Filling:
 
 #: rule set -> sample file -> its filling
 RULE_SET_SAMPLES: dict[str, dict[str, Callable[[], Filling]]] = {
-    "four-part": {"01_某区教育局_2024.xlsx": education_bureau},
+    "four-part": {"01_某区教育局_2024.xlsx": education_bureau, "02_某区卫生健康委员会_2024.xlsx": health_commission},
     "mof-project": {"01_某县农村公路建设项目_2024.xlsx": road_project},
 }
 EXAMPLES = ROOT / "examples"

@@ -98,6 +98,7 @@ class Assessment:
             "grade": sc.grade if sc else "",
             "rescaled": sc.rescaled if sc else False,
             "provisional": sc.provisional if sc else [],
+            "limits": sc.limits if sc else [],  # 加分、扣分, a cap or a 一票否决 that changed the total or the grade
             "categories": {c.name: c.verified for c in sc.categories} if sc else {},
             "self_categories": {c.name: c.self_score for c in sc.categories} if sc else {},
             "counts": {ERROR: self.errors, WARNING: self.warnings, INFO: self.infos},

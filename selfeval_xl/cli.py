@@ -500,7 +500,7 @@ def consolidate(results: tuple[Path, ...], output: Path, depts: tuple[str, ...],
 
 @main.group(context_settings=CONTEXT, options_metavar=OPTIONS, subcommand_metavar="命令 [参数]...")
 def rules() -> None:
-    """评分细则：列出内置细则、查看细则、输出细则文件的结构定义（JSON Schema）。"""
+    """评分细则：列出内置细则、查看细则、核对细则自带的例子、输出细则文件的结构定义（JSON Schema）。"""
 
 
 @rules.command("list", context_settings=CONTEXT, options_metavar=OPTIONS)
@@ -524,6 +524,24 @@ def rules_show(name: str) -> None:
     if name not in sets:
         raise click.BadParameter(f"没有名为“{name}”的内置评分细则（可用：{'、'.join(sets)}）。", param_hint="名称")
     click.echo(sets[name].read_text(encoding="utf-8"), nl=False)
+
+
+@rules.command("test", context_settings=CONTEXT, options_metavar=OPTIONS)
+@click.argument("file", metavar="细则")
+def rules_test(file: str) -> None:
+    """核对评分细则文件自带的例子：按文件逐一计算，报告与例子不一致之处。
+
+    细则 是内置细则的名称或 YAML 文件。例子写在文件的 examples（逐项：一个指标的填写和原文给出的核定得分）
+    和 forms（整表：一个单位的填写和原文给出的总分）中。有不一致时退出码为 1。
+    """
+    from .rule_examples import report, run_examples
+    from .rules import bundled
+
+    rules = _rules(_bundled_or_file(file, bundled(), "", "没有名为“{value}”的内置评分细则（可用：{names}），也没有这个文件。", "评分细则"))
+    results = run_examples(rules)
+    click.echo(report(rules, results))
+    if any(not r.ok for r in results):
+        sys.exit(1)
 
 
 @rules.command("schema", context_settings=CONTEXT, options_metavar=OPTIONS)

@@ -210,7 +210,8 @@ define("S106", WARNING, "绩效指标有隐藏的行或列", "indicator rows, or
 # ---------------------------------------------------------------------------------------------
 # Values
 
-define("V201", ERROR, "必填项为空", "a required field is empty (基本信息 *, a 预算情况 input, 实际完成值, 分值, 三级指标)",
+define("V201", ERROR, "必填项为空", "a required field is empty (基本信息 *, the rule set's 加分、扣分 and 一票否决 rows of "
+       "基本信息, a 预算情况 input, 实际完成值, 分值, 三级指标)",
        basic="“{label}”未填写。请在基本信息 {cell} 填写。",
        budget="“{label}”未填写。请在预算情况 {cell} 填写{what}（单位：{unit}），没有的填 0。",
        name="绩效指标第 {row} 行的三级指标（指标名称）未填写。请在 {cell} 填写指标名称。",
@@ -220,7 +221,9 @@ define("V202", ERROR, "不是数字", "not a number where a number is needed",
        year="评价年度“{value}”不是 4 位年份。请在 {cell} 填写如 2021 的年份。",
        budget="“{label}”应填写数字（单位：{unit}），现为“{value}”。请在预算情况 {cell} 只填写数字，不要带单位或文字。",
        weight="{where}的分值“{value}”不是不小于 0 的数字。请在 {cell} 填写分值。",
-       self_score="{where}的自评得分“{value}”不是数字。请在 {cell} 填写 0 到分值之间的数字。")
+       self_score="{where}的自评得分“{value}”不是数字。请在 {cell} 填写 0 到分值之间的数字。",
+       count="“{label}”应填写次数（0 或正整数），现为“{value}”。请在基本信息 {cell} 改正（没有发生填 0）；改正前按 0 次计。",
+       yes_no="“{label}”应填写“是”或“否”，现为“{value}”。请在基本信息 {cell} 从下拉列表选择；改正前按“否”计。")
 define("V203", ERROR, "指标值无法识别", "指标值 cannot be read (neither a quantitative target, a time limit nor a qualitative word)",
        empty="{where}的指标值未填写。请在 {cell} 填写：数量指标写成 ≥90%、≤5%、=100%、≥50个 等形式，时效指标写完成时限"
              "（如 9月底前、年底前），定性指标写一个词（如 达标、提升）。",
@@ -297,14 +300,17 @@ define("P501", ERROR, "类别分值之和不等于权重分值", "the 分值 of 
        main="{category}各行分值之和为 {sum}，应等于权重分值 {weight}。"
             "请调整{level1}各行的分值（从 {cell} 起）；改正前该类别按 {weight} 分折算。",
        level2="{category}中二级指标“{level2}”各行分值之和为 {sum}，应等于其权重 {weight}。请调整这些行的分值（从 {cell} 起）。",
+       level2_none="{category}中没有二级指标为“{level2}”的指标行，其权重为 {weight} 分。请从 {cell} 起的空行填写这一二级指标的指标，"
+                   "分值之和为 {weight}。",
        level2_name="“{name}”的二级指标“{level2}”不是{category}规定的二级指标（{allowed}）。请在 {cell} 改为其中之一。")
 define("P502", WARNING, "得分低于分值但未说明原因", "核定得分 below 分值 and no 偏差原因分析及改进措施",
        main="“{name}”核定得分 {verified}，低于分值 {weight}。请在 {cell}（偏差原因分析及改进措施）写明未得满分的原因和改进措施。",
        qualitative="“{name}”自评得分 {self_score}，低于分值 {weight}（{tier}档可得 {band}）。自评得分低于满分时，请在 {cell} 写明原因；"
                    "若已完全达成，可填满分 {weight}。")
-define("P503", WARNING, "实际完成值远超指标值但未说明", "actual at least 130% of a positive target and no explanation",
-       main="“{name}”实际完成值 {value} 达到指标值 {target} 的 {ratio}，超过 {limit}。请在 {cell} 说明原因（指标值是否定得过低）。",
-       deduct="“{name}”实际完成值 {value} 达到指标值 {target} 的 {ratio}，超过 {limit}，未说明原因，按规定扣 {points} 分。"
+define("P503", WARNING, "实际完成值远超指标值但未说明", "actual at least the rules' multiple (130% by default) of a positive "
+       "target and no explanation",
+       main="“{name}”实际完成值 {value} 为指标值 {target} 的 {ratio}，{beyond} {limit}。请在 {cell} 说明原因（指标值是否定得过低）。",
+       deduct="“{name}”实际完成值 {value} 为指标值 {target} 的 {ratio}，{beyond} {limit}，未说明原因，按规定扣 {points} 分。"
               "请在 {cell} 说明原因（指标值是否定得过低）。")
 define("P504", ERROR, "自评得分超出范围", "自评得分 above 分值 or below 0",
        main="“{name}”的自评得分 {self_score} 超出 0 到分值 {weight} 的范围。请在 {cell} 改为 0 到 {weight} 之间的分数。")
@@ -328,7 +334,13 @@ define("P511", WARNING, "自评得分未填写", "a scored row whose 自评得�
        main="“{name}”的自评得分未填写。请在 {cell} 填写自评得分（0 到 {weight} 分）；审核核定为 {verified}。")
 define("P512", INFO, "总分按比率封顶", "the rules cap the total by a rate (e.g. 预算执行率) and the cap applied (this project's code)",
        ours=True,
-       main="{rate_label}为 {rate}，低于 {below}，按规定总分最高 {cap} 分；各项核定得分合计 {before} 分，总分核定为 {cap} 分。")
+       main="{rate_label}为 {rate}，低于 {below}，按规定总分最高 {cap} 分；封顶前总分 {before} 分，总分核定为 {total} 分。")
+define("P513", INFO, "一票否决事项", "the department declared a 一票否决 item of the rules (基本信息: 是): the total capped or the grade "
+       "fixed as the rules say (this project's code)", ours=True,
+       main="“{item}”填为“是”：按规定{effect}。封顶前总分 {before} 分，总分核定为 {total} 分，等级为{grade}。")
+define("P514", INFO, "加分、扣分", "加分项 or 扣分项 of the rules declared on 基本信息, added to the total within their ceiling "
+       "and floor (this project's code)", ours=True,
+       main="{items}：{result}。各类别核定得分合计 {before} 分，加减后为 {after} 分（总分在 0 到 100 之间）。")
 
 # ---------------------------------------------------------------------------------------------
 # Across submissions (C602 is found in one file; the others by a batch, across its files)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from . import standard as S
 from .findings import Finding
 from .formulas import Area, Array, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
+from .instructions import qualitative_answers
 from .layout import Block, Layout, category_self_score, ind_area
 from .numbers import fmt_number
 from .rules import Category, Rules
@@ -71,7 +72,7 @@ class FormCheck:
 
 def form_checks(rules: Rules, lay: Layout) -> list[FormCheck]:
     """The self-checks of a template with this layout, errors first."""
-    out = [_error_values(rules, lay), _basic(lay), *_budget(rules, lay), *_indicators(rules, lay)]
+    out = [_error_values(rules, lay), _basic(lay), *_declared(rules, lay), *_budget(rules, lay), *_indicators(rules, lay)]
     return [c for c in out if c.level == "error"] + [c for c in out if c.level == "warning"]
 
 
@@ -191,6 +192,34 @@ def _basic(lay: Layout) -> FormCheck:
             marks.append(Mark(S.BASIC, cell, _year_wrong(local).excel() + "=1"))
     return FormCheck(("V201", "V202"), "error", "基本信息必填项未填，或评价年度不是 4 位年份",
                      "基本信息 B 列标色的单元格", _guarded_sum(terms), tuple(marks))
+
+
+def _declared(rules: Rules, lay: Layout) -> list[FormCheck]:
+    """V201/V202 on the rule set's 加分、扣分 rows (a whole number of times) and 一票否决 rows (是 or 否)."""
+    terms: list[Expr] = []
+    marks: list[Mark] = []
+    vetoes = {v.item for v in rules.vetoes}
+    for item in rules.declared_items:
+        row = lay.basic_rows.get(item)
+        if row is None:
+            continue
+        cell = a1(row, lay.basic_value_col)
+        ref = _ref(S.BASIC, cell)
+        if item in vetoes:
+            wrong = Call("AND", (BinOp("<>", ref, Str("是")), BinOp("<>", ref, Str("否"))))
+            text = f'AND({cell}<>"是",{cell}<>"否")'
+        else:
+            # text is wrong too, but must not reach ROUND (an error there would hide every count)
+            wrong = Call("IF", (Call("ISNUMBER", (ref,)),
+                                Call("OR", (BinOp("<", ref, Num(0)), BinOp("<>", Call("ROUND", (ref, Num(0))), ref))),
+                                Num(1)))
+            text = f"IF(ISNUMBER({cell}),OR({cell}<0,ROUND({cell},0)<>{cell}),1)"
+        terms.append(wrong)
+        marks.append(Mark(S.BASIC, cell, text))
+    if not terms:
+        return []
+    return [FormCheck(("V201", "V202"), "error", "加分、扣分和一票否决事项未填，或不是次数、“是”“否”",
+                      "基本信息 B 列标红的单元格", _guarded(_sum([_flag(t) for t in terms])), tuple(marks))]
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -352,10 +381,13 @@ def _qualitative(rules: Rules, lay: Layout) -> list[FormCheck]:
             continue
         actual, score = _ref(S.INDICATORS, f"{f}{row}"), _ref(S.INDICATORS, f"{g}{row}")
         outside: Expr = Num(0)
-        for tier, word in reversed(list(zip(rules.tiers, qualitative_choices(ind.target, rules), strict=False))):
+        for tier, answers in reversed(qualitative_answers(ind.target, rules)):
             lo, hi = (round(x, 9) for x in tier.band(ind.weight))
             above = BinOp(">", score, Num(hi)) if tier.closed else BinOp(">=", score, Num(hi))
-            outside = Call("IF", (BinOp("=", actual, Str(word)), Call("OR", (BinOp("<", score, Num(lo)), above)), outside))
+            chosen: Expr = BinOp("=", actual, Str(answers[0]))
+            if len(answers) > 1:
+                chosen = Call("OR", tuple(BinOp("=", actual, Str(a)) for a in answers))
+            outside = Call("IF", (chosen, Call("OR", (BinOp("<", score, Num(lo)), above)), outside))
         term = Call("IF", (Call("AND", (Call("ISNUMBER", (score,)), BinOp("<=", score, Num(ind.weight)))),
                            _flag(outside), Num(0)))
         terms.append(term)
@@ -367,9 +399,9 @@ def _qualitative(rules: Rules, lay: Layout) -> list[FormCheck]:
 
 
 def qualitative_choices(word: str, rules: Rules) -> list[str]:
-    """The drop-down of a qualitative row: the word for each tier, then 不适用."""
-    out = [word if not tier.prefixes else tier.prefixes[0] + word for tier in rules.tiers]
-    return [*out, rules.not_applicable]
+    """The drop-down of a qualitative row: each tier's answers (``instructions.qualitative_answers``),
+    then the not-applicable word."""
+    return [*(a for _, answers in qualitative_answers(word, rules) for a in answers), rules.not_applicable]
 
 
 def _category_weights(rules: Rules, lay: Layout) -> list[FormCheck]:

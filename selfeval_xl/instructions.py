@@ -8,13 +8,103 @@ its rule file sees it here; nothing is written for rules it does not have.
 
 from __future__ import annotations
 
-from .methods import METHODS
+from .methods import METHODS, Terms
 from .numbers import fmt_number, fmt_percent
-from .rules import Rules
+from .rules import CommonIndicator, Rules, Tier, Veto
+from .targets import parse_target
 
-__all__ = ["sections"]
+__all__ = ["declared_help", "explain", "over_the_total", "qualitative_answers", "qualitative_prompt", "sections",
+           "tier_forms"]
 
 Section = tuple[str, list[tuple[str, str]]]
+
+
+def explain(ind: CommonIndicator, rules: Rules) -> str:
+    """A common indicator's 填报说明 sentence: its method's, with the indicator's own figures."""
+    return METHODS[ind.method].explain(Terms(ind.params, ind.weight, parse_target(ind.target, rules)))
+
+
+#: Excel keeps a drop-down written as a list to 255 characters
+_LIST_LIMIT = 255
+
+
+def qualitative_answers(word: str, rules: Rules) -> list[tuple[Tier, list[str]]]:
+    """What a qualitative row with 指标值 ``word`` may be answered, tier by tier, as the reader takes
+    it (targets.read_actual): the word itself (the first tier) or a tier's first prefix and the word,
+    then the tier's own answers (达成年度指标, 是 …). A drop-down of them all, with the
+    not-applicable word, stays within Excel's 255 characters: the tiers' own answers are left out
+    from the last while it would not (the word forms always stay), and so is an answer with a comma."""
+    forms = [(t, [word if not t.prefixes else t.prefixes[0] + word]) for t in rules.tiers]
+    extra = [(k, a) for k, t in enumerate(rules.tiers) for a in t.answers if "," not in a]
+    size = sum(len(x[0]) + 1 for _, x in forms) + len(rules.not_applicable)
+    for k, answer in extra:
+        taken = {a for _, answers in forms for a in answers}
+        if answer not in taken and size + len(answer) + 1 <= _LIST_LIMIT:
+            forms[k][1].append(answer)
+            size += len(answer) + 1
+    return forms
+
+
+def tier_forms(rules: Rules) -> list[str]:
+    """How a department writes each tier in its own rows: '“基本/部分/较”加在指标值前（部分达成）'."""
+    return [f"“{'/'.join(t.prefixes)}”加在指标值前（{t.name}）" if t.prefixes else f"指标值本身（如“达标”，表示{t.name}）"
+            for t in rules.tiers]
+
+
+def qualitative_prompt(word: str, rules: Rules) -> str:
+    """The prompt of a qualitative row's drop-down: which answer is which tier."""
+    parts = [f"{tier.name}选“{answers[0]}”" for tier, answers in qualitative_answers(word, rules)]
+    return "，".join(parts) + f"；不适用选“{rules.not_applicable}”"
+
+
+def declared_help(rules: Rules, item: str) -> str:
+    """What a clerk reads beside a 加分、扣分 or 一票否决 row of 基本信息: how to fill it, and the rule."""
+    for a in rules.adjustments:
+        if a.item == item:
+            most = (f"加分项合计最多加 {fmt_number(rules.bonus_max)} 分" if a.bonus
+                    else f"扣分项合计最多扣 {fmt_number(rules.deduction_max)} 分")
+            rule = a.note or f"每次{'加' if a.bonus else '扣'} {fmt_number(abs(a.points))} 分，{most}。"
+            return f"必填。填写发生的次数，没有填 0。{rule}"
+    v = next(v for v in rules.vetoes if v.item == item)
+    return f"必填。从下拉列表选择“是”或“否”。{v.note or _veto_rule(v)}"
+
+
+def _clauses(texts: list[str], limit: str) -> str:
+    """The rule file's sentences as written (each ends with its own 。), with the limit said once."""
+    body = "".join(t if t.endswith("。") else t + "。" for t in texts)
+    return body + ("" if limit in body else limit + "。") + "在“基本信息”中填写次数。"
+
+
+def _veto_rule(v: Veto) -> str:
+    effects = [f"总分最高 {fmt_number(v.max_total)} 分" if v.max_total is not None else "",
+               f"评价等级定为{v.grade}" if v.grade else ""]
+    return "填“是”的，" + "、".join(e for e in effects if e) + "（一票否决）。"
+
+
+def over_the_total(rules: Rules) -> list[tuple[str, str]]:
+    """The rules over the total, for 填报说明: 加分项、扣分项, the cap by a rate, 一票否决."""
+    out = []
+    bonus = [a for a in rules.adjustments if a.bonus]
+    taken = [a for a in rules.adjustments if not a.bonus]
+    if bonus:
+        out.append(("加分项", _clauses([a.note or f"{a.item}每次加 {fmt_number(a.points)} 分" for a in bonus],
+                                      f"加分项合计最多加 {fmt_number(rules.bonus_max)} 分")))
+    if taken:
+        out.append(("扣分项", _clauses([a.note or f"{a.item}每次扣 {fmt_number(-a.points)} 分" for a in taken],
+                                      f"扣分项合计最多扣 {fmt_number(rules.deduction_max)} 分"
+                                      if rules.deduction_max < 100 else "扣完为止")))
+    if rules.adjustments:
+        out.append(("加减后的总分", "各类别得分之和加上加分、减去扣分，最高 100 分，最低 0 分。"))
+    if rules.total_cap:
+        rate = next((r.label for r in rules.rates if r.key == rules.total_cap.rate), rules.total_cap.rate)
+        bands = "；".join(f"低于 {fmt_percent(b, 0)} 的，总分最高 {fmt_number(t)} 分" for b, t in rules.total_cap.bands)
+        out.append(("总分封顶", f"{rate}{bands}。"))
+    if rules.vetoes:
+        out.append(("一票否决", "；".join(f"{v.item}：{v.note or _veto_rule(v)}" for v in rules.vetoes)
+                    + "在“基本信息”中选择“是”或“否”。"))
+    if (rules.total_cap and rules.vetoes) or len(rules.vetoes) > 1:
+        out.append(("多个上限", "同时有几个总分上限的，按最低的一个计。"))
+    return out
 
 
 def sections(rules: Rules) -> list[Section]:
@@ -101,8 +191,7 @@ def _reasons(rules: Rules) -> str:
 
 
 def _writing(rules: Rules) -> list[tuple[str, str]]:
-    forms = [f"“{'/'.join(t.prefixes)}”加在指标值前（{t.name}）" if t.prefixes else f"指标值本身（如“达标”，表示{t.name}）"
-             for t in rules.tiers]
+    forms = tier_forms(rules)
     answers = [a for t in rules.tiers for a in t.answers if len(a) > 1]
     qualitative = (f"定性指标填：{'、'.join(forms)}，较长的指标值也可加在谓语前（如“效果较明显”“效果不明显”）"
                    + (f"，或“{'”“'.join(answers)}”" if answers else "") + "。")
@@ -130,21 +219,29 @@ def _scoring(rules: Rules) -> list[tuple[str, str]]:
             tiers = "；".join(f"{t.name}：{fmt_number(t.low * 100)}%–{fmt_number(t.high * 100)}% 的分值" for t in rules.tiers)
             out.append((m.title, f"分 {len(rules.tiers)} 档：{tiers}。自评得分须在所选档次的区间内。"))
         elif not m.params:
-            out.append((m.title, m.explain({})))
+            out.append((m.title, m.explain(Terms())))
     for i in rules.indicators:  # each indicator scored with its own figures
         if METHODS[i.method].params:
-            out.append((i.name, f"{i.weight:g} 分。{METHODS[i.method].explain(i.params)}"))
-    if rules.total_cap:
-        rate = next((r.label for r in rules.rates if r.key == rules.total_cap.rate), rules.total_cap.rate)
-        bands = "；".join(f"低于 {fmt_percent(b, 0)} 的，总分最高 {fmt_number(t)} 分" for b, t in rules.total_cap.bands)
-        out.append(("总分封顶", f"{rate}{bands}。"))
-    out.append(("取整", f"每项核定得分四舍五入保留 {rules.decimals} 位小数，类别得分为各项之和。"))
+            out.append((i.name, f"{i.weight:g} 分。{explain(i, rules)}"))
+    out += over_the_total(rules)
+    out.append(("取整", f"每项核定得分四舍五入保留 {rules.decimals} 位小数，且不超过该项分值"
+                      f"（{_band_example(rules)}）；类别得分为各项之和，不超过类别权重分值。"))
     grades = "；".join(
         f"{g.grade}：{fmt_number(g.min)} 分及以上" if k < len(rules.grades) - 1
         else f"{g.grade}：{fmt_number(rules.grades[k - 1].min)} 分以下"
         for k, g in enumerate(rules.grades))
     out.append(("评价等级", grades + "。"))
     return out
+
+
+def _band_example(rules: Rules) -> str:
+    """How a half-open qualitative band reads at the rule set's precision, on a 5-point row."""
+    from .numbers import band_at, fmt_points
+
+    tier = next((t for t in rules.tiers if not t.closed), rules.tiers[0])
+    first, last = band_at(tier.low * 5, tier.high * 5, tier.closed, rules.decimals)
+    return (f"如 5 分的定性指标，{tier.name}档为 {fmt_points(first, rules.decimals)}–{fmt_points(last, rules.decimals)} 分，"
+            "自评得分超出所选档次的，按该档内最接近的分数核定")
 
 
 def _returned(rules: Rules) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ Excel would have adjusted, not against fixed coordinates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import standard as S
@@ -118,6 +119,8 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
     """
     lay = Layout()
     lay.basic_rows = {f.label: 3 + i for i, f in enumerate(S.BASIC_FIELDS)}
+    first = declared_first_row()  # the rule set's 加分、扣分 and 一票否决 rows, under a heading row
+    lay.basic_rows.update({item: first + i for i, item in enumerate(rules.declared_items)})
     labels = [b.label for b in rules.budget] + [r.label for r in rules.rates]
     lay.budget_rows = {label: 3 + i for i, label in enumerate(labels)}
     lay.ind_cols = {h: i + 1 for i, h in enumerate(S.INDICATOR_HEADERS)}
@@ -146,6 +149,11 @@ def default_layout(rules: Rules, own_rows: dict[str, int] | None = None) -> Layo
     return lay
 
 
+def declared_first_row() -> int:
+    """The first of the rows 基本信息 adds for the rules over the total (a heading row above them)."""
+    return 3 + len(S.BASIC_FIELDS) + 2
+
+
 def _signature(lay: Layout) -> tuple:
     return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_header_row, lay.ind_first,
             lay.ind_last, lay.ind_total_row, tuple(lay.ind_blocks), tuple(lay.ind_rows.items()),
@@ -161,7 +169,8 @@ def template_formulas(rules: Rules, lay: Layout) -> dict[tuple[str, str], Expr]:
     Parts whose labels are missing from the layout are left out (the structure checks report them).
     Cached per rule set and layout: nearly every submission has the template's own layout.
     """
-    key = (id(rules), rules.digest, _signature(lay))
+    key = (id(rules), rules.digest, _signature(lay),
+           lay.basic_value_col, tuple(lay.basic_rows.get(item) for item in rules.declared_items))
     hit = _CACHE.get(key)
     if hit is None:
         if len(_CACHE) > 256:
@@ -294,6 +303,40 @@ def _cap_formula(rules: Rules, lay: Layout) -> Expr | None:
     return expr
 
 
+def _declared_ref(lay: Layout, item: str) -> Ref | None:
+    row = lay.basic_rows.get(item)
+    return Ref(S.BASIC, a1(row, lay.basic_value_col), home=S.SUMMARY) if row else None
+
+
+def _over_the_total(rules: Rules, lay: Layout, total: Expr) -> Expr:
+    """The form's own total after the rules over the total (totals.py): 加分 within their ceiling,
+    扣分 within their floor, kept between 0 and 100, then each 一票否决 declared 是 as a cap. A count
+    that is not a number counts 0 (SUMPRODUCT of one cell)."""
+    if not rules.adjustments and not rules.vetoes:
+        return total
+    if rules.adjustments:
+        terms = [(a.bonus, BinOp("*", Num(abs(a.points)), Call("SUMPRODUCT", (ref,))))
+                 for a in rules.adjustments if (ref := _declared_ref(lay, a.item)) is not None]
+        bonus = [t for is_bonus, t in terms if is_bonus]
+        taken = [t for is_bonus, t in terms if not is_bonus]
+        if bonus:
+            total = BinOp("+", total, Call("MIN", (Num(rules.bonus_max), _plus(bonus))))
+        if taken:
+            total = BinOp("-", total, Call("MIN", (Num(rules.deduction_max), _plus(taken))))
+        kept = Call("MIN", (Num(100), total))
+        total = Call("IF", (BinOp("<", kept, Num(0)), Num(0), kept))
+    caps = [Call("IF", (BinOp("=", ref, Str("是")), Num(v.max_total), Num(100))) for v in rules.vetoes
+            if v.max_total is not None and (ref := _declared_ref(lay, v.item)) is not None]
+    return Call("MIN", (total, *caps)) if caps else total
+
+
+def _plus(terms: Sequence[Expr]) -> Expr:
+    expr = terms[0]
+    for t in terms[1:]:
+        expr = BinOp("+", expr, t)
+    return expr
+
+
 def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr]) -> None:
     """得分汇总: the 自评 columns, the total and the self-assessed grade."""
     sc = lay.sum_cols
@@ -331,6 +374,7 @@ def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr
     rescaled = Call("ROUND", (BinOp("*", BinOp("/", sum_self, applicable), Num(100)), Num(rules.decimals)))
     total: Expr = Call("IF", (BinOp("=", Call("COUNTIF", (actual, na)), Num(0)), sum_self, rescaled))
     cap = _cap_formula(rules, lay)
+    total = _over_the_total(rules, lay, total)
     out[(S.SUMMARY, total_self)] = Call("MIN", (total, cap)) if cap is not None else total
     # 自评得分率 of each category row and of the total
     for label in [c.name for c in rules.categories] + [S.TOTAL]:
@@ -344,8 +388,14 @@ def _summary_formulas(rules: Rules, lay: Layout, out: dict[tuple[str, str], Expr
     if grade_row:
         total = Ref(None, total_self, home=S.SUMMARY)
         grade: Expr = Str(rules.grades[-1].grade)
-        for gr in reversed(rules.grades[:-1]):
-            grade = Call("IF", (BinOp(">=", total, Num(gr.min)), Str(gr.grade), grade))
+        for k, gr in reversed(list(enumerate(rules.grades[:-1]))):
+            reached: Expr = BinOp(">=", total, Num(gr.min))
+            # a declared 一票否决 that fixes a lower grade rules this one out
+            barred = [_declared_ref(lay, v.item) for v in rules.vetoes
+                      if v.grade is not None and [g.grade for g in rules.grades].index(v.grade) > k]
+            if barred := [r for r in barred if r is not None]:
+                reached = Call("AND", (reached, *(BinOp("<>", r, Str("是")) for r in barred)))
+            grade = Call("IF", (reached, Str(gr.grade), grade))
         none_typed = BinOp("=", Call("COUNT", (g,)), Num(0))
         out[(S.SUMMARY, a1(grade_row, sc[S.CATEGORY] + 1))] = Call("IF", (none_typed, Str(""), grade))
 

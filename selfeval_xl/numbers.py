@@ -6,9 +6,9 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
-__all__ = ["fmt_number", "fmt_percent", "fmt_score", "round_half_up"]
+__all__ = ["band_at", "fmt_number", "fmt_percent", "fmt_points", "fmt_score", "hold", "round_half_up"]
 
 _NUDGE = 1e-9
 #: significant digits a spreadsheet keeps (Excel: 15); beyond them a float's digits are binary noise
@@ -38,6 +38,52 @@ def round_half_up(x: float, digits: int = 2) -> float:
         return float(shown) + 0.0
     q = _QUANTUM.get(digits) or Decimal(1).scaleb(-digits)
     return float(shown.quantize(q, rounding=ROUND_HALF_UP)) + 0.0
+
+
+def _shown(x: float) -> Decimal:
+    """A float as the decimal a spreadsheet shows (15 significant digits)."""
+    return _SIGNIFICANT.plus(Decimal(repr(float(x))))
+
+
+def band_at(lo: float, hi: float, closed: bool, digits: int) -> tuple[float, float]:
+    """The lowest and highest value a score in the band [lo, hi] ([lo, hi) when not ``closed``)
+    may take at ``digits`` decimals: the first value at that precision from ``lo``; a closed band's
+    ``hi`` itself, a half-open band's last value at that precision below ``hi`` (its limit less one
+    unit of the last decimal kept: [3.5, 4.5) at one decimal is 3.5–4.4). A limit the precision
+    cannot write is kept as it is when it belongs to the band (a 分值 of 0.75 under one decimal is
+    still the top of [0, 0.75]); a band that holds no value at the precision at all (0.6–0.8 in
+    whole points) gives its lower limit for both."""
+    q = _QUANTUM.get(digits) or Decimal(1).scaleb(-digits)
+    low, high = _shown(lo), _shown(hi)
+    first = low.quantize(q, rounding=ROUND_CEILING)
+    if closed:
+        return (float(first) if first <= high else hi) + 0.0, hi + 0.0
+    last = high.quantize(q, rounding=ROUND_FLOOR)
+    if last >= high:
+        last -= q
+    if first > last:
+        return lo + 0.0, lo + 0.0
+    return float(first) + 0.0, float(last) + 0.0
+
+
+def hold(x: float, lo: float, hi: float, closed: bool, digits: int) -> float:
+    """``x`` rounded half up to ``digits`` decimals and held inside the band at that precision
+    (``band_at``): a score never leaves its band, nor its 分值, by rounding."""
+    first, last = band_at(lo, hi, closed, digits)
+    return min(max(round_half_up(x, digits), first), last)
+
+
+def fmt_points(x: float | None, digits: int = 2) -> str:
+    """A score as the rule set keeps it: ``digits`` decimals (4.4 at one decimal, 4.40 at two),
+    more only for a figure the precision cannot write (a 分值 of 0.75 at one decimal), which is
+    shown as it is, not rounded into another figure."""
+    if x is None:
+        return ""
+    text = fmt_number(x, 6)
+    if digits <= 0:
+        return text
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(digits, '0')}"
 
 
 def fmt_number(x: float | None, digits: int = 2) -> str:

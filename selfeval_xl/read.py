@@ -183,7 +183,7 @@ def read_package(received: Received, rules: Rules | None = None) -> Submission:
 
     lay = Layout()
     structure: dict[str, SheetInfo] = {}
-    basic = _read_basic(grids, lay, structure)
+    basic = _read_basic(grids, lay, structure, rules.declared_items)
     goals = _read_list(grids, S.GOALS, S.GOALS_HEADERS, "年度履职目标", structure, lay, "goals_header_row")
     tasks = _read_list(grids, S.TASKS, S.TASKS_HEADERS, "任务名称", structure, lay, "tasks_header_row",
                        also=("主要内容",))
@@ -314,7 +314,10 @@ def _table(grids: dict, sheet: str, headers: tuple[str, ...], structure: dict[st
     return grid, header, cols, si
 
 
-def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> BasicInfo:
+def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo], declared: tuple[str, ...] = ()
+                ) -> BasicInfo:
+    """基本信息: the standard fields, and the rows the rule set adds for 加分、扣分 and 一票否决
+    (``declared``: kept by their label in ``raw`` and ``cells`` like the fields)."""
     info = BasicInfo()
     found = _table(grids, S.BASIC, S.BASIC_HEADERS, structure)
     if found is None:
@@ -323,9 +326,14 @@ def _read_basic(grids: dict, lay: Layout, structure: dict[str, SheetInfo]) -> Ba
     label_col = cols.get("项目", 1)
     value_col = cols.get("内容", label_col + 1)
     lay.basic_value_col = value_col
-    rows = _labels(grid, label_col, (header or 0) + 1, [f.label for f in S.BASIC_FIELDS])
+    rows = _labels(grid, label_col, (header or 0) + 1, [f.label for f in S.BASIC_FIELDS] + list(declared))
     lay.basic_rows = rows
-    si.missing += [f.label for f in S.BASIC_FIELDS if f.label not in rows]
+    si.missing += [f.label for f in S.BASIC_FIELDS if f.label not in rows] + [d for d in declared if d not in rows]
+    for item in declared:
+        r = rows.get(item)
+        if r is not None:
+            info.raw[item] = _cell(grid, r, value_col)
+            info.cells[item] = a1(r, value_col)
     for fld in S.BASIC_FIELDS:
         r = rows.get(fld.label)
         if r is None:

@@ -33,18 +33,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METHODS",
+    "Adjustment",
     "BudgetCheck",
     "BudgetItem",
     "Category",
     "CommonIndicator",
+    "FormExample",
     "FreeRows",
     "Grade",
     "OverAchievement",
     "Rate",
+    "RowExample",
     "Rules",
     "RulesError",
     "Tier",
     "TotalCap",
+    "Veto",
     "bundled",
     "bundled_by_version",
     "default_rules_path",
@@ -188,6 +192,61 @@ class TotalCap:
         return min(hits, key=lambda b: b[1]) if hits else None
 
 
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A 加分项 (points > 0) or 扣分项 (points < 0) outside the categories: the department types how
+    many times it happened on 基本信息, in the row labelled ``item``."""
+
+    item: str
+    points: float  # per time
+    note: str = ""
+
+    @property
+    def bonus(self) -> bool:
+        return self.points > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """一票否决: a yes/no row on 基本信息; "是" caps the total at ``max_total`` and/or fixes the grade."""
+
+    item: str
+    max_total: float | None = None
+    grade: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowExample:
+    """A worked example of one row: its inputs and the 核定得分 the published rules give it."""
+
+    name: str
+    source: str
+    indicator: str  # a common 三级指标, or "" for an own row (``weight`` and ``target``)
+    expected: float
+    actual: Any = None
+    self_score: float | None = None
+    reason: str = ""
+    budget: tuple[tuple[str, float], ...] = ()
+    weight: float | None = None
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormExample:
+    """A whole filled form and the total (and grade, categories) the published rules give it."""
+
+    name: str
+    source: str
+    total: float
+    grade: str | None = None
+    categories: tuple[tuple[str, float], ...] = ()
+    budget: tuple[tuple[str, float], ...] = ()
+    answers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # 三级指标 -> ((column, value), ...)
+    own: tuple[tuple[str, tuple[tuple[tuple[str, Any], ...], ...]], ...] = ()  # 一级指标 -> rows
+    declared: tuple[tuple[str, Any], ...] = ()  # 基本信息 item -> typed
+
+
 @dataclass(frozen=True)
 class Rules:
     version: str
@@ -210,6 +269,12 @@ class Rules:
     over_achievement: OverAchievement
     execution_reason_below: float
     total_cap: TotalCap | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+    bonus_max: float = 0.0  # the 加分项 together add at most this
+    deduction_max: float = 100.0  # the 扣分项 together take at most this
+    vetoes: tuple[Veto, ...] = ()
+    examples: tuple[RowExample, ...] = ()
+    forms: tuple[FormExample, ...] = ()
     about: str = ""  # where the rule set comes from (its ``source`` key)
     source: str = "default"  # the file it was read from
     digest: str = ""
@@ -251,6 +316,11 @@ class Rules:
     def explain_above(self) -> float:
         """The over-achievement threshold (a multiple of the target)."""
         return self.over_achievement.at
+
+    @property
+    def declared_items(self) -> tuple[str, ...]:
+        """The rows 基本信息 adds for the rules over the total: 加分、扣分 then 一票否决 items."""
+        return tuple(a.item for a in self.adjustments) + tuple(v.item for v in self.vetoes)
 
     @property
     def execution(self) -> CommonIndicator | None:
@@ -557,7 +627,8 @@ def build_rules(data: Any, source: str = "（内存）") -> Rules:
         methods_for_own_rows=doc.methods_for_own_rows.model_dump(), not_applicable=doc.not_applicable,
         percent_typed_as_number=(pct.above, pct.at_most), tiers=tuple(tiers),
         over_achievement=OverAchievement(oa.policy, oa.at, oa.points),
-        execution_reason_below=doc.checks.execution_reason_below, total_cap=cap, about=doc.source, source=source)
+        execution_reason_below=doc.checks.execution_reason_below, total_cap=cap, about=doc.source, source=source,
+        **_over_the_total(doc, [g.grade for g in grades], P), **_examples(doc))
     indicators = _indicators(doc, partial, categories, rate_keys, P)
     free = [FreeRows(f.level1, f.rows, tuple(f.level2)) for f in doc.free_rows]
     for i, f in enumerate(free):
@@ -567,6 +638,49 @@ def build_rules(data: Any, source: str = "（内存）") -> Rules:
     if P:
         raise RulesError(source, P)
     return Rules(**{**partial.__dict__, "indicators": tuple(indicators), "free_rows": tuple(free), "_by_name": {}})
+
+
+def _over_the_total(doc: RuleFile, grades: list[str], P: _Problems) -> dict[str, Any]:
+    """加分、扣分 and 一票否决: their 基本信息 rows are new labels, each once, and a veto's grade is one
+    of the grades."""
+    from .standard import BASIC_FIELDS, label_key
+
+    adj = doc.adjustments
+    items = [Adjustment(a.item, a.points, a.note) for a in adj.items] if adj else []
+    vetoes = [Veto(v.item, v.max_total, v.grade, v.note) for v in doc.vetoes]
+    labels = [label_key(x) for x in [*(a.item for a in items), *(v.item for v in vetoes)]]
+    P.need(len(set(labels)) == len(labels), "adjustments/vetoes", "事项（item）重复")
+    taken = {label_key(f.label) for f in BASIC_FIELDS}
+    for i, key in enumerate(labels):
+        P.need(bool(key) and key not in taken, "adjustments/vetoes",
+               f"第 {i + 1} 个事项的文字为空或与基本信息的标准项目重复")
+    for i, v in enumerate(vetoes):
+        P.need(v.grade is None or v.grade in grades, f"vetoes[{i}].grade", f"应是 grades 中的等级（{'、'.join(grades)}）")
+    if adj is not None:
+        P.need(adj.bonus_max > 0 or not any(a.bonus for a in items), "adjustments.bonus_max",
+               "有加分项时应写加分最多加几分（大于 0）")
+    return {"adjustments": tuple(items), "bonus_max": adj.bonus_max if adj else 0.0,
+            "deduction_max": adj.deduction_max if adj else 100.0, "vetoes": tuple(vetoes)}
+
+
+def _pairs(d: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((str(k), v) for k, v in d.items())
+
+
+def _examples(doc: RuleFile) -> dict[str, Any]:
+    """The file's worked examples as plain data (checked by ``selfeval-xl rules test``, not here:
+    an example that disagrees with its own file is what that command reports)."""
+    rows = []
+    for e in doc.examples:
+        common, weight, target = (e.indicator, None, "") if isinstance(e.indicator, str) else \
+            ("", e.indicator.weight, e.indicator.target)
+        rows.append(RowExample(e.name, e.source, common, e.expected, e.actual, e.self_score, e.reason, _pairs(e.budget),
+                               weight, target))
+    forms = [FormExample(
+        f.name, f.source, f.total, f.grade, _pairs(f.categories), _pairs(f.budget),
+        tuple((k, _pairs(v)) for k, v in f.answers.items()),
+        tuple((k, tuple(_pairs(r) for r in v)) for k, v in f.own.items()), _pairs(f.declared)) for f in doc.forms]
+    return {"examples": tuple(rows), "forms": tuple(forms)}
 
 
 def _grades(doc: RuleFile, P: _Problems) -> list[Grade]:
@@ -660,7 +774,10 @@ def _indicators(doc: RuleFile, partial: Rules, categories: list[Category], rate_
         if "any" not in method.targets:
             kind = t.kind if t else None
             ok &= P.need(kind in method.targets, f"{where}.指标值",
-                         f"{method.title}的指标值应是 {_TARGET_WORDS[method.reads]}（现为 {ind.target!r}）")
+                         f"{method.title}的指标值应是 {_target_forms(method.targets)}（现为 {ind.target!r}）")
+        if ind.method == "per_point" and t is not None and t.kind in method.targets:
+            ok &= P.need(t.percent, f"{where}.指标值",
+                         f"按百分点扣分的指标值应是百分比，如 ≥95%、≤100%（现为 {ind.target!r}）")
         ok &= _check_params(ind.method, params, ind.weight, f"{where}", P)
         ok &= P.need(any(c.level1 == ind.level1 for c in categories), f"{where}.一级指标",
                      f"没有类别的一级指标是 {ind.level1!r}")
@@ -676,8 +793,13 @@ def _indicators(doc: RuleFile, partial: Rules, categories: list[Category], rate_
     return out
 
 
-_TARGET_WORDS = {"rate": "数量指标值（如 ≥90%）", "number": "相应方向的数量指标值（如 ≥90%、≤5%）",
-                 "qualitative": "文字（如 相关）", "count": "任意文字"}
+_TARGET_FORMS = {"at_least": "≥90%", "at_most": "≤5%", "equal": "=100%", "qualitative": "文字（如 相关）"}
+
+
+def _target_forms(kinds: frozenset[str]) -> str:
+    """What a method's 指标值 may look like: '≥90%、=100% 这样的形式'."""
+    forms = [_TARGET_FORMS[k] for k in ("at_least", "at_most", "equal") if k in kinds]
+    return ("、".join(forms) + " 这样的写法") if forms else _TARGET_FORMS["qualitative"]
 
 
 def _plain(v: Any) -> Any:
@@ -703,9 +825,10 @@ def _check_params(method: str, params: dict[str, Any], weight: float, where: str
         points = [b["points"] for b in bands]
         ok &= P.need(all(p <= weight + 1e-9 for p in points), where + ".bands", f"各档得分不能超过分值 {weight:g}")
         ok &= P.need(all(a >= b for a, b in pairwise(points)), where + ".bands", "各档得分应从高到低")
-    if "items" in params and "points" in params:
+    if "items" in params and "points" in params:  # more than the 分值 is "最高 分值 分"; less could never reach it
         total = len(params["items"]) * params["points"]
-        ok &= P.need(abs(total - weight) <= 1e-9, where, f"项数 × 每项分值（{total:g}）应等于分值 {weight:g}")
+        ok &= P.need(total >= weight - 1e-9, where,
+                     f"项数 × 每项分值（{total:g}）小于分值 {weight:g}：全部具备也得不到满分")
     if "per_case" in params:
         ok &= P.need(params["per_case"] <= weight + 1e-9, where + ".per_case", f"每起扣分不应超过分值 {weight:g}")
     return ok

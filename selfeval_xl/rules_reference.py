@@ -15,13 +15,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .deadlines import Period
-from .methods import METHODS, Row
-from .numbers import fmt_number
-from .rules import bundled, load_rules
+from .methods import METHODS, Example, Method, Row
+from .numbers import band_at, fmt_number, fmt_points, hold
+from .rules import Rules, bundled, load_rules
 from .rules_schema import INDICATOR_MODELS, IndicatorBase, RuleFile
 from .targets import Target, parse_target, read_actual, read_count
+from .totals import EXAMPLES, apply, examples_rule_set
 
-__all__ = ["reference"]
+__all__ = ["example_value", "reference"]
 
 _INTRO = """\
 # The rule file (评分细则) — reference for the bureau's rule writer
@@ -61,7 +62,8 @@ rows add up to its weight (or leave room for the department's own rows), every b
 def reference() -> str:
     parts = [_INTRO, "## Keys\n\n", _model_table(RuleFile, ""), "\n### Keys of every indicator (`indicators[]`)\n\n",
              _fields(IndicatorBase, "indicators[]."), "\nA method adds its own keys: see the methods below.\n\n",
-             "## Methods\n\n", _methods(), _reading(), "## Bundled rule sets\n\n", _bundled()]
+             "## Methods\n\n", _methods(), _reading(), _ROUNDING, _rounding_table(), _OVER_THE_TOTAL, _total_examples(),
+             _WORKED_EXAMPLES, "## Bundled rule sets\n\n", _bundled()]
     return "".join(parts)
 
 
@@ -203,22 +205,139 @@ def _methods() -> str:
         out.append(f"Its rows' 实际完成值: {_READS[m.reads]}. 指标值: {_TARGETS(m.targets)}.\n")
         if m.params:
             out.append("| key | meaning |\n|---|---|\n" + "\n".join(f"| `{p.name}` | {p.text} |" for p in m.params) + "\n")
-        if m.example and m.score:
-            ex = m.example
+        for ex in m.examples if m.score else ():
             keys = "".join(f", {k}: {_yaml(v)}" for k, v in ex.params.items())
             out.append(f"Worked example (tested): `{{分值: {fmt_number(ex.weight)}, 指标值: {ex.target}, method: {name}{keys}}}`\n")
             out.append("| 实际完成值 | 核定得分 | 审核意见 |\n|---|---|---|")
-            parsed = parse_target(ex.target, rules) if m.reads != "count" else None
-            target = parsed or Target(ex.target, "qualitative", word=ex.target)
             for typed, _ in ex.cases:
-                value = float(typed) if m.reads == "rate" else (
-                    read_count(typed, rules).value if m.reads == "count" else read_actual(typed, target, rules).value)
-                o = m.score(Row(value or 0.0, target, ex.weight, ex.params))
+                score, opinion = example_value(m, ex, typed, rules)
                 shown = f"{typed:.0%}" if m.reads == "rate" else str(typed)
-                out.append(f"| {shown} | {fmt_number(o.score)} | {o.opinion} |")
+                out.append(f"| {shown} | {fmt_number(score)} | {opinion} |")
             out.append("")
         out.append("")
     return "\n".join(out)
+
+
+def example_value(m: Method, ex: Example, typed: object, rules: Rules) -> tuple[float, str]:
+    """A method's worked example case scored through the reading path: (核定得分, 审核意见)."""
+    assert m.score is not None
+    target = (parse_target(ex.target, rules) if m.reads != "count" else None) or Target(ex.target, "qualitative",
+                                                                                       word=ex.target)
+    value = float(typed) if m.reads == "rate" else (  # type: ignore[arg-type]
+        read_count(typed, rules).value if m.reads == "count" else read_actual(typed, target, rules).value)
+    row = Row(value or 0.0, target, ex.weight, ex.params, rules.decimals)
+    o = m.score(row)
+    return hold(o.score, 0.0, ex.weight, True, rules.decimals), o.opinion
+
+
+_ROUNDING = """\
+## Rounding: the rule's precision (`decimals`)
+
+Every 核定得分 is rounded half up to `decimals` (0.125 → 0.13 at two) and held inside its row's
+band at that precision: a qualitative row's tier band, every other row's [0, 分值]. The nearest
+value inside a half-open band is its upper limit less one unit of the last decimal kept (部分达成
+of a 5-point row, [3, 4), is 3.00–3.99 at two decimals, 3.0–3.9 at one, 3–3 in whole points); a
+closed band keeps its upper limit, the 分值 (a 分值 finer than the precision, 0.125 at two decimals,
+is its own full score and is never rounded above). A category is the sum of its rows as shown,
+rounded once, never above its weight; the total is the sum of the categories, never above 100. So
+the rows shown add up to their category, and no number of small rows can lift a category above its
+weight (320 rows of 0.125 give 40, not 41.60). The bands the form's 填报说明, the messages (P502,
+P505) and the 审核意见 show are these.
+
+| tier of a 5-point row | band | decimals: 0 | 1 | 2 | 3 |
+|---|---|---|---|---|---|
+"""
+
+
+_OVER_THE_TOTAL = """
+## Rules over the total: 加分、扣分, caps, 一票否决
+
+After the categories, in this order: the 加分项 and 扣分项 (`adjustments`: each item's times × its
+points, the 加分项 together at most `bonus_max`, the 扣分项 together at most `deduction_max`), the
+total then kept between 0 and 100; then the limits on it, the lowest of them applying: the cap by a
+rate (`total_cap`) and each 一票否决 item (`vetoes`) declared 是 with a `max_total`; then the grade,
+lowered (never raised) by a declared veto's `grade`. The department answers each item on 基本信息
+(the times, or 是/否 from a drop-down, both required); the template's 填报说明 quotes each item's
+`note` (the published sentence), the form's own total and grade follow the same rules, and the
+scored copy, the summary and the findings P512 (the rate's cap), P513 (a veto) and P514 (加分、扣分)
+say which applied. Worked examples (tested; the default set with these clauses added):
+
+"""
+
+
+_WORKED_EXAMPLES = """
+## Worked examples in the rule file (`selfeval-xl rules test`)
+
+A rule file can carry the examples its published 评分细则 gives, and `selfeval-xl rules test FILE`
+scores each with the file and reports, example by example, what differs (the example's name and
+both figures; exit code 1 when one differs, 0 when all agree). Write them when you write the rules:
+a figure mistyped in the file (a band, a step, a threshold) then shows before any department's
+score does. `examples` are rows, `forms` whole forms:
+
+```yaml
+examples:
+  # a common indicator (by its 三级指标) with what a department types, and the score the text gives
+  - {name: 专项资金晚拨 1 起, source: 每发生一起扣 0.5 分, 指标: 专项资金拨付及时性, 实际完成值: 1起, 核定得分: 2.5}
+  # a rate row: the 预算情况 figures instead of 实际完成值
+  - {name: 固定资产利用率 88%, source: 每低于 1 个百分点扣 0.5 分, 指标: 固定资产利用率,
+     预算情况: {固定资产总额: 800, 在用固定资产总额: 704}, 核定得分: 4}
+  # a qualitative row: the answer and the self score
+  - {name: 部分达成却自评满分, 指标: 预决算信息公开性, 实际完成值: 基本及时完整, 自评得分: 2, 核定得分: 1.59}
+  # a department's own row: its 分值 and 指标值
+  - {name: 超额 25% 未说明, 指标: {分值: 5, 指标值: ≥20000平方米}, 实际完成值: 25000平方米, 自评得分: 5, 核定得分: 4}
+forms:
+  - name: 某区卫生健康委员会：审计发现重大违规
+    预算情况: {年初预算数: 5000, 财政性资金: 4800, 其他资金: 200, 调整预算数: 5200, 预算执行数: 4940}
+    共性指标: {预决算信息公开性: {实际完成值: 基本及时完整, 自评得分: 1.4}}
+    本单位指标:
+      产出指标:
+        - {二级指标: 数量指标, 三级指标: 基层医疗机构标准化建设数, 分值: 12, 指标值: ≥10个, 实际完成值: 9个, 自评得分: 10.8}
+    基本信息: {被上级部门通报批评（次）: 1, 审计发现重大违规违纪问题: 是}
+    核定总分: 59
+    等级: 不合格
+    类别得分: {过程: 37.9}
+```
+
+What an example does not say is filled for full marks: a common row answered with its own 指标值 (the
+word of a qualitative row, the figure of a quantitative one, no case of a deduction, every item of a
+checklist) and its 分值 as self score, every 预算情况 figure not given 0 (a rate of 0 over 0 counts as
+its `zero_over_zero`), every 加分/扣分 item 0 times, every 一票否决 item 否. Each example is written
+into the template the file generates and scored as a department's workbook is, so the example tests
+the reading of 指标值 and 实际完成值 too. The report, for a threshold changed from 0.5 to 0.4:
+
+```text
+  不一致 [逐项] 在职人员超编 1 人（100.83%）（每超出 1 个百分点扣 0.5 分）：
+        核定得分按例子应为 1.58，按本文件计算为 1.67（实际 100.83%，超出指标值 0.83 个百分点，每个百分点扣 0.4 分，计 1.67 分）
+结论：1 个例子与本文件的计算不一致。请对照公布的评分细则原文，核对本文件中相应的分值、指标值、方法和参数（或例子本身）。
+```
+
+Every bundled set carries the examples of its source; `selfeval-xl rules test default` (and
+`four-part`, `mof-project`) passes.
+
+"""
+
+
+def _rounding_table() -> str:
+    rules = load_rules()
+    rows = []
+    for t in rules.tiers:
+        cells = []
+        for d in range(4):
+            first, last = band_at(t.low * 5, t.high * 5, t.closed, d)
+            cells.append(f"{fmt_points(first, d)}–{fmt_points(last, d)}")
+        rows.append(f"| {t.name} | [{fmt_number(t.low * 5)}, {fmt_number(t.high * 5)}{']' if t.closed else ')'} | "
+                    + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def _total_examples() -> str:
+    rules = examples_rule_set()
+    out = ["| clause | in the rule file | case | total | grade |", "|---|---|---|---|---|"]
+    for ex in EXAMPLES:
+        o = apply(ex.before, rules, ex.declared, ex.rate)
+        clause = ex.clause.replace("\n", "<br>").replace("|", "/").replace(" ", "&nbsp;")
+        out.append(f"| {ex.title} | <code>{clause}</code> | {ex.case} | {fmt_points(o.total, 2)} | {o.grade} |")
+    return "\n".join(out) + "\n"
 
 
 _READS = {"rate": "a rate of 预算情况, computed (`rate:` names it)", "number": "a number or percentage typed",

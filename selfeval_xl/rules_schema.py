@@ -206,6 +206,72 @@ class TotalCap(_Model):
     bands: list[CapBand] = Field(min_length=1)
 
 
+class Adjustment(_Model):
+    item: str = Field(description="“基本信息”中填写次数的一行的文字，如 获得市级及以上表彰（次）")
+    points: float = Field(description="每次加的分（正数，加分项）或扣的分（负数，扣分项）")
+    note: str = Field(default="", description="评分细则的原文（写入填报说明；不写则按规则生成）")
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> Adjustment:
+        if self.points == 0:
+            raise ValueError("每次加减的分不能为 0（加分写正数，扣分写负数）")
+        return self
+
+
+class Adjustments(_Model):
+    bonus_max: float = Field(default=0, ge=0, le=100, description="各加分项合计最多加的分")
+    deduction_max: float = Field(default=100, ge=0, le=100, description="各扣分项合计最多扣的分（不写则扣完为止）")
+    items: list[Adjustment] = Field(min_length=1, description="加分项和扣分项：单位在“基本信息”中填写发生的次数")
+
+
+class Veto(_Model):
+    item: str = Field(description="“基本信息”中填写“是/否”的一行的文字，如 审计发现重大违规违纪问题")
+    max_total: float | None = Field(default=None, gt=0, le=100, description="填“是”时总分最高为")
+    grade: str | None = Field(default=None, description="填“是”时等级定为（grades 中的一个等级）")
+    note: str = Field(default="", description="评分细则的原文（写入填报说明；不写则按规则生成）")
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> Veto:
+        if self.max_total is None and self.grade is None:
+            raise ValueError("应写 max_total（总分最高）或 grade（等级定为），或两者")
+        return self
+
+
+class OwnRow(_Model):
+    weight: Weight = Field(alias="分值")
+    target: str = Field(alias="指标值", description="如 ≥90%、≤5%、达标")
+
+
+class RowExample(_Model):
+    name: str = Field(description="例子的名称（报告不一致时用它指明是哪一个）")
+    source: str = Field(default="", description="出自评分细则的哪一条、哪个示例")
+    indicator: str | OwnRow = Field(
+        alias="指标", description="共性指标的三级指标名称；或单位自设指标 {分值: 5, 指标值: ≥90%}")
+    actual: str | float | None = Field(default=None, alias="实际完成值",
+                                       description="填写的实际完成值（比率类共性指标不写，写 预算情况）")
+    self_score: float | None = Field(default=None, alias="自评得分", description="自评得分（定性指标按它核定；可不写）")
+    reason: str = Field(default="", alias="偏差原因分析及改进措施", description="填写的偏差原因（可不写）")
+    budget: dict[str, float] = Field(default={}, alias="预算情况", description="比率类指标：预算情况各项（key: 金额）")
+    expected: float = Field(alias="核定得分", description="按评分细则原文应得的核定得分")
+
+
+class FormExample(_Model):
+    name: str = Field(description="例子的名称")
+    source: str = Field(default="", description="出处")
+    budget: dict[str, float] = Field(default={}, alias="预算情况", description="预算情况各项（key: 金额；不写的按 0）")
+    answers: dict[str, dict[str, str | float]] = Field(
+        default={}, alias="共性指标",
+        description="共性指标的填写：{三级指标: {实际完成值: …, 自评得分: …, 偏差原因: …}}；不写的按满分填写")
+    own: dict[str, list[dict[str, str | float]]] = Field(
+        default={}, alias="本单位指标",
+        description="单位自设指标：{一级指标: [{二级指标, 三级指标, 分值, 指标值, 实际完成值, 自评得分}, …]}")
+    declared: dict[str, str | float] = Field(default={}, alias="基本信息",
+                                             description="加分、扣分和一票否决事项的填写：{事项: 次数或 是/否}")
+    total: float = Field(alias="核定总分", description="按评分细则原文应得的核定总分")
+    grade: str | None = Field(default=None, alias="等级", description="应得的等级（可不写）")
+    categories: dict[str, float] = Field(default={}, alias="类别得分", description="各类别应得的核定得分（可不写）")
+
+
 class RuleFile(_Model):
     """A bureau's rule set (评分细则)."""
 
@@ -230,6 +296,10 @@ class RuleFile(_Model):
     checks: Checks = Field(default=Checks(), description="与评分相关的检查阈值")
     over_achievement: OverAchievement = Field(default=OverAchievement(), description="超额完成怎么处理（P503）")
     total_cap: TotalCap | None = Field(default=None, description="按比率（如预算执行率）限定总分的上限")
+    adjustments: Adjustments | None = Field(default=None, description="类别之外的加分项和扣分项（表彰加分、通报批评扣分等）")
+    vetoes: list[Veto] = Field(default=[], description="一票否决事项：单位填“是”时总分封顶或等级定为某一等级")
+    examples: list[RowExample] = Field(default=[], description="逐项计分的例子：`selfeval-xl rules test` 核对")
+    forms: list[FormExample] = Field(default=[], description="整表的例子（一个单位的填写和应得的总分）：`rules test` 核对")
 
 
 # ---------------------------------------------------------------------------------------------

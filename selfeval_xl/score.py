@@ -24,10 +24,11 @@ from .methods import (
     score_reverse,
     score_reverse_ratio,
 )
-from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
+from .numbers import band_at, fmt_number, fmt_percent, fmt_points, hold, round_half_up
 from .rules import Category, Rules, Tier
 from .standard import label_key
 from .targets import Target
+from .totals import TotalOutcome, apply
 from .validate import Context, Line
 
 __all__ = [
@@ -51,19 +52,23 @@ _EPS = 1e-9
 # The qualitative tiers (the other methods are in methods.py)
 
 
-def score_qualitative(tier: Tier, self_score: float | None, w: float) -> tuple[float, bool]:
-    """The 核定得分 of a qualitative row and whether the self score lay in the tier's band.
+def score_qualitative(tier: Tier, self_score: float | None, w: float, decimals: int = 2) -> tuple[float, bool]:
+    """The 核定得分 of a qualitative row at ``decimals`` and whether the self score lay in the tier's band.
 
     In the band: the self score. Empty: the tier's score_if_blank × w. Outside: the nearest value
-    of the band (the upper limit - 0.01 for a half-open band)."""
+    of the band at the precision kept (a half-open band's upper limit less one unit of the last
+    decimal kept: 4.49 for [3.5, 4.5) at two decimals, 4.4 at one). Always inside the band at that
+    precision (``numbers.hold``)."""
     lo, hi = tier.band(w)
     if self_score is None:
-        return tier.score_if_blank * w, True
-    if tier.contains(self_score, w):
-        return self_score, True
-    if self_score < lo:
-        return lo, False
-    return (hi if tier.closed else round_half_up(hi - 0.01, 2)), False
+        return hold(tier.score_if_blank * w, lo, hi, tier.closed, decimals), True
+    return hold(self_score, lo, hi, tier.closed, decimals), tier.contains(self_score, w)
+
+
+def tier_band_text(tier: Tier, w: float, decimals: int) -> str:
+    """A tier's band for a weight as the rule set keeps scores: '3.5–4.4' for [3.5, 4.5) at one decimal."""
+    first, last = band_at(*tier.band(w), tier.closed, decimals)
+    return f"{fmt_points(first, decimals)}–{fmt_points(last, decimals)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +112,8 @@ class Scores:
     self_grade: str = ""
     grade: str = ""
     rescaled: bool = False  # some rows were 不适用 and the total was rescaled to 100
+    before_limits: float = 0.0  # the categories' total, before 加分/扣分 and the limits (totals.py)
+    limits: list[str] = field(default_factory=list)  # what changed the total or the grade, in words
 
     @property
     def provisional(self) -> list[str]:
@@ -157,10 +164,15 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         fs.append(finding(code, variant, sheet=S.INDICATORS, cell=cell.get(at, ""), expected=expected, actual=actual,
                           **fields))
 
+    d = rules.decimals
+
+    def pts(x: float | None) -> str:
+        return fmt_points(x, d)
+
     # the self score's own range, whatever else is wrong with the row
     if line.self_score is not None and w is not None and (line.self_score > w + _EPS or line.self_score < -_EPS):
-        note("P504", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), weight=fmt_score(w),
-             expected=f"0–{fmt_score(w)}", actual=fmt_score(line.self_score))
+        note("P504", S.SELF_SCORE, name=name, self_score=pts(line.self_score), weight=pts(w),
+             expected=f"0–{pts(w)}", actual=pts(line.self_score))
         p504 = True
     else:
         p504 = False
@@ -179,16 +191,17 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
         row.opinion = (line.blocked or "无法计分") + "，计 0 分"
         return row, fs
 
-    score, opinion, qualitative_ok = _apply_method(line, rules, w, t)
-    verified = round_half_up(score, rules.decimals)
+    verified, opinion, qualitative_ok = _apply_method(line, rules, w, t)
     over = _over_achieved(line, rules, t)
     if over is not None:
         oa = rules.over_achievement
         shown = fmt_percent(over) if t.percent else fmt_number(over) + t.unit
-        fields = dict(name=name, value=shown, target=t.text, ratio=fmt_percent(over / (t.value or 1), 0),
-                      limit=fmt_percent(oa.at, 0), expected="超出原因的说明", actual="（空）")
+        at_limit = abs(over - oa.at * (t.value or 0)) <= _EPS * max(1.0, abs(over))
+        fields = dict(name=name, value=shown, target=t.text, ratio=fmt_percent(over / (t.value or 1)),
+                      beyond="达到" if at_limit else "超过", limit=fmt_percent(oa.at), expected="超出原因的说明",
+                      actual="（空）")
         if oa.policy == "deduct" and oa.points > 0:
-            verified = round_half_up(max(0.0, verified - oa.points), rules.decimals)
+            verified = hold(verified - oa.points, 0.0, w, True, d)
             opinion += f"；超额完成未说明原因，扣 {fmt_number(oa.points)} 分"
             note("P503", S.REASON, "deduct", points=fmt_number(oa.points), **fields)
         else:
@@ -198,11 +211,9 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
 
     if line.method == "qualitative" and not qualitative_ok and not p504:
         tier = next(x for x in rules.tiers if x.name == line.actual.tier)  # type: ignore[union-attr]
-        lo, hi = tier.band(w)
-        band = f"{fmt_score(lo)}–{fmt_score(hi if tier.closed else hi - 0.01)}"
+        band = tier_band_text(tier, w, d)
         note("P505", S.SELF_SCORE, name=name, value=line.actual_text, tier=tier.name, band=band,
-             self_score=fmt_score(line.self_score), verified=fmt_score(verified), expected=band,
-             actual=fmt_score(line.self_score))
+             self_score=pts(line.self_score), verified=pts(verified), expected=band, actual=pts(line.self_score))
         qualitative_differs_reported = True
     else:
         qualitative_differs_reported = False
@@ -216,19 +227,18 @@ def _score_line(line: Line, rules: Rules) -> tuple[ScoredRow, list[Finding]]:
     elif verified < w - _EPS and not line.reason and over is None:
         if line.method == "qualitative" and line.actual is not None and line.actual.tier == rules.tiers[0].name:
             tier = rules.tiers[0]
-            lo, hi = tier.band(w)
-            note("P502", S.REASON, "qualitative", name=name, self_score=fmt_score(verified), weight=fmt_score(w),
-                 tier=tier.name, band=f"{fmt_score(lo)}–{fmt_score(hi)}", expected="低于满分的原因", actual="（空）")
+            note("P502", S.REASON, "qualitative", name=name, self_score=pts(verified), weight=pts(w),
+                 tier=tier.name, band=tier_band_text(tier, w, d), expected="低于满分的原因", actual="（空）")
         else:
-            note("P502", S.REASON, name=name, verified=fmt_score(verified), weight=fmt_score(w),
+            note("P502", S.REASON, name=name, verified=pts(verified), weight=pts(w),
                  expected="未得满分的原因和改进措施", actual="（空）")
     if (line.self_score is not None and not p504 and not qualitative_differs_reported
             and abs(line.self_score - verified) > rules.tolerance + _EPS):
-        note("P506", S.SELF_SCORE, name=name, self_score=fmt_score(line.self_score), verified=fmt_score(verified),
-             why=opinion, expected=fmt_score(verified), actual=fmt_score(line.self_score))
+        note("P506", S.SELF_SCORE, name=name, self_score=pts(line.self_score), verified=pts(verified),
+             why=opinion, expected=pts(verified), actual=pts(line.self_score))
     if not line.self_score_typed and cell.get(S.SELF_SCORE, ""):  # not a number is V202, not blank
-        note("P511", S.SELF_SCORE, name=name, weight=fmt_score(w), verified=fmt_score(verified),
-             expected=f"0–{fmt_score(w)}", actual="（空）")
+        note("P511", S.SELF_SCORE, name=name, weight=pts(w), verified=pts(verified),
+             expected=f"0–{pts(w)}", actual="（空）")
     return row, fs
 
 
@@ -250,27 +260,47 @@ def _actual_value(line: Line) -> float | None:
 
 
 def _apply_method(line: Line, rules: Rules, w: float, t: Target) -> tuple[float, str, bool]:
-    """(score, 审核意见, qualitative self score in band)."""
-    m = line.method
-    if m == "qualitative":
+    """(核定得分 at the rule set's precision, inside the row's band; 审核意见; qualitative self score
+    in band). The band is the qualitative tier's, else [0, 分值]: rounding never takes a row above
+    its 分值 (a 分值 finer than the precision, 0.125 at two decimals, is its own full score)."""
+    d = rules.decimals
+    if line.method == "qualitative":
         tier = next(x for x in rules.tiers if x.name == line.actual.tier)  # type: ignore[union-attr]
-        score, ok = score_qualitative(tier, line.self_score, w)
-        lo, hi = tier.band(w)
-        band = f"{fmt_score(lo)}–{fmt_score(hi if tier.closed else hi - 0.01)}"
+        score, ok = score_qualitative(tier, line.self_score, w, d)
+        band = tier_band_text(tier, w, d)
         if line.self_score is None:
-            return score, f"{tier.name}（区间 {band}），未填自评得分，按 {fmt_score(score)} 计", True
-        if ok:
+            return score, f"{tier.name}（区间 {band}），未填自评得分，按 {fmt_points(score, d)} 计", True
+        if ok and abs(score - line.self_score) <= _EPS:
             return score, f"{tier.name}（区间 {band}），自评得分在区间内", True
-        return score, f"{tier.name}（区间 {band}），自评得分不在区间内，按 {fmt_score(score)} 计", False
+        if ok:
+            return score, f"{tier.name}（区间 {band}），自评得分在区间内，保留 {d} 位小数计 {fmt_points(score, d)}", True
+        return score, f"{tier.name}（区间 {band}），自评得分不在区间内，按 {fmt_points(score, d)} 计", False
     a = _actual_value(line)
     assert a is not None
-    method = METHODS[m or ""]
-    assert method.score is not None  # only the qualitative method is scored by the tiers above
-    outcome = method.score(Row(a, t, w, line.common.params if line.common else {}))
-    opinion = outcome.opinion
-    if line.actual is not None and line.actual.negative:
-        opinion = "实际完成值为负数，按 0 计；" + opinion
-    return outcome.score, opinion, True
+    return (*verified_row(line.method or "", Row(a, t, w, line.common.params if line.common else {}, d),
+                          line.actual is not None and line.actual.negative), True)
+
+
+def verified_row(method: str, row: Row, negative: bool = False) -> tuple[float, str]:
+    """A row scored by a method of the registry (not the qualitative tiers): its 核定得分, rounded
+    half up to ``row.decimals`` and held in [0, 分值], and its 审核意见."""
+    m = METHODS[method]
+    assert m.score is not None  # only the qualitative method is scored by the tiers above
+    outcome = m.score(row)
+    opinion = ("实际完成值为负数，按 0 计；" if negative else "") + outcome.opinion
+    return hold(outcome.score, 0.0, row.weight, True, row.decimals), opinion
+
+
+def _free_cell(ctx: Context, cat: Category, header: str) -> str:
+    """A category's block's first row that is not a common one (where a department's own row goes),
+    in ``header``'s column; its title row when it has none."""
+    lay = ctx.sub.layout
+    block = next((b for b in lay.ind_blocks if label_key(b.level1) == label_key(cat.level1)), None)
+    if block is None or header not in lay.ind_cols:
+        return ""
+    common = set(lay.ind_rows.values())
+    row = next((r for r in range(block.title + 1, block.footer) if r not in common), block.title)
+    return lay.ind_cell(header, row)
 
 
 def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
@@ -279,13 +309,7 @@ def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
     own = next((line for line in lines if line.common is None), None)
     if own is not None:
         return own.cells.get(S.WEIGHT, "")
-    lay = ctx.sub.layout
-    block = next((b for b in lay.ind_blocks if label_key(b.level1) == label_key(cat.level1)), None)
-    if block is not None and S.WEIGHT in lay.ind_cols:
-        common = set(lay.ind_rows.values())
-        row = next((r for r in range(block.title + 1, block.footer) if r not in common), block.title)
-        return lay.ind_cell(S.WEIGHT, row)
-    return lines[0].cells.get(S.WEIGHT, "") if lines else ""
+    return _free_cell(ctx, cat, S.WEIGHT) or (lines[0].cells.get(S.WEIGHT, "") if lines else "")
 
 
 def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
@@ -305,31 +329,33 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     sum_self = sum(c.self_score for c in out.categories)
     if any(not r.applicable for r in scored):
         out.rescaled = True
-        out.total = round_half_up(sum_verified / applicable * 100, d) if applicable > 0 else 0.0
+        out.total = min(round_half_up(sum_verified / applicable * 100, d), 100.0) if applicable > 0 else 0.0
         # the form's own formula: its 自评 total over the 分值 of the applicable rows as typed
         applicable_w = sum(r.weight or 0.0 for r in scored if r.applicable)
         out.self_total = round_half_up(sum_self / applicable_w * 100, d) if applicable_w > 0 else 0.0
     else:
-        out.total = round_half_up(sum_verified, d)
+        out.total = min(round_half_up(sum_verified, d), 100.0)
         out.self_total = round_half_up(sum_self, d)
-    out.total = _capped(ctx, out.total, findings)
-    out.self_total = min(out.self_total, _cap_of(ctx) or 100.0)
-    out.grade = rules.grade(out.total)
+    rate = _cap_rate(ctx)
+    verified = apply(out.total, rules, ctx.declared, rate)
+    findings += _over_the_total(ctx, verified)
+    out.before_limits, out.total, out.grade, out.limits = out.total, verified.total, verified.grade, verified.applied(d)
     if not any(r.self_score is not None for r in out.rows):
         out.self_total = None
         return
-    out.self_grade = rules.grade(out.self_total)
+    claimed = apply(out.self_total, rules, ctx.declared, rate)  # as the form's own formulas do
+    out.self_total, out.self_grade = claimed.total, claimed.grade
     full = [r for r in scored if r.applicable and r.weight]
     if len(full) >= 5 and all(r.self_score is not None and abs(r.self_score - r.weight) <= _EPS for r in full):  # type: ignore[operator]
         findings.append(finding("C602", rows=len(full), sheet=S.INDICATORS, expected="如实自评", actual="全部满分"))
     # file-level: the totals are formulas; the rows whose self score differs are where to act
     if abs(out.self_total - out.total) > rules.tolerance + _EPS:
         findings.append(finding(
-            "P507", "total", self_total=fmt_score(out.self_total), total=fmt_score(out.total),
-            difference=fmt_score(abs(out.self_total - out.total)), rows=_differing_rows(out.rows, ctx.lines, rules),
-            sheet=S.INDICATORS, expected=fmt_score(out.total), actual=fmt_score(out.self_total)))
+            "P507", "total", self_total=fmt_points(out.self_total, d), total=fmt_points(out.total, d),
+            difference=fmt_points(abs(out.self_total - out.total), d), rows=_differing_rows(out.rows, ctx.lines, rules),
+            sheet=S.INDICATORS, expected=fmt_points(out.total, d), actual=fmt_points(out.self_total, d)))
     if out.self_grade != out.grade:
-        findings.append(finding("P507", "grade", self_grade=out.self_grade, grade=out.grade, total=fmt_score(out.total),
+        findings.append(finding("P507", "grade", self_grade=out.self_grade, grade=out.grade, total=fmt_points(out.total, d),
                                 sheet=S.INDICATORS, expected=out.grade, actual=out.self_grade))
 
 
@@ -340,7 +366,8 @@ def _category(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]]
     the verified score is rescaled to the weight: no category exceeds its weight, whatever its rows."""
     rules, d = ctx.rules, ctx.rules.decimals
     rows = [r for r, _ in members]
-    verified = round_half_up(sum(r.verified or 0.0 for r in rows), d)
+    exact = sum(r.verified or 0.0 for r in rows)  # every row inside [0, 分值]: so is the sum
+    verified = min(round_half_up(exact, d), cat.weight)
     self_score = round_half_up(sum(r.self_score or 0.0 for r in rows), d)
     total_w = sum(r.weight for r in rows if r.weight is not None)
     # a common row that is missing (S104) counts with its 分值 and 0 points: deleting a row never
@@ -357,7 +384,7 @@ def _category(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]]
             expected=fmt_number(cat.weight), actual=fmt_number(total_w)))
         if total_w > 0:  # scoring.md: rescaled to the weight, so no category exceeds it
             scale = cat.weight / total_w
-            verified = round_half_up(verified * scale, d)
+            verified = min(round_half_up(exact * scale, d), cat.weight)
     findings += _level2_findings(ctx, cat, members)
     base = (total_w - not_applicable) * scale if total_w > 0 else cat.weight
     return CategoryScore(cat.name, cat.weight, self_score, verified, provisional), base
@@ -385,35 +412,57 @@ def _level2_findings(ctx: Context, cat: Category, members: list[tuple[ScoredRow,
     for i in rules.indicators:  # a missing common row keeps its weight
         if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat and i.level2 in sums:
             sums[i.level2] += i.weight
+    rows = {label_key(n) for n in (line.level2 for _, line in members)}
     for level2, weight in cat.level2:
-        if abs(sums[level2] - weight) > rules.tolerance + _EPS:
+        if abs(sums[level2] - weight) <= rules.tolerance + _EPS:
+            continue
+        if label_key(level2) in rows:
             out.append(finding("P501", "level2", category=cat.name, level2=level2, sum=fmt_number(sums[level2]),
-                               weight=fmt_number(weight), sheet=S.INDICATORS, cell=first.get(level2, ""),
+                               weight=fmt_number(weight), sheet=S.INDICATORS,
+                               cell=first.get(level2) or _free_cell(ctx, cat, S.WEIGHT),
+                               expected=fmt_number(weight), actual=fmt_number(sums[level2])))
+        else:  # no row of it at all: where a new one goes (the block's first own row)
+            out.append(finding("P501", "level2_none", category=cat.name, level2=level2, weight=fmt_number(weight),
+                               sheet=S.INDICATORS, cell=_free_cell(ctx, cat, S.LEVEL2),
                                expected=fmt_number(weight), actual=fmt_number(sums[level2])))
     return out
 
 
-def _cap_of(ctx: Context) -> float | None:
-    """The total's cap by the rules' rate, if it applies to this submission."""
+def _cap_rate(ctx: Context) -> float | None:
+    """The value of the rate the rules cap the total by, when it could be computed."""
     cap = ctx.rules.total_cap
     rate = ctx.budget.rates.get(cap.rate) if cap else None
-    if cap is None or rate is None or rate.value is None:
-        return None
-    hit = cap.cap(rate.value)
-    return hit[1] if hit else None
+    return rate.value if rate is not None else None
 
 
-def _capped(ctx: Context, total: float, findings: list[Finding]) -> float:
-    cap = ctx.rules.total_cap
-    top = _cap_of(ctx)
-    if cap is None or top is None or total <= top + _EPS:
-        return total
-    rate = ctx.budget.rates[cap.rate]
-    below = min(b for b, t in cap.bands if t == top and rate.value is not None and rate.value < b)
-    findings.append(finding("P512", rate_label=rate.label, rate=fmt_percent(rate.value), below=fmt_percent(below),
-                            cap=fmt_score(top), before=fmt_score(total), sheet=S.SUMMARY,
-                            expected=f"≤ {fmt_score(top)}", actual=fmt_score(total)))
-    return top
+def _over_the_total(ctx: Context, o: TotalOutcome) -> list[Finding]:
+    """P514 for the 加分/扣分 declared, P512 for the rate's cap below the total, P513 for each 一票否决
+    declared: each says what it did, and the total it came to."""
+    d = ctx.rules.decimals
+    out = []
+    if o.items:
+        parts = []
+        if o.bonus or any("加" in i for i in o.items):
+            parts.append(f"加 {fmt_points(o.bonus, d)} 分（加分最多 {fmt_number(ctx.rules.bonus_max)} 分）")
+        if o.deduction or any("扣" in i for i in o.items):
+            parts.append(f"扣 {fmt_points(o.deduction, d)} 分（扣分最多 {fmt_number(ctx.rules.deduction_max)} 分）")
+        cells = [ctx.sub.basic.cells.get(a.item, "") for a in ctx.rules.adjustments if ctx.declared.get(a.item)]
+        out.append(finding("P514", items="；".join(o.items), result="，".join(parts), before=fmt_points(o.before, d),
+                           after=fmt_points(o.adjusted, d), sheet=S.BASIC, cell=next((c for c in cells if c), ""),
+                           expected=fmt_points(o.adjusted, d), actual=fmt_points(o.before, d)))
+    for cap in o.caps:
+        if cap.item:
+            effect = "、".join(x for x in (f"总分最高 {fmt_points(cap.top, d)} 分" if cap.top < 100 else "",
+                                           f"等级定为{cap.grade}" if cap.grade else "") if x)
+            out.append(finding("P513", item=cap.item, effect=effect, before=fmt_points(o.adjusted, d),
+                               total=fmt_points(o.total, d), grade=o.grade, sheet=S.BASIC,
+                               cell=ctx.sub.basic.cells.get(cap.item, ""), expected=effect, actual="是"))
+        elif cap.top < o.adjusted - _EPS:
+            rate = ctx.budget.rates[ctx.rules.total_cap.rate]  # type: ignore[union-attr]
+            out.append(finding("P512", rate_label=rate.label, rate=fmt_percent(rate.value), below=fmt_percent(cap.below),
+                               cap=fmt_points(cap.top, d), before=fmt_points(o.adjusted, d), total=fmt_points(o.total, d),
+                               sheet=S.SUMMARY, expected=f"≤ {fmt_points(cap.top, d)}", actual=fmt_points(o.adjusted, d)))
+    return out
 
 
 def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, shown: int = 6) -> str:
@@ -422,7 +471,8 @@ def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, show
              if r.applicable and r.category and abs((r.self_score or 0.0) - (r.verified or 0.0)) > rules.tolerance + _EPS]
     diffs.sort(key=lambda d: -d[0])
     parts = [f"“{r.name or f'第 {r.row} 行'}”（{S.INDICATORS}!{line.cells.get(S.SELF_SCORE, '')}：自评 "
-             f"{fmt_score(r.self_score) if r.self_score is not None else '未填'}，核定 {fmt_score(r.verified)}）"
+             f"{fmt_points(r.self_score, rules.decimals) if r.self_score is not None else '未填'}，"
+             f"核定 {fmt_points(r.verified, rules.decimals)}）"
              for _, r, line in diffs[:shown]]
     more = f"等 {len(diffs)} 项" if len(diffs) > shown else f"共 {len(diffs)} 项"
     return "、".join(parts) + more if parts else "（各行分值或不适用指标的折算造成）"

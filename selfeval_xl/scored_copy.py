@@ -108,6 +108,8 @@ def plan(a: Assessment) -> Plan:
                 note += "，有不适用指标，已按适用指标折算为百分制"
             if sc.provisional:
                 note += f"；{'、'.join(sc.provisional)}各行分值之和不等于权重，已按权重折算，为暂定分"
+            if sc.limits:  # 加分、扣分, the cap or the 一票否决 that changed the total or the grade
+                note += f"；各类别合计 {fmt_score(sc.before_limits)}，" + "，".join(sc.limits)
             p.values[(S.INDICATORS, a1(lay.ind_total_row, cols[S.OPINION]))] = note
     if S.SUMMARY in present:
         h_v, h_vr = S.SUMMARY_HEADERS[4], S.SUMMARY_HEADERS[5]

@@ -43,7 +43,7 @@ __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
 SHEETS = ("总览", "单位得分", "问题清单", "指标明细", "预算汇总", "主管部门合计", "处理失败", "未审核文件")
 UNIT_COLUMNS = ("单位编码", "部门(单位)名称", "主管部门", "评价年度", "自评总分", "核定总分", "差异", "自评等级",
-                "核定等级", "暂定", "错误数", "警告数", "文件", "规则")
+                "核定等级", "暂定、加减分、封顶", "错误数", "警告数", "文件", "规则")
 FINDING_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 FAILED_COLUMNS = ("文件", "代码", "问题", "说明（怎么办）")
 UNAUDITED_COLUMNS = ("文件或文件夹", "类别", "说明", "需核实")
@@ -519,8 +519,10 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
     w.number(ws, i, 6, diff, "score")
     w.text(ws, i, 7, r["self_grade"])
     w.text(ws, i, 8, r["grade"])
-    if r.get("provisional"):  # the total stands on a category rescaled for its 分值 (P501)
-        ws.write_string(i, 9, "暂定（P501）", w.f["warn"])
+    # the total stands on a category rescaled for its 分值 (P501); what the rules over the total did
+    notes = (["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])
+    if notes:
+        ws.write_string(i, 9, clean_text("；".join(notes)), w.f["warn" if r.get("provisional") else "text"])
     else:
         ws.write_blank(i, 9, None, w.f["text"])
     ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])

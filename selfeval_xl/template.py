@@ -22,8 +22,8 @@ from xlsxwriter.worksheet import Worksheet
 from . import standard as S
 from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
 from .formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, parse_expression, split_a1
-from .instructions import sections
-from .layout import Block, Layout, default_layout, level1_weight, template_formulas
+from .instructions import declared_help, explain, qualitative_prompt, sections, tier_forms
+from .layout import Block, Layout, declared_first_row, default_layout, level1_weight, template_formulas
 from .methods import METHODS
 from .numbers import fmt_number
 from .rules import FreeRows, Rules, bundled, load_rules
@@ -120,6 +120,8 @@ class Filling:
     common: dict[str, CommonAnswer] = field(default_factory=dict)
     own: dict[str, list[OwnIndicator]] = field(default_factory=dict)
     problems: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the rule set's 加分、扣分 (times) and 一票否决 (是/否) rows of 基本信息, by item
+    declared: dict[str, Any] = field(default_factory=dict)
     #: edits by (sheet, A1) applied last, given the layout: how samples carry typical mistakes
     edits: Callable[[Layout], dict[tuple[str, str], CellEdit]] | None = None
 
@@ -292,7 +294,7 @@ def write_template(path: str | Path, rules: Rules | None = None, filling: Fillin
     grid.edits = filling.edits(lay) if filling.edits else {}
     book = _Book(path, rules)
     _instructions(book, rules)
-    _basic_sheet(book, rules, lay, basic, grid)
+    _basic_sheet(book, rules, lay, basic, grid, filling.declared)
     _list_sheet(book, grid, S.GOALS, S.GOALS_HEADERS, [6, 100], [[g] for g in filling.goals], 20,
                 "每行填写一条年度履职目标。" + _INSERT_HINT)
     _list_sheet(book, grid, S.TASKS, S.TASKS_HEADERS, [6, 26, 60, 40], [list(t) for t in filling.tasks], 12,
@@ -460,7 +462,8 @@ def _instructions(book: _Book, rules: Rules) -> None:
 # --- 基本信息 and the list sheets ---------------------------------------------------------------
 
 
-def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], grid: _Grid) -> None:
+def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], grid: _Grid,
+                 declared: dict[str, Any]) -> None:
     ws = book.sheet(S.BASIC, [18, 50, 48])
     w = _Cells(ws, S.BASIC, grid)
     f = book.fmt
@@ -485,10 +488,43 @@ def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], 
     ws.data_validation(a1(lay.basic_rows["填报日期"], 2), {
         "validate": "date", "criteria": ">=", "value": _dt.date(2000, 1, 1),
         "error_type": "warning", "error_title": "填报日期", "error_message": "请填写日期，如 2022-03-15"})
-    ws.write_string(len(S.BASIC_FIELDS) + 3, 0, "加粗的项目为必填项。浅黄色单元格为填写区域。", f["subtitle"])
+    last = _declared_rows(w, f, rules, lay, declared)
+    ws.write_string(last + 1, 0, "加粗的项目为必填项。浅黄色单元格为填写区域。", f["subtitle"])
     ws.repeat_rows(0, 1)
     ws.freeze_panes(2, 0)
     ws.protect("", _PROTECT_FIXED)
+
+
+def _declared_rows(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, declared: dict[str, Any]) -> int:
+    """The rule set's 加分、扣分 and 一票否决 rows of 基本信息 under their heading, each with its rule
+    beside it and a validation from the rule set (a whole number of times; 是 or 否). Returns the
+    last row used (0-based), the standard fields' when there are none."""
+    ws = w.ws
+    last = len(S.BASIC_FIELDS) + 2
+    if not rules.declared_items:
+        return last
+    heading = declared_first_row() - 2  # 0-based
+    ws.merge_range(heading, 0, heading, 2, "加分、扣分和一票否决事项（按评分细则计入总分）", f["doc_h"])
+    ws.set_row(heading, 24)
+    vetoes = {v.item for v in rules.vetoes}
+    for item in rules.declared_items:
+        row = lay.basic_rows[item]
+        cell = a1(row, lay.basic_value_col)
+        note = declared_help(rules, item)
+        w.at(row - 1, 0, f["label_req"], item)
+        w.put(cell, f["input_c" if item in vetoes else "input_count"], declared.get(item))
+        w.at(row - 1, 2, f["note"], note)
+        if item in vetoes:
+            ws.data_validation(cell, {
+                "validate": "list", "source": ["是", "否"], "input_title": item[:32], "input_message": note[:255],
+                "error_title": item[:32], "error_message": "请从下拉列表选择“是”或“否”"})
+        else:
+            ws.data_validation(cell, {
+                "validate": "integer", "criteria": ">=", "value": 0, "input_title": item[:32],
+                "input_message": note[:255], "error_title": item[:32], "error_message": "请填写次数（0 或正整数）"})
+        ws.set_row(row - 1, _text_height([(item, 18), (note, 48)], 14))
+        last = row - 1
+    return last
 
 
 def _list_sheet(book: _Book, grid: _Grid, name: str, headers: tuple[str, ...], widths: list[float],
@@ -722,22 +758,27 @@ def _common_row(w: _Cells, f: dict[str, Format], rules: Rules, lay: Layout, row:
     else:
         w.put(cell[S.ACTUAL], f["input_c"], ans.actual)
         method = METHODS[ind.method]
-        if method.reads == "count":
+        na = rules.not_applicable
+        if method.reads == "count":  # a whole number, or the rule set's not-applicable word
             items = ind.params.get("items")
-            ws.data_validation(cell[S.ACTUAL], {
-                "validate": "integer", "criteria": "between", "minimum": 0, "maximum": len(items) if items else 10000,
-                "input_title": ind.name[:32], "input_message": method.explain(ind.params)[:255],
-                "error_title": ind.name[:32], "error_message": "请填写整数" + (f"（0 到 {len(items)}）" if items else "（0 或以上）")})
+            f_ = cell[S.ACTUAL]
+            most = f",{f_}<={len(items)}" if items else ""
+            ws.data_validation(f_, {
+                "validate": "custom",
+                # text must not reach INT (its error would refuse the not-applicable word too)
+                "value": f'=IF(ISNUMBER({f_}),AND({f_}=INT({f_}),{f_}>=0{most}),TRIM({f_})="{na}")',
+                "input_title": ind.name[:32], "input_message": (explain(ind, rules) + f"不适用的填“{na}”。")[:255],
+                "error_title": ind.name[:32],
+                "error_message": "请填写整数" + (f"（0 到 {len(items)}）" if items else "（0 或以上）") + f"；不适用的填“{na}”"})
         elif ind.method == "qualitative":
-            choices = qualitative_choices(ind.target, rules)
             ws.data_validation(cell[S.ACTUAL], {
-                "validate": "list", "source": choices, "input_title": "请选择",
-                "input_message": f"达成选“{choices[0]}”，部分达成选“{choices[1]}”，未达成选“{choices[2]}”",
+                "validate": "list", "source": qualitative_choices(ind.target, rules), "input_title": "请选择",
+                "input_message": qualitative_prompt(ind.target, rules)[:255],
                 "error_title": ind.name[:32], "error_message": "请从下拉列表中选择"})
         else:
             ws.data_validation(cell[S.ACTUAL], {
                 "validate": "any", "input_title": ind.name[:32],
-                "input_message": f"指标值 {ind.target}：填写实际完成的数值或百分比"})
+                "input_message": f"指标值 {ind.target}：填写实际完成的数值或百分比；不适用的填“{na}”"[:255]})
     w.put(cell[S.SELF_SCORE], f["input_score"], ans.self_score)
     w.put(cell[S.REASON], f["input"], ans.reason or None)
     w.put(cell[S.VERIFIED], f["tool_score"])
@@ -770,8 +811,8 @@ def _own_row_validations(ws: Worksheet, rules: Rules, lay: Layout, block: Block,
         "input_message": "如 ≥90%、≤5%、=100%、≥50个；定性指标写一个词，如 达标、提升"})
     ws.data_validation(rng(S.ACTUAL), {
         "validate": "any", "input_title": "实际完成值",
-        "input_message": "数量指标填数字或百分比（单位同指标值）；定性指标填指标值本身（达成）、"
-                         f"“基本”+指标值（部分达成）或“未”+指标值；不适用填“{rules.not_applicable}”"})
+        "input_message": ("数量指标填数字或百分比（单位同指标值）；定性指标填" + "、".join(tier_forms(rules))
+                          + f"；不适用填“{rules.not_applicable}”")[:255]})
 
 
 # --- 得分汇总 ---------------------------------------------------------------------------------

@@ -104,6 +104,9 @@ class Context:
     #: how ``rules`` was chosen: '' given (--rules); "version" the set its 模板版本 names; "closest"
     #: no bundled set has its version: the set its sheets fit best (assess.read_by_version)
     chosen: str = ""
+    #: 加分、扣分 items -> times, 一票否决 items -> declared, as read from 基本信息 (0 / False when
+    #: empty or unreadable: those are findings of their own)
+    declared: dict[str, float | bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, sub: Submission, rules: Rules) -> Context:
@@ -213,6 +216,43 @@ def check_basic(ctx: Context) -> Iterable[Finding]:
             typed = visible(basic.unit_code_typed)
             yield finding("V211", typed=typed, what="、".join(how_typed(basic.unit_code_typed)), normal=basic.unit_code,
                           cell=cell, sheet=S.BASIC, expected=basic.unit_code, actual=typed)
+
+
+#: how a 一票否决 row may be answered (a checkbox or TRUE/FALSE typed counts too)
+YES, NO = "是", "否"
+_ANSWERS = {YES: True, NO: False}
+
+
+def check_declared(ctx: Context) -> Iterable[Finding]:
+    """V201/V202/V207 on the rows 基本信息 adds for the rules over the total: each 加分、扣分 item a
+    whole number of times, each 一票否决 item 是 or 否. Leaves what was read on ``ctx.declared``."""
+    rules, basic = ctx.rules, ctx.sub.basic
+    for item in rules.declared_items:
+        is_veto = any(v.item == item for v in rules.vetoes)
+        ctx.declared[item] = False if is_veto else 0.0
+        cell = basic.cells.get(item)
+        if cell is None or not ctx.present(S.BASIC):
+            continue  # the row is missing: S102
+        raw = basic.raw.get(item)
+        err = ctx.sub.errors.get((S.BASIC, cell))
+        if err:
+            yield _error_value(S.BASIC, cell, f"“{item}”", err)
+        elif raw is None or (isinstance(raw, str) and not raw.strip()):
+            yield finding("V201", "basic", label=item, cell=cell, sheet=S.BASIC, expected=f"{YES}或{NO}" if is_veto else "次数")
+        elif is_veto:
+            answer = raw if isinstance(raw, bool) else _ANSWERS.get(label_key(raw))
+            if answer is None:
+                yield finding("V202", "yes_no", label=item, value=fmt_value(raw), cell=cell, sheet=S.BASIC,
+                              expected=f"{YES}或{NO}", actual=fmt_value(raw))
+            else:
+                ctx.declared[item] = answer
+        else:
+            times = read_count(raw, ctx.rules)
+            if times.value is None:
+                yield finding("V202", "count", label=item, value=fmt_value(raw), cell=cell, sheet=S.BASIC,
+                              expected="0 或正整数", actual=fmt_value(raw))
+            else:
+                ctx.declared[item] = times.value
 
 
 def _error_value(sheet: str, cell: str, what: str, code: str) -> Finding:
@@ -704,8 +744,8 @@ def check_visibility(ctx: Context) -> Iterable[Finding]:
         yield finding("S106", sheet=S.INDICATORS, what=shown, unit="列", expected="显示", actual="隐藏")
 
 
-CHECKS: tuple[Check, ...] = (check_structure, check_basic, check_budget, check_formulas, check_indicators,
-                             check_visibility)
+CHECKS: tuple[Check, ...] = (check_structure, check_basic, check_declared, check_budget, check_formulas,
+                             check_indicators, check_visibility)
 
 
 def run_checks(ctx: Context) -> list[Finding]:

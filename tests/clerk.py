@@ -43,11 +43,21 @@ class Type:
         return {"sheet": self.sheet, "type": self.cell, "value": self.value}
 
 
+@dataclass(frozen=True)
+class Invalid:
+    """Calc's Mark Invalid Data on a sheet: the step reports the cells its validity refuses."""
+
+    sheet: str
+
+    def step(self) -> dict:
+        return {"sheet": self.sheet, "invalid": True}
+
+
 @dataclass
 class Job:
     src: Path
     dst: Path
-    steps: list[Insert | Type] = field(default_factory=list)
+    steps: list[Insert | Type | Invalid] = field(default_factory=list)
     jump: str = ""  # instead: open src at this hyperlink mark, report where the cursor lands
 
 

@@ -174,9 +174,10 @@ def test_near_miss_does_not_trigger(write_filled, code):
 
 def test_every_structure_to_score_code_is_covered():
     wanted = {c for c in CODES if c[0] in "SVXBP"}
-    # S101 needs a workbook without a sheet (below); P512 rules with a cap (tests/test_rule_sets.py);
-    # S105 and S106 a hidden sheet, rows and columns (tests/test_verdict.py)
-    assert wanted - set(TRIGGER) == {"S101", "S105", "S106", "P512"}
+    # S101 needs a workbook without a sheet (below); P512-P514 rules with a cap, 一票否决 and 加分/扣分
+    # (tests/test_rule_sets.py, tests/test_totals.py); S105 and S106 a hidden sheet, rows and columns
+    # (tests/test_verdict.py)
+    assert wanted - set(TRIGGER) == {"S101", "S105", "S106", "P512", "P513", "P514"}
 
 
 def _drop_sheet(src, dst, sheet):

@@ -109,10 +109,11 @@ def _scored(path, rules_name):
 
 
 def test_four_part_example_by_hand(examples):
-    """投入/过程/产出/效益 with step bands, deductions, a checklist, steps of 0.5 and 1, a change
-    against last year, over-achievement deducted, and the total capped by the execution rate."""
+    """投入/过程/产出/效益 with step bands, deductions, a checklist of 4 items capped at 3, steps of 0.5
+    and 1 above a "≤" target and 0.5 below a "≥" one, a change against last year, over-achievement
+    deducted, a 表彰 added, and the total capped by the execution rate."""
     a, rows, cats = _scored(examples["four-part"]["01_某区教育局_2024.xlsx"], "four-part")
-    assert rows["绩效指标明确性"] == 2  # checklist: 2 of 3 items, 1 point each
+    assert rows["绩效指标明确性"] == 3  # checklist: 3 of 4 items, 1 point each, at most 3
     assert rows["在职人员控制率"] == 1.58  # 121/120 = 100.83%: 0.83 points over x 0.5 = 0.42 off 2
     assert rows['"三公经费"变动率'] == 3  # (48 - 50) / 50 = -4% <= 0
     assert rows["重点支出安排率"] == 4  # 1700/2000 = 85%: the ">= 80%" band
@@ -123,15 +124,34 @@ def test_four_part_example_by_hand(examples):
     assert rows["公用经费控制率"] == 1.5  # 301.5/300 = 100.5%: 0.5 points over x 1 off 2
     assert rows["管理制度健全性"] == 3 and rows["资金使用合规性"] == 3
     assert rows["预决算信息公开性"] == 1.4  # 部分达成, self 1.4 within [1.2, 1.6)
-    assert rows["固定资产利用率"] == 5  # 736/800 = 92% >= 90%
+    assert rows["固定资产利用率"] == 4  # 704/800 = 88%: 2 points under 90% x 0.5 off 5
     assert rows["社会公众或服务对象满意度"] == 4  # 86%: the ">= 80%" band
     assert rows["义务教育学校维修改造面积"] == 4  # 125% of the target, no reason: 5 - 1
     assert rows["教师培训人次"] == 4.5 and rows["生均公用经费支出增幅"] == 4  # 2700/3000 x 5; (1 - 1/5) x 5
-    assert cats == {"投入": 12.58, "过程": 33.4, "产出": 22.5, "效益": 19.0}
-    assert a.scores.total == 79 and a.scores.grade == "合格"  # 87.48 capped at 79 (65% < 70%)
+    assert cats == {"投入": 13.58, "过程": 32.4, "产出": 22.5, "效益": 19.0}
+    # 87.48 + 1 (one 表彰) = 88.48, capped at 79 (65% < 70%)
+    assert a.scores.before_limits == 87.48 and a.scores.total == 79 and a.scores.grade == "合格"
+    assert a.scores.self_total == 79 and a.scores.self_grade == "合格"  # the form's own formula does the same
     codes = sorted(f.code for f in a.findings)
-    assert codes == ["P503", "P506", "P512"]
-    assert "87.48" in next(f for f in a.findings if f.code == "P512").message
+    assert codes == ["P503", "P506", "P512", "P514"]
+    assert "88.48" in next(f for f in a.findings if f.code == "P512").message
+    assert "加 1.00 分" in next(f for f in a.findings if f.code == "P514").message
+    assert a.scores.limits == ["加分 1.00 分", "预算执行率 65% 低于 70%，总分最高 79.00 分"]
+
+
+def test_four_part_veto_example_by_hand(examples):
+    """The rule set's own worked example as a workbook: 审计发现重大违规 declared 是 caps the total at 59
+    (the lowest limit), a 通报批评 takes 2; the form's own total and grade agree."""
+    a, rows, cats = _scored(examples["four-part"]["02_某区卫生健康委员会_2024.xlsx"], "four-part")
+    assert rows["预算执行率"] == 9.5 and rows["预算调整率"] == 2  # 4940/5200; 4%: the "<= 10%" band
+    assert rows["基层医疗机构标准化建设数"] == 10.8  # 9/10 x 12
+    assert cats == {"投入": 15, "过程": 37.9, "产出": 23.8, "效益": 20}
+    assert a.scores.before_limits == 96.7 and a.scores.total == 59 and a.scores.grade == "不合格"
+    assert (a.scores.self_total, a.scores.self_grade) == (59, "不合格")
+    p513 = next(f for f in a.findings if f.code == "P513")
+    assert p513.sheet == S.BASIC and p513.cell and "94.70" in p513.message and "59.00" in p513.message
+    assert "扣 2.00 分" in next(f for f in a.findings if f.code == "P514").message
+    assert a.to_dict()["limits"] == ["扣分 2.00 分", "“审计发现重大违规违纪问题”填为“是”，总分最高 59.00 分"]
 
 
 def test_mof_project_example_by_hand(examples):
@@ -156,11 +176,12 @@ def test_check_and_batch_take_a_bundled_name(examples, tmp_path):
 # Every method: its worked example and its boundaries, through the real reading path
 
 
-@pytest.mark.parametrize("name", [n for n, m in METHODS.items() if m.example])
-def test_each_methods_worked_example(rules, name):
+@pytest.mark.parametrize("name, ex", [(n, ex) for n, m in METHODS.items() for ex in m.examples])
+def test_each_methods_worked_example(rules, name, ex):
+    """Every worked example of docs/rules.md (a method may have more than one: per_point above a "≤"
+    and below a "≥" target, a checklist whose items exceed its points)."""
     m = METHODS[name]
-    ex = m.example
-    assert ex is not None and m.score is not None
+    assert m.score is not None
     target = parse_target(ex.target, rules) if m.reads != "count" else Target(ex.target, "qualitative", word=ex.target)
     for typed, expected in ex.cases:
         if m.reads == "rate":
@@ -195,6 +216,15 @@ ADJUST = {"bands": [{"max": 0, "points": 3}, {"max": 0.1, "points": 2}, {"max": 
     # per point with steps of 0.5 and 1
     ("per_point", {"step": 0.5}, 2, "≤100%", 1.0, 2), ("per_point", {"step": 0.5}, 2, "≤100%", 1.01, 1.5),
     ("per_point", {"step": 0.5}, 2, "≤100%", 1.04, 0), ("per_point", {"step": 1}, 2, "≤100%", 1.015, 0.5),
+    # per point below an "at least" target: 每低于 1 个百分点扣 0.5 分，扣完为止
+    ("per_point", {"step": 0.5}, 5, "≥95%", 0.95, 5), ("per_point", {"step": 0.5}, 5, "≥95%", 1.2, 5),
+    ("per_point", {"step": 0.5}, 5, "≥95%", 0.9499, 5 - 0.005), ("per_point", {"step": 0.5}, 5, "≥95%", 0.94, 4.5),
+    ("per_point", {"step": 0.5}, 5, "≥95%", 0.85, 0), ("per_point", {"step": 0.5}, 5, "≥95%", 0.8, 0),
+    ("per_point", {"step": 0.5}, 5, "≥95%", -0.1, 0),
+    # a checklist whose items exceed its points: 四项每具备一项得 1 分，最高 3 分
+    ("checklist", {"items": ["a", "b", "c", "d"], "points": 1}, 3, "规范", 2, 2),
+    ("checklist", {"items": ["a", "b", "c", "d"], "points": 1}, 3, "规范", 3, 3),
+    ("checklist", {"items": ["a", "b", "c", "d"], "points": 1}, 3, "规范", 4, 3),
     # both reverse formulas
     ("reverse", {}, 4, "≤5%", 0.05, 4), ("reverse", {}, 4, "≤5%", 0.075, 2), ("reverse", {}, 4, "≤5%", 0.1, 0),
     ("reverse_ratio", {}, 4, "≤5%", 0.05, 4), ("reverse_ratio", {}, 4, "≤5%", 0.1, 2), ("reverse_ratio", {}, 4, "≤5%", 0.2, 1),

@@ -19,6 +19,7 @@ from selfeval_xl.formulas import Area, Array, Recalc, normalize_formula, split_a
 from selfeval_xl.layout import default_layout
 from selfeval_xl.read import read_submission
 from selfeval_xl.rules import load_rules
+from selfeval_xl.targets import parse_target, read_actual
 from selfeval_xl.template import all_formulas, write_template
 
 from .conftest import ROOT
@@ -178,8 +179,14 @@ def test_drop_downs(wb, rules):
         dv = dvs[f"F{names[ind.name]}"]
         assert dv.type == "list"
         choices = dv.formula1.strip('"').split(",")
-        assert choices[0] == ind.target and "不适用" in choices and len(choices) == 4
+        assert choices[0] == ind.target and choices[-1] == "不适用"
         assert len(dv.formula1) <= 257  # an inline list Excel keeps (≤ 255 characters)
+        # every answer the drop-down offers is read as a tier, and it offers each tier's answers the
+        # 填报说明 lists (issue 19.3: it refused 达成年度指标 while 填报说明 named it)
+        target = parse_target(ind.target, rules)
+        assert all(read_actual(c, target, rules).tier for c in choices[:-1])
+        assert {a for t in rules.tiers for a in t.answers} <= set(choices)
+        assert {read_actual(c, target, rules).tier for c in choices[:-1]} == {t.name for t in rules.tiers}
     level2_lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and "数量指标" in dv.formula1]
     assert level2_lists and level2_lists[0].errorStyle == "information"
     # no list points at another sheet (Excel would move it to an x14 extension openpyxl drops)

@@ -7,7 +7,10 @@ recalculates, saves as .xlsx to ``dst``, and prints one JSON line with what happ
     {"insert": "G30", "sheet": "绩效指标", "rows": 2, "where": "above"}   # select, Insert Rows Above/Below
     {"type": "C30", "sheet": "绩效指标", "value": "新指标"}              # type into a cell
 
-A job with ``"jump": "'绩效指标'!F12"`` instead opens ``src`` at that hyperlink mark and reports the
+    {"invalid": true, "sheet": "绩效指标"}                           # Tools > Detective > Mark Invalid Data
+
+The last reports the cells Calc's own data validity finds invalid (``showInvalid``: the circles it
+draws, which are then cleared). A job with ``"jump": "'绩效指标'!F12"`` instead opens ``src`` at that hyperlink mark and reports the
 sheet and cell the cursor lands on.
 
 Insert Rows is LibreOffice's own command (.uno:InsertRowsBefore / .uno:InsertRowsAfter) on the
@@ -62,6 +65,33 @@ def used_rows(sheet):
     return cursor.getRangeAddress().EndRow + 1
 
 
+def a1(row0, col0):
+    name = ""
+    col = col0
+    while True:
+        name = chr(65 + col % 26) + name
+        col = col // 26 - 1
+        if col < 0:
+            break
+    return f"{name}{row0 + 1}"
+
+
+def invalid_cells(sheet):
+    """The cells Calc marks as violating their validity (Mark Invalid Data), as A1; the marks cleared."""
+    sheet.clearArrows()
+    sheet.showInvalid()
+    page = sheet.DrawPage
+    out = set()
+    for i in range(page.getCount()):
+        shape = page.getByIndex(i)
+        anchor = getattr(shape, "Anchor", None)
+        if shape.ShapeType.endswith("EllipseShape") and anchor is not None and hasattr(anchor, "getCellAddress"):
+            address = anchor.getCellAddress()
+            out.add(a1(address.Row, address.Column))
+    sheet.clearArrows()
+    return sorted(out)
+
+
 def jump(desktop, job):
     """Open ``src`` at a hyperlink's mark (what a click on "file.xlsx#mark" does) and report where
     the cursor is: [sheet, A1]."""
@@ -94,7 +124,10 @@ def run_job(desktop, dispatcher, job):
         for step in job["steps"]:
             sheet = doc.Sheets.getByName(step["sheet"])
             ctrl.setActiveSheet(sheet)
-            if "insert" in step:
+            if "invalid" in step:
+                doc.calculateAll()
+                done.append({"invalid": invalid_cells(sheet)})
+            elif "insert" in step:
                 rows = step.get("rows", 1)
                 cell = sheet.getCellRangeByName(step["insert"])
                 col, row = cell.getCellAddress().Column, cell.getCellAddress().Row

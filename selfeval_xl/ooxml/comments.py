@@ -9,6 +9,7 @@ a shape for every comment of the sheet.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 
 from lxml import etree
@@ -149,6 +150,10 @@ def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: 
             plain.set(_XML_SPACE, "preserve")
         else:
             _run(text, q, addition, font, bold=False)
+    # each new note goes before the first comment of the sheet at a later address (the notes are
+    # taken in address order, so only the sheet's own comments can be later): one bisection each
+    theirs = sorted(existing.items())
+    positions = [pos for pos, _ in theirs]
     for ref in sorted(remaining, key=_order):
         c = etree.Element(q("comment"))
         c.set("ref", ref)
@@ -156,9 +161,9 @@ def _merge_comments(root: XMLElement, notes: dict[str, str], author: str, font: 
         text = etree.SubElement(c, q("text"))
         _run(text, q, f"{author}：", font, bold=True)
         _run(text, q, "\n" + remaining[ref], font, bold=False)
-        later = [e for pos, e in existing.items() if pos > _order(ref)]
-        if later:
-            min(later, key=lambda e: _order(e.get("ref") or "")).addprevious(c)
+        at = bisect_right(positions, _order(ref))
+        if at < len(theirs):
+            theirs[at][1].addprevious(c)
         else:
             clist.append(c)
         existing[_order(ref)] = c

@@ -15,6 +15,7 @@ conditional formats and data validations (including the x14 extensions), ``show_
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left
 from collections.abc import Callable
 
 from lxml import etree
@@ -63,19 +64,29 @@ class CellWriter:
             self.rows.setdefault(row_no, row)
         self._cells: dict[int, dict[int, XMLElement]] = {}
         self.touched: list[tuple[int, int]] = []
+        self._numbers: list[int] | None = None
 
     def _row(self, row_no: int) -> XMLElement:
         row = self.rows.get(row_no)
         if row is None:
             row = etree.Element(self.n("row"))
             row.set("r", str(row_no))
-            later = [r for r in self.rows if r > row_no]
-            if later:
-                self.rows[min(later)].addprevious(row)
+            numbers = self._row_numbers()
+            at = bisect_left(numbers, row_no)
+            if at < len(numbers):
+                self.rows[numbers[at]].addprevious(row)
             else:
                 self.data.append(row)
             self.rows[row_no] = row
+            numbers.insert(at, row_no)
         return row
+
+    def _row_numbers(self) -> list[int]:
+        """The sheet's row numbers in order (kept in step as rows are added: a new row goes before
+        the next one by a bisection, not a scan of every row)."""
+        if self._numbers is None:
+            self._numbers = sorted(self.rows)
+        return self._numbers
 
     def _cells_of(self, row_no: int) -> dict[int, XMLElement]:
         hit = self._cells.get(row_no)

@@ -1,0 +1,104 @@
+"""Cost of one workbook against its number of indicator rows: `score` must grow linearly.
+
+    python benchmarks/rows.py                      # 1,250 to 20,000 rows
+    python benchmarks/rows.py --sizes 5000,40000
+
+For each N a workbook is generated from the template (the default rule set, N department rows under
+产出指标, every one short of its target with a self score that differs from the 核定得分: each row
+draws findings, a 审核意见, a comment and a row of 审核结果, the costliest case). Each stage of
+`selfeval-xl score` runs on it in this process, best of ``--repeat``: read, checks, scoring, the
+scored copy. Then the time per row and, between consecutive sizes, the exponent of the growth
+(1.0 is linear, 2.0 quadratic). Memory is bounded by ``--memory`` (MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+CACHE = HERE / "cache" / "rows"
+
+
+def workbook(n: int) -> Path:
+    """A filled workbook with ``n`` own 产出 rows (cached)."""
+    import make_samples
+
+    from selfeval_xl.template import OwnIndicator, write_template
+
+    path = CACHE / f"rows-{n}.xlsx"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        f = make_samples.bureau()
+        w = 40 / n
+        f.own["产出指标"] = [OwnIndicator("数量指标", f"指标{i}", w, "≥90%", "45%", w) for i in range(n)]
+        tmp = path.with_suffix(".tmp")
+        write_template(tmp, filling=f)
+        tmp.replace(path)
+    return path
+
+
+def stages(path: Path) -> dict[str, float]:
+    from selfeval_xl.assess import assess_submission
+    from selfeval_xl.intake import open_package
+    from selfeval_xl.read import read_package
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.score import score_lines
+    from selfeval_xl.scored_copy import scored_copy_bytes
+    from selfeval_xl.validate import Context, run_checks
+
+    rules = load_rules()
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    sub = read_package(open_package(path), rules)
+    out["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ctx = Context.of(sub, rules)
+    run_checks(ctx)
+    out["checks"] = time.perf_counter() - t
+    t = time.perf_counter()
+    score_lines(ctx)
+    out["scoring"] = time.perf_counter() - t
+    a = assess_submission(sub, rules)
+    t = time.perf_counter()
+    scored_copy_bytes(a)
+    out["scored copy"] = time.perf_counter() - t
+    out["score (all)"] = out["read"] + out["checks"] + out["scoring"] + out["scored copy"]
+    return out
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1250,2500,5000,10000,20000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--memory", type=int, default=4000, help="address-space limit in MB")
+    args = ap.parse_args(argv)
+    limit = args.memory * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: list[tuple[int, dict[str, float]]] = []
+    for n in sizes:
+        path = workbook(n)
+        runs = [stages(path) for _ in range(args.repeat)]
+        results.append((n, {k: min(r[k] for r in runs) for k in runs[0]}))
+    names = list(results[0][1])
+    print(f"seconds (best of {args.repeat}) by indicator rows; growth exponent against the size before")
+    print(f"  {'rows':>7}  " + "  ".join(f"{k:>12}" for k in names) + "   µs/row   exponent")
+    prev: tuple[int, float] | None = None
+    for n, r in results:
+        total = r["score (all)"]
+        exp = f"{math.log(total / prev[1]) / math.log(n / prev[0]):8.2f}" if prev else "       –"
+        print(f"  {n:>7,}  " + "  ".join(f"{r[k]:12.2f}" for k in names) + f"  {total / n * 1e6:7.0f}   {exp}")
+        prev = (n, total)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
