@@ -479,8 +479,11 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
 def _cached_classes() -> dict[str, type]:
     from . import formulas as F
 
-    classes: list[type] = [Rules, Grade, Category, BudgetItem, Rate, BudgetCheck, CommonIndicator, FreeRows, Tier,
-                           OverAchievement, TotalCap, F.Num, F.Str, F.Name, F.Ref, F.Area, F.Call, F.BinOp, F.Neg]
+    # every dataclass of the rule set defined here (a field added to Rules is kept without a list to
+    # mend), and the formula nodes a rate is made of
+    ours = [c for c in globals().values() if isinstance(c, type) and dataclasses.is_dataclass(c)
+            and c.__module__ == __name__ and not c.__name__.startswith("_")]
+    classes: list[type] = [*ours, F.Num, F.Str, F.Name, F.Ref, F.Area, F.Call, F.BinOp, F.Neg]
     return {c.__name__: c for c in classes}
 
 
