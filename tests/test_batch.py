@@ -190,7 +190,8 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     oom = by_file["oom.xlsx"]["findings"][0]
     assert oom["code"] == "F009" and "内存" in oom["message"]
     for name in sample_files:
-        assert by_file[name]["total"] is not None, (name, by_file[name]["findings"][:1], by_file[name].get("internal_error"))  # the rest of the batch went on
+        # the rest of the batch went on
+        assert by_file[name]["total"] is not None, (name, by_file[name]["findings"][:1], by_file[name].get("internal_error"))
     assert result.exit_code == 1
 
 
