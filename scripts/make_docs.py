@@ -11,10 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from selfeval_xl.cli import reference as cli_reference  # noqa: E402
 from selfeval_xl.findings import reference as findings_reference  # noqa: E402
 from selfeval_xl.rules_reference import reference as rules_reference  # noqa: E402
 
-DOCS = {"findings.md": findings_reference, "rules.md": rules_reference}
+DOCS = {"cli.md": cli_reference, "findings.md": findings_reference, "rules.md": rules_reference}
 
 
 def main() -> None:

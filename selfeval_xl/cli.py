@@ -554,6 +554,27 @@ def rules_schema() -> None:
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
+def reference() -> str:
+    """docs/cli.md: every command's ``--help``, as the command line prints it (made by
+    scripts/make_docs.py; a test fails when it is stale)."""
+    out = ["# 命令行参考 (CLI reference)\n\n",
+           "Generated from `--help` by `python scripts/make_docs.py`; do not edit by hand.\n"]
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        settings = {**command.context_settings, "terminal_width": 100, "max_content_width": 100}
+        with click.Context(command, info_name=" ".join(path), **settings) as ctx:
+            text = command.get_help(ctx)
+        out.append(f"\n## {' '.join(path)}\n\n```\n{text}\n```\n")
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    walk(sub, [*path, name])
+
+    walk(main, ["selfeval-xl"])
+    return "".join(out)
+
+
 def run() -> None:
     """The console entry point: streams that never lose a report to an encoding error, then the commands."""
     safe_streams()

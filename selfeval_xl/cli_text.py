@@ -96,6 +96,14 @@ def speak_chinese() -> None:
     for cls in (click.NoSuchOption, click.exceptions.NoSuchCommand):
         setattr(cls, "format_message", _suggesting)  # noqa: B010
 
+    class ChineseHelp(click.HelpFormatter):
+        """click's help, its headings ended by a full-width colon (选项：, 命令：) as 用法： is."""
+
+        def write_heading(self, heading: str) -> None:
+            self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    click.Context.formatter_class = ChineseHelp
+
 
 #: what click calls a parameter, in the message of a missing one
 _PARAM_TYPES = {"argument": "参数", "option": "选项"}

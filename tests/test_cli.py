@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from selfeval_xl.cli import main
 
+from .conftest import ROOT
+
 SEED = "01_杜岭街道办事处_2021.xlsx"
 CLEAN = "02_市场监督管理局_2023.xlsx"
 
@@ -349,3 +351,17 @@ def test_the_cached_rules_are_the_checked_rules():
         assert _from_data(json.loads(json.dumps(_to_data(rules), allow_nan=False))) == rules
     with pytest.raises(ValueError):
         _from_data({"$": "system", "=": {"command": "echo"}})
+
+
+def test_the_cli_reference_is_what_the_help_says():
+    """docs/cli.md is every command's --help (sqlite-utils' way): a changed option or text makes
+    it stale, and this test says how to make it again."""
+    from selfeval_xl.cli import reference
+
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == reference(), \
+        "docs/cli.md is stale: run `python scripts/make_docs.py`"
+
+
+def test_help_headings_end_in_a_chinese_colon():
+    r = run("--help")
+    assert "选项：" in r.output and "命令：" in r.output and "选项:" not in r.output, r.output
