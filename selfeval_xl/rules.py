@@ -534,7 +534,7 @@ def _parse(raw_bytes: bytes, source: str) -> Rules:
         _check_shape(yaml.parse(text, Loader=loader), source)
         data = yaml.load(text, Loader=loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RulesError(source, [f"不是有效的 YAML（UTF-8）文件：{exc}"]) from None
+        raise RulesError(source, [_yaml_problem(exc)]) from None
     except RulesError:
         raise
     except ValueError:  # what PyYAML's constructors raise, e.g. for an integer of thousands of digits
@@ -542,6 +542,20 @@ def _parse(raw_bytes: bytes, source: str) -> Rules:
     rules = build_rules(data, source)
     object.__setattr__(rules, "digest", hashlib.sha256(raw_bytes).hexdigest())
     return rules
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """What is wrong with a file that is no YAML, in Chinese, where the parser says (its own words
+    kept after them for whoever knows YAML); a file nested too deep for the parser itself (PyYAML
+    6.0.4 stops at flow level 1,000 before our count of events sees it) says so as our count would."""
+    problem = str(getattr(exc, "problem", "") or "")
+    mark = getattr(exc, "problem_mark", None)
+    where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark is not None else ""
+    if "nesting depth" in problem:
+        return f"嵌套超过 {MAX_DEPTH} 层，不是评分细则文件{where}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "不是 UTF-8 编码的文本文件，不是评分细则文件（请用 UTF-8 保存）"
+    return f"不是有效的 YAML 文件{where}（{problem or exc}）"
 
 
 def _check_shape(events: Iterable[Any], source: str) -> None:

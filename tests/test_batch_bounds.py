@@ -148,7 +148,8 @@ def test_a_stopped_or_killed_batch_leaves_no_process_behind(signame, start_metho
     lived on for ever."""
     indir, out = _inputs(tmp_path / "in", sample_files, "00_hang.xlsx"), tmp_path / "out"
     proc = _script("batch", str(indir), "-o", str(out), "-j", "2", env={"SELFEVAL_TEST_FAULTS": "hang:00_hang"},
-                   start_new_session=True)
+                   start_new_session=True,  # SIGHUP as a terminal gives it, even when the tests run under nohup
+                   preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     try:
         _wait_for_lines(out / JOURNAL, 1, proc)
         assert len(_session(proc.pid)) >= 3  # the batch and its two workers

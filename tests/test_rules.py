@@ -97,3 +97,23 @@ def test_not_yaml(tmp_path):
 def test_methods_are_registered():
     assert set(METHODS) == {"execution", "positive", "equal", "reverse", "reverse_ratio", "per_point", "bands",
                             "deduction", "checklist", "qualitative", "deadline"}
+
+
+def test_a_yaml_error_is_told_in_chinese_with_its_place():
+    """PyYAML 6.0.4's scanner stops a file nested 1,000 deep itself, with English words; the rule
+    writer reads the same Chinese sentence as for our own depth limit, with the place."""
+    import yaml
+
+    from selfeval_xl.rules import MAX_DEPTH, _yaml_problem
+
+    mark = yaml.Mark("r.yaml", 0, 0, 1000, None, None)
+    deep = yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
+    assert _yaml_problem(deep) == f"嵌套超过 {MAX_DEPTH} 层，不是评分细则文件（第 1 行第 1001 列）"
+    with pytest.raises(RulesError, match="不是有效的 YAML 文件（第 3 行第 1 列）（did not find expected node content）"):
+        load_rules_text("a: 1\nb: [\n")
+
+
+def load_rules_text(text: str):
+    from selfeval_xl.rules import _parse
+
+    return _parse(text.encode("utf-8"), "r.yaml")
