@@ -151,11 +151,13 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
 
 def read_by_version(received: Received) -> tuple[Submission, Rules, str]:
     """The submission read with the rule set its template was made from, and how that set was
-    chosen: "version" (a bundled set writes the 模板版本 it carries) or "closest" (no bundled set
+    chosen: "version" (a bundled set writes the 模板版本 it carries, or wrote it in an earlier template:
+    its ``previous_versions``) or "closest" (no bundled set
     does, or it carries none: the set whose sheets, labels and common rows it lacks the fewest of;
     the default on a tie)."""
     sets = bundled_by_version()
-    rules = sets.get(template_version(received))
+    version = template_version(received)
+    rules = sets.get(version) or next((r for r in sets.values() if version in r.previous_versions), None)
     if rules is not None:
         return read_package(received, rules), rules, "version"
     best: tuple[int, Submission, Rules] | None = None

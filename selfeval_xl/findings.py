@@ -181,9 +181,17 @@ define("S101", ERROR, "缺少工作表", "a required sheet is missing (or none o
        none="这不是部门整体支出绩效自评申报表：找不到标准工作表（{sheets}）。请使用标准模板（申报表模板.xlsx）填报后再提交。")
 define("S102", ERROR, "缺少或改动了标题、标签", "a required header or label is missing or renamed",
        header="工作表“{sheet}”找不到表头“{headers}”。请不要修改或删除模板的表头，可从空白模板复制表头行。",
-       label="工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。")
+       label="工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。",
+       added="工作表“{sheet}”没有“{label}”一行：这是本年度评分细则（版本 {rules_version}）新增的事项，"
+             "本表所用的往期模板（版本 {version}）还没有这一行，审核暂按{default}计。请先在“审阅”菜单取消工作表保护"
+             "（没有密码），在基本信息表格下方的空行 A 列写“{label}”、B 列填写{answer}，再重新保护工作表；"
+             "或改用财政部门下发的新模板填报。")
 define("S103", WARNING, "模板版本不符", "模板版本 missing or not the version the rules expect; without --rules: "
-       "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best)",
+       "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best); a version "
+       "of the set's earlier templates (previous_versions) is said to be fine to score",
+       previous="本表是往期模板（版本 {version}），已按本年度“{name}”评分细则（版本 {expected}）审核和评分，"
+                "不必为此重新填报。往期模板自带的“填报自查”与本审核可能不一致，请以本审核结果为准；"
+                "下次填报请使用财政部门下发的新模板。",
        main="模板版本为“{version}”，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        unknown="模板版本“{version}”不是本工具内置评分细则的版本（内置：{known}），可能是往年的模板或财政部门自定的细则；"
