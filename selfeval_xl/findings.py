@@ -17,6 +17,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from .safe import cut_text
+
 __all__ = [
     "CODES",
     "ERROR",
@@ -96,8 +98,11 @@ class Finding:
         return self.sheet
 
     def to_dict(self) -> dict[str, str]:
+        """The JSON object of a finding; a text quoted from the submission makes it no longer than a
+        cell holds (``safe.cut_text``: a 3-million-character 实际完成值 is not copied whole)."""
         return {"code": self.code, "level": self.level_key, "level_label": self.level, "sheet": self.sheet,
-                "cell": self.cell, "message": self.message, "expected": self.expected, "actual": self.actual}
+                "cell": self.cell, "message": cut_text(self.message), "expected": cut_text(self.expected),
+                "actual": cut_text(self.actual)}
 
     @classmethod
     def of(cls, d: dict[str, str]) -> Finding:
