@@ -231,6 +231,11 @@ def _mistakes(lay: Layout) -> dict[str, list[Type]]:
         "年初预算数 in words": [budget("年初预算数", "三千多万")],
         "结转结余总额 negative": [budget("结转结余总额", -5)],
         "财政性资金 + 其他资金 off": [budget("其中：其他资金", 200)],
+        # issue 18 item 8: a part still blank, those there already over the total (B401/B402 at once)
+        "财政性资金 over 年初预算数 0, 其他资金 blank": [budget("年初预算数", 0), budget("其中：财政性资金", 90),
+                                                budget("其中：其他资金", None)],
+        "基本支出 over 年初预算数, 项目支出 blank": [budget("其中：基本支出", 4000), budget("其中：项目支出", None)],
+        "项目支出 blank, 基本支出 under 年初预算数": [budget("其中：项目支出", None)],
         "基本支出 + 项目支出 off": [budget("其中：项目支出", 800)],
         "预算执行数 above 调整预算数": [budget("预算执行数", 5000)],
         "政府采购预算数 0": [budget("政府采购预算数", 0)],
