@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 from . import standard as S
 from .findings import Finding
-from .formulas import Area, Array, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
+from .formulas import Area, Array, BinOp, Bool, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .instructions import qualitative_answers
 from .layout import Block, Layout, category_self_score, ind_area
 from .numbers import fmt_number
 from .rules import BudgetItem, Category, Rules
 
-__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict"]
+__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict", "year_accepted"]
 
 #: the finding codes some form check sees (errors, and the warnings the form reminds of)
 FORM_SEES = frozenset({"V201", "V202", "V203", "V205", "V207", "B401", "B402", "B403", "B404", "P501", "P504", "P505",
@@ -172,6 +172,27 @@ def _year_wrong(ref: Expr) -> Expr:
                              Call("IF", (Call("AND", tuple(digits)), _flag(Call("NOT", (text_year,))), Num(1)))))
     return Call("IF", (BinOp("=", text, Str("")), Num(0),
                        Call("IF", (Call("ISNUMBER", (ref,)), _flag(number_wrong), text_wrong))))
+
+
+def year_accepted(ref: Expr) -> Expr:
+    """评价年度's data validation (Excel keeps at most 255 characters of it): true for what ``check``
+    reads as a year (read._year): a whole number from 1900 to 2100, or text of four digits in that
+    range alone or followed by 年 or 年度 ("2024年"), spaces around it trimmed. Stricter only on
+    full-width digits and spaces ("２０２４年") and a line break around it (no room is left for CLEAN),
+    which a clerk is then asked to type plainly."""
+    text = Call("TRIM", (ref,))
+    head = Call("LEFT", (text, Num(4)))
+    rest = Call("MID", (text, Num(5), Num(9)))
+
+    def within(v: Expr) -> Expr:
+        return BinOp("<=", Call("ABS", (BinOp("-", v, Num(2000)),)), Num(100))
+
+    number = Call("AND", (within(ref), BinOp("=", ref, Call("INT", (ref,)))))
+    year = Call("VALUE", (head,))  # VALUE: every engine converts the text alike (arithmetic may not)
+    digits = BinOp("=", Call("TEXT", (year, Str("0"))), head)  # four digits and nothing else
+    suffix = Call("OR", tuple(BinOp("=", rest, Str(s)) for s in ("", "年", "年度")))
+    text_year = Call("IFERROR", (Call("AND", (suffix, digits, within(year))), Bool(False)))
+    return Call("IF", (Call("ISNUMBER", (ref,)), number, text_year))
 
 
 def _basic(lay: Layout) -> FormCheck:
