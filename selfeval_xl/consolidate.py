@@ -24,7 +24,7 @@ from .reportbook import FastSheet, ReportBook
 from .rules import RulesError, bundled, load_rules
 from .safe import clean_text
 from .summary import grade_color
-from .units import shown, unit_key
+from .units import as_written, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
@@ -87,7 +87,7 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
                     continue
                 counts["scored"] += 1
                 assert r.total is not None
-                dept = depts.setdefault(unit_key(r.competent_dept), shown(r.competent_dept))
+                dept = depts.setdefault(unit_key(r.competent_dept), as_written(r.competent_dept))
                 units.append(Unit(label, r.file, unit_key(r.unit_code), r.unit_name, dept, r.year, r.total, r.grade,
                                   r.self_total, r.counts.errors, {k: r.budget.get(k) for k in _BUDGET_KEYS}, r.sha256))
         except ResultsFileError as exc:

@@ -266,11 +266,14 @@ define("V210", WARNING, "成本指标的方向可能写反", "a 成本 indicator
        ours=True,
        main="“{name}”是成本指标，指标值却写成“{target}”（越高越好）。成本指标一般应写“≤”（不超过），"
             "请在 {cell} 核对；确实要求不低于的，请在指标说明中写明理由。")
-define("V211", WARNING, "单位编码的写法不规范", "a 单位编码 typed with full-width characters, spaces, invisible characters (zero-"
-       "width space, byte-order mark, soft hyphen, no-break space, …) or lower-case letters: read in its normal form, the "
-       "form every match of units uses (this project's code)", ours=True,
+define("V211", WARNING, "单位编码或主管部门的写法不规范", "a 单位编码 typed with full-width characters, spaces, invisible "
+       "characters (zero-width space, byte-order mark, soft hyphen, no-break space, …) or lower-case letters: read in its "
+       "normal form, the form every match of units uses; a 主管部门 with invisible characters, spaces or full-width letters "
+       "or digits: grouped with the same name typed plainly (this project's code)", ours=True,
        main="单位编码“{typed}”含{what}，按“{normal}”处理。请在 {cell} 改为“{normal}”"
-            "（半角数字和字母，不含空格或不可见字符），以免同一单位被当作两个单位。")
+            "（半角数字和字母，不含空格或不可见字符），以免同一单位被当作两个单位。",
+       dept="主管部门“{typed}”含{what}，按“{normal}”与同一主管部门的其他单位合并汇总。请在 {cell} 改为“{normal}”"
+            "（不含空格或不可见字符，字母和数字用半角），以免同一主管部门被分成两组。")
 
 # ---------------------------------------------------------------------------------------------
 # Formulas

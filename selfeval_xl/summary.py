@@ -37,7 +37,7 @@ from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
 from .rules import Rules
 from .safe import clean_text
-from .units import shown, unit_key
+from .units import as_written, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
@@ -179,7 +179,7 @@ class SummaryWriter:
         for i, (lo, hi, _label) in enumerate(self.bins):
             self.bin_counts[i] += lo <= r["total"] < hi
         dept = r["competent_dept"]  # one group however it was typed (full-width, invisible characters)
-        g = self.groups[self.dept_names.setdefault(unit_key(dept), shown(dept) or "（未填写主管部门）")]
+        g = self.groups[self.dept_names.setdefault(unit_key(dept), as_written(dept) or "（未填写主管部门）")]
         g["单位数"] += 1
         for k in _BUDGET_SUM_KEYS:
             g[k] += r["budget"].get(k) or 0.0

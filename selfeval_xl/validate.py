@@ -22,7 +22,7 @@ from .ooxml.sheet import hidden_lines
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, clean_text, parse_target, read_actual, read_count
-from .units import how_typed, visible
+from .units import as_written, how_name_typed, how_typed, visible
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -254,6 +254,10 @@ def check_basic(ctx: Context) -> Iterable[Finding]:
             typed = visible(basic.unit_code_typed)
             yield finding("V211", typed=typed, what="、".join(how_typed(basic.unit_code_typed)), normal=basic.unit_code,
                           cell=cell, sheet=S.BASIC, expected=basic.unit_code, actual=typed)
+        elif fld.attr == "competent_dept" and as_written(basic.competent_dept) != basic.competent_dept:
+            typed, normal = visible(basic.competent_dept), as_written(basic.competent_dept)
+            yield finding("V211", "dept", typed=typed, what="、".join(how_name_typed(basic.competent_dept)),
+                          normal=normal, cell=cell, sheet=S.BASIC, expected=normal, actual=typed)
 
 
 #: how a 一票否决 row may be answered (a checkbox or TRUE/FALSE typed counts too)
