@@ -22,6 +22,7 @@ from .intake import Limits, Received, Rejected, open_package
 from .numbers import read_number
 from .read import Submission, read_package, template_version
 from .rules import Rules, bundled_by_version, load_rules, rules_name
+from .safe import cut_texts
 from .score import Scores, score_lines
 from .validate import Context, run_checks
 
@@ -79,7 +80,8 @@ class Assessment:
         return self.submission.basic.unit_name if self.submission else ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of one file (``check --format json``, ``results.json``)."""
+        """The JSON object of one file (``check --format json``, ``results.json``, the batch's journal).
+        Every text, the department's included, is at most 32,767 characters (``safe.cut_text``)."""
         sub, sc = self.submission, self.scores
         basic = sub.basic if sub else None
         out: dict[str, Any] = {
@@ -114,7 +116,8 @@ class Assessment:
         }
         if basic and basic.unit_code_typed != basic.unit_code:  # typed in another form (V211): kept as typed too
             out["unit_code_typed"] = basic.unit_code_typed
-        return out
+        cut: dict[str, Any] = cut_texts(out)  # every text at most what a cell holds, with a mark where cut
+        return cut
 
 
 def _budget_dict(a: Assessment) -> dict[str, Any]:
@@ -151,11 +154,13 @@ def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None =
 
 def read_by_version(received: Received) -> tuple[Submission, Rules, str]:
     """The submission read with the rule set its template was made from, and how that set was
-    chosen: "version" (a bundled set writes the 模板版本 it carries) or "closest" (no bundled set
+    chosen: "version" (a bundled set writes the 模板版本 it carries, or wrote it in an earlier template:
+    its ``previous_versions``) or "closest" (no bundled set
     does, or it carries none: the set whose sheets, labels and common rows it lacks the fewest of;
     the default on a tie)."""
     sets = bundled_by_version()
-    rules = sets.get(template_version(received))
+    version = template_version(received)
+    rules = sets.get(version) or next((r for r in sets.values() if version in r.previous_versions), None)
     if rules is not None:
         return read_package(received, rules), rules, "version"
     best: tuple[int, Submission, Rules] | None = None

@@ -24,7 +24,7 @@ import stat
 import sys
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -38,7 +38,7 @@ from .intake import Limits
 from .inventory import Input, Inventory, Unaudited, take_inventory
 from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
 from .output_folder import OutputError, output_lock, writing
-from .rules import Rules, load_rules
+from .rules import Rules, load_rules, rules_name
 from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
 
 __all__ = [
@@ -319,6 +319,7 @@ class Packed:
     traceback: str = ""  # for an internal error: what the log gets
     extras: bytes = b"{}"  # what the checks across the batch need of the file (JSON)
     cross: str = ""  # the digest of the findings across the batch it was scored with
+    scored_by: str = ""  # the rule set it was scored by (its "rules"; '' for a file not scored)
 
 
 def _packed(result: dict[str, Any]) -> Packed:
@@ -332,7 +333,8 @@ def _packed(result: dict[str, Any]) -> Packed:
         extras = {}
     code = result["findings"][0]["code"] if result["findings"] else ""
     return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload, trace,
-                  json.dumps(extras, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), cross)
+                  json.dumps(extras, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), cross,
+                  result.get("rules", "") if result["status"] in ("ok", "errors") else "")
 
 
 def _too_large(result: dict[str, Any], size: int) -> dict[str, Any]:
@@ -598,6 +600,7 @@ class _Entry:
     extras_offset: int = 0
     extras_length: int = 0
     cross: str = ""
+    scored_by: str = ""
 
 
 _TOOL_DIGEST: str = ""
@@ -625,7 +628,7 @@ def journal_rules_key(rules_path: Path | None, rules: Rules) -> str:
 
 #: a journal line's header: each key and the type of its value (a line with another header is not ours)
 _HEADER = {"rel": str, "rules": str, "tool": str, "status": str, "copy": str, "code": str, "sha256": str,
-           "cross": str, "crc": int}
+           "cross": str, "set": str, "crc": int}
 _STATUSES = frozenset({"ok", "errors", "failed", INTERNAL})
 
 
@@ -634,7 +637,7 @@ def _journal_line(task: FileTask, rules_key: str, packed: Packed) -> tuple[bytes
     crc = zlib.crc32(packed.payload + b"\t" + packed.extras)
     head = json.dumps({"rel": task.rel, "rules": rules_key, "tool": tool_digest(), "status": packed.status,
                        "copy": packed.copy, "code": packed.code, "sha256": packed.sha256, "cross": packed.cross,
-                       "crc": crc}, ensure_ascii=False).encode("utf-8")
+                       "set": packed.scored_by, "crc": crc}, ensure_ascii=False).encode("utf-8")
     return head + b"\t" + packed.payload + b"\t" + packed.extras + b"\n", len(head) + 1
 
 
@@ -684,7 +687,7 @@ def _load_journal(path: Path, rules_key: str) -> dict[str, _Entry]:
                 continue
             at = start + len(head) + 1
             done[meta["rel"]] = _Entry(at, len(payload), meta["status"], meta["copy"], meta["code"], meta["sha256"],
-                                       at + len(payload) + 1, len(extras) - 1, meta["cross"])
+                                       at + len(payload) + 1, len(extras) - 1, meta["cross"], meta["set"])
     return done
 
 
@@ -766,7 +769,7 @@ def _run(outdir: Path, options: BatchOptions, rules: Rules, inventory: Inventory
                 jfh.flush()
             was = entries.get(task.index)
             entries[task.index] = _Entry(at, len(packed.payload), packed.status, packed.copy, packed.code, packed.sha256,
-                                         at + len(packed.payload) + 1, len(packed.extras), packed.cross)
+                                         at + len(packed.payload) + 1, len(packed.extras), packed.cross, packed.scored_by)
             if was is None:
                 failed += packed.status in ("failed", INTERNAL)
                 if progress:
@@ -1163,6 +1166,18 @@ def _numbered_results(file: Path) -> Iterator[tuple[int, int, Any]]:
         yield index, 1, obj
 
 
+def summary_rules(rules: Rules, entries: Iterable[_Entry]) -> Rules:
+    """The rule set the summary's columns are made for (指标明细's indicators and categories, 总览's
+    grades): the one most files were scored by (without --rules each file is scored by its own
+    template's set), ``rules`` (the batch's: --rules, or the default) on a tie or when none was."""
+    counts = Counter(e.scored_by for e in entries if e.scored_by)
+    if not counts:
+        return rules
+    ours = rules_name(rules)
+    best = max(counts, key=lambda name: (counts[name], name == ours))
+    return rules if best == ours else load_rules(best)
+
+
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool,
                    unaudited: Iterable[Unaudited] = (), across_note: str = "") -> float:
     """One pass over the finished files in input order, streaming each result from the journal:
@@ -1178,7 +1193,7 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
     scratch = outdir / SCRATCH
     results_tmp = scratch / f".tmp-{RESULTS_JSON}"
     csv_tmp = scratch / f".tmp-{FINDINGS_CSV}"
-    sw = SummaryWriter(scratch / SUMMARY_XLSX, rules, across_note) if summary else None
+    sw = SummaryWriter(scratch / SUMMARY_XLSX, summary_rules(rules, ordered), across_note) if summary else None
     tail = b"," + json.dumps({"across_checks": across_note}, ensure_ascii=False, separators=(",", ":"))[1:].encode() if across_note else b""
     spent = 0.0
     try:

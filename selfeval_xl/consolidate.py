@@ -24,7 +24,7 @@ from .reportbook import FastSheet, ReportBook
 from .rules import RulesError, bundled, load_rules
 from .safe import clean_text
 from .summary import grade_color
-from .units import shown, unit_key
+from .units import as_written, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
@@ -87,7 +87,7 @@ def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dic
                     continue
                 counts["scored"] += 1
                 assert r.total is not None
-                dept = depts.setdefault(unit_key(r.competent_dept), shown(r.competent_dept))
+                dept = depts.setdefault(unit_key(r.competent_dept), as_written(r.competent_dept))
                 units.append(Unit(label, r.file, unit_key(r.unit_code), r.unit_name, dept, r.year, r.total, r.grade,
                                   r.self_total, r.counts.errors, {k: r.budget.get(k) for k in _BUDGET_KEYS}, r.sha256))
         except ResultsFileError as exc:
@@ -221,13 +221,19 @@ def _grade_key(grade: str, kind: str = "grade") -> str:
 
 def grade_colors(units: Iterable[Unit]) -> dict[str, str]:
     """The summary's colour of each grade the units have (``summary.grade_color``): by its place
-    in the bundled rule set that names every one of them (so 优 is green however few grades a
-    consolidation meets), else by the order of the scores that earned them."""
+    in a bundled rule set that names it (so 优 is green however few grades a consolidation meets,
+    and 优秀 too when results of four-part and default meet: each file's set, as the summary colours
+    them), else by the order of the scores that earned them."""
     present = grade_order(units)
-    for grades in _bundled_grades():
+    sets = _bundled_grades()
+    for grades in sets:  # one set naming every grade present: the summary's colours
         if set(present) <= set(grades):
             return {g: grade_color(grades.index(g), len(grades)) for g in present}
-    return {g: grade_color(i, len(present)) for i, g in enumerate(present)}
+    out = {g: grade_color(grades.index(g), len(grades)) for g in present
+           for grades in reversed(sets) if g in grades}  # the first set naming it wins
+    rest = [g for g in present if g not in out]
+    out.update({g: grade_color(i, len(rest)) for i, g in enumerate(rest)})
+    return out
 
 
 def _bundled_grades() -> list[list[str]]:

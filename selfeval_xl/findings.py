@@ -17,6 +17,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from .safe import cut_text
+
 __all__ = [
     "CODES",
     "ERROR",
@@ -96,8 +98,11 @@ class Finding:
         return self.sheet
 
     def to_dict(self) -> dict[str, str]:
+        """The JSON object of a finding; a text quoted from the submission makes it no longer than a
+        cell holds (``safe.cut_text``: a 3-million-character 实际完成值 is not copied whole)."""
         return {"code": self.code, "level": self.level_key, "level_label": self.level, "sheet": self.sheet,
-                "cell": self.cell, "message": self.message, "expected": self.expected, "actual": self.actual}
+                "cell": self.cell, "message": cut_text(self.message), "expected": cut_text(self.expected),
+                "actual": cut_text(self.actual)}
 
     @classmethod
     def of(cls, d: dict[str, str]) -> Finding:
@@ -181,9 +186,17 @@ define("S101", ERROR, "缺少工作表", "a required sheet is missing (or none o
        none="这不是部门整体支出绩效自评申报表：找不到标准工作表（{sheets}）。请使用标准模板（申报表模板.xlsx）填报后再提交。")
 define("S102", ERROR, "缺少或改动了标题、标签", "a required header or label is missing or renamed",
        header="工作表“{sheet}”找不到表头“{headers}”。请不要修改或删除模板的表头，可从空白模板复制表头行。",
-       label="工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。")
+       label="工作表“{sheet}”找不到“{label}”一行。请不要修改或删除模板的标签，可从空白模板复制该行。",
+       added="工作表“{sheet}”没有“{label}”一行：这是本年度评分细则（版本 {rules_version}）新增的事项，"
+             "本表所用的往期模板（版本 {version}）还没有这一行，审核暂按{default}计。请先在“审阅”菜单取消工作表保护"
+             "（没有密码），在基本信息表格下方的空行 A 列写“{label}”、B 列填写{answer}，再重新保护工作表；"
+             "或改用财政部门下发的新模板填报。")
 define("S103", WARNING, "模板版本不符", "模板版本 missing or not the version the rules expect; without --rules: "
-       "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best)",
+       "a version no bundled rule set writes (the workbook is checked by the set its sheets fit best); a version "
+       "of the set's earlier templates (previous_versions) is said to be fine to score",
+       previous="本表是往期模板（版本 {version}），已按本年度“{name}”评分细则（版本 {expected}）审核和评分，"
+                "不必为此重新填报。往期模板自带的“填报自查”与本审核可能不一致，请以本审核结果为准；"
+                "下次填报请使用财政部门下发的新模板。",
        main="模板版本为“{version}”，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        empty="模板版本为空，本年度评分细则要求的版本为“{expected}”。请使用财政部门本年度下发的模板填报；内容已按本年度规则审核。",
        unknown="模板版本“{version}”不是本工具内置评分细则的版本（内置：{known}），可能是往年的模板或财政部门自定的细则；"
@@ -253,11 +266,14 @@ define("V210", WARNING, "成本指标的方向可能写反", "a 成本 indicator
        ours=True,
        main="“{name}”是成本指标，指标值却写成“{target}”（越高越好）。成本指标一般应写“≤”（不超过），"
             "请在 {cell} 核对；确实要求不低于的，请在指标说明中写明理由。")
-define("V211", WARNING, "单位编码的写法不规范", "a 单位编码 typed with full-width characters, spaces, invisible characters (zero-"
-       "width space, byte-order mark, soft hyphen, no-break space, …) or lower-case letters: read in its normal form, the "
-       "form every match of units uses (this project's code)", ours=True,
+define("V211", WARNING, "单位编码或主管部门的写法不规范", "a 单位编码 typed with full-width characters, spaces, invisible "
+       "characters (zero-width space, byte-order mark, soft hyphen, no-break space, …) or lower-case letters: read in its "
+       "normal form, the form every match of units uses; a 主管部门 with invisible characters, spaces or full-width letters "
+       "or digits: grouped with the same name typed plainly (this project's code)", ours=True,
        main="单位编码“{typed}”含{what}，按“{normal}”处理。请在 {cell} 改为“{normal}”"
-            "（半角数字和字母，不含空格或不可见字符），以免同一单位被当作两个单位。")
+            "（半角数字和字母，不含空格或不可见字符），以免同一单位被当作两个单位。",
+       dept="主管部门“{typed}”含{what}，按“{normal}”与同一主管部门的其他单位合并汇总。请在 {cell} 改为“{normal}”"
+            "（不含空格或不可见字符，字母和数字用半角），以免同一主管部门被分成两组。")
 
 # ---------------------------------------------------------------------------------------------
 # Formulas

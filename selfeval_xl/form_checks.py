@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 from . import standard as S
 from .findings import Finding
-from .formulas import Area, Array, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
+from .formulas import Area, Array, BinOp, Bool, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
 from .instructions import qualitative_answers
 from .layout import Block, Layout, category_self_score, ind_area
 from .numbers import fmt_number
-from .rules import Category, Rules
+from .rules import BudgetItem, Category, Rules
 
-__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict"]
+__all__ = ["FORM_SEES", "FormCheck", "Mark", "form_checks", "form_sees", "verdict", "year_accepted"]
 
 #: the finding codes some form check sees (errors, and the warnings the form reminds of)
 FORM_SEES = frozenset({"V201", "V202", "V203", "V205", "V207", "B401", "B402", "B403", "B404", "P501", "P504", "P505",
@@ -174,6 +174,27 @@ def _year_wrong(ref: Expr) -> Expr:
                        Call("IF", (Call("ISNUMBER", (ref,)), _flag(number_wrong), text_wrong))))
 
 
+def year_accepted(ref: Expr) -> Expr:
+    """评价年度's data validation (Excel keeps at most 255 characters of it): true for what ``check``
+    reads as a year (read._year): a whole number from 1900 to 2100, or text of four digits in that
+    range alone or followed by 年 or 年度 ("2024年"), spaces around it trimmed. Stricter only on
+    full-width digits and spaces ("２０２４年") and a line break around it (no room is left for CLEAN),
+    which a clerk is then asked to type plainly."""
+    text = Call("TRIM", (ref,))
+    head = Call("LEFT", (text, Num(4)))
+    rest = Call("MID", (text, Num(5), Num(9)))
+
+    def within(v: Expr) -> Expr:
+        return BinOp("<=", Call("ABS", (BinOp("-", v, Num(2000)),)), Num(100))
+
+    number = Call("AND", (within(ref), BinOp("=", ref, Call("INT", (ref,)))))
+    year = Call("VALUE", (head,))  # VALUE: every engine converts the text alike (arithmetic may not)
+    digits = BinOp("=", Call("TEXT", (year, Str("0"))), head)  # four digits and nothing else
+    suffix = Call("OR", tuple(BinOp("=", rest, Str(s)) for s in ("", "年", "年度")))
+    text_year = Call("IFERROR", (Call("AND", (suffix, digits, within(year))), Bool(False)))
+    return Call("IF", (Call("ISNUMBER", (ref,)), number, text_year))
+
+
 def _basic(lay: Layout) -> FormCheck:
     terms: list[Expr] = []
     marks: list[Mark] = []
@@ -233,6 +254,23 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _parts_condition(rules: Rules, parts: Sequence[BudgetItem], ref: dict[str, Ref], total: Ref) -> Expr:
+    """B401/B402 as ``check`` says them (validate._parts_check): with the total a number, the parts
+    that are numbers (an optional part left blank counts 0) must add up to it; while a part is still
+    to be filled, those there may not exceed it already (amounts are never negative: no figure typed
+    into the empty part could mend that). A part that is text or an error value counts as not there."""
+    values = [Call("IF", (Call("ISNUMBER", (ref[b.key],)), ref[b.key], Num(0))) for b in parts]
+    known = [Call("IF", (Call("ISNUMBER", (ref[b.key],)), Num(1),
+                         Num(0) if b.required else _guarded(_flag(BinOp("=", _blank_text(ref[b.key]), Str(""))))))
+             for b in parts]
+    over = BinOp("-", _sum(values), total)
+    count = _sum(known)
+    wrong = Call("IF", (BinOp("<", count, Num(len(parts))), BinOp(">", Call("ROUND", (over, Num(6))), Num(rules.tolerance)),
+                        BinOp(">", Call("ROUND", (Call("ABS", (over,)), Num(6))), Num(rules.tolerance))))
+    nothing = BinOp("=", Call("COUNT", (total,)), Num(0))
+    return Call("IF", (nothing, Num(0), Call("IF", (BinOp("=", count, Num(0)), Num(0), _flag(wrong)))))
+
+
 def _budget(rules: Rules, lay: Layout) -> list[FormCheck]:
     col = col_letter(lay.budget_value_col)
     cells = {b.key: lay.budget_cell(b.label) for b in rules.budget}
@@ -264,17 +302,16 @@ def _budget(rules: Rules, lay: Layout) -> list[FormCheck]:
     for chk in rules.budget_checks:
         keys = [*chk.parts, chk.total] if chk.parts else [chk.left, chk.right]
         label = {k: rules.budget_item(k).label.removeprefix("其中：") for k in keys}
-        count_all = BinOp("<", Call("COUNT", tuple(ref[k] for k in keys)), Num(len(keys)))
         if chk.parts:
-            diff = Call("ABS", (BinOp("-", _sum([ref[k] for k in chk.parts]), ref[chk.total]),))
-            wrong: Expr = BinOp(">", Call("ROUND", (diff, Num(6))), Num(rules.tolerance))
+            condition = _parts_condition(rules, [rules.budget_item(k) for k in chk.parts], ref, ref[chk.total])
             title = " + ".join(label[k] for k in chk.parts) + f" 不等于{label[chk.total]}"
             at = cells[chk.total]
         else:
+            count_all = BinOp("<", Call("COUNT", tuple(ref[k] for k in keys)), Num(len(keys)))
             wrong = BinOp(">", Call("ROUND", (BinOp("-", ref[chk.left], ref[chk.right]), Num(6))), Num(0))
+            condition = Call("IF", (count_all, Num(0), _flag(wrong)))
             title = f"{label[chk.left]}大于{label[chk.right]}"
             at = cells[chk.left]
-        condition = Call("IF", (count_all, Num(0), _flag(wrong)))
         formula = condition.excel().replace(f"{S.BUDGET}!", "")
         out.append(FormCheck((chk.code,), "error", title, f"预算情况 {at}", _guarded(condition),
                              (Mark(S.BUDGET, at, formula + "=1"),)))  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ __all__ = [
     "Area",
     "Array",
     "BinOp",
+    "Bool",
     "Call",
     "Env",
     "ExcelError",
@@ -160,6 +161,19 @@ class Str(Expr):
 
     def excel(self) -> str:
         return '"' + self.value.replace('"', '""') + '"'
+
+    def eval(self, env: Env) -> Value:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Bool(Expr):
+    """TRUE or FALSE (a data validation's formula must give one)."""
+
+    value: bool
+
+    def excel(self) -> str:
+        return "TRUE" if self.value else "FALSE"
 
     def eval(self, env: Env) -> Value:
         return self.value

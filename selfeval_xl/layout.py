@@ -9,7 +9,7 @@ Excel would have adjusted, not against fixed coordinates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import standard as S
 from .formulas import Area, BinOp, Call, Expr, Num, Ref, Str, a1, col_letter, split_a1
@@ -17,7 +17,7 @@ from .numbers import fmt_number
 from .rules import Category, Rules
 from .standard import label_key
 
-__all__ = ["Block", "IndicatorRow", "Layout", "default_layout", "indicator_order", "template_formulas"]
+__all__ = ["Block", "IndicatorRow", "Layout", "default_layout", "earlier_template", "indicator_order", "template_formulas"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,19 @@ def _signature(lay: Layout) -> tuple:
     return (tuple(lay.budget_rows.items()), lay.budget_value_col, tuple(lay.ind_cols.items()), lay.ind_header_row, lay.ind_first,
             lay.ind_last, lay.ind_total_row, tuple(lay.ind_blocks), tuple(lay.ind_rows.items()),
             tuple(lay.sum_cols.items()), tuple(lay.sum_rows.items()), lay.sum_header_row)
+
+
+def earlier_template(lay: Layout) -> Layout:
+    """The layout as templates before version 2026.3 wrote its formulas: each block's ranges from its
+    title row (not the 小计 above), the whole table's from the first row under the header, and no
+    rows of 基本信息 for 加分、扣分 or 一票否决 (those templates had none: a row she adds as S102 says
+    is read, and her form's own total stays as her template computed it). A workbook made from such
+    a template (departments may still hold one) keeps those formulas: they count the same rows, so
+    ``check`` accepts either (validate.intact_formula)."""
+    blocks = [replace(b, top=b.title) if b.has_footer else b for b in lay.ind_blocks]
+    fields = {f.label for f in S.BASIC_FIELDS}
+    return replace(lay, ind_header_row=lay.ind_first, ind_blocks=blocks,
+                   basic_rows={k: r for k, r in lay.basic_rows.items() if k in fields})
 
 
 _CACHE: dict[tuple, dict[tuple[str, str], Expr]] = {}
@@ -311,8 +324,9 @@ def _declared_ref(lay: Layout, item: str) -> Ref | None:
 def _over_the_total(rules: Rules, lay: Layout, total: Expr) -> Expr:
     """The form's own total after the rules over the total (totals.py): 加分 within their ceiling,
     扣分 within their floor, kept between 0 and 100, then each 一票否决 declared 是 as a cap. A count
-    that is not a number counts 0 (SUMPRODUCT of one cell)."""
-    if not rules.adjustments and not rules.vetoes:
+    that is not a number counts 0 (SUMPRODUCT of one cell). A sheet without any of their rows (a
+    template made before the rule set had them) is left as it was: S102 names the rows."""
+    if not any(_declared_ref(lay, item) for item in rules.declared_items):
         return total
     if rules.adjustments:
         terms = [(a.bonus, BinOp("*", Num(abs(a.points)), Call("SUMPRODUCT", (ref,))))

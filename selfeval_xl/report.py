@@ -12,6 +12,7 @@ from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .numbers import fmt_score
 from .rules import rules_name
+from .safe import cut_text
 
 __all__ = ["RenderedWriter", "render_json", "render_json_stream", "render_one", "render_text", "render_text_stream",
            "write_rendered"]
@@ -34,13 +35,13 @@ def _one(a: Assessment) -> str:
     lines = ["=" * 72, f"文件：{a.file}"]
     if a.failed:
         f = a.failure
-        lines += ["", f"无法读取：{f.code if f else ''} {f.message if f else ''}", ""]
+        lines += ["", f"无法读取：{f.code if f else ''} {cut_text(f.message) if f else ''}", ""]
         return "\n".join(lines)
     sub, sc = a.submission, a.scores
     assert sub is not None and sc is not None
     b = sub.basic
-    lines.append(f"单位：{b.unit_name or '（未填写）'}    单位编码：{b.unit_code or '（未填写）'}    "
-                 f"主管部门：{b.competent_dept or '（未填写）'}    评价年度：{b.year or '（未填写）'}")
+    lines.append(cut_text(f"单位：{b.unit_name or '（未填写）'}    单位编码：{b.unit_code or '（未填写）'}    "
+                          f"主管部门：{b.competent_dept or '（未填写）'}    评价年度：{b.year or '（未填写）'}"))
     if a.rules is not None:
         lines.append(f"评分细则：{rules_name(a.rules)}（{a.rules.title}，版本 {a.rules.version}）")
     lines += ["", "得分汇总"]
@@ -67,7 +68,7 @@ def _one(a: Assessment) -> str:
             continue
         lines.append(f"【{level}】")
         for f in items:
-            lines.append(f"  {f.code}  {_pad(f.where or '（整个文件）', 18)} {f.message}")
+            lines.append(f"  {f.code}  {_pad(f.where or '（整个文件）', 18)} {cut_text(f.message)}")
     lines.append("")
     return "\n".join(lines)
 

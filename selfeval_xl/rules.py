@@ -276,6 +276,7 @@ class Rules:
     examples: tuple[RowExample, ...] = ()
     forms: tuple[FormExample, ...] = ()
     about: str = ""  # where the rule set comes from (its ``source`` key)
+    previous_versions: tuple[str, ...] = ()  # earlier templates of this set, checked and scored by it
     source: str = "default"  # the file it was read from
     digest: str = ""
     _by_name: dict[str, CommonIndicator] = field(default_factory=dict, repr=False, compare=False)
@@ -645,6 +646,7 @@ def build_rules(data: Any, source: str = "（内存）") -> Rules:
         percent_typed_as_number=(pct.above, pct.at_most), tiers=tuple(tiers),
         over_achievement=OverAchievement(oa.policy, oa.at, oa.points),
         execution_reason_below=doc.checks.execution_reason_below, total_cap=cap, about=doc.source, source=source,
+        previous_versions=tuple(v for v in doc.previous_versions if v != doc.version),
         **_over_the_total(doc, [g.grade for g in grades], P), **_examples(doc))
     indicators = _indicators(doc, partial, categories, rate_keys, P)
     free = [FreeRows(f.level1, f.rows, tuple(f.level2)) for f in doc.free_rows]

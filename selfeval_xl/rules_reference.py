@@ -44,7 +44,9 @@ checks the file as you type.
 
 1. `selfeval-xl rules show default > 2027.yaml` (or `four-part`, `mof-project`: see below).
 2. Change `version` (e.g. `"2027.1"`): templates of the old version then get S103, so a department
-   that filled last year's form is told to take this year's.
+   that filled last year's form is told to take this year's. If last year's forms may still be
+   scored by the new rules (same sheets and rows), list the old version in `previous_versions`
+   instead: such a form is checked by this file, and its S103 says it need not be filled again.
 3. Change what the new rules say: a category's `weight` (the weights add up to 100; a category that
    weighs its `二级指标` lists them with theirs), an indicator's `分值`, `指标值` or `method` and its
    keys (below), a threshold (`checks.execution_reason_below`, `over_achievement.at`), the grades.

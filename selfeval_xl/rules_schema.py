@@ -276,6 +276,9 @@ class RuleFile(_Model):
     """A bureau's rule set (评分细则)."""
 
     version: str = Field(description="模板版本：写入模板；版本不同的申报表报 S103")
+    previous_versions: list[str] = Field(
+        default=[], description="本细则往期模板的版本（单位可能还在用）：这样的申报表同样按本细则审核评分，"
+                                "S103 只说明是往期模板、不必重填")
     title: str = Field(default="部门(单位)整体支出绩效自评表", description="表的名称")
     source: str = Field(default="", description="这套细则的出处（文件名、文号）")
     decimals: int = Field(default=2, ge=0, le=6, description="核定得分保留的小数位数（四舍五入）")

@@ -1,7 +1,8 @@
 """Making submitted text safe to write into what the bureau opens (intake.md).
 
 Text from a submission is always written as a string (never a formula or a link), with the
-control characters Excel cannot store removed and cut at Excel's 32,767 characters. File and
+control characters Excel cannot store removed and cut at Excel's 32,767 characters with a mark of
+the cut (``cut_text``). File and
 sheet names derived from submissions are made safe. CSV cells that a spreadsheet would read as a
 formula are prefixed with ``'``.
 """
@@ -12,9 +13,11 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
-__all__ = ["EXCEL_MAX_TEXT", "NAME_BYTES", "append_to", "atomic_write", "clean_text", "csv_cell", "display_name", "fit_bytes",
+__all__ = ["EXCEL_MAX_TEXT", "NAME_BYTES", "append_to", "atomic_write", "clean_text", "csv_cell", "cut_text", "cut_texts",
+           "display_name", "fit_bytes",
            "fit_chars",
            "is_windows_reserved", "log_entry", "safe_filename", "text_name", "xml_text"]
 
@@ -23,12 +26,35 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width
 
 
+def cut_text(text: str) -> str:
+    """A text of at most 32,767 characters (what one cell of Excel or WPS holds): a longer one is
+    its start and a mark saying it was cut and how long it was ("…（全文共 100,000 字，以下略去）"),
+    within the 32,767. Every output that carries submitted text cuts it so (results.json and the
+    journal through ``Assessment.to_dict``, every workbook cell and CSV field through ``clean_text``):
+    the same text reads the same everywhere."""
+    if len(text) <= EXCEL_MAX_TEXT:
+        return text
+    mark = f"…（全文共 {len(text):,} 字，以下略去）"
+    return text[:EXCEL_MAX_TEXT - len(mark)] + mark
+
+
+def cut_texts(value: Any) -> Any:
+    """``cut_text`` on every string of a JSON-like value (dicts, lists, tuples), keys included."""
+    if isinstance(value, str):
+        return cut_text(value)
+    if isinstance(value, dict):
+        return {cut_text(k) if isinstance(k, str) else k: cut_texts(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [cut_texts(v) for v in value]
+    return value
+
+
 def clean_text(value: object) -> str:
-    """Text Excel can store: no control characters, at most 32,767 characters."""
+    """Text Excel can store: no control characters, at most 32,767 characters (``cut_text``)."""
     text = value if isinstance(value, str) else str(value)
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
-    return text if len(text) <= EXCEL_MAX_TEXT else text[:EXCEL_MAX_TEXT]
+    return cut_text(text)
 
 
 def xml_text(value: object) -> str:

@@ -35,9 +35,9 @@ from .ooxml.zipwrite import ZipWriter
 from .reportbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
 from .reportbook import hyperlink as _hyperlink
-from .rules import Rules
+from .rules import Rules, RulesError, load_rules, rules_name
 from .safe import clean_text
-from .units import shown, unit_key
+from .units import as_written, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
 
@@ -114,6 +114,11 @@ class SummaryWriter:
         self.rules = rules
         self.across_note = across_note  # the checks across the batch were not made, and why
         self.common = [i.name for i in rules.indicators]
+        self.rules_name = rules_name(rules)
+        #: units scored by another rule set than the one the columns are made for (a batch of mixed
+        #: templates without --rules): set -> (its version, units); their grades are coloured by it
+        self.other_sets: dict[str, list[Any]] = {}
+        self.in_indicators = 0  # rows of 指标明细: the units scored by ``rules``
         self.submitted = 0
         self.scored = 0
         self.failed = 0
@@ -128,6 +133,7 @@ class SummaryWriter:
         self.n_self = 0
         self.groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.dept_names: dict[str, str] = {}  # 主管部门 normal form -> the name its group is shown by
+        self.other_grades: list[tuple[str, str]] = []  # grades of the other sets the main set lacks, and their set
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".tmp-{self.path.name}")
         self.w = _Writer(self._tmp, rules, self.path.with_name(f".tmp-{self.path.stem}-strings.xml"))
@@ -157,8 +163,29 @@ class SummaryWriter:
             scores.setdefault(row["三级指标"], row["核定得分"])
         n = self.scored
         _unit_row(self.w, self.ws["单位得分"], n, r)
-        _indicator_row(self.w, self.ws["指标明细"], n + 1, r, [scores.get(c) for c in self.common], self.rules)
+        scored_by = r.get("rules") or self.rules_name
+        if scored_by == self.rules_name:  # 指标明细's columns are this set's indicators and categories
+            self.in_indicators += 1
+            _indicator_row(self.w, self.ws["指标明细"], self.in_indicators + 1, r, [scores.get(c) for c in self.common],
+                           self.rules)
+        else:
+            self._other_set(scored_by, r.get("rules_version", ""))
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
+
+    def _other_set(self, name: str, version: str) -> None:
+        """A unit scored by another rule set: counted for 总览's note, its grades coloured by that
+        set (a grade name the main set has keeps its colour)."""
+        if name not in self.other_sets:
+            self.other_sets[name] = [version, 0]
+            try:
+                grades = load_rules(name).grades
+            except (RulesError, OSError):  # not a bundled set: its grades stay uncoloured
+                grades = ()
+            for i, g in enumerate(grades):
+                if g.grade not in self.w.grade_fmt:
+                    self.w.grade_fmt[g.grade] = self.w.wb.add_format({"bg_color": grade_color(i, len(grades))})
+                    self.other_grades.append((g.grade, name))
+        self.other_sets[name][1] += 1
 
     def add_unaudited(self, file: str, label: str, reason: str, blocking: bool) -> None:
         """A row of 未审核文件: a thing under the input folder the batch did not audit."""
@@ -179,7 +206,7 @@ class SummaryWriter:
         for i, (lo, hi, _label) in enumerate(self.bins):
             self.bin_counts[i] += lo <= r["total"] < hi
         dept = r["competent_dept"]  # one group however it was typed (full-width, invisible characters)
-        g = self.groups[self.dept_names.setdefault(unit_key(dept), shown(dept) or "（未填写主管部门）")]
+        g = self.groups[self.dept_names.setdefault(unit_key(dept), as_written(dept) or "（未填写主管部门）")]
         g["单位数"] += 1
         for k in _BUDGET_SUM_KEYS:
             g[k] += r["budget"].get(k) or 0.0
@@ -222,7 +249,7 @@ class SummaryWriter:
         _overview(w, ws["总览"], self)
         _finish_units(w, ws["单位得分"], self.scored)
         styles = _finish_findings(w, ws["问题清单"], self._row - 1)
-        _finish_indicators(w, ws["指标明细"], self.scored, self.rules)
+        _finish_indicators(w, ws["指标明细"], self.in_indicators, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
         _finish_failed(w, ws["处理失败"], self.failed)
@@ -408,12 +435,23 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
 # --- 总览 ---------------------------------------------------------------------------------------
 
 
+def _rules_note(sw: SummaryWriter) -> str:
+    """总览's line on the rule sets: the one the columns are made for, and any other a unit was
+    scored by (a batch of mixed templates without --rules), with what 指标明细 then holds."""
+    rules = sw.rules
+    if not sw.other_sets:
+        return f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。"
+    others = "，".join(f"{name} {version} {n} 个" for name, (version, n) in sw.other_sets.items())
+    return (f"各单位按其模板的评分细则评分：{sw.rules_name} {rules.version} {sw.in_indicators} 个单位，{others}"
+            f"（见单位得分“规则”列）；指标明细只列按 {sw.rules_name} 评分的单位。")
+
+
 def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     rules = sw.rules
     ws.fit_to_pages(1, 1)
     f = w.f
     ws.write_string(0, 0, "部门整体支出绩效自评 审核汇总", f["title"])
-    ws.write_string(1, 0, f"评分细则版本 {rules.version}；核定得分按评分细则重新计算，不采用单位自填的数字。", f["note"])
+    ws.write_string(1, 0, _rules_note(sw), f["note"])
     if sw.across_note:
         ws.merge_range(2, 0, 2, 3, sw.across_note, w.notice_fmt)
         ws.set_row(2, 48)
@@ -437,6 +475,7 @@ def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     ws.write_string(row, 0, "二、核定等级分布", f["h2"])
     row += 1
     rows = [(g.grade, sw.grades.get(g.grade, 0)) for g in rules.grades]
+    rows += [(f"{g}（{name}）", sw.grades.get(g, 0)) for g, name in sw.other_grades]  # every unit in a row
     row = _distribution(w, ws, row, "等级", rows, sw.scored)
     chart = _chart(w, "各等级单位数", row - len(rows) + 1, row, "#4472C4", max(n for _g, n in rows),
                    x_axis={"num_font": {"name": "宋体"}})

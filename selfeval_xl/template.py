@@ -20,7 +20,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from . import standard as S
-from .form_checks import FormCheck, form_checks, qualitative_choices, verdict
+from .form_checks import FormCheck, form_checks, qualitative_choices, verdict, year_accepted
 from .formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, parse_expression, split_a1
 from .instructions import declared_help, explain, qualitative_prompt, sections, tier_forms
 from .layout import Block, Layout, declared_first_row, default_layout, level1_weight, template_formulas
@@ -199,7 +199,7 @@ _BASIC_HELP = {
     "部门(单位)名称": "必填。单位全称，与公章一致",
     "单位编码": "必填。财政部门分配的单位编码（按文本填写，保留开头的 0）",
     "主管部门": "必填。上级主管部门全称，财政部门按此分组汇总",
-    "评价年度": "必填。4 位年份，如 2021",
+    "评价年度": "必填。4 位年份，如 2024（也可写“2024年”）",
     "填报人": "填报人姓名",
     "联系电话": "填报人联系电话",
     "填报日期": "如 2022-03-15",
@@ -215,7 +215,7 @@ class _Book:
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         })
         self.wb.set_properties({
-            "title": rules.title, "subject": "部门整体支出绩效自评", "author": "selfeval-xl",
+            "title": rules.title, "subject": titled(rules, "自评"), "author": "selfeval-xl",
             "comments": f"模板版本 {rules.version}", "created": TEMPLATE_CREATED,
         })
         self.wb.set_calc_mode("auto")
@@ -235,6 +235,12 @@ class _Book:
         ws.set_footer("&C&\"宋体\"&9第 &P 页，共 &N 页")
         ws.hide_gridlines(2)
         return ws
+
+
+def titled(rules: Rules, what: str) -> str:
+    """A title from the rule set's: its 自评表 (the form) said as ``what`` ("项目支出绩效自评表", "指标"
+    -> "项目支出绩效指标"), or ``what`` after it."""
+    return rules.title.replace("自评表", what, 1) if "自评表" in rules.title else f"{rules.title} {what}"
 
 
 def _text_height(texts: list[tuple[str, float]], line: float = 15.0) -> float:
@@ -481,10 +487,11 @@ def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], 
         else:
             w.at(row, 1, f[style.get(fld.label, "input")], basic.get(fld.label))
         ws.set_row(row, 24)
-    ws.data_validation(a1(lay.basic_rows["评价年度"], 2), {
-        "validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100,
-        "input_title": "评价年度", "input_message": "4 位年份，如 2021",
-        "error_title": "评价年度", "error_message": "请填写 4 位年份，如 2021"})
+    year_cell = a1(lay.basic_rows["评价年度"], 2)
+    ws.data_validation(year_cell, {  # what check reads as a year, "2024年" included (form_checks.year_accepted)
+        "validate": "custom", "value": "=" + year_accepted(Ref(None, year_cell, home=S.BASIC)).excel(),
+        "input_title": "评价年度", "input_message": "4 位年份，如 2024（也可写“2024年”）",
+        "error_title": "评价年度", "error_message": "请填写 1900 到 2100 之间的 4 位年份，如 2024 或“2024年”"})
     ws.data_validation(a1(lay.basic_rows["填报日期"], 2), {
         "validate": "date", "criteria": ">=", "value": _dt.date(2000, 1, 1),
         "error_type": "warning", "error_title": "填报日期", "error_message": "请填写日期，如 2022-03-15"})
@@ -616,7 +623,7 @@ def _indicator_sheet(book: _Book, rules: Rules, lay: Layout, filling: Filling, g
     ws = book.sheet(S.INDICATORS, [_IND_WIDTHS[h] for h in S.INDICATOR_HEADERS])
     w = _Cells(ws, S.INDICATORS, grid)
     f = book.fmt
-    ws.merge_range(f"A1:{col_letter(len(S.INDICATOR_HEADERS))}1", "部门整体支出绩效指标", f["title"])
+    ws.merge_range(f"A1:{col_letter(len(S.INDICATOR_HEADERS))}1", titled(rules, "指标"), f["title"])
     ws.set_row(0, 32)
     for h, c in cols.items():
         w.put(a1(lay.ind_header_row, c), f["header"], h)
@@ -819,7 +826,7 @@ def _own_row_validations(ws: Worksheet, rules: Rules, lay: Layout, block: Block,
 
 
 def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid, checks: list[FormCheck]) -> None:
-    ws = book.sheet(S.SUMMARY, [16, 12, 12, 12, 12, 12], landscape=False)
+    ws = book.sheet(S.SUMMARY, SUMMARY_WIDTHS, landscape=False)
     w = _Cells(ws, S.SUMMARY, grid)
     f = book.fmt
     ws.merge_range("A1:F1", "得分汇总", f["title"])
@@ -850,8 +857,33 @@ def _summary_sheet(book: _Book, rules: Rules, lay: Layout, grid: _Grid, checks: 
                    f"有“{rules.not_applicable}”指标时，合计按适用指标折算为百分制。"
                    + ("合计按预算执行率封顶（见填报说明“总分封顶”）。" if rules.total_cap else ""), f["subtitle_wrap"])
     ws.set_row(note_row, 36)
-    _self_check_block(w, f, lay, checks)
+    heights = {0: 32.0, note_row: 36.0, **{lay.sum_rows[label] - 1: 24.0 for label in lay.sum_rows},
+               **_self_check_block(w, f, lay, checks)}
+    _print_on_one_page_or_two(ws, heights, sum(SUMMARY_WIDTHS), _check_rows(lay, checks)[0] - 1)
     ws.protect("", _PROTECT_FIXED)
+
+
+SUMMARY_WIDTHS: list[float] = [16, 12, 12, 12, 12, 12]
+#: what an A4 portrait page prints (595.3 × 841.9 pt less the template's margins: 0.5 in left and
+#: right, 0.6 in top and bottom), and the width of a column width unit (LibreOffice draws 7.35 pt)
+A4_PRINTED = (595.3 - 2 * 0.5 * 72, 841.9 - 2 * 0.6 * 72)
+POINTS_PER_WIDTH = 7.5
+#: the smallest print scale at which 得分汇总 is fitted on one page (below it, two pages)
+ONE_PAGE_SCALE = 0.8
+
+
+def _print_on_one_page_or_two(ws: Worksheet, heights: dict[int, float], width: float, block: int) -> None:
+    """得分汇总 prints on one page, the score table with the 自查 block under it, when that takes a
+    scale of at least ONE_PAGE_SCALE; else the 自查 block starts a page of its own with its heading
+    row (``block``, 0-based), at the scale its width needs (Excel ignores a page break while fitting
+    to pages). Rows without a height of their own are 15 pt."""
+    total = sum(heights.get(r, 15.0) for r in range(max(heights) + 1))
+    across = min(1.0, A4_PRINTED[0] / (width * POINTS_PER_WIDTH))
+    if min(across, A4_PRINTED[1] / total) >= ONE_PAGE_SCALE:
+        ws.fit_to_pages(1, 1)
+    else:
+        ws.set_print_scale(math.floor(across * 100))
+        ws.set_h_pagebreaks([block])
 
 
 def all_formulas(rules: Rules, lay: Layout, checks: list[FormCheck] | None = None) -> dict[tuple[str, str], Expr]:
@@ -880,10 +912,12 @@ def _check_formulas(lay: Layout, checks: list[FormCheck]) -> dict[tuple[str, str
     return out
 
 
-def _self_check_block(w: _Cells, f: dict[str, Format], lay: Layout, checks: list[FormCheck]) -> None:
-    """填报自查 under the score table: each check, how many places, where; then the conclusion."""
+def _self_check_block(w: _Cells, f: dict[str, Format], lay: Layout, checks: list[FormCheck]) -> dict[int, float]:
+    """填报自查 under the score table: each check, how many places, where; then the conclusion.
+    Returns the heights of its rows (0-based) for the print set-up."""
     ws = w.ws
     title, header, rows, verdict_row = _check_rows(lay, checks)
+    heights = {title - 1: 26.0, verdict_row - 1: 30.0}
     ws.merge_range(title - 1, 0, title - 1, 5, "填报自查（随填写自动更新；提交前应无“须改正”的问题）", f["doc_h"])
     ws.set_row(title - 1, 26)
     ws.merge_range(header - 1, 0, header - 1, 1, "检查项", f["check_h"])
@@ -894,13 +928,15 @@ def _self_check_block(w: _Cells, f: dict[str, Format], lay: Layout, checks: list
         ws.merge_range(r - 1, 0, r - 1, 1, label, f["label"])
         w.put(f"C{r}", f["check_count"])
         ws.merge_range(r - 1, 3, r - 1, 5, c.where, f["note"])
-        ws.set_row(r - 1, _text_height([(label, 28), (c.where, 36)], 14))
+        heights[r - 1] = _text_height([(label, 28), (c.where, 36)], 14)
+        ws.set_row(r - 1, heights[r - 1])
         ws.conditional_format(f"C{r}", {"type": "cell", "criteria": ">", "value": 0,
                                         "format": f["warn" if c.level == "error" else "todo"]})
     ws.merge_range(verdict_row - 1, 0, verdict_row - 1, 1, "结论", f["label_req"])
     ws.merge_range(verdict_row - 1, 2, verdict_row - 1, 5, "", f["check_verdict"])
     w.put(f"C{verdict_row}", f["check_verdict"])
     ws.set_row(verdict_row - 1, 30)
+    return heights
 
 
 def _marks(book: _Book, checks: list[FormCheck]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["how_typed", "shown", "unit_key", "visible"]
+__all__ = ["as_written", "how_name_typed", "how_typed", "unit_key", "visible"]
 
 #: Unicode categories that never show: format characters (zero-width space, zero-width joiners, the
 #: byte-order mark, the soft hyphen, direction marks), controls, stray combining marks, every space
@@ -30,12 +30,6 @@ def unit_key(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _invisible(ch)).upper()
 
 
-def shown(text: str) -> str:
-    """A name as shown for all the ways it was typed: without its invisible characters and spaces,
-    otherwise as written (full-width brackets stay: they are how Chinese names are written)."""
-    return "".join(ch for ch in text if not _invisible(ch))
-
-
 def how_typed(text: str) -> list[str]:
     """What makes ``text`` differ from its normal form, as a clerk would name it; empty when it
     is typed in the normal form."""
@@ -48,6 +42,31 @@ def how_typed(text: str) -> list[str]:
         found.append("全角字符")
     if any(ch != ch.upper() for ch in unicodedata.normalize("NFKC", text)):
         found.append("小写字母")
+    return found
+
+
+def as_written(name: str) -> str:
+    """A name (主管部门) as it should be typed, and as it is shown for all the ways it was typed: no
+    invisible characters or spaces, full-width letters and digits half-width; Chinese punctuation
+    (full-width brackets) as typed, as names are written. Its ``unit_key`` is the name's."""
+    out = []
+    for ch in name:
+        if _invisible(ch):
+            continue
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if folded.isascii() and folded.isalnum() else ch)
+    return "".join(out)
+
+
+def how_name_typed(name: str) -> list[str]:
+    """What makes a name differ from ``as_written``, as a clerk would name it."""
+    found = []
+    if any(_invisible(ch) and not unicodedata.category(ch).startswith("Z") for ch in name):
+        found.append("不可见字符")
+    if any(unicodedata.category(ch).startswith("Z") for ch in name):
+        found.append("空格")
+    if any(as_written(ch) != ch and not _invisible(ch) for ch in name):
+        found.append("全角字母或数字")
     return found
 
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from . import standard as S
 from .findings import ERROR, Finding, finding
 from .formulas import ExcelError, Expr, Num, Recalc, Value, a1, col_letter, normalize_formula
-from .layout import describe_cell, formula_text, template_formulas
+from .layout import describe_cell, earlier_template, formula_text, template_formulas
 from .methods import METHODS
 from .numbers import fmt_number, fmt_percent, fmt_value, read_number
 from .ooxml.sheet import hidden_lines
 from .read import ROW, TYPED_LEVEL1, Submission, label_key
 from .rules import CommonIndicator, Rate, Rules
 from .targets import Actual, Target, clean_text, parse_target, read_actual, read_count
-from .units import how_typed, visible
+from .units import as_written, how_name_typed, how_typed, visible
 
 __all__ = ["CHECKS", "Budget", "Context", "Line", "RateResult", "run_checks"]
 
@@ -111,18 +111,39 @@ class Context:
     @classmethod
     def of(cls, sub: Submission, rules: Rules) -> Context:
         formulas = template_formulas(rules, sub.layout)
-        # Recompute the workbook as filed: the template's formulas where the file still has them;
+        earlier = template_formulas(rules, earlier_template(sub.layout))
+        # Recompute the workbook as filed: the template's formulas where the file still has them
+        # (as this template writes them, or as templates before 2026.3 did: ``intact_formula``);
         # a cell typed over or changed feeds its dependants its own saved value, as a spreadsheet
         # would. (Scores never read this: rates are computed from the inputs.)
-        intact = {k: e for k, e in formulas.items()
-                  if k in sub.formulas and normalize_formula(sub.formulas[k].text) == normalize_formula(formula_text(e))}
+        intact = {k: e for k in formulas if (e := intact_formula(sub, k, formulas, earlier)) is not None}
         ctx = cls(sub, rules, formulas, Recalc(sub, intact))
         ctx.recalc_intact = set(intact)
         return ctx
 
+    @property
+    def from_earlier_template(self) -> bool:
+        """The workbook was made from an earlier template of its rule set (``previous_versions``)."""
+        return self.sub.basic.template_version in self.rules.previous_versions
+
     def present(self, sheet: str) -> bool:
         info = self.sub.structure.get(sheet)
         return bool(info and info.present)
+
+
+def intact_formula(sub: Submission, key: tuple[str, str], formulas: dict[tuple[str, str], Expr],
+                   earlier: dict[tuple[str, str], Expr]) -> Expr | None:
+    """The template formula the file holds at ``key``: this template's, or the one templates before
+    2026.3 wrote there (block sums from the title row, ``layout.earlier_template``: the same rows, so
+    a department that kept an older template changed nothing); None when it holds neither."""
+    typed = sub.formulas.get(key)
+    if typed is None:
+        return None
+    text = normalize_formula(typed.text)
+    for expr in (formulas[key], earlier.get(key)):
+        if expr is not None and text == normalize_formula(formula_text(expr)):
+            return expr
+    return None
 
 
 Check = Callable[[Context], Iterable[Finding]]
@@ -160,9 +181,21 @@ def check_structure(ctx: Context) -> Iterable[Finding]:
         for label in info.missing:
             if label in headers[sheet]:
                 continue
+            if sheet == S.BASIC and label in ctx.rules.declared_items and ctx.from_earlier_template:
+                yield _declared_row_added(ctx, label)
+                continue
             yield finding("S102", "label", sheet=sheet, label=label, expected=label)
     if ctx.present(S.BASIC) and S.TEMPLATE_VERSION in ctx.sub.basic.cells:
         yield from _template_version(ctx)
+
+
+def _declared_row_added(ctx: Context, item: str) -> Finding:
+    """S102 for a 加分、扣分 or 一票否决 row an earlier template of the rule set never had: nothing
+    was deleted; it counts as not declared until she adds the row."""
+    is_veto = any(v.item == item for v in ctx.rules.vetoes)
+    return finding("S102", "added", sheet=S.BASIC, label=item, rules_version=ctx.rules.version,
+                   version=ctx.sub.basic.template_version, default=f"“{NO}”" if is_veto else " 0 次",
+                   answer=f"“{YES}”或“{NO}”" if is_veto else "次数（没有的填 0）", expected=item)
 
 
 def _template_version(ctx: Context) -> Iterable[Finding]:
@@ -172,7 +205,12 @@ def _template_version(ctx: Context) -> Iterable[Finding]:
     version, rules = ctx.sub.basic.template_version, ctx.rules
     if version == rules.version:
         return
-    if ctx.chosen == "closest":
+    if ctx.from_earlier_template:
+        from .rules import rules_name
+
+        yield finding("S103", "previous", version=version, name=rules_name(rules), expected=rules.version,
+                      sheet=S.BASIC, actual=version)
+    elif ctx.chosen == "closest":
         from .rules import bundled_by_version, rules_name
 
         fields = {"known": "、".join(f"{rules_name(r)} {v}" for v, r in bundled_by_version().items()),
@@ -216,6 +254,10 @@ def check_basic(ctx: Context) -> Iterable[Finding]:
             typed = visible(basic.unit_code_typed)
             yield finding("V211", typed=typed, what="、".join(how_typed(basic.unit_code_typed)), normal=basic.unit_code,
                           cell=cell, sheet=S.BASIC, expected=basic.unit_code, actual=typed)
+        elif fld.attr == "competent_dept" and as_written(basic.competent_dept) != basic.competent_dept:
+            typed, normal = visible(basic.competent_dept), as_written(basic.competent_dept)
+            yield finding("V211", "dept", typed=typed, what="、".join(how_name_typed(basic.competent_dept)),
+                          normal=normal, cell=cell, sheet=S.BASIC, expected=normal, actual=typed)
 
 
 #: how a 一票否决 row may be answered (a checkbox or TRUE/FALSE typed counts too)
@@ -431,7 +473,7 @@ def check_formulas(ctx: Context) -> Iterable[Finding]:
             shown = str(value) if isinstance(value, ExcelError) else fmt_value(value)
             yield finding("X301", what=desc, value=shown, formula=expected, sheet=sheet, cell=cell,
                           expected=expected, actual=shown)
-        elif normalize_formula(actual.text) != normalize_formula(expected):
+        elif (sheet, cell) not in ctx.recalc_intact:
             yield finding("X302", what=desc, changed=actual.text, formula=expected, sheet=sheet, cell=cell,
                           expected=expected, actual=actual.text)
         elif actual.has_saved:

@@ -21,10 +21,20 @@ def huge_text(chars: int, seed: int = 1) -> str:
     return "".join(rng.choices(_ALPHABET, k=chars))
 
 
-def make_huge_submission(path: Path, chars: int, seed: int = 1) -> Path:
-    """The bureau sample with its first 履职目标 ``chars`` characters long."""
+#: where the huge text goes: the first 履职目标, or one own row's 三级指标 or 实际完成值 (效益指标's last)
+PLACES = ("goal", "name", "actual")
+
+
+def make_huge_submission(path: Path, chars: int, seed: int = 1, where: str = "goal") -> Path:
+    """The bureau sample with one text ``chars`` characters long (``where``: one of PLACES)."""
+    import dataclasses
+
     f = make_samples.bureau()
-    f.goals = [_MARK, *f.goals[1:]]
+    if where == "goal":
+        f.goals = [_MARK, *f.goals[1:]]
+    else:
+        rows = f.own["效益指标"]
+        rows[-1] = dataclasses.replace(rows[-1], **{where: _MARK})
     tmp = path.with_name(f".{path.name}.small")
     write_template(tmp, filling=f)
     text = huge_text(chars, seed)

@@ -231,6 +231,11 @@ def _mistakes(lay: Layout) -> dict[str, list[Type]]:
         "年初预算数 in words": [budget("年初预算数", "三千多万")],
         "结转结余总额 negative": [budget("结转结余总额", -5)],
         "财政性资金 + 其他资金 off": [budget("其中：其他资金", 200)],
+        # issue 18 item 8: a part still blank, those there already over the total (B401/B402 at once)
+        "财政性资金 over 年初预算数 0, 其他资金 blank": [budget("年初预算数", 0), budget("其中：财政性资金", 90),
+                                                budget("其中：其他资金", None)],
+        "基本支出 over 年初预算数, 项目支出 blank": [budget("其中：基本支出", 4000), budget("其中：项目支出", None)],
+        "项目支出 blank, 基本支出 under 年初预算数": [budget("其中：项目支出", None)],
         "基本支出 + 项目支出 off": [budget("其中：项目支出", 800)],
         "预算执行数 above 调整预算数": [budget("预算执行数", 5000)],
         "政府采购预算数 0": [budget("政府采购预算数", 0)],
@@ -318,6 +323,29 @@ def test_the_form_sees_what_check_finds(walked, rules, mistake):
         # text in a number cell: the form says 须改正 exactly when check finds an error there
         # ("2024年" is a year to both, "见附表" an error to both)
         assert bool(form_errors) == any(f.level_key == "error" for f in seen_by_form), (mistake, form, findings)
+
+
+#: what a clerk may type into 评价年度, and whether ``check`` reads it as a year
+TYPED_YEARS = [(2024, True), (1900, True), (2100, True), (1899, False), (2101, False), (2024.5, False),
+               *((y, y.strip() in ("2024年", "2024年度", "2023")) for y in YEARS), ("1999年", True),
+               ("2024 年", False), ("+2024", False), ("2e03", False), ("0202", False)]
+
+
+def test_the_year_validation_accepts_what_check_reads_as_a_year(sample_files, tmp_path):
+    """评价年度's data validation, as Calc applies it (Mark Invalid Data): it refuses a value exactly
+    when ``check`` does not read it as a year. Before, a whole-number validation of 2000-2100 refused
+    "2024年", which the 自查 and ``check`` accept, and let 1900-1999 through only to check."""
+    from selfeval_xl.read import _year
+
+    from .clerk import Invalid
+
+    src = sample_files["02_市场监督管理局_2023.xlsx"]
+    cell = f"B{read_submission(src).layout.basic_rows['评价年度']}"
+    jobs = [Job(src, tmp_path / f"y{i}.xlsx", [Type(S.BASIC, cell, v), Invalid(S.BASIC)])
+            for i, (v, _) in enumerate(TYPED_YEARS)]
+    for (typed, year), result in zip(TYPED_YEARS, clerk(jobs), strict=True):
+        assert (_year(typed) is not None) == year, typed
+        assert (cell not in result["steps"][-1]["invalid"]) == year, (typed, result)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -132,3 +132,50 @@ def test_the_input_is_never_written(bad_files):
         assess(folder / n)
     assert before == {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in expected}
     assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
+
+
+def test_a_cell_text_over_the_parsers_limit_is_f006_saying_so(tmp_path):
+    """A text of millions of characters in one cell is well-formed XML over libxml2's 10,000,000-byte
+    limit for one text node (huge_tree stays off): F006 that says the cell's text is too long, not
+    F003 "not valid XML" (as before). 3,400,000 CJK characters are 10.2 MB; the file is made and
+    checked in a child under a 1.5 GB address-space limit."""
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    path = tmp_path / "huge.xlsx"
+    make = f"from pathlib import Path; from tests.hugefile import make_huge_submission; " \
+           f"make_huge_submission(Path({str(path)!r}), 3_400_000)"
+    limit = ["prlimit", "--as=1500000000"]
+    subprocess.run([*limit, sys.executable, "-c", make], cwd=ROOT, check=True, timeout=300)
+    out = subprocess.run([*limit, sys.executable, "-m", "selfeval_xl", "check", "--format", "json", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    f = json.loads(out.stdout)[0]["findings"][0]
+    assert f["code"] == "F006", f
+    assert f["message"].startswith("单元格文字过长：部件 xl/sharedStrings.xml 中有一段文字 3,400,000 个字符"), f
+    assert "32,767" in f["message"] and F_CODES["F006"] in f["message"]
+
+
+@pytest.mark.parametrize("xml, code, words", [
+    (b'<sst xmlns="x"><si><t>' + b"a" * 10_000_001 + b"</t></si></sst>", "F006", "一段文字 10,000,001 个字符"),
+    (b'<sst xmlns="x"><si><t>' + "目".encode() * 3_333_334 + b"</t></si></sst>", "F006", "3,333,334 个字符（10.0 MB）"),
+    (b'<sst xmlns="x"><si><t a="' + b"a" * 10_000_001 + b'"/></si></sst>', "F006", "10,000,001 个字符"),
+    (b'<sst xmlns="x"><si><t>' + b"a" * 9_999_000 + b"</t></si></sst>", None, ""),
+    (b'<sst xmlns="x"><si><t>' + b"a" * 10_000_001 + b"</t></si>", "F003", "不是有效的 XML"),  # cut short
+    (b'<sst xmlns="x"><si><t>' + b"a" * 10_000_001 + b"</x></si></sst>", "F003", "不是有效的 XML"),
+    (b"<a>" * 300 + b"</a>" * 300, "F006", "嵌套 300 层"),
+    (b"<a>" * 300 + b"</a>" * 299, "F003", "不是有效的 XML"),
+], ids=["text", "cjk-bytes", "attribute", "under", "cut", "mismatched", "depth", "depth-cut"])
+def test_a_part_over_the_parsers_limits_is_told_from_a_broken_one(xml, code, words):
+    """F006 only for well-formed XML over libxml2's limits (expat reads it through), saying which;
+    a part that is also broken stays F003."""
+    from selfeval_xl.ooxml.xml import parse
+
+    if code is None:
+        assert parse(xml, "xl/sharedStrings.xml") is not None
+        return
+    with pytest.raises(Rejected) as exc:
+        parse(xml, "xl/sharedStrings.xml")
+    assert exc.value.code == code and words in exc.value.detail, exc.value.detail

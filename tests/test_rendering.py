@@ -65,3 +65,33 @@ def test_the_findings_header_repeats_on_every_page(copy_pages):
 def test_a_free_list_prints_no_page_of_empty_rows(copy_pages):
     goals = [p for p in copy_pages if p.word("年度履职目标")]
     assert len(goals) == 1  # the sample's ten goals; the template's twenty numbered rows printed two
+
+
+@pytest.mark.parametrize("rules_name", ["default", "four-part", "mof-project"])
+def test_the_self_check_prints_with_the_score_table(rules_name, tmp_path):
+    """得分汇总 printed: the score table and the whole 填报自查 block, its conclusion included, on one
+    page (its last rows ran onto a second page, away from their heading)."""
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.template import write_template
+
+    path = tmp_path / "t.xlsx"
+    write_template(path, load_rules(rules_name))
+    pages = [p for p in render(path, tmp_path / "pdf") if p.word("检查项") or p.word("自评等级")]
+    assert len(pages) == 1 and all(w in pages[0].text for w in ("得分汇总", "填报自查", "结论", "自评等级")), \
+        [p.text[:80] for p in pages]
+
+
+def test_a_self_check_too_long_for_one_page_starts_a_page_with_its_heading(tmp_path, monkeypatch):
+    """When one page would take a scale under 80%, the block starts a page of its own, heading first."""
+    from selfeval_xl import template
+    from selfeval_xl.rules import load_rules
+
+    monkeypatch.setattr(template, "ONE_PAGE_SCALE", 1.0)
+    path = tmp_path / "t.xlsx"
+    template.write_template(path, load_rules())
+    pages = [p for p in render(path, tmp_path / "pdf") if p.word("检查项") or p.word("自评等级")]
+    assert len(pages) == 2 and "填报自查" not in pages[0].text and "结论" in pages[1].text
+    assert pages[0].word("核定得分率") and pages[1].word("在哪里改")  # every column on its page
+    heading = pages[1].word("填报自查（随填写自动更新；提交前应无“须改正”的问题）") or next(
+        w for w in pages[1].words if w.text.startswith("填报自查"))
+    assert heading.y0 <= min(w.y0 for w in pages[1].words if w.text not in ("第",)) + 1

@@ -121,3 +121,72 @@ def test_an_empty_version_is_said_once_too(tmp_path):
     structure = [f for f in a.findings if f.code in STRUCTURE]
     assert [f.code for f in structure] == ["S103"] and "模板版本为空" in structure[0].message
     assert "--rules" in structure[0].message
+
+
+def _summary_of(tmp_path, *files):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for p in files:
+        shutil.copy(p, indir / p.name)
+    run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
+    return openpyxl.load_workbook(tmp_path / "out" / "审核汇总.xlsx")
+
+
+def _grade_rows(overview):
+    """总览's grade distribution: label -> count."""
+    cells = [[c.value for c in row] for row in overview.iter_rows()]
+    start = next(i for i, r in enumerate(cells) if r[0] == "二、核定等级分布") + 2
+    rows = {}
+    for r in cells[start:]:
+        if not r[0] or str(r[0]).startswith("三、"):
+            break
+        rows[r[0]] = r[1]
+    return rows
+
+
+def test_a_mixed_batchs_summary_follows_each_units_rule_set(tmp_path):
+    """Two default units, a four-part and a mof-project one, without --rules: 指标明细 holds the
+    default units under the default's columns (not the others' scores under columns of another
+    set, blank), 总览 says which sets scored how many units and what 指标明细 then holds, every
+    unit is in a row of the grade distribution (four-part's 优秀…不合格 were in none), and each
+    grade is coloured by its own set."""
+    other_default = ROOT / "samples" / "03_文化路第一小学_2022.xlsx"
+    wb = _summary_of(tmp_path, DEFAULT, other_default, FOUR_PART, MOF_PROJECT)
+    detail = wb["指标明细"]
+    names = [r[1] for r in detail.iter_rows(min_row=3, values_only=True) if r[0]]
+    assert sorted(names) == sorted(assess(p).unit_name for p in (DEFAULT, other_default))
+    assert [c.value for c in detail[1]][3] == load_rules("default").indicators[0].name
+    note = wb["总览"]["A2"].value
+    assert "default 2026.3 2 个单位，four-part 2026.3-4 1 个，mof-project 2026.3-P 1 个" in note
+    assert "指标明细只列按 default 评分的单位" in note
+    grades = _grade_rows(wb["总览"])
+    four_part = assess(FOUR_PART).scores.grade
+    assert grades[f"{four_part}（four-part）"] == 1 and sum(grades.values()) == 4
+    coloured = {r.formula[0].strip('"') for cf in wb["单位得分"].conditional_formatting for r in cf.rules if r.formula}
+    assert {g.grade for g in load_rules("four-part").grades} <= coloured
+
+
+def test_a_batch_of_one_other_template_has_its_columns(tmp_path):
+    """Every file four-part, no --rules: the summary is four-part's (it was the default's, whose
+    indicators none of them has)."""
+    second = ROOT / "examples" / "four-part" / "02_某区卫生健康委员会_2024.xlsx"
+    wb = _summary_of(tmp_path, FOUR_PART, second)
+    header = [c.value for c in wb["指标明细"][1]]
+    assert header[3] == load_rules("four-part").indicators[0].name
+    assert len([r for r in wb["指标明细"].iter_rows(min_row=3, values_only=True) if r[0]]) == 2
+    assert wb["总览"]["A2"].value.startswith("评分细则版本 2026.3-4")
+    assert set(_grade_rows(wb["总览"])) == {g.grade for g in load_rules("four-part").grades}
+
+
+def test_the_consolidation_colours_each_grade_by_a_set_that_names_it():
+    """Results of default and four-part units consolidated: 优秀 takes four-part's best colour, as
+    优 takes the default's (they were coloured by the order of their scores)."""
+    from selfeval_xl.consolidate import Unit, grade_colors
+    from selfeval_xl.summary import GRADE_COLORS, grade_color
+
+    def unit(grade, total):
+        return Unit("", "", "", "", "", 2024, total, grade, None, 0, {})
+
+    colors = grade_colors([unit("优", 95), unit("合格", 92), unit("优秀", 91), unit("差", 50)])
+    assert colors["优"] == colors["优秀"] == GRADE_COLORS[0]
+    assert colors["合格"] == grade_color(2, 4) and colors["差"] == grade_color(3, 4)

@@ -310,3 +310,46 @@ def test_prefilled_unit(tmp_path):
     assert r.exit_code == 0, r.output
     b = read_submission(out).basic
     assert (b.unit_name, b.unit_code, b.year, b.competent_dept) == ("某某局", "00123", 2024, "某某区政府")
+
+
+def test_the_year_validation_is_what_check_reads_and_fits_excel():
+    """评价年度's custom validation: at most the 255 characters Excel keeps of a validation formula,
+    and true (in our evaluator) exactly where ``check`` reads a year, but for full-width digits (and a
+    line break typed around it: the 255 characters leave no room for CLEAN)."""
+    from selfeval_xl.form_checks import year_accepted
+    from selfeval_xl.formulas import Ref
+    from selfeval_xl.read import _year
+
+    expr = year_accepted(Ref(None, "B6", home=S.BASIC))
+    assert len(expr.excel()) <= 255
+
+    class One:
+        def __init__(self, v):
+            self.v = v
+
+        def value_at(self, sheet, row, col):
+            return self.v
+
+        def area_values(self, sheet, coords):
+            return [self.v for _ in coords]
+
+    typed = [2024, 2024.0, 1900, 2100, 1899, 2101, 2024.5, -2024, True, "2024", "2024年", "2024年度", " 2023 ",
+             " 1999年 ", "24年", "二〇二三年", "2023.5", "约2023", "2023年底", "2024 年", "+202", "20 4", "2e03",
+             "0202", "abcd", "2024年年", "2024年度x", "1e3 "]
+    for v in typed:
+        assert (expr.eval(One(v)) is True) == (_year(v) is not None), v
+    for stricter in ("２０２４年", "2024\n"):
+        assert _year(stricter) == 2024 and expr.eval(One(stricter)) is False
+
+
+@pytest.mark.parametrize("name, title", [("default", "部门(单位)整体支出绩效指标"), ("mof-project", "项目支出绩效指标"),
+                                         ("four-part", "部门整体支出绩效指标（投入·过程·产出·效益）")])
+def test_the_indicator_sheet_is_titled_from_the_rule_set(name, title, tmp_path):
+    """The mof-project template's 绩效指标 said 部门整体支出绩效指标: a 项目支出 form's is 项目支出绩效指标."""
+    from selfeval_xl.rules import load_rules
+
+    path = tmp_path / "t.xlsx"
+    write_template(path, load_rules(name))
+    wb = openpyxl.load_workbook(path)
+    assert wb[S.INDICATORS]["A1"].value == title
+    assert wb.properties.subject == title.replace("指标", "自评", 1)

@@ -118,3 +118,36 @@ def test_a_code_of_invisible_characters_only_is_not_filled(write_filled):
     a = assess(write_filled(_bureau("\u200b\u200b")))
     assert [f.code for f in a.findings if f.sheet == "基本信息"] == ["V201"]
     assert a.to_dict()["unit_code"] == ""
+
+
+@pytest.mark.parametrize("typed, what, normal", [
+    ("郑州市金水区\u200b人民政府", "不可见字符", DEPT),
+    ("\ufeff郑州市金水区人民政府", "不可见字符", DEPT),
+    ("郑州市\u3000金水区人民政府", "空格", DEPT),  # an ideographic space inside
+    ("郑州市 金水区\u00a0人民政府", "空格", DEPT),
+    ("郑州市第１２中学（本级）", "全角字母或数字", "郑州市第12中学（本级）"),  # full-width brackets stay
+])
+def test_a_dept_typed_another_way_is_v211_saying_what_to_type(write_filled, typed, what, normal):
+    """A 主管部门 typed in another form was matched as the same group but not reported: V211 says
+    what was typed, what it is grouped as and what to type, as it does for a code."""
+    a = assess(write_filled(_bureau(dept=typed)))
+    (v211,) = [f for f in a.findings if f.code == "V211"]
+    assert v211.level == "警告" and what in v211.message and f"改为“{normal}”" in v211.message
+    assert v211.expected == normal and v211.cell == "B5" and v211.message.startswith("主管部门")
+    assert "[U+" in v211.actual or typed.strip() in v211.actual
+
+
+@pytest.mark.parametrize("dept", [DEPT, "郑州市金水区人民政府（本级）", "郑州市金水区人民政府(本级)", " 郑州市金水区人民政府 "])
+def test_a_dept_written_as_names_are_written_is_no_finding(write_filled, dept):
+    """Brackets full-width or half-width and spaces around the name are how names are typed."""
+    assert not [f for f in assess(write_filled(_bureau(dept=dept))).findings if f.code == "V211"]
+
+
+def test_the_summary_shows_a_dept_group_as_it_should_be_written(tmp_path):
+    """The group of a 主管部门 typed with full-width digits first is shown as V211 says to write it."""
+    first = _bureau(dept="郑州市第１２中学")
+    other = make_samples.subdistrict()
+    other.basic["主管部门"] = "郑州市第12中学"
+    out = _batch(tmp_path, "b", first, other)
+    rows = [r for r in _rows(out / "审核汇总.xlsx", "主管部门合计")[2:] if r[0] and r[0] != "合计"]
+    assert [(r[0], r[1]) for r in rows] == [("郑州市第12中学", 2)]

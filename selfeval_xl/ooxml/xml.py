@@ -2,7 +2,8 @@
 
 - ``parse(data, part)``: a whole part as an lxml tree. The parser never loads a DTD, resolves no
   entity, touches no network, keeps libxml2's size and depth limits (no ``huge_tree``); a part that
-  declares a DTD anyway is F007, a part that is not well-formed XML F003.
+  declares a DTD anyway is F007, a part that is not well-formed XML F003, a well-formed part over
+  those limits (a text of millions of characters in one cell) F006 saying which.
 - ``check_prolog(head, part)``: for a part we only copy, expat reads its start up to the root
   element (comments, processing instructions and any encoding included) and refuses a DTD there.
 - Namespaces: Transitional and Strict OOXML name the same things differently; ``Names`` gives the
@@ -66,6 +67,7 @@ def parse(data: bytes, part: str) -> XMLElement:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
         prolog_done(data[:PROLOG_MAX], part, complete=len(data) <= PROLOG_MAX)  # F007 when a DTD is the cause
+        over_parser_limits(data, part)  # F006 when it is well-formed but over libxml2's limits
         raise Rejected("F003", f"部件 {part} 不是有效的 XML") from None
     except (ValueError, LookupError):  # an encoding lxml does not know
         raise Rejected("F003", f"部件 {part} 的编码无法识别") from None
@@ -75,6 +77,66 @@ def parse(data: bytes, part: str) -> XMLElement:
     if info.internalDTD is not None or info.doctype:
         raise Rejected("F007", f"部件 {part} 含有 DTD 定义")
     return root
+
+
+#: libxml2's limits without ``huge_tree`` (XML_MAX_TEXT_LENGTH, bytes of one text node or attribute
+#: value; xmlParserMaxDepth): a part over them is refused by the parser, not because it is broken
+TEXT_MAX_BYTES = 10_000_000
+DEPTH_MAX = 256
+
+
+class _Limits:
+    """What expat saw of a part: its longest run of text in one element (characters and UTF-8
+    bytes) and its depth."""
+
+    def __init__(self) -> None:
+        self.chars = self.bytes = 0
+        self.longest = (0, 0)
+        self.depth = self.deepest = 0
+
+    def start(self, _name: str, attrs: dict[str, str]) -> None:
+        self._end_text()
+        self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
+        for value in attrs.values():
+            self.longest = max(self.longest, (len(value.encode("utf-8")), len(value)))
+
+    def end(self, _name: str) -> None:
+        self._end_text()
+        self.depth -= 1
+
+    def text(self, data: str) -> None:
+        self.chars += len(data)
+        self.bytes += len(data.encode("utf-8"))
+
+    def _end_text(self) -> None:
+        self.longest = max(self.longest, (self.bytes, self.chars))
+        self.chars = self.bytes = 0
+
+
+def over_parser_limits(data: bytes, part: str) -> None:
+    """Called when libxml2 refused a part (without a DTD): raises Rejected F006 when the part is
+    well-formed XML (expat, which has no such limits, reads it through) and over libxml2's limits,
+    saying which; returns when it is not, or over none (then it is F003). A text over the limit is
+    the case a department meets: a cell of millions of characters, which no Excel cell holds."""
+    seen = _Limits()
+    p = expat.ParserCreate()
+    p.buffer_text = True
+    p.StartElementHandler = seen.start
+    p.EndElementHandler = seen.end
+    p.CharacterDataHandler = seen.text
+    try:
+        p.Parse(data, True)
+    except (expat.ExpatError, ValueError, LookupError):
+        return
+    size, chars = seen.longest
+    if size > TEXT_MAX_BYTES:
+        what = "单元格文字过长" if "sharedStrings" in part or "worksheets/" in part else "文字过长"
+        raise Rejected("F006", f"{what}：部件 {part} 中有一段文字 {chars:,} 个字符（{size / 1e6:,.1f} MB），"
+                               f"超过读取时一段文字 {TEXT_MAX_BYTES // 10_000} 万字节的安全限制（Excel 和 WPS 一个单元格"
+                               "最多 32,767 个字符）。请把过长的内容缩短，详细材料另附")
+    if seen.deepest > DEPTH_MAX:
+        raise Rejected("F006", f"部件 {part} 的 XML 嵌套 {seen.deepest:,} 层，超过读取时 {DEPTH_MAX} 层的安全限制")
 
 
 def serialize(root: XMLElement) -> bytes:
