@@ -29,6 +29,9 @@ from .units import shown, unit_key
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
 NO_DEPT = "（未填写主管部门）"
+#: a score shows two decimals, more where it holds more (``ReportBook.points``): the units may come
+#: from rule sets of different precision
+SCORE_DECIMALS = 2
 
 
 class ConsolidationError(ValueError):
@@ -301,9 +304,9 @@ def _groups(w: _Book, units: list[Unit]) -> None:
                 w.s(ws, row, 0, "　" + (u.name or u.file))
                 w.s(ws, row, 1, u.code)
                 w.n(ws, row, 2, u.year, "int")
-                w.n(ws, row, 3, u.total, "score")
+                w.points(ws, row, 3, u.total, SCORE_DECIMALS)
                 w.grade(ws, row, 4, u.grade)
-                w.n(ws, row, 5, u.self_total, "score")
+                w.points(ws, row, 5, u.self_total, SCORE_DECIMALS)
                 w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
                 for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
                     w.n(ws, row, 7 + j, u.budget.get(k), "money")
@@ -388,7 +391,7 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
             w.s(ws, row, 3, u.code)
             w.s(ws, row, 4, u.name)
             w.s(ws, row, 5, _dept(u))
-            ws.write_number(row, 6, u.total, w.f["score"])
+            w.points(ws, row, 6, u.total, SCORE_DECIMALS)
             w.grade(ws, row, 7, u.grade)
             w.s(ws, row, 8, u.source)
             w.s(ws, row, 9, _mark(u), "warn" if u.duplicate else "text")
@@ -461,7 +464,7 @@ def _years(w: _Book, units: list[Unit], years: list[int], pending: list[list[Uni
         col = 3
         for i, y in enumerate(years):
             this = agreed.get(y)
-            w.n(ws, row, col, this.total if this else None, "score")
+            w.points(ws, row, col, this.total if this else None, SCORE_DECIMALS)
             if this:
                 w.grade(ws, row, col + 1, this.grade)
             else:
@@ -493,7 +496,7 @@ def _duplicates(w: _Book, d: Deduplicated) -> None:
             w.s(ws, row, 3, _dept(u))
             w.s(ws, row, 4, u.source)
             w.s(ws, row, 5, u.file)
-            ws.write_number(row, 6, u.total, w.f["score"])
+            w.points(ws, row, 6, u.total, SCORE_DECIMALS)
             w.s(ws, row, 7, how if u.duplicate or k else "内容相同，计入", "warn" if u.duplicate else "text")
             row += 1
     if not listed:

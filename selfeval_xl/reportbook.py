@@ -26,6 +26,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
+from .numbers import points_format
 from .safe import clean_text
 
 __all__ = ["CREATED", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink"]
@@ -233,7 +234,9 @@ class ReportBook:
         }
         for name, spec in (extra or {}).items():
             specs[name] = {**base, **spec}
+        self._specs = specs
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
+        self._points: dict[tuple[str, str], Format] = {}
         self.title = title
         self.made = made_on()
 
@@ -274,6 +277,19 @@ class ReportBook:
             ws.put_string(row, col, clean_text(value), self.f[fmt])
         elif blank:
             ws.write_blank(row, col, None, self.f[fmt])
+
+    def points(self, ws: Worksheet, row: int, col: int, value: Any, digits: int, fmt: str = "score") -> None:
+        """A score shown as the figure it holds: at the rule set's ``digits`` decimals, more where it
+        needs them (``numbers.points_format``: 0.125 at two decimals shows 0.125, never 0.13); the
+        house format ``fmt`` otherwise. A formatted blank for anything but a number."""
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf")):
+            ws.write_blank(row, col, None, self.f[fmt])
+            return
+        code = points_format(value, digits)
+        key = (fmt, code)
+        if key not in self._points:
+            self._points[key] = self.wb.add_format({**self._specs[fmt], "num_format": code})
+        ws.write_number(row, col, value, self._points[key])
 
     def number(self, ws: Worksheet, row: int, col: int, value: Any, fmt: str) -> None:
         """A number, or a formatted blank for anything else (a value that is not finite included)."""

@@ -30,7 +30,7 @@ from . import standard as S
 from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_letter
-from .numbers import fmt_score
+from .numbers import MAX_POINT_DECIMALS, fmt_points, points_format, round_half_up
 from .ooxml import Workbook
 from .ooxml.comments import add_notes, remove_notes
 from .ooxml.edit import Editor, parse_new
@@ -56,7 +56,9 @@ __all__ = ["COPY_SUFFIX", "MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "sc
 MARK_FILLS = {ERROR: "FFFFC7CE", WARNING: "FFF8CBAD", INFO: "FFE4DFEC"}  # red, orange, lavender
 #: font colour of what the bureau writes (核定得分, 审核意见, 核定等级)
 VERDICT_COLOR = "FF1F3864"
-#: number formats of what the bureau writes: scores, and the rates of 得分汇总
+#: number formats of what the bureau writes: scores (when the plan gives none: see
+#: ``numbers.points_format``, the rule set's decimals and more where a score needs them), and the
+#: rates of 得分汇总
 SCORE_FORMAT, RATE_FORMAT, TEXT_FORMAT = "0.00", "0.00%", "@"
 #: a text longer than this is written small and wrapped, in a column at least LONG_WIDTH wide
 LONG_TEXT = 12
@@ -92,6 +94,7 @@ def plan(a: Assessment) -> Plan:
     sub, sc = a.submission, a.scores
     assert sub is not None and sc is not None, "a file that could not be read has no scored copy"
     p = Plan()
+    d = a.rules.decimals if a.rules is not None else 2
     lay = sub.layout
     cols = lay.ind_cols
     present = set(sub.sheet_names)
@@ -101,15 +104,16 @@ def plan(a: Assessment) -> Plan:
                 p.values[(S.INDICATORS, a1(r.row, cols[S.VERIFIED]))] = r.verified
             p.values[(S.INDICATORS, a1(r.row, cols[S.OPINION]))] = r.opinion
         if lay.ind_total_row:
-            verified_sum = round(sum(r.verified or 0.0 for r in sc.rows if r.category), 2)
+            # the rows' sum as they hold it (a row of 0.125 at two decimals is 0.125, not 0.13)
+            verified_sum = round_half_up(sum(r.verified or 0.0 for r in sc.rows if r.category), MAX_POINT_DECIMALS)
             p.values[(S.INDICATORS, a1(lay.ind_total_row, cols[S.VERIFIED]))] = verified_sum
-            note = f"核定总分 {fmt_score(sc.total)}（{sc.grade}）"
+            note = f"核定总分 {fmt_points(sc.total, d)}（{sc.grade}）"
             if sc.rescaled:
                 note += "，有不适用指标，已按适用指标折算为百分制"
             if sc.provisional:
                 note += f"；{'、'.join(sc.provisional)}各行分值之和不等于权重，已按权重折算，为暂定分"
             if sc.limits:  # 加分、扣分, the cap or the 一票否决 that changed the total or the grade
-                note += f"；各类别合计 {fmt_score(sc.before_limits)}，" + "，".join(sc.limits)
+                note += f"；各类别合计 {fmt_points(sc.before_limits, d)}，" + "，".join(sc.limits)
             p.values[(S.INDICATORS, a1(lay.ind_total_row, cols[S.OPINION]))] = note
     if S.SUMMARY in present:
         h_v, h_vr = S.SUMMARY_HEADERS[4], S.SUMMARY_HEADERS[5]
@@ -137,8 +141,11 @@ def plan(a: Assessment) -> Plan:
         text = f"【{f.level} {f.code}】{f.message}"
         p.notes[key] = p.notes[key] + "\n\n" + text if key in p.notes else text
     name = sub.basic.unit_name or sub.path.name
-    p.title = (f"审核结果：{name}　核定总分 {fmt_score(sc.total)}（{sc.grade}）　"
+    p.title = (f"审核结果：{name}　核定总分 {fmt_points(sc.total, d)}（{sc.grade}）　"
                f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
+    for key, value in p.values.items():  # every score shows the figure it holds
+        if isinstance(value, (int, float)) and key not in p.formats:
+            p.formats[key] = points_format(value, d)
     p.results = [[f.level, f.code, f.sheet, f.cell, f.message, f.expected, f.actual] for f in a.findings]
     for sheet, headers in ((S.GOALS, S.GOALS_HEADERS), (S.TASKS, S.TASKS_HEADERS), (S.PROBLEMS, S.PROBLEMS_HEADERS)):
         if sheet in sub.sheets:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .findings import CODES, ERROR, INFO, WARNING
-from .numbers import fmt_number
+from .numbers import MAX_POINT_DECIMALS, fmt_number, round_half_up
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
@@ -89,6 +89,7 @@ class _Writer(ReportBook):
         super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings, extra={
             "header_small": {"bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center",
                              "font_size": 9}})
+        self.decimals = rules.decimals  # a score shows at these, more where it needs them
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
@@ -513,10 +514,11 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
     w.text(ws, i, 1, r["unit_name"])
     w.text(ws, i, 2, r["competent_dept"])
     w.number(ws, i, 3, r["year"], "int")
-    w.number(ws, i, 4, r["self_total"], "score")
-    w.number(ws, i, 5, r["total"], "score")
-    diff = round(r["total"] - r["self_total"], 2) if r["self_total"] is not None else None
-    w.number(ws, i, 6, diff, "score")
+    d = w.decimals
+    w.points(ws, i, 4, r["self_total"], d)
+    w.points(ws, i, 5, r["total"], d)
+    diff = round_half_up(r["total"] - r["self_total"], MAX_POINT_DECIMALS) if r["self_total"] is not None else None
+    w.points(ws, i, 6, diff, d)
     w.text(ws, i, 7, r["self_grade"])
     w.text(ws, i, 8, r["grade"])
     # the total stands on a category rescaled for its 分值 (P501); what the rules over the total did
@@ -538,7 +540,7 @@ def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
     last = max(n, 1)
     ws.autofilter(0, 0, last, len(UNIT_COLUMNS) - 1)
     ws.freeze_panes(1, 2)
-    ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": -0.005, "format": w.neg_fmt})
+    ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": 0, "format": w.neg_fmt})
     for col in (7, 8):
         for g, fmt in w.grade_fmt.items():
             ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": fmt})
@@ -566,11 +568,12 @@ def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores:
     w.text(ws, n, 0, r["unit_code"])
     w.text(ws, n, 1, r["unit_name"])
     w.text(ws, n, 2, r["competent_dept"])
+    d = w.decimals
     for j, score in enumerate(scores):
-        w.number(ws, n, 3 + j, score, "score")
+        w.points(ws, n, 3 + j, score, d)
     for j, c in enumerate(rules.categories):
-        w.number(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), "score")
-    w.number(ws, n, 3 + len(scores) + len(rules.categories), r["total"], "score")
+        w.points(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), d)
+    w.points(ws, n, 3 + len(scores) + len(rules.categories), r["total"], d)
 
 
 def _finish_indicators(w: _Writer, ws: FastSheet, n: int, rules: Rules) -> None:

@@ -8,6 +8,8 @@ repeats on every page; a free list does not print pages of empty numbered rows.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from selfeval_xl.assess import assess
@@ -65,3 +67,26 @@ def test_the_findings_header_repeats_on_every_page(copy_pages):
 def test_a_free_list_prints_no_page_of_empty_rows(copy_pages):
     goals = [p for p in copy_pages if p.word("年度履职目标")]
     assert len(goals) == 1  # the sample's ten goals; the template's twenty numbered rows printed two
+
+
+def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held_on_paper(tmp_path):
+    """A row of 分值 0.125 keeps 0.125 as its 核定得分 at two decimals: LibreOffice shows 0.125 in the
+    核定得分 column (formatted "0.00" it showed 0.13, while the 合计 used 0.125)."""
+    from selfeval_xl.template import write_template
+
+    from .test_scored_copy import small_rows_filling
+
+    path = tmp_path / "small.xlsx"
+    write_template(path, filling=small_rows_filling())
+    pages = render(write_scored_copy(assess(path), tmp_path), tmp_path / "pdf")
+    shown = []
+    for page in pages:
+        header = page.word("核定得分")
+        rows = [w for w in page.words if re.fullmatch(r"指标[0-7]", w.text)]
+        if header is None or not rows:
+            continue
+        for row in rows:
+            cell = [w.text for w in page.words if header.x0 - 4 <= w.center[0] <= header.x1 + 4
+                    and abs(w.center[1] - row.center[1]) < 3]
+            shown.append((row.text, cell))
+    assert sorted(shown) == [(f"指标{i}", ["0.125"]) for i in range(8)]

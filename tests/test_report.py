@@ -627,3 +627,19 @@ def test_the_bundled_templates_pass_the_sandbox():
 
     for name in OUTLINES:
         check_template(name)
+
+
+def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held(tmp_path):
+    """A row of 分值 0.125 at two decimals keeps 0.125 as its 核定得分 (its full marks): the report
+    shows 0.125 in both its 分值 and 得分 columns, never 0.13, and every other score at the rule
+    set's two decimals."""
+    from .test_scored_copy import small_rows_filling
+
+    path = tmp_path / "small.xlsx"
+    write_template(path, filling=small_rows_filling())
+    a = assess(path)
+    _doc, _paragraphs, tables = _read(write_report(a, a.rules, tmp_path / "r.docx"))
+    rows = {r[0]: r for r in _table(tables, RESULT_HEADER)[1:]}
+    small = [rows[f"指标{i}"] for i in range(8)]
+    assert all(r[3:5] == ["0.125", "0.125"] for r in small), small
+    assert rows["指标8"][3:5] == ["39", "39.00"]

@@ -200,3 +200,31 @@ def test_texts_xml_cannot_hold_as_they_are_come_back_as_written(tmp_path):
     assert "_x000D_" in xml and "_x005F_x0041_" in xml
     book = python_calamine.CalamineWorkbook.from_path(str(tmp_path / "审核汇总.xlsx"))
     assert book.get_sheet_by_name("单位得分").to_python()[1][2] == name
+
+
+@pytest.mark.parametrize("decimals", [2, 1])
+def test_every_score_of_the_summary_shows_the_figure_it_holds(tmp_path, decimals):
+    """单位得分's 自评总分, 核定总分 and 差异 and every score of 指标明细 are formatted at the rule
+    set's decimals, more only where the figure needs them: a 核定得分 of 0.125 (a 分值 finer than
+    two decimals, its full marks) shows 0.125, not 0.13; under one decimal 91.5 shows 91.5."""
+    import dataclasses
+
+    import openpyxl
+
+    from selfeval_xl.numbers import fmt_points
+    from selfeval_xl.rules import load_rules
+
+    from .test_scored_copy import shown_as
+
+    rules = dataclasses.replace(load_rules(), decimals=decimals)
+    first, second = rules.indicators[0].name, rules.indicators[1].name
+    r = {**_result("a.xlsx", "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0)), "self_total": 95.125,
+         "categories": {c.name: c.weight - 0.5 for c in rules.categories},
+         "rows": [{"三级指标": first, "核定得分": 0.125}, {"三级指标": second, "核定得分": 4.0}]}
+    summary_mod.write_summary([r], tmp_path / "审核汇总.xlsx", rules)
+    wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
+    cells = [wb["单位得分"].cell(2, c) for c in (5, 6, 7)]
+    cells += [c for c in wb["指标明细"][3][3:] if isinstance(c.value, (int, float))]
+    assert [c.value for c in cells[:5]] == [95.125, 91.5, -3.625, 0.125, 4]
+    for c in cells:
+        assert shown_as(c.value, c.number_format) == fmt_points(c.value, decimals), (c.coordinate, c.value)
