@@ -51,6 +51,7 @@ UNAUDITED_COLUMNS = ("文件或文件夹", "类别", "说明", "需核实")
 GRADE_COLORS = ("#C6EFCE", "#E2EFDA", "#FFEB9C", "#FCE4D6", "#FFC7CE")
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
+REPORT_MISSING = "文件已审核评分，审核副本已写出；只是没有生成自评报告草稿，原因："
 INTERNAL_MESSAGE = "程序内部错误，不是文件的问题：已记入输出文件夹中的 内部错误.log，请发给技术支持；修复后重新运行本批次即可。"
 
 
@@ -120,6 +121,9 @@ class SummaryWriter:
         self.failed = 0
         self.with_errors = 0
         self.unaudited = 0
+        self.reports = 0  # 自评报告 drafts written
+        self.reports_missing = 0  # asked for and not written (the bureau's template failed on the unit's data)
+        self.failed_rows = 0  # rows of 处理失败: the files that failed, and the drafts that are missing
         self.code_count: Counter[str] = Counter()
         self.code_files: Counter[str] = Counter()
         self.grades: Counter[str] = Counter()
@@ -147,9 +151,16 @@ class SummaryWriter:
         self._finding_rows(r)
         if r["status"] in ("internal", "failed"):  # internal: our error, not the file's; no F-code for the department
             self.failed += 1
+            self.failed_rows += 1
             x = r["findings"][0] if r["status"] == "failed" else {"code": "", "message": INTERNAL_MESSAGE}
-            _failed_row(self.w, self.ws["处理失败"], self.failed, r["file"], x["code"], x["message"])
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], x["code"], x["message"])
             return
+        self.reports += bool(r.get("report"))
+        if r.get("report_error"):  # audited and scored, its draft missing: the auditor is told which
+            self.reports_missing += 1
+            self.failed_rows += 1
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], "", REPORT_MISSING + str(r["report_error"]),
+                        problem="自评报告未生成")
         self.scored += 1
         self.with_errors += r["status"] == "errors"
         self._count(r)
@@ -226,7 +237,7 @@ class SummaryWriter:
         _finish_indicators(w, ws["指标明细"], self.scored, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
-        _finish_failed(w, ws["处理失败"], self.failed)
+        _finish_failed(w, ws["处理失败"], self.failed_rows)
         _finish_unaudited(w, ws["未审核文件"], self.unaudited)
         w.wb.close()
         w.strings.close()
@@ -424,6 +435,8 @@ def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     counts = [("提交文件", sw.submitted), ("成功审核", sw.scored), ("处理失败", sw.failed),
               ("有错误的文件", sw.with_errors), ("无错误的文件", sw.scored - sw.with_errors),
               ("未审核的文件或文件夹", sw.unaudited)]
+    if sw.reports or sw.reports_missing:  # reports were asked for
+        counts += [("自评报告已生成", sw.reports), ("自评报告未生成（见“处理失败”）", sw.reports_missing)]
     for label, n in counts:
         ws.write_string(row, 0, label, f["label"])
         ws.write_number(row, 1, n, f["int"])
@@ -638,10 +651,10 @@ def _groups(w: _Writer, ws: FastSheet, groups: dict[str, dict[str, float]]) -> N
 # --- 处理失败 -----------------------------------------------------------------------------------
 
 
-def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str) -> None:
+def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str, problem: str = "") -> None:
     w.text(ws, n, 0, file)
     ws.write_string(n, 1, code or "—", w.f["text"])
-    ws.write_string(n, 2, CODES[code][1] if code else "内部错误", w.f["text"])
+    ws.write_string(n, 2, problem or (CODES[code][1] if code else "内部错误"), w.f["warn" if problem else "text"])
     w.text(ws, n, 3, message, "wrap")
 
 
