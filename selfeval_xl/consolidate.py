@@ -22,7 +22,7 @@ from typing import Any
 from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
 from .rules import RulesError, bundled, load_rules
-from .safe import clean_text
+from .safe import clean_text, display_name
 from .summary import grade_color
 from .units import shown, unit_key
 
@@ -62,7 +62,9 @@ class Unit:
 
 
 def _label(path: Path) -> str:
-    return path.parent.name if path.name == RESULTS_JSON else path.name
+    """An input as the workbook names it: its folder's name (or its file's), as one line whose
+    invisible and direction characters show as escapes (``safe.display_name``)."""
+    return display_name(path.parent.name if path.name == RESULTS_JSON else path.name)
 
 
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
@@ -263,7 +265,7 @@ def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], d: Deduplic
     w.header(ws, 3, ["来源", "结果文件", "文件数", "已审核", "处理失败"])
     for i, (label, file, counts) in enumerate(loaded, start=4):
         w.s(ws, i, 0, label)
-        w.s(ws, i, 1, str(file))
+        w.s(ws, i, 1, display_name(str(file)))
         ws.write_number(i, 2, counts["files"], w.f["int"])
         ws.write_number(i, 3, counts["scored"], w.f["int"])
         ws.write_number(i, 4, counts["failed"], w.f["int"])
@@ -301,7 +303,7 @@ def _groups(w: _Book, units: list[Unit]) -> None:
         for year in sorted(by_dept[dept], key=lambda y: (y is None, y or 0)):
             members = sorted(by_dept[dept][year], key=lambda u: (-u.total, u.code, u.name))
             for u in members:
-                w.s(ws, row, 0, "　" + (u.name or u.file))
+                w.s(ws, row, 0, "　" + (u.name or display_name(u.file)))
                 w.s(ws, row, 1, u.code)
                 w.n(ws, row, 2, u.year, "int")
                 w.points(ws, row, 3, u.total, SCORE_DECIMALS)
@@ -495,7 +497,7 @@ def _duplicates(w: _Book, d: Deduplicated) -> None:
             w.s(ws, row, 2, u.name)
             w.s(ws, row, 3, _dept(u))
             w.s(ws, row, 4, u.source)
-            w.s(ws, row, 5, u.file)
+            w.s(ws, row, 5, display_name(u.file))
             w.points(ws, row, 6, u.total, SCORE_DECIMALS)
             w.s(ws, row, 7, how if u.duplicate or k else "内容相同，计入", "warn" if u.duplicate else "text")
             row += 1

@@ -29,7 +29,7 @@ from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTu
 from .numbers import points_format
 from .safe import clean_text
 
-__all__ = ["CREATED", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink"]
+__all__ = ["CREATED", "FORMULA_TEXT_MAX", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink", "link"]
 
 CREATED = _dt.datetime(2026, 1, 1)
 #: column widths (characters) a landscape A4 page takes at a readable scale, and the scale of a wider table
@@ -188,6 +188,25 @@ def _quote(text: str) -> str:
 def hyperlink(target: str, text: str) -> str:
     """A HYPERLINK formula (the target is ours: our file names and standard sheet names)."""
     return f"=HYPERLINK({_quote(target)},{_quote(text)})"
+
+
+#: the longest text a formula may hold (Excel "repairs" a workbook with a longer one, removing the
+#: formula; writexl #91, Excel::Writer::XLSX #26), counted as written, quotes doubled
+FORMULA_TEXT_MAX = 255
+
+
+def link(target: str, text: str) -> tuple[str, str] | None:
+    """A HYPERLINK formula to ``target`` showing ``text``, and the text it shows (cut to what a
+    formula can hold, ending in "…"); None when the target itself is too long for a formula: the
+    caller writes the text without a link."""
+    if len(target.replace('"', '""')) > FORMULA_TEXT_MAX:
+        return None
+    if len(text.replace('"', '""')) > FORMULA_TEXT_MAX:
+        text = text[:FORMULA_TEXT_MAX - 1]
+        while len(text.replace('"', '""')) > FORMULA_TEXT_MAX - 1:
+            text = text[:-1]
+        text += "…"
+    return hyperlink(target, text), text
 
 
 def made_on() -> _dt.date:

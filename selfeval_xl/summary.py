@@ -34,9 +34,9 @@ from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
 from .reportbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
-from .reportbook import hyperlink as _hyperlink
+from .reportbook import link as _link
 from .rules import Rules
-from .safe import clean_text
+from .safe import clean_text, display_name
 from .units import shown, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
@@ -176,7 +176,7 @@ class SummaryWriter:
         """A row of 未审核文件: a thing under the input folder the batch did not audit."""
         self.unaudited += 1
         ws, n = self.ws["未审核文件"], self.unaudited
-        self.w.text(ws, n, 0, file)
+        self.w.text(ws, n, 0, display_name(file))
         ws.write_string(n, 1, label, self.w.f["text"])
         self.w.text(ws, n, 2, reason, "wrap")
         ws.write_string(n, 3, "是" if blocking else "否", self.w.f["text"])
@@ -201,15 +201,16 @@ class SummaryWriter:
     def _finding_rows(self, r: dict[str, Any]) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
         text = self._text
-        file, code, name, copy = r["file"], r["unit_code"], r["unit_name"], r["copy"]
+        file, code, name, copy = display_name(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
         out = []
         for x in r["findings"]:
             n = self._row + 1
             cells = [text("A", n, file, "T"), text("B", n, code, "T"), text("C", n, name, "T"),
                      text("D", n, x["level_label"], "T"), text("E", n, x["code"], "T"), text("F", n, x["sheet"], "T")]
-            if copy and x["cell"]:
-                formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
-                cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
+            linked = _link(_link_target(copy, x["sheet"], x["cell"]), x["cell"]) if copy and x["cell"] else None
+            if linked:
+                formula, shown_text = _escape(linked[0][1:]), _escape(clean_text(linked[1]))
+                cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{shown_text}</v></c>')
             else:
                 cells.append(text("G", n, x["cell"], "T"))
             cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "W"), text("J", n, x["actual"], "W")]
@@ -542,10 +543,12 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
         ws.write_blank(i, 9, None, w.f["text"])
     ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
     ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
-    if r["copy"]:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
-        ws.write_formula(i, 12, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
+    file = display_name(r["file"])  # one line, its invisible and direction characters shown as escapes
+    linked = _link(r["copy"], clean_text(file)) if r["copy"] else None
+    if linked:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
+        ws.write_formula(i, 12, linked[0], w.f["link"], linked[1])
     else:
-        w.text(ws, i, 12, r["file"])
+        w.text(ws, i, 12, file)
     w.text(ws, i, 13, r.get("rules", ""))  # the rule set it was scored by (its template's, without --rules)
 
 
@@ -652,7 +655,7 @@ def _groups(w: _Writer, ws: FastSheet, groups: dict[str, dict[str, float]]) -> N
 
 
 def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str, problem: str = "") -> None:
-    w.text(ws, n, 0, file)
+    w.text(ws, n, 0, display_name(file))
     ws.write_string(n, 1, code or "—", w.f["text"])
     ws.write_string(n, 2, problem or (CODES[code][1] if code else "内部错误"), w.f["warn" if problem else "text"])
     w.text(ws, n, 3, message, "wrap")

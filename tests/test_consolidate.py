@@ -4,6 +4,7 @@ twice (identical copies once, differing ones 待核实 and left out); years neve
 from __future__ import annotations
 
 import json
+import re
 
 import openpyxl
 import pytest
@@ -201,3 +202,27 @@ def test_the_output_must_be_an_xlsx(results, tmp_path):
     assert r.exit_code == 2 and "c.txt" in r.output and ".xlsx" in r.output
     assert not list(tmp_path.iterdir())
 
+
+
+def test_file_and_input_names_show_as_one_line_with_their_invisible_characters_as_escapes(results, tmp_path):
+    """A file or an input folder whose name holds a direction override (U+202E), a line break or an
+    invisible character is named as the summary names it (``safe.display_name``): 说明's inputs,
+    分组明细's unit without a name, 待核实's files and every 来源."""
+    from selfeval_xl.safe import display_name
+
+    _root, outs = results
+    records = json.loads((outs[2022] / "results.json").read_text(encoding="utf-8"))
+    scored = [r for r in records if r["status"] != "failed"]
+    scored[0].update(file="自评\u202eexe.xlsx\n二\u200b.xlsx", unit_name="")
+    again = {**scored[1], "file": "重\u202e报.xlsx", "sha256": "0" * 64}  # the same unit and year, another file
+    folder = tmp_path / "区\u202e财政局"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps([*records, again], ensure_ascii=False), encoding="utf-8")
+    consolidate([folder], tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [c.value for c in texts if re.search("[\u202e\u200b\n]", c.value)]
+    values = {c.value for c in texts}
+    assert "区\\u202e财政局" in values and display_name(str(folder / "results.json")) in values
+    assert "　" + display_name(scored[0]["file"]) in values  # 分组明细: a unit without a name
+    assert {"重\\u202e报.xlsx", scored[1]["file"]} <= {row[5] for row in _rows(wb["待核实"])}

@@ -228,3 +228,60 @@ def test_every_score_of_the_summary_shows_the_figure_it_holds(tmp_path, decimals
     assert [c.value for c in cells[:5]] == [95.125, 91.5, -3.625, 0.125, 4]
     for c in cells:
         assert shown_as(c.value, c.number_format) == fmt_points(c.value, decimals), (c.coordinate, c.value)
+
+
+#: a name that reads "报表xlsx.exe" where U+202E reverses what follows, with a line break and a
+#: zero-width space in it
+BIDI = "自评\u202eexe.xlsx\n第二行\u200b.xlsx"
+
+
+def _formula_texts(formula: str) -> list[str]:
+    return [t.replace('""', '"') for t in re.findall(r'"((?:[^"]|"")*)"', formula)]
+
+
+def test_file_names_show_as_one_line_with_their_invisible_characters_as_escapes(tmp_path):
+    """A file name with a direction override (U+202E displays what follows reversed, so a name can
+    pass for another), a line break or an invisible character is shown on every sheet as the
+    console, the log and findings.csv show it (``safe.display_name``): one line, each such character
+    as its escape. The links still open the scored copies; a name too long for a formula's text is
+    cut (Excel repairs away a formula with a text of more than 255 characters), a link target too
+    long for one is written as text."""
+    import openpyxl
+
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.safe import display_name
+
+    finding = {"code": "V201", "level": "error", "level_label": "错误", "sheet": "基本信息", "cell": "B4",
+               "message": "未填", "expected": "", "actual": ""}
+    long_dir = "很长的文件夹名" * 40 + "/"
+    results = [{**_result(BIDI, "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0), findings=[finding]),
+                "copy": "审核副本/自评_exe.xlsx_第二行_审核.xlsx", "report_error": "模板出错"},
+               {**_result("坏\u202efdp.xlsx", "", "", 0, (0, 1, 0, 0)), "status": "failed", "copy": "",
+                "findings": [{**finding, "code": "F002", "sheet": "", "cell": ""}]},
+               {**_result(long_dir + "某单位.xlsx", "002", "卫健委", 80.0, (50.0, 50.0, 40.0, 0.0), findings=[finding]),
+                "copy": "审核副本/" + "长" * 250 + "_审核.xlsx"},
+               {**_result(long_dir + "另一单位.xlsx", "003", "卫健委", 80.0, (50.0, 50.0, 40.0, 0.0)),
+                "copy": "审核副本/另一单位_审核.xlsx"}]
+    sw = summary_mod.SummaryWriter(tmp_path / "审核汇总.xlsx", load_rules())
+    for r in results:
+        sw.add(r)
+    sw.add_unaudited("链接\u202e.xlsx", "符号链接", "不跟随", True)
+    sw.finish()
+    wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [t for t in texts if re.search("[\u202e\u200b\n]", t)]
+    shown = display_name(BIDI)
+    assert shown == "自评\\u202eexe.xlsx\\n第二行\\u200b.xlsx"
+    findings = [[c.value for c in row] for row in wb["问题清单"].iter_rows(min_row=2)]
+    assert findings[0][0] == shown and findings[0][6] == '=HYPERLINK("审核副本/自评_exe.xlsx_第二行_审核.xlsx#\'基本信息\'!B4","B4")'
+    assert wb["单位得分"]["M2"].value == f'=HYPERLINK("审核副本/自评_exe.xlsx_第二行_审核.xlsx","{shown}")'
+    failed = [row[0].value for row in wb["处理失败"].iter_rows(min_row=2)]
+    assert failed == [shown, "坏\\u202efdp.xlsx"]  # a draft that is missing, a file that failed
+    assert wb["未审核文件"]["A2"].value == "链接\\u202e.xlsx"
+    # the long ones: the name cut in the link, the target too long for a formula written as text
+    assert findings[2][6] == "B4" and wb["单位得分"]["M3"].value == long_dir + "某单位.xlsx"
+    link = wb["单位得分"]["M4"].value
+    assert link.startswith("=HYPERLINK(") and _formula_texts(link)[1].endswith("…")
+    formulas = [c.value for ws in wb for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) == 3 and all(len(t) <= 255 for f in formulas for t in re.findall(r'"((?:[^"]|"")*)"', f))
