@@ -3,7 +3,7 @@
 ``consolidate(inputs, path)`` reads each input (a batch's output folder or its results.json) and
 writes: 说明 (the inputs, the scope, duplicates found), 分组明细 (units grouped by 主管部门 with
 subtotals and averages), 排名 (ranking per year, overall and within the group), 等级分布 (grades
-per group, with a chart), 历年对比 (the same unit across years with the change in score), 重复编码
+per group and year, the year's in all, a chart per year), 历年对比 (the same unit across years with the change in score), 重复编码
 (a 单位编码 met more than once in a year: reported, never merged) and 预算汇总 (budget per group
 and year, rates from the sums).
 
@@ -198,6 +198,7 @@ class _Book(ReportBook):
             "sub_score": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": '"平均 "0.00'},
             "sub_money": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"},
             "sub_pct": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
+            "sub_number": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"},
             "delta": {"border": 1, "num_format": "+0.00;-0.00;0.00"},
             **{_grade_key(g): {"border": 1, "bg_color": c} for g, c in colors.items()},
             **{_grade_key(g, "header"): {"border": 1, "bg_color": c, "bold": True, "align": "center"} for g, c in colors.items()},
@@ -406,36 +407,61 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
 
 
 def _grades(w: _Book, units: list[Unit]) -> None:
+    """Grades per year: a row per 主管部门 and the year's 合计, never counted across years (as 说明
+    says of every table), and a chart per year of each 主管部门's grades."""
     order = grade_order(units)
-    ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10], key_columns=1)
-    w.header(ws, 0, ["主管部门"])
+    ws = w.sheet("等级分布", [9, 30, *[8] * len(order), 8, 12], key_columns=2)
+    w.header(ws, 0, ["评价年度", "主管部门"])
     for j, g in enumerate(order):
-        ws.write_string(0, 1 + j, g, w.f[_grade_key(g, "header")] if g in w.colors else w.f["header"])
-    w.header_from(ws, 0, 1 + len(order), ["单位数", "平均核定总分"])
-    by_dept: dict[str, list[Unit]] = defaultdict(list)
+        ws.write_string(0, 2 + j, g, w.f[_grade_key(g, "header")] if g in w.colors else w.f["header"])
+    w.header_from(ws, 0, 2 + len(order), ["单位数", "平均核定总分"])
+    by_year: dict[int | None, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
-        by_dept[_dept(u)].append(u)
-    depts = sorted(by_dept)
-    for i, dept in enumerate(depts, start=1):
-        grades = Counter(u.grade for u in by_dept[dept])
-        w.s(ws, i, 0, dept)
-        for j, g in enumerate(order):
-            ws.write_number(i, 1 + j, grades[g], w.f["int"])
-        ws.write_number(i, 1 + len(order), len(by_dept[dept]), w.f["int"])
-        ws.write_number(i, 2 + len(order), round(sum(u.total for u in by_dept[dept]) / len(by_dept[dept]), 2), w.f["score"])
-    if depts and order:
-        chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
-        for j, g in enumerate(order):
-            chart.add_series({"name": g, "categories": ["等级分布", 1, 0, len(depts), 0],
-                              "values": ["等级分布", 1, 1 + j, len(depts), 1 + j],
-                              "fill": {"color": w.colors.get(g, "#BFBFBF")}, "border": {"color": "#7F7F7F"}})
-        chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
-        chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
-        most = max(len(us) for us in by_dept.values())
-        chart.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-        chart.set_size({"width": 560, "height": max(240, 40 + 26 * len(depts))})
-        ws.insert_chart(1, 8, chart)
+        by_year[u.year][_dept(u)].append(u)
+    row, charted = 1, 0
+    for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+        depts = sorted(by_year[year])
+        first = row
+        for dept in depts:
+            _grade_row(w, ws, row, year, dept, by_year[year][dept], order, "")
+            row += 1
+        _grade_row(w, ws, row, year, f"{_year(year)}合计", [u for d in depts for u in by_year[year][d]], order, "sub")
+        row += 1
+        if order:
+            most = max(len(by_year[year][d]) for d in depts)
+            charted += _grade_chart(w, ws, year, first, row - 2, order, most, charted)
+    ws.freeze_panes(1, 2)
+
+
+def _grade_row(w: _Book, ws: FastSheet, row: int, year: int | None, label: str, members: list[Unit], order: list[str],
+               sub: str) -> None:
+    grades = Counter(u.grade for u in members)
+    w.n(ws, row, 0, year, sub or "int")
+    w.s(ws, row, 1, label, sub or "text")
+    for j, g in enumerate(order):
+        ws.write_number(row, 2 + j, grades[g], w.f[sub or "int"])
+    ws.write_number(row, 2 + len(order), len(members), w.f[sub or "int"])
+    ws.write_number(row, 3 + len(order), round(sum(u.total for u in members) / len(members), 2),
+                    w.f["sub_number" if sub else "score"])
+
+
+def _grade_chart(w: _Book, ws: FastSheet, year: int | None, first: int, last: int, order: list[str], most: int,
+                 above: int) -> int:
+    """The stacked bars of one year's 主管部门 (rows ``first``..``last``, the largest ``most``
+    units), put under the charts ``above`` pixels high; returns the height it takes."""
+    chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for j, g in enumerate(order):
+        chart.add_series({"name": g, "categories": ["等级分布", first, 1, last, 1],
+                          "values": ["等级分布", first, 2 + j, last, 2 + j],
+                          "fill": {"color": w.colors.get(g, "#BFBFBF")}, "border": {"color": "#7F7F7F"}})
+    chart.set_title({"name": f"{_year(year).strip()}各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
+    chart.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    height = max(200, 60 + 26 * (last - first + 1))
+    chart.set_size({"width": 560, "height": height})
+    ws.insert_chart(1, 5 + len(order), chart, {"y_offset": above + (10 if above else 0)})
+    return height + 10
 
 
 # --- 历年对比 --------------------------------------------------------------------------------------------

@@ -226,3 +226,21 @@ def test_file_and_input_names_show_as_one_line_with_their_invisible_characters_a
     assert "区\\u202e财政局" in values and display_name(str(folder / "results.json")) in values
     assert "　" + display_name(scored[0]["file"]) in values  # 分组明细: a unit without a name
     assert {"重\\u202e报.xlsx", scored[1]["file"]} <= {row[5] for row in _rows(wb["待核实"])}
+
+
+def test_grades_are_counted_per_year_never_across_years(workbook):
+    """等级分布 counts each 主管部门's units per year, and each year in all, as 说明 says of every
+    table ("不同年度分别合计，从不相加"): it counted a 主管部门's units of 2022 and 2023 together."""
+    _p, _i, wb = workbook
+    header, *rows = _rows(wb["等级分布"])
+    grades = [g for g in header[2:] if g not in ("单位数", "平均核定总分", None)]
+    ranked = [r for r in _rows(wb["排名"])[1:] if r[0]]
+    want: dict = {}
+    for r in ranked:  # 评价年度, 主管部门, 核定等级 of every unit counted
+        for key in ((r[0], r[5]), (r[0], f"{r[0]} 年度合计")):
+            want.setdefault(key, {g: 0 for g in grades})[r[7]] += 1
+    got = {(r[0], r[1]): dict(zip(grades, r[2:2 + len(grades)], strict=True)) for r in rows if r[0]}
+    assert got == want and {y for y, _d in got} == {2022, 2023}
+    for r in rows:
+        assert r[2 + len(grades)] == sum(r[2:2 + len(grades)])  # 单位数
+    assert len(wb["等级分布"]._charts) == 2  # a chart per year
