@@ -660,3 +660,28 @@ def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held(tmp_path):
     small = [rows[f"指标{i}"] for i in range(8)]
     assert all(r[3:5] == ["0.125", "0.125"] for r in small), small
     assert rows["指标8"][3:5] == ["39", "39.00"]
+
+
+#: what docxtpl rewrites in a rendered part (its escapes for a template's literal tags), typed by a
+#: department: each must reach the report as typed
+BRACES = ["目标{_{一}_}", "{_%二%_}", "{_{_{三}_}_}", "%_}四{_%", "{{五}}", "{%六%}"]
+
+
+@pytest.mark.parametrize("outline", OUTLINES)
+def test_braces_a_department_types_reach_the_report_as_typed(tmp_path, outline):
+    """docxtpl rewrote "{_{", "}_}", "{_%", "%_}" as "{{", "}}", "{%", "%}" in the whole rendered
+    part, the department's own text included: a 履职目标 typed "{_{" read "{{". A template's own
+    "{_{" (docxtpl's way of writing a literal tag) is still "{{"."""
+    f = make_samples.bureau()
+    f.goals = list(BRACES)
+    f.problems = [("问题{_{甲}_}", "原因{_%乙%_}", "措施%_}丙")]
+    f.basic["部门(单位)名称"] = "单位{_{名}_}"
+    path = tmp_path / "braces.xlsx"
+    write_template(path, filling=f)
+    a = assess(path)
+    text = _docx_text(write_report(a, a.rules, tmp_path / "r.docx", outline))
+    for typed in [*BRACES, "问题{_{甲}_}", "原因{_%乙%_}", "措施%_}丙", "单位{_{名}_}"]:
+        assert typed in text, typed
+    own = _template_with(tmp_path / "own.docx", "字面{_{ unit }_}与{_% if %_}", "{{ unit }}", "{% for g in goals %}{{ g }}；{% endfor %}")
+    doc = _docx_text(write_report(a, a.rules, tmp_path / "own-r.docx", own))
+    assert "字面{{ unit }}与{% if %}" in doc and "单位{_{名}_}" in doc and "；".join(BRACES) in doc
