@@ -14,7 +14,8 @@ What the bureau writes shows as the bureau wrote it, whatever the submission did
 17): the standard sheets are visible; a cell the copy writes into gets a style of ours (number
 format, font, white fill: none of the department's can hide or restyle it), is no part of a merge,
 a hyperlink, a conditional format, a data validation or a note, and its row and column are shown;
-the views show zeros. A cell a finding marks is taken out of the sheet's conditional formats, so
+the views show zeros; no drawing, form control, OLE object or shown note lies over it (see
+``ooxml.legacy``). A cell a finding marks is taken out of the sheet's conditional formats, so
 the mark's colour is what a spreadsheet shows (the template's own formats would paint over it).
 
 The submitted file is only read.
@@ -34,6 +35,7 @@ from .numbers import MAX_POINT_DECIMALS, fmt_points, points_format, round_half_u
 from .ooxml import Workbook
 from .ooxml.comments import add_notes, remove_notes
 from .ooxml.edit import Editor, parse_new
+from .ooxml.legacy import remove_legacy_over
 from .ooxml.sheet import Sheet
 from .ooxml.sheet_edit import (
     CONDITIONAL_FORMATS,
@@ -250,7 +252,8 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
 def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) -> None:
     """Nothing of the sheet's changes how the cells the bureau wrote show: no merge over them, no
     link, no conditional format, no data validation (its prompt would cover them), no note of the
-    department's, no picture or text box laid over them, and zeros shown."""
+    department's, no picture, text box, form control, OLE object or shown note laid over them, and
+    zeros shown."""
     unmerge(w.root, cells)
     gone = set(remove_hyperlinks(w.root, cells))
     if gone:
@@ -261,6 +264,7 @@ def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) ->
     show_zeros(w.root)
     for drawing in [r.part for r in editor.rels(part) if r.kind == "drawing" and r.part]:
         remove_drawings_over(editor.tree(drawing), w.root, cells)
+    remove_legacy_over(editor, part, w.root, cells)  # form controls, VML shapes, OLE objects, shown notes
 
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

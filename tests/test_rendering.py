@@ -90,3 +90,20 @@ def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held_on_paper(tm
                     and abs(w.center[1] - row.center[1]) < 3]
             shown.append((row.text, cell))
     assert sorted(shown) == [(f"指标{i}", ["0.125"]) for i in range(8)]
+
+
+def test_no_form_control_or_legacy_shape_prints_over_the_verdict(sample_files, tmp_path):
+    """A department's VML button and label over the 核定得分/审核意见 cells, a VML shape placed
+    there by its style, an OLE object's picture, a shown note's box: LibreOffice printed each over
+    the verdict of the copy. None is printed now; a button over the department's own cells still is."""
+    from .test_legacy_shapes import OVER_J, SAMPLE, legacy_shapes
+
+    path = legacy_shapes(sample_files[SAMPLE], tmp_path / "legacy.xlsx", bare_at=OVER_J)
+    pages = render(write_scored_copy(assess(path), tmp_path), tmp_path / "pdf")
+    text = " ".join(p.text for p in pages)
+    assert "KEEP" in text
+    assert not re.search("COVER|LABEL|BARE|已核定满分", text)  # 已核定满分: the shown note on I20, its box over J20:K23
+    page = _page_with(pages, "核定得分", "审核意见")
+    red = [(x, y) for x in range(0, int(page.width * 72 / 100), 6) for y in range(0, int(page.height * 72 / 100), 6)
+           if page.color_at(x, y, 1) == "FF0000"]
+    assert not red  # the OLE object's picture (pure red)
