@@ -213,6 +213,8 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
         verdicts.setdefault(sheet, {}).setdefault(row, set()).add(col)
         w.show_row(row)
         w.show_column(col, LONG_WIDTH if long else SHORT_WIDTH)
+        if long:  # every line of it shown: a row of the template's height cut an opinion to its first lines
+            w.grow_row(row, LONG_LINE * _wrapped_lines(str(value), w.column_width(col)) + 4)
     marked: dict[str, Cells] = {}
     for (sheet, cell), level in p.marks.items():
         w = writer(sheet)
@@ -275,6 +277,18 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # The 审核结果 sheet
 
 _RESULT_WIDTHS = (8, 8, 12, 10, 80, 22, 22)
+
+
+#: a line of the 9-point text a long verdict is written in (points)
+LONG_LINE = 12.0
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """Lines 9-point text takes wrapped in a column ``width`` characters wide: the column's pixels
+    (less margins) over 6 pixels a half-width character, 12 a CJK one (Excel's measure; LibreOffice
+    fits a little more)."""
+    per_line = max(1, int(width * 7 + 5 - 6) // 6)
+    return sum(max(1, -(-_display_width(part) // per_line)) for part in text.split("\n"))
 
 
 def _display_width(text: str) -> int:

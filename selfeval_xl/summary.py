@@ -89,7 +89,9 @@ class _Writer(ReportBook):
     def __init__(self, path: Path, rules: Rules, strings: Path):
         super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings, extra={
             "header_small": {"bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center",
-                             "font_size": 9}})
+                             "font_size": 9},
+            "link_wrap": {"border": 1, "font_color": "#0563C1", "underline": 1, "text_wrap": True},
+            "warn_wrap": {"border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True}})
         self.decimals = rules.decimals  # a score shows at these, more where it needs them
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
@@ -274,10 +276,31 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
 _FINDING_WIDTHS = (28, 12, 24, 6, 7, 10, 9, 58, 23, 23)
 
 
-def _lines_of(text: str, width: float, size: float = 9) -> int:
-    """Lines a header of ``size``-point text takes wrapped in a column ``width`` wide."""
-    per_line = max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))  # the column's pixels, less margins, over a CJK character's
-    return max(1, -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in text) // (2 * per_line)))
+#: what never begins a line (Chinese typesetting's 避头点): closing brackets, quotes and punctuation
+_NO_LINE_START = set("）】」』”’》〉，。、；：！？…%)]}:;,.!?")
+
+
+def _balanced(text: str, width: float, size: float = 9) -> str:
+    """A header in as many lines as wrapping it in a column ``width`` wide takes, the lines of
+    about equal length (a spreadsheet fills each line and can leave one character on the last:
+    "年度履职目标相关性" as "年度履职/目标相关/性"); no line starts with closing punctuation."""
+    # half-width units a line holds: the column's pixels, less margins, over a CJK character's (Excel's
+    # measure; LibreOffice fits a little more, so the lines hold in both)
+    per_line = 2 * max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))
+    units = [2 if ord(ch) > 0x2E7F else 1 for ch in text]
+    count = -(-sum(units) // per_line)
+    if count <= 1 or "\n" in text:
+        return text
+    target = -(-sum(units) // count)
+    lines: list[str] = []
+    line, used = "", 0
+    for ch, u in zip(text, units, strict=True):
+        if line and used + u > target and ch not in _NO_LINE_START and len(lines) < count - 1:
+            lines.append(line)
+            line, used = "", 0
+        line += ch
+        used += u
+    return "\n".join([*lines, line])
 
 
 def _lines(text: Any, width: float) -> int:
@@ -352,11 +375,16 @@ def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterato
 
 # --- the sheets: their set-up and headers, written first ------------------------------------------
 
+#: 单位得分's column widths: one page wide (FIT_WIDTH), the notes on the total (暂定、加减分、封顶) and
+#: the file wrapped in theirs
+_UNIT_WIDTHS = (14, 28, 22, 9, 9, 9, 8, 8, 8, 20, 7, 7, 34, 12)
+
+
 def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     """Each sheet's column widths and paper set-up (see ``ReportBook.sheet``)."""
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
-        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44, 14], {"key_columns": 2}),
+        "单位得分": (_UNIT_WIDTHS, {"key_columns": 2}),
         "问题清单": (_FINDING_WIDTHS, {"key_columns": 3}),
         "指标明细": (_indicator_widths(rules), {"header_rows": 2, "key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
@@ -401,9 +429,10 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
     # the names wrap in the narrow columns; the points go in a row of their own (a "（10分）" under
     # a name wrapped as "（10" and "分）", leaving a lone bracket on a line)
     columns = _indicator_columns(rules)
-    lines = max(_lines_of(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True))
+    names = [_balanced(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True)]
+    lines = max(name.count("\n") + 1 for name in names)
     ws["指标明细"].set_row(0, 12 * lines + 6)  # before the next row: constant_memory mode writes a row when it leaves it
-    for c, h in enumerate([*_INDICATOR_KEYS, *(name for name, _w in columns)]):
+    for c, h in enumerate([*_INDICATOR_KEYS, *names]):
         ws["指标明细"].write_string(0, c, h, w.f["header_small"])
     ws["指标明细"].write_string(1, 0, "满分", w.f["header_small"])
     for c in (1, 2):
@@ -536,19 +565,22 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
     w.text(ws, i, 7, r["self_grade"])
     w.text(ws, i, 8, r["grade"])
     # the total stands on a category rescaled for its 分值 (P501); what the rules over the total did
-    notes = (["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])
+    notes = clean_text("；".join((["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])))
+    file = display_name(r["file"])  # one line, its invisible and direction characters shown as escapes
+    lines = max(_lines(notes, _UNIT_WIDTHS[9]), _lines(file, _UNIT_WIDTHS[12]))
+    if lines > 1:  # wrapped text is not fitted by the spreadsheet on opening
+        ws.set_row(i, 13 * lines + 3)
     if notes:
-        ws.write_string(i, 9, clean_text("；".join(notes)), w.f["warn" if r.get("provisional") else "text"])
+        ws.write_string(i, 9, notes, w.f["warn_wrap" if r.get("provisional") else "wrap"])
     else:
         ws.write_blank(i, 9, None, w.f["text"])
     ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
     ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
-    file = display_name(r["file"])  # one line, its invisible and direction characters shown as escapes
     linked = _link(r["copy"], clean_text(file)) if r["copy"] else None
     if linked:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
-        ws.write_formula(i, 12, linked[0], w.f["link"], linked[1])
+        ws.write_formula(i, 12, linked[0], w.f["link_wrap"], linked[1])
     else:
-        w.text(ws, i, 12, file)
+        w.text(ws, i, 12, file, "wrap")
     w.text(ws, i, 13, r.get("rules", ""))  # the rule set it was scored by (its template's, without --rules)
 
 

@@ -107,3 +107,31 @@ def test_no_form_control_or_legacy_shape_prints_over_the_verdict(sample_files, t
     red = [(x, y) for x in range(0, int(page.width * 72 / 100), 6) for y in range(0, int(page.height * 72 / 100), 6)
            if page.color_at(x, y, 1) == "FF0000"]
     assert not red  # the OLE object's picture (pure red)
+
+
+@pytest.mark.parametrize(("rule_set", "workbook", "whole"), [
+    ("default", "samples/01_杜岭街道办事处_2021.xlsx", ["预算和财务管理", "工作目标管理", "重点工作完成"]),
+    ("four-part", "examples/four-part/01_某区教育局_2024.xlsx",
+     ["生均公用经费支出增幅", "义务教育学校维修改造面积", "社会公众或服务对象满意度", "≥20000 平方米", "25000 平方米"]),
+])
+def test_the_report_s_tables_keep_names_and_values_on_one_line(tmp_path, rule_set, workbook, whole):
+    """The report's tables broke "预算和财务管/理", "重点工作完/成", "≥20000 平方/米", "生均公用经费支出
+    增/幅": the columns are wide enough for the 二级指标 of the bundled rule sets, an 指标值 with its
+    unit and the 三级指标 of the samples and examples (twelve characters where the table has room)."""
+    import itertools
+    import subprocess
+
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.selfreport import write_report
+
+    from .conftest import ROOT
+    from .libreoffice import convert
+
+    rules = load_rules(rule_set)
+    a = assess(ROOT / workbook, rules)
+    pdf = convert([write_report(a, rules, tmp_path / "r.docx")], tmp_path / "pdf", "pdf")[0]
+    found = re.findall(r"<word [^>]*>(.*?)</word>",
+                       subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    words = found + [f"{a} {b}" for a, b in itertools.pairwise(found)]  # and a value with its unit
+    for name in whole:
+        assert name in words, name  # one word: on one line
