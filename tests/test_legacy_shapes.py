@@ -91,10 +91,11 @@ def _vml(shapes: list[str], broken: bool = False) -> bytes:
             f'<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>{body}</xml>').encode()
 
 
-def legacy_shapes(src: Path, dst: Path, *, broken: bool = False, bare_at: tuple[float, float] = (0, 0)) -> Path:
+def legacy_shapes(src: Path, dst: Path, *, broken: bool = False, bare_at: tuple[float, float] = (0, 0),
+                  extra: str = "") -> Path:
     """``src`` with form controls, a VML shape, an OLE object and a shown note over its verdict
     columns (J, K of 绩效指标) and a button over the department's own cells; ``broken``: the VML is not XML (a
-    <br> as Excel writes it). ``bare_at``: the VML rect's place (points)."""
+    <br> as Excel writes it). ``bare_at``: the VML rect's place (points); ``extra``: more VML."""
     z = zipfile.ZipFile(src)
     parts = {i.filename: z.read(i.filename) for i in z.infolist()}
     sheet = parts["xl/worksheets/sheet6.xml"].decode()
@@ -120,7 +121,7 @@ def legacy_shapes(src: Path, dst: Path, *, broken: bool = False, bare_at: tuple[
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         + "".join(f'<Relationship Id="{i}" Type="{REL}/{t}" Target="{p}"/>' for i, t, p in rels) + "</Relationships>").encode()
     left, top = bare_at
-    shapes = [SHAPES[k].replace("{left}", f"{left:g}").replace("{top}", f"{top:g}") for k in SHAPES]
+    shapes = [SHAPES[k].replace("{left}", f"{left:g}").replace("{top}", f"{top:g}") for k in SHAPES] + [extra]
     parts["xl/drawings/vmlDrawing1.vml"] = _vml(shapes, broken)
     parts["xl/drawings/_rels/vmlDrawing1.vml.rels"] = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -182,7 +183,7 @@ def test_legacy_shapes_over_the_verdict_are_removed_and_the_rest_kept(legacy_cop
     assert "xl/embeddings/oleObject1.bin" not in parts and "xl/ctrlProps/ctrlProp1025.xml" not in parts
     assert "已核定满分" in parts["xl/comments1.xml"].decode()  # the note is the department's: kept
     assert _parts(src)["xl/drawings/vmlDrawing1.vml"] == _vml(
-        [SHAPES[k].replace("{left}", "910").replace("{top}", "200") for k in SHAPES])  # the submission is only read
+        [SHAPES[k].replace("{left}", "910").replace("{top}", "200") for k in SHAPES] + [""])  # the submission is only read
 
 
 def test_a_legacy_drawing_that_is_not_xml_is_read_as_excel_writes_it(sample_files, tmp_path):
@@ -221,3 +222,15 @@ def test_the_copy_with_legacy_shapes_is_valid(legacy_copy):
     openxml_audit = pytest.importorskip("openxml_audit")
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(legacy_copy[1])
     assert [str(e) for e in result.errors if e.severity == openxml_audit.ValidationSeverity.ERROR] == []
+
+
+def test_a_control_grouped_with_other_shapes_is_found_by_its_anchor(sample_files, tmp_path):
+    """A group places its shapes in its own coordinates, but a control in it is anchored to cells:
+    the control over the verdict goes, the group (and what else it holds) stays."""
+    group = ('<v:group id="_x0000_s1040" style="position:absolute;margin-left:0;margin-top:0;width:20pt;height:10pt" '
+             'coordsize="21600,21600"><v:rect id="_x0000_s1042" style="position:absolute;left:0;top:0;width:21600;height:21600">'
+             '<v:textbox><div>INGROUP</div></v:textbox></v:rect>'
+             + _control(1041, "Button", "9, 2, 30, 2, 11, 0, 32, 0", "GROUPED满分") + "</v:group>")
+    path = legacy_shapes(sample_files[SAMPLE], tmp_path / "group.xlsx", bare_at=OVER_J, extra=group)
+    vml = _parts(write_scored_copy(assess(path), tmp_path / "copy"))["xl/drawings/vmlDrawing1.vml"].decode()
+    assert "INGROUP" in vml and "_x0000_s1040" in vml and "GROUPED" not in vml

@@ -159,8 +159,19 @@ def _vml_tree(editor: Editor, sheet_part: str) -> XMLElement | None:
 
 
 def _shapes(vml: XMLElement) -> list[XMLElement]:
-    """The drawing's shapes (its top level, without the shape types and layout)."""
-    return [el for el in vml if isinstance(el.tag, str) and local(el.tag) not in ("shapetype", "shapelayout")]
+    """The drawing's shapes: its top level (without the shape types and layout), and inside a group
+    each shape anchored to cells by client data (a group places the others in its own coordinates)."""
+    out = []
+    for el in vml:
+        if not isinstance(el.tag, str) or local(el.tag) in ("shapetype", "shapelayout"):
+            continue
+        out.append(el)
+        if local(el.tag) == "group":
+            for cd in el.iter(f"{{{_X}}}ClientData"):
+                shape = cd.getparent()
+                if shape is not None and shape is not el and cd.find(f"{{{_X}}}Anchor") is not None:
+                    out.append(shape)
+    return out
 
 
 def _object_type(shape: XMLElement) -> str:
