@@ -217,19 +217,24 @@ def each(loop: str, cells: list[Cell]) -> list[list[Cell]]:
 
 
 _CENTERED = {"分值", "得分", "得分率", "权重分值", "指标值", "实际完成值"}
+# Column widths (mm, 156 in all) in 12-point text, 4.23 mm a character and 3.8 mm of cell margins:
+# a 二级指标 of seven characters (预算和财务管理) on one line, an 指标值 such as "≥20000 平方米", a
+# score such as "0.75" or a bold "32.40", a 三级指标 of ten to twelve (of the 107 indicators of the
+# samples and examples, 2 to 6 leave one character on a line of their own, against 7 at the nine a
+# line they had); they broke as "预算和财务管/理", "≥20000 平方/米", "生均公用经费支出增/幅"
 INDICATOR_TABLE = (["一级指标", "二级指标", "三级指标", "分值", "指标值"],
                    each("r in indicators", ["{{ r.level1 }}", "{{ r.level2 }}", "{{ r.name }}", "{{ r.weight }}",
-                                            "{{ r.target }}"]), [24, 26, 56, 14, 36])
+                                            "{{ r.target }}"]), [22, 34, 50, 14, 36])
 # the rows by category, each category's subtotal after them: what the score table's categories add up
 RESULT_TABLE = (["三级指标", "指标值", "实际完成值", "分值", "得分"],
                 [tag_row("{%tr for c in categories %}", 5),
                  *each("r in c.rows", ["{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}",
                                        "{{ r.verified }}"]),
                  Strong(["{{ c.name }}小计", "", "", "{{ c.rows_weight }}", "{{ c.rows_score }}"]),
-                 tag_row("{%tr endfor %}", 5)], [56, 30, 30, 16, 24])
+                 tag_row("{%tr endfor %}", 5)], [55, 35, 32, 14, 20])
 DEVIATION_TABLE = (["三级指标", "分值", "得分", "偏差原因分析及改进措施"],
                    each("r in deviations", ["{{ r.name }}", "{{ r.weight }}", "{{ r.verified }}",
-                                            ("{{ r.reason }}", "{{ r.reason_todo }}")]), [44, 16, 18, 78])
+                                            ("{{ r.reason }}", "{{ r.reason_todo }}")]), [55, 14, 18, 69])
 SCORE_TABLE = (["指标", "权重分值", "得分", "得分率"],
                [*each("c in categories", ["{{ c.name }}", "{{ c.weight }}", "{{ c.score }}", "{{ c.rate }}"]),
                 Strong(["{{ total_row.name }}", "{{ total_row.weight }}", "{{ total_row.score }}", "{{ total_row.rate }}"]),

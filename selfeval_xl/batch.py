@@ -125,6 +125,9 @@ class BatchResult:
     summary_seconds: float = 0.0  # the summary workbook alone
     unaudited: list[Unaudited] = field(default_factory=list)  # what under the input folder was not audited
     across_not_made: str = ""  # why the checks across the batch could not be made ('' when they were)
+    reports_missing: int = 0  # scored units whose 自评报告 draft the bureau's template could not render
+    #: the first SHOWN_MISSING_REPORTS of them: (file as one line, why)
+    missing_reports: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def unaudited_files(self) -> int:
@@ -155,9 +158,9 @@ class BatchResult:
         """intake.md: 1 when some file failed or has errors, when something under the input folder
         that might be a submission was not audited (a link, a pipe, an unreadable file, a hidden
         folder), or when the checks across the batch could not be made; 0 when every submission was
-        audited and is clean."""
+        audited and is clean (and every 自评报告 asked for was written)."""
         return 1 if (any(s != "ok" for s in self.statuses) or any(u.blocking for u in self.unaudited)
-                     or self.across_not_made) else 0
+                     or self.across_not_made or self.reports_missing) else 0
 
 
 Progress = Callable[[int, int, int], None]  # (done, failed, total)
@@ -807,12 +810,13 @@ def _run(outdir: Path, options: BatchOptions, rules: Rules, inventory: Inventory
     ordered = [entries[t.index] for t in tasks]
     across_note = _not_made(not_made) if not_made else ""
     with writing(outdir):
-        summary_seconds = _write_outputs(journal_path, ordered, outdir, rules, options.summary, inventory.unaudited,
-                                         across_note)
+        written = _write_outputs(journal_path, ordered, outdir, rules, options.summary, inventory.unaudited,
+                                 across_note)
         _finish(outdir)
     now = time.monotonic()
     return BatchResult(outdir, [e.status for e in ordered], skipped, len(todo), now - started,
-                       now - outputs_started, summary_seconds, inventory.unaudited, across_note)
+                       now - outputs_started, written.summary_seconds, inventory.unaudited, across_note,
+                       written.reports_missing, written.missing_reports)
 
 
 def _survey(indir: Path, outdir: Path, options: BatchOptions) -> tuple[Inventory, list[FileTask]]:
@@ -1178,13 +1182,33 @@ def summary_rules(rules: Rules, entries: Iterable[_Entry]) -> Rules:
     return rules if best == ours else load_rules(best)
 
 
+#: how many of the units without their 自评报告 a BatchResult names (all are in the summary and results.json)
+SHOWN_MISSING_REPORTS = 20
+
+
+@dataclass
+class _Written:
+    """What writing the outputs found out on the way."""
+
+    summary_seconds: float = 0.0
+    reports_missing: int = 0
+    missing_reports: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_MISSING_REPORTS
+
+    def saw(self, r: dict[str, Any]) -> None:
+        if r.get("report_error"):
+            self.reports_missing += 1
+            if len(self.missing_reports) < SHOWN_MISSING_REPORTS:
+                self.missing_reports.append((display_name(r["file"]), str(r["report_error"])))
+
+
 def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Rules, summary: bool,
-                   unaudited: Iterable[Unaudited] = (), across_note: str = "") -> float:
+                   unaudited: Iterable[Unaudited] = (), across_note: str = "") -> _Written:
     """One pass over the finished files in input order, streaming each result from the journal:
     its JSON into results.json as it is, its findings into findings.csv and the summary. Nothing is
     held for the whole batch but a small record per unit. What was not audited goes to
     not_audited.json and the summary's 未审核文件. Each output is made in the scratch folder and
-    moved into place claimed (``manifest.install``). Returns the seconds the summary took.
+    moved into place claimed (``manifest.install``). Returns the seconds the summary took and the
+    units whose 自评报告 could not be written.
 
     ``across_note``: the checks across the batch were not made, and why: 总览 says so, and every
     result in results.json under "across_checks"."""
@@ -1195,7 +1219,7 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
     csv_tmp = scratch / f".tmp-{FINDINGS_CSV}"
     sw = SummaryWriter(scratch / SUMMARY_XLSX, summary_rules(rules, ordered), across_note) if summary else None
     tail = b"," + json.dumps({"across_checks": across_note}, ensure_ascii=False, separators=(",", ":"))[1:].encode() if across_note else b""
-    spent = 0.0
+    written = _Written()
     try:
         with open(journal, "rb") as src, open(results_tmp, "xb") as rj, open(csv_tmp, "x", encoding="utf-8-sig",
                                                                            newline="") as cf:
@@ -1210,17 +1234,18 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
                 rj.write((b"\n" if i == 0 else b",\n") + payload)
                 r = json.loads(payload)
                 _csv_rows(writer, r)
+                written.saw(r)
                 if sw:
                     t = time.monotonic()
                     sw.add(r)
-                    spent += time.monotonic() - t
+                    written.summary_seconds += time.monotonic() - t
             rj.write(b"\n]\n" if ordered else b"]\n")
         if sw:
             t = time.monotonic()
             for u in unaudited:
                 sw.add_unaudited(display_name(u.file), u.label, u.reason, u.blocking)
             sw.finish()
-            spent += time.monotonic() - t
+            written.summary_seconds += time.monotonic() - t
     except BaseException:
         if sw:
             sw.abort()
@@ -1233,7 +1258,7 @@ def _write_outputs(journal: Path, ordered: list[_Entry], outdir: Path, rules: Ru
         install(outdir, sw.path, SUMMARY_XLSX)
     record = [u.to_dict() for u in unaudited]
     write_output(outdir, NOT_AUDITED_JSON, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8", "surrogateescape"))
-    return spent
+    return written
 
 
 FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")

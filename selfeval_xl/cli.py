@@ -23,6 +23,7 @@ speak_chinese()  # before the commands below are defined: click resolves some te
 
 if TYPE_CHECKING:
     from .assess import Assessment
+    from .batch import BatchResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: how the usage line names the options (click's default is "[OPTIONS]")
@@ -390,7 +391,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     \b
     文件夹中的每个文件都有交代：没有审核的（符号链接、隐藏文件夹、无法读取的文件、锁定文件、
     此前批量审核的输出等）逐项列出原因。输出文件夹中只覆盖本程序写出的文件。
-    退出码：全部审核且无错误为 0；有文件处理失败、有“错误”，或有可能是申报表的文件没有审核时为 1；
+    退出码：全部审核且无错误为 0；有文件处理失败、有“错误”、有可能是申报表的文件没有审核，
+    或要求的自评报告有未能生成的时为 1；
     文件夹中没有可审核的文件，或输出文件夹中有不能安全写入的位置时为 2。
     """
     from .batch import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
@@ -427,6 +429,8 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
                f"用时 {result.seconds:.1f} 秒。")
     if result.unaudited:
         _echo_unaudited(result.unaudited, f"{result.outdir / SUMMARY_XLSX} 的“未审核文件”表和 {result.outdir / NOT_AUDITED_JSON}")
+    if result.reports_missing:
+        _echo_missing_reports(result, f"{result.outdir / SUMMARY_XLSX} 的“处理失败”表和 results.json 的 report_error")
     if result.internal:
         click.echo(f"有 {result.internal} 个文件因程序内部错误未能审核（不是文件的问题）：详情见 {result.outdir / ERROR_LOG}，"
                    "请发给技术支持。", err=True)
@@ -451,6 +455,16 @@ def _echo_unaudited(unaudited: list, where: str) -> None:
         click.echo(f"  {mark}{display_name(u.file)}：{u.reason}。")
     if len(unaudited) > SHOWN_UNAUDITED:
         click.echo(f"  ……另有 {len(unaudited) - SHOWN_UNAUDITED} 项。")
+
+
+def _echo_missing_reports(result: BatchResult, where: str) -> None:
+    """The units audited whose 自评报告 draft is missing, one line each (a name as one line)."""
+    click.echo(f"有 {result.reports_missing} 个单位已审核评分，但自评报告未能生成（报告模板用于这些单位的数据时出错），"
+               f"完整清单见 {where}：")
+    for file, why in result.missing_reports:
+        click.echo(f"  {file}：{why}")
+    if result.reports_missing > len(result.missing_reports):
+        click.echo(f"  ……另有 {result.reports_missing - len(result.missing_reports)} 个。")
 
 
 def _say(message: str) -> None:

@@ -3,7 +3,7 @@
 ``consolidate(inputs, path)`` reads each input (a batch's output folder or its results.json) and
 writes: 说明 (the inputs, the scope, duplicates found), 分组明细 (units grouped by 主管部门 with
 subtotals and averages), 排名 (ranking per year, overall and within the group), 等级分布 (grades
-per group, with a chart), 历年对比 (the same unit across years with the change in score), 重复编码
+per group and year, the year's in all, a chart per year), 历年对比 (the same unit across years with the change in score), 重复编码
 (a 单位编码 met more than once in a year: reported, never merged) and 预算汇总 (budget per group
 and year, rates from the sums).
 
@@ -22,13 +22,16 @@ from typing import Any
 from .batch import RESULTS_JSON, ResultsFileError, read_results
 from .reportbook import FastSheet, ReportBook
 from .rules import RulesError, bundled, load_rules
-from .safe import clean_text
+from .safe import clean_text, display_name
 from .summary import grade_color
 from .units import as_written, unit_key
 
 __all__ = ["ConsolidationError", "Unit", "consolidate", "load_inputs"]
 
 NO_DEPT = "（未填写主管部门）"
+#: a score shows two decimals, more where it holds more (``ReportBook.points``): the units may come
+#: from rule sets of different precision
+SCORE_DECIMALS = 2
 
 
 class ConsolidationError(ValueError):
@@ -59,7 +62,9 @@ class Unit:
 
 
 def _label(path: Path) -> str:
-    return path.parent.name if path.name == RESULTS_JSON else path.name
+    """An input as the workbook names it: its folder's name (or its file's), as one line whose
+    invisible and direction characters show as escapes (``safe.display_name``)."""
+    return display_name(path.parent.name if path.name == RESULTS_JSON else path.name)
 
 
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
@@ -193,6 +198,7 @@ class _Book(ReportBook):
             "sub_score": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": '"平均 "0.00'},
             "sub_money": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00"},
             "sub_pct": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
+            "sub_number": {"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"},
             "delta": {"border": 1, "num_format": "+0.00;-0.00;0.00"},
             **{_grade_key(g): {"border": 1, "bg_color": c} for g, c in colors.items()},
             **{_grade_key(g, "header"): {"border": 1, "bg_color": c, "bold": True, "align": "center"} for g, c in colors.items()},
@@ -266,7 +272,7 @@ def _about(w: _Book, loaded: list[tuple[str, Path, dict[str, int]]], d: Deduplic
     w.header(ws, 3, ["来源", "结果文件", "文件数", "已审核", "处理失败"])
     for i, (label, file, counts) in enumerate(loaded, start=4):
         w.s(ws, i, 0, label)
-        w.s(ws, i, 1, str(file))
+        w.s(ws, i, 1, display_name(str(file)))
         ws.write_number(i, 2, counts["files"], w.f["int"])
         ws.write_number(i, 3, counts["scored"], w.f["int"])
         ws.write_number(i, 4, counts["failed"], w.f["int"])
@@ -304,12 +310,12 @@ def _groups(w: _Book, units: list[Unit]) -> None:
         for year in sorted(by_dept[dept], key=lambda y: (y is None, y or 0)):
             members = sorted(by_dept[dept][year], key=lambda u: (-u.total, u.code, u.name))
             for u in members:
-                w.s(ws, row, 0, "　" + (u.name or u.file))
+                w.s(ws, row, 0, "　" + (u.name or display_name(u.file)))
                 w.s(ws, row, 1, u.code)
                 w.n(ws, row, 2, u.year, "int")
-                w.n(ws, row, 3, u.total, "score")
+                w.points(ws, row, 3, u.total, SCORE_DECIMALS)
                 w.grade(ws, row, 4, u.grade)
-                w.n(ws, row, 5, u.self_total, "score")
+                w.points(ws, row, 5, u.self_total, SCORE_DECIMALS)
                 w.n(ws, row, 6, round(u.total - u.self_total, 2) if u.self_total is not None else None, "delta")
                 for j, k in enumerate(("年初预算数", "调整预算数", "预算执行数")):
                     w.n(ws, row, 7 + j, u.budget.get(k), "money")
@@ -394,7 +400,7 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
             w.s(ws, row, 3, u.code)
             w.s(ws, row, 4, u.name)
             w.s(ws, row, 5, _dept(u))
-            ws.write_number(row, 6, u.total, w.f["score"])
+            w.points(ws, row, 6, u.total, SCORE_DECIMALS)
             w.grade(ws, row, 7, u.grade)
             w.s(ws, row, 8, u.source)
             w.s(ws, row, 9, _mark(u), "warn" if u.duplicate else "text")
@@ -407,36 +413,61 @@ def _ranking(w: _Book, units: list[Unit]) -> None:
 
 
 def _grades(w: _Book, units: list[Unit]) -> None:
+    """Grades per year: a row per 主管部门 and the year's 合计, never counted across years (as 说明
+    says of every table), and a chart per year of each 主管部门's grades."""
     order = grade_order(units)
-    ws = w.sheet("等级分布", [30, *[8] * len(order), 8, 10], key_columns=1)
-    w.header(ws, 0, ["主管部门"])
+    ws = w.sheet("等级分布", [9, 30, *[8] * len(order), 8, 12], key_columns=2)
+    w.header(ws, 0, ["评价年度", "主管部门"])
     for j, g in enumerate(order):
-        ws.write_string(0, 1 + j, g, w.f[_grade_key(g, "header")] if g in w.colors else w.f["header"])
-    w.header_from(ws, 0, 1 + len(order), ["单位数", "平均核定总分"])
-    by_dept: dict[str, list[Unit]] = defaultdict(list)
+        ws.write_string(0, 2 + j, g, w.f[_grade_key(g, "header")] if g in w.colors else w.f["header"])
+    w.header_from(ws, 0, 2 + len(order), ["单位数", "平均核定总分"])
+    by_year: dict[int | None, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
-        by_dept[_dept(u)].append(u)
-    depts = sorted(by_dept)
-    for i, dept in enumerate(depts, start=1):
-        grades = Counter(u.grade for u in by_dept[dept])
-        w.s(ws, i, 0, dept)
-        for j, g in enumerate(order):
-            ws.write_number(i, 1 + j, grades[g], w.f["int"])
-        ws.write_number(i, 1 + len(order), len(by_dept[dept]), w.f["int"])
-        ws.write_number(i, 2 + len(order), round(sum(u.total for u in by_dept[dept]) / len(by_dept[dept]), 2), w.f["score"])
-    if depts and order:
-        chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
-        for j, g in enumerate(order):
-            chart.add_series({"name": g, "categories": ["等级分布", 1, 0, len(depts), 0],
-                              "values": ["等级分布", 1, 1 + j, len(depts), 1 + j],
-                              "fill": {"color": w.colors.get(g, "#BFBFBF")}, "border": {"color": "#7F7F7F"}})
-        chart.set_title({"name": "各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
-        chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
-        most = max(len(us) for us in by_dept.values())
-        chart.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-        chart.set_size({"width": 560, "height": max(240, 40 + 26 * len(depts))})
-        ws.insert_chart(1, 8, chart)
+        by_year[u.year][_dept(u)].append(u)
+    row, charted = 1, 0
+    for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+        depts = sorted(by_year[year])
+        first = row
+        for dept in depts:
+            _grade_row(w, ws, row, year, dept, by_year[year][dept], order, "")
+            row += 1
+        _grade_row(w, ws, row, year, f"{_year(year)}合计", [u for d in depts for u in by_year[year][d]], order, "sub")
+        row += 1
+        if order:
+            most = max(len(by_year[year][d]) for d in depts)
+            charted += _grade_chart(w, ws, year, first, row - 2, order, most, charted)
+    ws.freeze_panes(1, 2)
+
+
+def _grade_row(w: _Book, ws: FastSheet, row: int, year: int | None, label: str, members: list[Unit], order: list[str],
+               sub: str) -> None:
+    grades = Counter(u.grade for u in members)
+    w.n(ws, row, 0, year, sub or "int")
+    w.s(ws, row, 1, label, sub or "text")
+    for j, g in enumerate(order):
+        ws.write_number(row, 2 + j, grades[g], w.f[sub or "int"])
+    ws.write_number(row, 2 + len(order), len(members), w.f[sub or "int"])
+    ws.write_number(row, 3 + len(order), round(sum(u.total for u in members) / len(members), 2),
+                    w.f["sub_number" if sub else "score"])
+
+
+def _grade_chart(w: _Book, ws: FastSheet, year: int | None, first: int, last: int, order: list[str], most: int,
+                 above: int) -> int:
+    """The stacked bars of one year's 主管部门 (rows ``first``..``last``, the largest ``most``
+    units), put under the charts ``above`` pixels high; returns the height it takes."""
+    chart = w.wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for j, g in enumerate(order):
+        chart.add_series({"name": g, "categories": ["等级分布", first, 1, last, 1],
+                          "values": ["等级分布", first, 2 + j, last, 2 + j],
+                          "fill": {"color": w.colors.get(g, "#BFBFBF")}, "border": {"color": "#7F7F7F"}})
+    chart.set_title({"name": f"{_year(year).strip()}各主管部门等级构成", "name_font": {"name": "黑体", "size": 11}})
+    chart.set_y_axis({"num_font": {"name": "宋体"}, "reverse": True})
+    chart.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    height = max(200, 60 + 26 * (last - first + 1))
+    chart.set_size({"width": 560, "height": height})
+    ws.insert_chart(1, 5 + len(order), chart, {"y_offset": above + (10 if above else 0)})
+    return height + 10
 
 
 # --- 历年对比 --------------------------------------------------------------------------------------------
@@ -467,7 +498,7 @@ def _years(w: _Book, units: list[Unit], years: list[int], pending: list[list[Uni
         col = 3
         for i, y in enumerate(years):
             this = agreed.get(y)
-            w.n(ws, row, col, this.total if this else None, "score")
+            w.points(ws, row, col, this.total if this else None, SCORE_DECIMALS)
             if this:
                 w.grade(ws, row, col + 1, this.grade)
             else:
@@ -498,8 +529,8 @@ def _duplicates(w: _Book, d: Deduplicated) -> None:
             w.s(ws, row, 2, u.name)
             w.s(ws, row, 3, _dept(u))
             w.s(ws, row, 4, u.source)
-            w.s(ws, row, 5, u.file)
-            ws.write_number(row, 6, u.total, w.f["score"])
+            w.s(ws, row, 5, display_name(u.file))
+            w.points(ws, row, 6, u.total, SCORE_DECIMALS)
             w.s(ws, row, 7, how if u.duplicate or k else "内容相同，计入", "warn" if u.duplicate else "text")
             row += 1
     if not listed:

@@ -8,7 +8,8 @@ import re
 import unicodedata
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
-__all__ = ["band_at", "fmt_number", "fmt_percent", "fmt_points", "fmt_score", "hold", "round_half_up"]
+__all__ = ["band_at", "fmt_number", "fmt_percent", "fmt_points", "fmt_score", "hold", "points_decimals", "points_format",
+           "round_half_up"]
 
 _NUDGE = 1e-9
 #: significant digits a spreadsheet keeps (Excel: 15); beyond them a float's digits are binary noise
@@ -79,11 +80,32 @@ def fmt_points(x: float | None, digits: int = 2) -> str:
     shown as it is, not rounded into another figure."""
     if x is None:
         return ""
-    text = fmt_number(x, 6)
+    text = fmt_number(x, MAX_POINT_DECIMALS)
     if digits <= 0:
         return text
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(digits, '0')}"
+
+
+#: decimals a score is ever shown with (the rule schema's largest ``decimals``)
+MAX_POINT_DECIMALS = 6
+
+
+def points_decimals(x: float | None, digits: int = 2) -> int:
+    """The decimals ``fmt_points`` shows ``x`` with: ``digits``, more only where the figure needs
+    them (0.125 at two decimals: three)."""
+    if x is None:
+        return max(digits, 0)
+    _whole, _, frac = fmt_number(x, MAX_POINT_DECIMALS).partition(".")
+    return max(digits, len(frac), 0)
+
+
+def points_format(x: float | None, digits: int = 2) -> str:
+    """The spreadsheet number format that shows ``x`` as ``fmt_points`` writes it ("0.00" at two
+    decimals, "0.000" for 0.125, "0" at none): a cell formatted at fewer decimals than its value
+    holds shows another figure (0.13) than the one its sums use (0.125)."""
+    n = points_decimals(x, digits)
+    return "0." + "0" * n if n else "0"
 
 
 def fmt_number(x: float | None, digits: int = 2) -> str:

@@ -158,7 +158,7 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
 
     def __init__(self, limits: type[TemplateLimits] = TemplateLimits) -> None:
-        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True, finalize=keep_braces)
         self.limits = limits
         self.spent = 0
         self.globals.clear()
@@ -194,6 +194,18 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         _check_binop(operator_, left, right, self.limits)
         return self.binop_table[operator_](left, right)
+
+
+def keep_braces(value: Any) -> Any:
+    """What an expression outputs, its braces kept as they are. docxtpl's last step rewrites "{_{",
+    "}_}", "{_%" and "%_}" as "{{", "}}", "{%" and "%}" in the whole rendered part (its escapes
+    for a template's literal tags), and so rewrote a department's own text: a text holding an
+    underscore and a brace is output with its braces as character references, which that step does
+    not see and Word reads as the braces. The template's own literal tags are still rewritten."""
+    if not isinstance(value, str) or "_" not in value or ("{" not in value and "}" not in value):
+        return value
+    markup = value if isinstance(value, Markup) else Markup.escape(value)
+    return Markup(str(markup).replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -> None:

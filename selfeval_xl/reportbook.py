@@ -26,9 +26,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
+from .numbers import points_format
 from .safe import clean_text
 
-__all__ = ["CREATED", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink"]
+__all__ = ["CREATED", "FORMULA_TEXT_MAX", "FastSheet", "ReportBook", "SharedStrings", "escape", "hyperlink", "link"]
 
 CREATED = _dt.datetime(2026, 1, 1)
 #: column widths (characters) a landscape A4 page takes at a readable scale, and the scale of a wider table
@@ -189,6 +190,25 @@ def hyperlink(target: str, text: str) -> str:
     return f"=HYPERLINK({_quote(target)},{_quote(text)})"
 
 
+#: the longest text a formula may hold (Excel "repairs" a workbook with a longer one, removing the
+#: formula; writexl #91, Excel::Writer::XLSX #26), counted as written, quotes doubled
+FORMULA_TEXT_MAX = 255
+
+
+def link(target: str, text: str) -> tuple[str, str] | None:
+    """A HYPERLINK formula to ``target`` showing ``text``, and the text it shows (cut to what a
+    formula can hold, ending in "…"); None when the target itself is too long for a formula: the
+    caller writes the text without a link."""
+    if len(target.replace('"', '""')) > FORMULA_TEXT_MAX:
+        return None
+    if len(text.replace('"', '""')) > FORMULA_TEXT_MAX:
+        text = text[:FORMULA_TEXT_MAX - 1]
+        while len(text.replace('"', '""')) > FORMULA_TEXT_MAX - 1:
+            text = text[:-1]
+        text += "…"
+    return hyperlink(target, text), text
+
+
 def made_on() -> _dt.date:
     """The date a workbook is written (``SOURCE_DATE_EPOCH``, the reproducible-builds convention,
     when it is set: a rebuilt output is then byte for byte the same)."""
@@ -233,7 +253,9 @@ class ReportBook:
         }
         for name, spec in (extra or {}).items():
             specs[name] = {**base, **spec}
+        self._specs = specs
         self.f = {name: self.wb.add_format(spec) for name, spec in specs.items()}
+        self._points: dict[tuple[str, str], Format] = {}
         self.title = title
         self.made = made_on()
 
@@ -274,6 +296,19 @@ class ReportBook:
             ws.put_string(row, col, clean_text(value), self.f[fmt])
         elif blank:
             ws.write_blank(row, col, None, self.f[fmt])
+
+    def points(self, ws: Worksheet, row: int, col: int, value: Any, digits: int, fmt: str = "score") -> None:
+        """A score shown as the figure it holds: at the rule set's ``digits`` decimals, more where it
+        needs them (``numbers.points_format``: 0.125 at two decimals shows 0.125, never 0.13); the
+        house format ``fmt`` otherwise. A formatted blank for anything but a number."""
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf")):
+            ws.write_blank(row, col, None, self.f[fmt])
+            return
+        code = points_format(value, digits)
+        key = (fmt, code)
+        if key not in self._points:
+            self._points[key] = self.wb.add_format({**self._specs[fmt], "num_format": code})
+        ws.write_number(row, col, value, self._points[key])
 
     def number(self, ws: Worksheet, row: int, col: int, value: Any, fmt: str) -> None:
         """A number, or a formatted blank for anything else (a value that is not finite included)."""

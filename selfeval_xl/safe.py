@@ -143,7 +143,13 @@ def text_name(name: str) -> str:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SHOWN_AS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+#: what display_name shows as an escape: control characters (C0, DEL, C1), the invisible ones (soft
+#: hyphen, zero-width spaces and joiners, word joiner and the invisible operators, tag characters),
+#: every direction mark, embedding, override and isolate (U+061C, U+200E/F, U+202A-E, U+2066-9), the
+#: deprecated format controls, interlinear annotations, line and paragraph separators, the BOM, and a
+#: byte of a name that is not UTF-8
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                          "\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
 
 
 def display_name(name: str) -> str:
@@ -156,6 +162,8 @@ def _escape(char: str) -> str:
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (os.fsdecode's surrogateescape)
         return f"\\x{code - 0xDC00:02x}"
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 

@@ -14,7 +14,8 @@ What the bureau writes shows as the bureau wrote it, whatever the submission did
 17): the standard sheets are visible; a cell the copy writes into gets a style of ours (number
 format, font, white fill: none of the department's can hide or restyle it), is no part of a merge,
 a hyperlink, a conditional format, a data validation or a note, and its row and column are shown;
-the views show zeros. A cell a finding marks is taken out of the sheet's conditional formats, so
+the views show zeros; no drawing, form control, OLE object or shown note lies over it (see
+``ooxml.legacy``). A cell a finding marks is taken out of the sheet's conditional formats, so
 the mark's colour is what a spreadsheet shows (the template's own formats would paint over it).
 
 The submitted file is only read.
@@ -30,10 +31,11 @@ from . import standard as S
 from .assess import Assessment
 from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_letter
-from .numbers import fmt_score
+from .numbers import MAX_POINT_DECIMALS, fmt_points, points_format, round_half_up
 from .ooxml import Workbook
 from .ooxml.comments import add_notes, remove_notes
 from .ooxml.edit import Editor, parse_new
+from .ooxml.legacy import remove_legacy_over
 from .ooxml.sheet import Sheet
 from .ooxml.sheet_edit import (
     CONDITIONAL_FORMATS,
@@ -56,7 +58,9 @@ __all__ = ["COPY_SUFFIX", "MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "sc
 MARK_FILLS = {ERROR: "FFFFC7CE", WARNING: "FFF8CBAD", INFO: "FFE4DFEC"}  # red, orange, lavender
 #: font colour of what the bureau writes (核定得分, 审核意见, 核定等级)
 VERDICT_COLOR = "FF1F3864"
-#: number formats of what the bureau writes: scores, and the rates of 得分汇总
+#: number formats of what the bureau writes: scores (when the plan gives none: see
+#: ``numbers.points_format``, the rule set's decimals and more where a score needs them), and the
+#: rates of 得分汇总
 SCORE_FORMAT, RATE_FORMAT, TEXT_FORMAT = "0.00", "0.00%", "@"
 #: a text longer than this is written small and wrapped, in a column at least LONG_WIDTH wide
 LONG_TEXT = 12
@@ -92,6 +96,7 @@ def plan(a: Assessment) -> Plan:
     sub, sc = a.submission, a.scores
     assert sub is not None and sc is not None, "a file that could not be read has no scored copy"
     p = Plan()
+    d = a.rules.decimals if a.rules is not None else 2
     lay = sub.layout
     cols = lay.ind_cols
     present = set(sub.sheet_names)
@@ -101,15 +106,16 @@ def plan(a: Assessment) -> Plan:
                 p.values[(S.INDICATORS, a1(r.row, cols[S.VERIFIED]))] = r.verified
             p.values[(S.INDICATORS, a1(r.row, cols[S.OPINION]))] = r.opinion
         if lay.ind_total_row:
-            verified_sum = round(sum(r.verified or 0.0 for r in sc.rows if r.category), 2)
+            # the rows' sum as they hold it (a row of 0.125 at two decimals is 0.125, not 0.13)
+            verified_sum = round_half_up(sum(r.verified or 0.0 for r in sc.rows if r.category), MAX_POINT_DECIMALS)
             p.values[(S.INDICATORS, a1(lay.ind_total_row, cols[S.VERIFIED]))] = verified_sum
-            note = f"核定总分 {fmt_score(sc.total)}（{sc.grade}）"
+            note = f"核定总分 {fmt_points(sc.total, d)}（{sc.grade}）"
             if sc.rescaled:
                 note += "，有不适用指标，已按适用指标折算为百分制"
             if sc.provisional:
                 note += f"；{'、'.join(sc.provisional)}各行分值之和不等于权重，已按权重折算，为暂定分"
             if sc.limits:  # 加分、扣分, the cap or the 一票否决 that changed the total or the grade
-                note += f"；各类别合计 {fmt_score(sc.before_limits)}，" + "，".join(sc.limits)
+                note += f"；各类别合计 {fmt_points(sc.before_limits, d)}，" + "，".join(sc.limits)
             p.values[(S.INDICATORS, a1(lay.ind_total_row, cols[S.OPINION]))] = note
     if S.SUMMARY in present:
         h_v, h_vr = S.SUMMARY_HEADERS[4], S.SUMMARY_HEADERS[5]
@@ -137,8 +143,11 @@ def plan(a: Assessment) -> Plan:
         text = f"【{f.level} {f.code}】{f.message}"
         p.notes[key] = p.notes[key] + "\n\n" + text if key in p.notes else text
     name = sub.basic.unit_name or sub.path.name
-    p.title = (f"审核结果：{name}　核定总分 {fmt_score(sc.total)}（{sc.grade}）　"
+    p.title = (f"审核结果：{name}　核定总分 {fmt_points(sc.total, d)}（{sc.grade}）　"
                f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
+    for key, value in p.values.items():  # every score shows the figure it holds
+        if isinstance(value, (int, float)) and key not in p.formats:
+            p.formats[key] = points_format(value, d)
     p.results = [[f.level, f.code, f.sheet, f.cell, f.message, f.expected, f.actual] for f in a.findings]
     for sheet, headers in ((S.GOALS, S.GOALS_HEADERS), (S.TASKS, S.TASKS_HEADERS), (S.PROBLEMS, S.PROBLEMS_HEADERS)):
         if sheet in sub.sheets:
@@ -204,6 +213,8 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
         verdicts.setdefault(sheet, {}).setdefault(row, set()).add(col)
         w.show_row(row)
         w.show_column(col, LONG_WIDTH if long else SHORT_WIDTH)
+        if long:  # every line of it shown: a row of the template's height cut an opinion to its first lines
+            w.grow_row(row, LONG_LINE * _wrapped_lines(str(value), w.column_width(col)) + 4)
     marked: dict[str, Cells] = {}
     for (sheet, cell), level in p.marks.items():
         w = writer(sheet)
@@ -243,7 +254,8 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
 def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) -> None:
     """Nothing of the sheet's changes how the cells the bureau wrote show: no merge over them, no
     link, no conditional format, no data validation (its prompt would cover them), no note of the
-    department's, no picture or text box laid over them, and zeros shown."""
+    department's, no picture, text box, form control, OLE object or shown note laid over them, and
+    zeros shown."""
     unmerge(w.root, cells)
     gone = set(remove_hyperlinks(w.root, cells))
     if gone:
@@ -254,6 +266,7 @@ def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) ->
     show_zeros(w.root)
     for drawing in [r.part for r in editor.rels(part) if r.kind == "drawing" and r.part]:
         remove_drawings_over(editor.tree(drawing), w.root, cells)
+    remove_legacy_over(editor, part, w.root, cells)  # form controls, VML shapes, OLE objects, shown notes
 
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -264,6 +277,18 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # The 审核结果 sheet
 
 _RESULT_WIDTHS = (8, 8, 12, 10, 80, 22, 22)
+
+
+#: a line of the 9-point text a long verdict is written in (points)
+LONG_LINE = 12.0
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """Lines 9-point text takes wrapped in a column ``width`` characters wide: the column's pixels
+    (less margins) over 6 pixels a half-width character, 12 a CJK one (Excel's measure; LibreOffice
+    fits a little more)."""
+    per_line = max(1, int(width * 7 + 5 - 6) // 6)
+    return sum(max(1, -(-_display_width(part) // per_line)) for part in text.split("\n"))
 
 
 def _display_width(text: str) -> int:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import standard as S
 from .findings import ERROR, WARNING
-from .numbers import fmt_number, fmt_percent, fmt_score, round_half_up
+from .numbers import MAX_POINT_DECIMALS, fmt_number, fmt_percent, fmt_points, round_half_up
 from .read import ROW
 from .report_template import ReportTemplateError, Run, render_docx, vet_template
 
@@ -66,7 +66,8 @@ def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
     basic = sub.basic
     year = basic.year
     reasons = {rec[ROW]: _text(rec.get(S.REASON)).strip() for rec in sub.indicator_records}
-    shown = [(r, _row(r, reasons.get(r.row, ""))) for r in sc.rows if r.category]
+    d = rules.decimals  # every score as it is held: at these decimals, more where it needs them
+    shown = [(r, _row(r, reasons.get(r.row, ""), d)) for r in sc.rows if r.category]
     rows = [row for _, row in shown]
     errors = [f for f in a.findings if f.level == ERROR]
     remaining = [f.message for f in a.findings if f.level in (ERROR, WARNING) and f.code not in ("P506", "P507")]
@@ -91,7 +92,7 @@ def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
         "below_full": [row for row in rows if row["below_full"]],
         "budget_sentence": _budget_sentence(a, rules, year),
         "rates": [{"label": r.label, "value": _rate_text(a.rates.get(r.key))} for r in rules.rates],
-        "total": fmt_score(sc.total),
+        "total": fmt_points(sc.total, d),
         "grade": sc.grade,
         "provisional": provisional,
         "provisional_reason": why_provisional,
@@ -100,10 +101,10 @@ def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
         "rescaled": sc.rescaled,
         "grade_bands": _grade_bands(rules),
         "categories": categories,
-        "total_row": {"name": "合计", "weight": fmt_number(rules.total_weight), "score": fmt_score(category_sum),
+        "total_row": {"name": "合计", "weight": _points_weight(rules.total_weight), "score": fmt_points(category_sum, d),
                       "rate": _share(category_sum, rules.total_weight)},
-        "final_row": {"name": "核定总分" + ("（暂定）" if provisional else ""), "weight": fmt_number(rules.total_weight),
-                      "score": fmt_score(sc.total), "rate": _share(sc.total, rules.total_weight)},
+        "final_row": {"name": "核定总分" + ("（暂定）" if provisional else ""), "weight": _points_weight(rules.total_weight),
+                      "score": fmt_points(sc.total, d), "rate": _share(sc.total, rules.total_weight)},
         "total_adjusted": abs(category_sum - sc.total) > _EPS,
         "score_notes": score_notes,
         "problems": [_problem(r) for r in sub.problem_records],
@@ -114,13 +115,18 @@ def report_context(a: Assessment, rules: Rules) -> dict[str, Any]:
 _EPS = 1e-9
 
 
-def _row(r: ScoredRow, reason: str) -> dict[str, Any]:
+def _points_weight(x: float | None) -> str:
+    """A 分值 or weight as it is (0.125 stays 0.125, 10 is 10)."""
+    return fmt_number(x, MAX_POINT_DECIMALS)
+
+
+def _row(r: ScoredRow, reason: str, d: int) -> dict[str, Any]:
     below = r.applicable and r.verified is not None and r.weight is not None and r.verified < r.weight - _EPS
     return {
-        "level1": r.level1, "level2": r.level2, "name": r.name, "weight": fmt_number(r.weight), "target": r.target,
+        "level1": r.level1, "level2": r.level2, "name": r.name, "weight": _points_weight(r.weight), "target": r.target,
         "actual": _text(r.actual) or "（未填）",
-        "self_score": fmt_score(r.self_score) if r.self_score is not None else "（未填）",
-        "verified": fmt_score(r.verified) if r.verified is not None else "不计分", "opinion": r.opinion,
+        "self_score": fmt_points(r.self_score, d) if r.self_score is not None else "（未填）",
+        "verified": fmt_points(r.verified, d) if r.verified is not None else "不计分", "opinion": r.opinion,
         "category": r.category or "", "below_full": below, "reason": reason,
         "reason_todo": Run(PLACEHOLDER.format(what="未得满分的原因和改进措施"), highlight="yellow")
         if below and not reason else "",
@@ -141,26 +147,30 @@ def _score_table(a: Assessment, rules: Rules, shown: list[tuple[ScoredRow, dict[
     sc = a.scores
     assert sc is not None
     d = rules.decimals
+
+    def _pts(x: float) -> str:
+        return fmt_points(x, d)
+
     table, notes = [], []
     for c in sc.categories:
         rows = [r for r, _ in shown if r.category == c.name]
         rows_sum = round_half_up(sum(r.verified or 0.0 for r in rows), d)
-        table.append({"name": c.name, "weight": fmt_number(c.weight), "score": fmt_score(c.verified),
+        table.append({"name": c.name, "weight": _points_weight(c.weight), "score": _pts(c.verified),
                       "rate": _share(c.verified, c.weight), "rows": [row for r, row in shown if r.category == c.name],
-                      "rows_weight": fmt_number(sum(r.weight or 0.0 for r in rows)), "rows_score": fmt_score(rows_sum)})
+                      "rows_weight": _points_weight(sum(r.weight or 0.0 for r in rows)), "rows_score": _pts(rows_sum)})
         if abs(rows_sum - c.verified) <= _EPS:
             continue
         if c.provisional:
-            notes.append(f"{c.name}各行得分合计 {fmt_score(rows_sum)} 分；因各行分值之和不等于权重分值 {fmt_number(c.weight)} 分，"
-                         f"按权重折算为 {fmt_score(c.verified)} 分（暂定）。")
+            notes.append(f"{c.name}各行得分合计 {_pts(rows_sum)} 分；因各行分值之和不等于权重分值 {_points_weight(c.weight)} 分，"
+                         f"按权重折算为 {_pts(c.verified)} 分（暂定）。")
         else:
-            notes.append(f"{c.name}各行得分合计 {fmt_score(rows_sum)} 分，按评分细则核定为 {fmt_score(c.verified)} 分"
+            notes.append(f"{c.name}各行得分合计 {_pts(rows_sum)} 分，按评分细则核定为 {_pts(c.verified)} 分"
                          "（见报表审核发现的问题）。")
     category_sum = round_half_up(sum(c.verified for c in sc.categories), d)
     if abs(category_sum - sc.total) > _EPS:
         why = ["有标为“不适用”的指标，不计分，总分按适用指标的分值折算为百分制"] if sc.rescaled else []
         why += [f.message.split("；")[0].rstrip("。") for f in a.findings if f.code == "P512"]  # the cap and why
-        notes.append(f"各项得分合计 {fmt_score(category_sum)} 分，核定总分为 {fmt_score(sc.total)} 分："
+        notes.append(f"各项得分合计 {_pts(category_sum)} 分，核定总分为 {_pts(sc.total)} 分："
                      + ("；".join(why) or "差额来自评分细则的规定，见报表审核发现的问题") + "。")
     return table, notes, category_sum
 

@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from .findings import CODES, ERROR, INFO, WARNING
-from .numbers import fmt_number
+from .numbers import MAX_POINT_DECIMALS, fmt_number, round_half_up
 from .ooxml import Limits, Package, Workbook
 from .ooxml.xml import serialize
 from .ooxml.zipwrite import ZipWriter
 from .reportbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from .reportbook import escape as _escape
-from .reportbook import hyperlink as _hyperlink
+from .reportbook import link as _link
 from .rules import Rules, RulesError, load_rules, rules_name
-from .safe import clean_text
+from .safe import clean_text, display_name
 from .units import as_written, unit_key
 
 __all__ = ["SHEETS", "UNIT_COLUMNS", "SummaryWriter", "write_summary"]
@@ -51,6 +51,7 @@ UNAUDITED_COLUMNS = ("文件或文件夹", "类别", "说明", "需核实")
 GRADE_COLORS = ("#C6EFCE", "#E2EFDA", "#FFEB9C", "#FCE4D6", "#FFC7CE")
 LEVEL_COLORS = {ERROR: "#FFC7CE", WARNING: "#F8CBAD", INFO: "#E4DFEC"}
 BUDGET_KEYS = ("年初预算数", "调整预算数", "预算执行数")
+REPORT_MISSING = "文件已审核评分，审核副本已写出；只是没有生成自评报告草稿，原因："
 INTERNAL_MESSAGE = "程序内部错误，不是文件的问题：已记入输出文件夹中的 内部错误.log，请发给技术支持；修复后重新运行本批次即可。"
 
 
@@ -88,7 +89,10 @@ class _Writer(ReportBook):
     def __init__(self, path: Path, rules: Rules, strings: Path):
         super().__init__(path, "部门整体支出绩效自评 审核汇总", f"评分细则 {rules.version}", strings=strings, extra={
             "header_small": {"bold": True, "bg_color": "#BDD7EE", "border": 1, "text_wrap": True, "align": "center",
-                             "font_size": 9}})
+                             "font_size": 9},
+            "link_wrap": {"border": 1, "font_color": "#0563C1", "underline": 1, "text_wrap": True},
+            "warn_wrap": {"border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True}})
+        self.decimals = rules.decimals  # a score shows at these, more where it needs them
         add = self.wb.add_format
         self.grade_fmt = {g.grade: add({"bg_color": grade_color(i, len(rules.grades))}) for i, g in enumerate(rules.grades)}
         self.level_fmt = {lvl: add({"bg_color": c}) for lvl, c in LEVEL_COLORS.items()}
@@ -124,6 +128,9 @@ class SummaryWriter:
         self.failed = 0
         self.with_errors = 0
         self.unaudited = 0
+        self.reports = 0  # 自评报告 drafts written
+        self.reports_missing = 0  # asked for and not written (the bureau's template failed on the unit's data)
+        self.failed_rows = 0  # rows of 处理失败: the files that failed, and the drafts that are missing
         self.code_count: Counter[str] = Counter()
         self.code_files: Counter[str] = Counter()
         self.grades: Counter[str] = Counter()
@@ -152,9 +159,16 @@ class SummaryWriter:
         self._finding_rows(r)
         if r["status"] in ("internal", "failed"):  # internal: our error, not the file's; no F-code for the department
             self.failed += 1
+            self.failed_rows += 1
             x = r["findings"][0] if r["status"] == "failed" else {"code": "", "message": INTERNAL_MESSAGE}
-            _failed_row(self.w, self.ws["处理失败"], self.failed, r["file"], x["code"], x["message"])
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], x["code"], x["message"])
             return
+        self.reports += bool(r.get("report"))
+        if r.get("report_error"):  # audited and scored, its draft missing: the auditor is told which
+            self.reports_missing += 1
+            self.failed_rows += 1
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], "", REPORT_MISSING + str(r["report_error"]),
+                        problem="自评报告未生成")
         self.scored += 1
         self.with_errors += r["status"] == "errors"
         self._count(r)
@@ -191,7 +205,7 @@ class SummaryWriter:
         """A row of 未审核文件: a thing under the input folder the batch did not audit."""
         self.unaudited += 1
         ws, n = self.ws["未审核文件"], self.unaudited
-        self.w.text(ws, n, 0, file)
+        self.w.text(ws, n, 0, display_name(file))
         ws.write_string(n, 1, label, self.w.f["text"])
         self.w.text(ws, n, 2, reason, "wrap")
         ws.write_string(n, 3, "是" if blocking else "否", self.w.f["text"])
@@ -216,15 +230,16 @@ class SummaryWriter:
     def _finding_rows(self, r: dict[str, Any]) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
         text = self._text
-        file, code, name, copy = r["file"], r["unit_code"], r["unit_name"], r["copy"]
+        file, code, name, copy = display_name(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
         out = []
         for x in r["findings"]:
             n = self._row + 1
             cells = [text("A", n, file, "T"), text("B", n, code, "T"), text("C", n, name, "T"),
                      text("D", n, x["level_label"], "T"), text("E", n, x["code"], "T"), text("F", n, x["sheet"], "T")]
-            if copy and x["cell"]:
-                formula = _escape(_hyperlink(_link_target(copy, x["sheet"], x["cell"]), x["cell"])[1:])
-                cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{_escape(x["cell"])}</v></c>')
+            linked = _link(_link_target(copy, x["sheet"], x["cell"]), x["cell"]) if copy and x["cell"] else None
+            if linked:
+                formula, shown_text = _escape(linked[0][1:]), _escape(clean_text(linked[1]))
+                cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{shown_text}</v></c>')
             else:
                 cells.append(text("G", n, x["cell"], "T"))
             cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "W"), text("J", n, x["actual"], "W")]
@@ -252,7 +267,7 @@ class SummaryWriter:
         _finish_indicators(w, ws["指标明细"], self.in_indicators, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
-        _finish_failed(w, ws["处理失败"], self.failed)
+        _finish_failed(w, ws["处理失败"], self.failed_rows)
         _finish_unaudited(w, ws["未审核文件"], self.unaudited)
         w.wb.close()
         w.strings.close()
@@ -288,10 +303,31 @@ def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -
 _FINDING_WIDTHS = (28, 12, 24, 6, 7, 10, 9, 58, 23, 23)
 
 
-def _lines_of(text: str, width: float, size: float = 9) -> int:
-    """Lines a header of ``size``-point text takes wrapped in a column ``width`` wide."""
-    per_line = max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))  # the column's pixels, less margins, over a CJK character's
-    return max(1, -(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in text) // (2 * per_line)))
+#: what never begins a line (Chinese typesetting's 避头点): closing brackets, quotes and punctuation
+_NO_LINE_START = set("）】」』”’》〉，。、；：！？…%)]}:;,.!?")
+
+
+def _balanced(text: str, width: float, size: float = 9) -> str:
+    """A header in as many lines as wrapping it in a column ``width`` wide takes, the lines of
+    about equal length (a spreadsheet fills each line and can leave one character on the last:
+    "年度履职目标相关性" as "年度履职/目标相关/性"); no line starts with closing punctuation."""
+    # half-width units a line holds: the column's pixels, less margins, over a CJK character's (Excel's
+    # measure; LibreOffice fits a little more, so the lines hold in both)
+    per_line = 2 * max(1, int((width * 7 + 5 - 6) / (size * 4 / 3)))
+    units = [2 if ord(ch) > 0x2E7F else 1 for ch in text]
+    count = -(-sum(units) // per_line)
+    if count <= 1 or "\n" in text:
+        return text
+    target = -(-sum(units) // count)
+    lines: list[str] = []
+    line, used = "", 0
+    for ch, u in zip(text, units, strict=True):
+        if line and used + u > target and ch not in _NO_LINE_START and len(lines) < count - 1:
+            lines.append(line)
+            line, used = "", 0
+        line += ch
+        used += u
+    return "\n".join([*lines, line])
 
 
 def _lines(text: Any, width: float) -> int:
@@ -366,11 +402,16 @@ def replace_marks(blocks: Iterable[bytes], marks: dict[bytes, bytes]) -> Iterato
 
 # --- the sheets: their set-up and headers, written first ------------------------------------------
 
+#: 单位得分's column widths: one page wide (FIT_WIDTH), the notes on the total (暂定、加减分、封顶) and
+#: the file wrapped in theirs
+_UNIT_WIDTHS = (14, 28, 22, 9, 9, 9, 8, 8, 8, 20, 7, 7, 34, 12)
+
+
 def _setup(rules: Rules) -> dict[str, tuple[Sequence[float], dict[str, Any]]]:
     """Each sheet's column widths and paper set-up (see ``ReportBook.sheet``)."""
     return {
         "总览": ([24, 12, 12, 36, 3, 12], {"header_rows": 0}),
-        "单位得分": ([14, 30, 24, 9, 9, 9, 8, 8, 8, 10, 7, 7, 44, 14], {"key_columns": 2}),
+        "单位得分": (_UNIT_WIDTHS, {"key_columns": 2}),
         "问题清单": (_FINDING_WIDTHS, {"key_columns": 3}),
         "指标明细": (_indicator_widths(rules), {"header_rows": 2, "key_columns": 2}),
         "预算汇总": ([14, 26, 22, 13, 13, 13, 10, 10, 10], {"header_rows": 2}),
@@ -415,9 +456,10 @@ def _headers(w: _Writer, ws: dict[str, FastSheet], rules: Rules) -> None:
     # the names wrap in the narrow columns; the points go in a row of their own (a "（10分）" under
     # a name wrapped as "（10" and "分）", leaving a lone bracket on a line)
     columns = _indicator_columns(rules)
-    lines = max(_lines_of(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True))
+    names = [_balanced(name, width) for (name, _w), width in zip(columns, _indicator_widths(rules)[3:], strict=True)]
+    lines = max(name.count("\n") + 1 for name in names)
     ws["指标明细"].set_row(0, 12 * lines + 6)  # before the next row: constant_memory mode writes a row when it leaves it
-    for c, h in enumerate([*_INDICATOR_KEYS, *(name for name, _w in columns)]):
+    for c, h in enumerate([*_INDICATOR_KEYS, *names]):
         ws["指标明细"].write_string(0, c, h, w.f["header_small"])
     ws["指标明细"].write_string(1, 0, "满分", w.f["header_small"])
     for c in (1, 2):
@@ -461,6 +503,8 @@ def _overview(w: _Writer, ws: FastSheet, sw: SummaryWriter) -> None:
     counts = [("提交文件", sw.submitted), ("成功审核", sw.scored), ("处理失败", sw.failed),
               ("有错误的文件", sw.with_errors), ("无错误的文件", sw.scored - sw.with_errors),
               ("未审核的文件或文件夹", sw.unaudited)]
+    if sw.reports or sw.reports_missing:  # reports were asked for
+        counts += [("自评报告已生成", sw.reports), ("自评报告未生成（见“处理失败”）", sw.reports_missing)]
     for label, n in counts:
         ws.write_string(row, 0, label, f["label"])
         ws.write_number(row, 1, n, f["int"])
@@ -552,24 +596,30 @@ def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
     w.text(ws, i, 1, r["unit_name"])
     w.text(ws, i, 2, r["competent_dept"])
     w.number(ws, i, 3, r["year"], "int")
-    w.number(ws, i, 4, r["self_total"], "score")
-    w.number(ws, i, 5, r["total"], "score")
-    diff = round(r["total"] - r["self_total"], 2) if r["self_total"] is not None else None
-    w.number(ws, i, 6, diff, "score")
+    d = w.decimals
+    w.points(ws, i, 4, r["self_total"], d)
+    w.points(ws, i, 5, r["total"], d)
+    diff = round_half_up(r["total"] - r["self_total"], MAX_POINT_DECIMALS) if r["self_total"] is not None else None
+    w.points(ws, i, 6, diff, d)
     w.text(ws, i, 7, r["self_grade"])
     w.text(ws, i, 8, r["grade"])
     # the total stands on a category rescaled for its 分值 (P501); what the rules over the total did
-    notes = (["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])
+    notes = clean_text("；".join((["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])))
+    file = display_name(r["file"])  # one line, its invisible and direction characters shown as escapes
+    lines = max(_lines(notes, _UNIT_WIDTHS[9]), _lines(file, _UNIT_WIDTHS[12]))
+    if lines > 1:  # wrapped text is not fitted by the spreadsheet on opening
+        ws.set_row(i, 13 * lines + 3)
     if notes:
-        ws.write_string(i, 9, clean_text("；".join(notes)), w.f["warn" if r.get("provisional") else "text"])
+        ws.write_string(i, 9, notes, w.f["warn_wrap" if r.get("provisional") else "wrap"])
     else:
         ws.write_blank(i, 9, None, w.f["text"])
     ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
     ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
-    if r["copy"]:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
-        ws.write_formula(i, 12, _hyperlink(r["copy"], clean_text(r["file"])), w.f["link"], clean_text(r["file"]))
+    linked = _link(r["copy"], clean_text(file)) if r["copy"] else None
+    if linked:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
+        ws.write_formula(i, 12, linked[0], w.f["link_wrap"], linked[1])
     else:
-        w.text(ws, i, 12, r["file"])
+        w.text(ws, i, 12, file, "wrap")
     w.text(ws, i, 13, r.get("rules", ""))  # the rule set it was scored by (its template's, without --rules)
 
 
@@ -577,7 +627,7 @@ def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
     last = max(n, 1)
     ws.autofilter(0, 0, last, len(UNIT_COLUMNS) - 1)
     ws.freeze_panes(1, 2)
-    ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": -0.005, "format": w.neg_fmt})
+    ws.conditional_format(1, 6, last, 6, {"type": "cell", "criteria": "<", "value": 0, "format": w.neg_fmt})
     for col in (7, 8):
         for g, fmt in w.grade_fmt.items():
             ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": fmt})
@@ -605,11 +655,12 @@ def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores:
     w.text(ws, n, 0, r["unit_code"])
     w.text(ws, n, 1, r["unit_name"])
     w.text(ws, n, 2, r["competent_dept"])
+    d = w.decimals
     for j, score in enumerate(scores):
-        w.number(ws, n, 3 + j, score, "score")
+        w.points(ws, n, 3 + j, score, d)
     for j, c in enumerate(rules.categories):
-        w.number(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), "score")
-    w.number(ws, n, 3 + len(scores) + len(rules.categories), r["total"], "score")
+        w.points(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), d)
+    w.points(ws, n, 3 + len(scores) + len(rules.categories), r["total"], d)
 
 
 def _finish_indicators(w: _Writer, ws: FastSheet, n: int, rules: Rules) -> None:
@@ -674,10 +725,10 @@ def _groups(w: _Writer, ws: FastSheet, groups: dict[str, dict[str, float]]) -> N
 # --- 处理失败 -----------------------------------------------------------------------------------
 
 
-def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str) -> None:
-    w.text(ws, n, 0, file)
+def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message: str, problem: str = "") -> None:
+    w.text(ws, n, 0, display_name(file))
     ws.write_string(n, 1, code or "—", w.f["text"])
-    ws.write_string(n, 2, CODES[code][1] if code else "内部错误", w.f["text"])
+    ws.write_string(n, 2, problem or (CODES[code][1] if code else "内部错误"), w.f["warn" if problem else "text"])
     w.text(ws, n, 3, message, "wrap")
 
 

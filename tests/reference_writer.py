@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from selfeval_xl import standard as S
-from selfeval_xl.scored_copy import COMMENT_AUTHOR, MARK_FILLS, VERDICT_COLOR, plan
+from selfeval_xl.scored_copy import COMMENT_AUTHOR, LONG_LINE, MARK_FILLS, VERDICT_COLOR, _wrapped_lines, plan
 
 
 def cells_of(area: str) -> list[str]:
@@ -38,6 +38,11 @@ def write_reference(a, path) -> None:
         c.protection = Protection(locked=True, hidden=False)
         b = copy.copy(c.border)
         c.border = Border(left=b.left, right=b.right, top=b.top, bottom=b.bottom)
+        if long:  # as high as its wrapped lines
+            ws = wb[sheet]
+            need = LONG_LINE * _wrapped_lines(value, ws.column_dimensions[c.column_letter].width) + 4
+            if (ws.row_dimensions[c.row].height or 15) < need:
+                ws.row_dimensions[c.row].height = need
     for (sheet, cell), level in p.marks.items():
         wb[sheet][cell].fill = PatternFill("solid", fgColor=MARK_FILLS[level], bgColor="FF000000")
     for sheet in {s for s, _c in (*p.values, *p.marks)}:  # the tool's cells leave the sheet's conditional formats

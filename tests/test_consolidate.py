@@ -4,6 +4,7 @@ twice (identical copies once, differing ones 待核实 and left out); years neve
 from __future__ import annotations
 
 import json
+import re
 
 import openpyxl
 import pytest
@@ -201,3 +202,45 @@ def test_the_output_must_be_an_xlsx(results, tmp_path):
     assert r.exit_code == 2 and "c.txt" in r.output and ".xlsx" in r.output
     assert not list(tmp_path.iterdir())
 
+
+
+def test_file_and_input_names_show_as_one_line_with_their_invisible_characters_as_escapes(results, tmp_path):
+    """A file or an input folder whose name holds a direction override (U+202E), a line break or an
+    invisible character is named as the summary names it (``safe.display_name``): 说明's inputs,
+    分组明细's unit without a name, 待核实's files and every 来源."""
+    from selfeval_xl.safe import display_name
+
+    _root, outs = results
+    records = json.loads((outs[2022] / "results.json").read_text(encoding="utf-8"))
+    scored = [r for r in records if r["status"] != "failed"]
+    scored[0].update(file="自评\u202eexe.xlsx\n二\u200b.xlsx", unit_name="")
+    again = {**scored[1], "file": "重\u202e报.xlsx", "sha256": "0" * 64}  # the same unit and year, another file
+    folder = tmp_path / "区\u202e财政局"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps([*records, again], ensure_ascii=False), encoding="utf-8")
+    consolidate([folder], tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [c.value for c in texts if re.search("[\u202e\u200b\n]", c.value)]
+    values = {c.value for c in texts}
+    assert "区\\u202e财政局" in values and display_name(str(folder / "results.json")) in values
+    assert "　" + display_name(scored[0]["file"]) in values  # 分组明细: a unit without a name
+    assert {"重\\u202e报.xlsx", scored[1]["file"]} <= {row[5] for row in _rows(wb["待核实"])}
+
+
+def test_grades_are_counted_per_year_never_across_years(workbook):
+    """等级分布 counts each 主管部门's units per year, and each year in all, as 说明 says of every
+    table ("不同年度分别合计，从不相加"): it counted a 主管部门's units of 2022 and 2023 together."""
+    _p, _i, wb = workbook
+    header, *rows = _rows(wb["等级分布"])
+    grades = [g for g in header[2:] if g not in ("单位数", "平均核定总分", None)]
+    ranked = [r for r in _rows(wb["排名"])[1:] if r[0]]
+    want: dict = {}
+    for r in ranked:  # 评价年度, 主管部门, 核定等级 of every unit counted
+        for key in ((r[0], r[5]), (r[0], f"{r[0]} 年度合计")):
+            want.setdefault(key, {g: 0 for g in grades})[r[7]] += 1
+    got = {(r[0], r[1]): dict(zip(grades, r[2:2 + len(grades)], strict=True)) for r in rows if r[0]}
+    assert got == want and {y for y, _d in got} == {2022, 2023}
+    for r in rows:
+        assert r[2 + len(grades)] == sum(r[2:2 + len(grades)])  # 单位数
+    assert len(wb["等级分布"]._charts) == 2  # a chart per year

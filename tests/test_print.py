@@ -115,3 +115,61 @@ def test_the_indicator_colour_scales_run_from_zero_to_full_marks_in_every_column
         assert (low.type, mid.type, high.type) == ("num", "num", "num"), col
         assert float(low.val) == 0 and float(high.val) == points[col], col
         assert scale.color[2].rgb[-6:] == "FFFFFF", col
+
+
+def test_the_unit_table_fits_the_page_width_its_notes_and_files_wrapped(books):
+    """单位得分 was 201 characters wide, one more than a page takes: it printed over two pages
+    across at 85%; its 暂定、加减分、封顶 notes were cut at the next column. It fits one page wide,
+    the notes and the file names wrap, and a row holding a longer one is as high as its lines."""
+    from selfeval_xl.summary import _lines
+
+    ws = openpyxl.load_workbook(books[1])["单位得分"]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    for row in ws.iter_rows(min_row=2):
+        notes, file = row[9], row[12]
+        assert (notes.value is None or notes.alignment.wrap_text) and file.alignment.wrap_text
+        lines = max(_lines(notes.value, ws.column_dimensions["J"].width - 0.71),
+                    _lines(file.value if not str(file.value).startswith("=") else "", ws.column_dimensions["M"].width - 0.71))
+        assert lines == 1 or (ws.row_dimensions[row[0].row].height or 15) >= 13 * lines, row[0].row
+
+
+def test_the_indicator_headers_leave_no_character_alone_on_a_line(books):
+    """A header wrapped by the spreadsheet in a narrow column filled its lines and could leave one
+    character on the last ("预算执行/率", "年度履职目标相关/性" in LibreOffice, four a line): each
+    name is broken into lines of about equal length, no line a lone character, and no line wider than
+    the column takes in Excel (three characters a line)."""
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.summary import _indicator_widths
+
+    ws = openpyxl.load_workbook(books[1])["指标明细"]
+    widths = _indicator_widths(load_rules())
+    names = [c.value for c in ws[1]][3:]
+    assert any("\n" in n for n in names)
+    for name, width in zip(names, widths[3:], strict=True):
+        lines = name.split("\n")
+        per_line = int((width * 7 + 5 - 6) / 12)  # CJK characters of 9-point text the column holds in Excel
+        assert all(len(line) <= per_line or not re.search("[\u4e00-\u9fff]", line) for line in lines), name
+        assert len(lines) == 1 or all(len(line) >= 2 for line in lines), name
+
+
+def test_a_long_verdict_is_shown_whole_in_rows_the_template_made_low(tmp_path):
+    """mof-project's 绩效指标 rows are one line high: an 审核意见 of two or three lines showed its
+    first. A row whose verdict wraps is made as high as its lines."""
+    from selfeval_xl.assess import assess
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.scored_copy import LONG_LINE, _wrapped_lines, plan, write_scored_copy
+
+    from .conftest import ROOT
+
+    rules = load_rules("mof-project")
+    a = assess(ROOT / "examples" / "mof-project" / "01_某县农村公路建设项目_2024.xlsx", rules)
+    ws = openpyxl.load_workbook(write_scored_copy(a, tmp_path))[S.INDICATORS]
+    grown = 0
+    for (sheet, ref), value in plan(a).values.items():
+        if sheet != S.INDICATORS or not isinstance(value, str) or len(value) <= 12:
+            continue
+        cell = ws[ref]
+        lines = _wrapped_lines(value, ws.column_dimensions[cell.column_letter].width)
+        assert (ws.row_dimensions[cell.row].height or 15) >= LONG_LINE * lines, ref
+        grown += lines > 1
+    assert grown >= 5

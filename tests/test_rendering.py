@@ -8,6 +8,8 @@ repeats on every page; a free list does not print pages of empty numbered rows.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from selfeval_xl.assess import assess
@@ -95,3 +97,71 @@ def test_a_self_check_too_long_for_one_page_starts_a_page_with_its_heading(tmp_p
     heading = pages[1].word("填报自查（随填写自动更新；提交前应无“须改正”的问题）") or next(
         w for w in pages[1].words if w.text.startswith("填报自查"))
     assert heading.y0 <= min(w.y0 for w in pages[1].words if w.text not in ("第",)) + 1
+
+
+def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held_on_paper(tmp_path):
+    """A row of 分值 0.125 keeps 0.125 as its 核定得分 at two decimals: LibreOffice shows 0.125 in the
+    核定得分 column (formatted "0.00" it showed 0.13, while the 合计 used 0.125)."""
+    from selfeval_xl.template import write_template
+
+    from .test_scored_copy import small_rows_filling
+
+    path = tmp_path / "small.xlsx"
+    write_template(path, filling=small_rows_filling())
+    pages = render(write_scored_copy(assess(path), tmp_path), tmp_path / "pdf")
+    shown = []
+    for page in pages:
+        header = page.word("核定得分")
+        rows = [w for w in page.words if re.fullmatch(r"指标[0-7]", w.text)]
+        if header is None or not rows:
+            continue
+        for row in rows:
+            cell = [w.text for w in page.words if header.x0 - 4 <= w.center[0] <= header.x1 + 4
+                    and abs(w.center[1] - row.center[1]) < 3]
+            shown.append((row.text, cell))
+    assert sorted(shown) == [(f"指标{i}", ["0.125"]) for i in range(8)]
+
+
+def test_no_form_control_or_legacy_shape_prints_over_the_verdict(sample_files, tmp_path):
+    """A department's VML button and label over the 核定得分/审核意见 cells, a VML shape placed
+    there by its style, an OLE object's picture, a shown note's box: LibreOffice printed each over
+    the verdict of the copy. None is printed now; a button over the department's own cells still is."""
+    from .test_legacy_shapes import OVER_J, SAMPLE, legacy_shapes
+
+    path = legacy_shapes(sample_files[SAMPLE], tmp_path / "legacy.xlsx", bare_at=OVER_J)
+    pages = render(write_scored_copy(assess(path), tmp_path), tmp_path / "pdf")
+    text = " ".join(p.text for p in pages)
+    assert "KEEP" in text
+    assert not re.search("COVER|LABEL|BARE|已核定满分", text)  # 已核定满分: the shown note on I20, its box over J20:K23
+    page = _page_with(pages, "核定得分", "审核意见")
+    red = [(x, y) for x in range(0, int(page.width * 72 / 100), 6) for y in range(0, int(page.height * 72 / 100), 6)
+           if page.color_at(x, y, 1) == "FF0000"]
+    assert not red  # the OLE object's picture (pure red)
+
+
+@pytest.mark.parametrize(("rule_set", "workbook", "whole"), [
+    ("default", "samples/01_杜岭街道办事处_2021.xlsx", ["预算和财务管理", "工作目标管理", "重点工作完成"]),
+    ("four-part", "examples/four-part/01_某区教育局_2024.xlsx",
+     ["生均公用经费支出增幅", "义务教育学校维修改造面积", "社会公众或服务对象满意度", "≥20000 平方米", "25000 平方米"]),
+])
+def test_the_report_s_tables_keep_names_and_values_on_one_line(tmp_path, rule_set, workbook, whole):
+    """The report's tables broke "预算和财务管/理", "重点工作完/成", "≥20000 平方/米", "生均公用经费支出
+    增/幅": the columns are wide enough for the 二级指标 of the bundled rule sets, an 指标值 with its
+    unit and the 三级指标 of the samples and examples (twelve characters where the table has room)."""
+    import itertools
+    import subprocess
+
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.selfreport import write_report
+
+    from .conftest import ROOT
+    from .libreoffice import convert
+
+    rules = load_rules(rule_set)
+    a = assess(ROOT / workbook, rules)
+    pdf = convert([write_report(a, rules, tmp_path / "r.docx")], tmp_path / "pdf", "pdf")[0]
+    found = re.findall(r"<word [^>]*>(.*?)</word>",
+                       subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    words = found + [f"{a} {b}" for a, b in itertools.pairwise(found)]  # and a value with its unit
+    for name in whole:
+        assert name in words, name  # one word: on one line

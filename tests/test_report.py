@@ -286,6 +286,12 @@ def test_batch_writes_a_report_per_scored_unit(sample_files, tmp_path):
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert sorted(x["report"] for x in results if x.get("report")) == \
         sorted(f"自评报告/{p.name}" for p in reports)
+    import openpyxl
+
+    overview = {row[0].value: row[1].value for row in openpyxl.load_workbook(tmp_path / "out" / "审核汇总.xlsx")["总览"]
+                .iter_rows() if row[0].value}
+    assert overview["自评报告已生成"] == len(sample_files) and overview["自评报告未生成（见“处理失败”）"] == 0
+    assert "自评报告未能生成" not in r.output
 
 
 # ---------------------------------------------------------------------------------------------
@@ -606,7 +612,11 @@ def test_tags_that_split_a_table_are_found_before_any_work(sample_files, tmp_pat
 
 def test_a_template_that_fails_on_one_units_data_costs_only_that_report(sample_files, tmp_path):
     """A template that passes the trial before the batch but fails on a unit's own data: the unit
-    is still audited and scored; results.json says why it has no report."""
+    is still audited and scored; results.json says why it has no report, and so do the console (a
+    count and the unit) and the summary (总览's counts and a row of 处理失败), and the exit code is
+    1: the auditor knows which drafts are missing."""
+    import openpyxl
+
     src = tmp_path / "in"
     src.mkdir()
     name = "02_市场监督管理局_2023.xlsx"
@@ -614,11 +624,18 @@ def test_a_template_that_fails_on_one_units_data_costs_only_that_report(sample_f
     template = _template_with(tmp_path / "t.docx", HOSTILE["output"][0])
     r = CliRunner().invoke(main, ["batch", str(src), "-o", str(tmp_path / "out"), "--reports", "-j", "1",
                                   "--memory", "1024", "--template", str(template)])  # workers have bounds of their own
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     [result] = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert result["status"] == "ok" and result["copy"] and "report" not in result
     assert "报告模板“t.docx”无法使用" in result["report_error"]
     assert not list((tmp_path / "out").rglob("*.docx"))
+    assert "有 1 个单位已审核评分，但自评报告未能生成" in r.output and f"  {name}：报告模板“t.docx”无法使用" in r.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "审核汇总.xlsx")
+    overview = {row[0].value: row[1].value for row in wb["总览"].iter_rows() if row[0].value}
+    assert overview["成功审核"] == 1 and overview["处理失败"] == 0
+    assert overview["自评报告已生成"] == 0 and overview["自评报告未生成（见“处理失败”）"] == 1
+    [failed] = [[c.value for c in row] for row in wb["处理失败"].iter_rows(min_row=2)]
+    assert failed[:3] == [name, "—", "自评报告未生成"] and "报告模板“t.docx”无法使用" in failed[3]
 
 
 def test_the_bundled_templates_pass_the_sandbox():
@@ -627,3 +644,44 @@ def test_the_bundled_templates_pass_the_sandbox():
 
     for name in OUTLINES:
         check_template(name)
+
+
+def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held(tmp_path):
+    """A row of 分值 0.125 at two decimals keeps 0.125 as its 核定得分 (its full marks): the report
+    shows 0.125 in both its 分值 and 得分 columns, never 0.13, and every other score at the rule
+    set's two decimals."""
+    from .test_scored_copy import small_rows_filling
+
+    path = tmp_path / "small.xlsx"
+    write_template(path, filling=small_rows_filling())
+    a = assess(path)
+    _doc, _paragraphs, tables = _read(write_report(a, a.rules, tmp_path / "r.docx"))
+    rows = {r[0]: r for r in _table(tables, RESULT_HEADER)[1:]}
+    small = [rows[f"指标{i}"] for i in range(8)]
+    assert all(r[3:5] == ["0.125", "0.125"] for r in small), small
+    assert rows["指标8"][3:5] == ["39", "39.00"]
+
+
+#: what docxtpl rewrites in a rendered part (its escapes for a template's literal tags), typed by a
+#: department: each must reach the report as typed
+BRACES = ["目标{_{一}_}", "{_%二%_}", "{_{_{三}_}_}", "%_}四{_%", "{{五}}", "{%六%}"]
+
+
+@pytest.mark.parametrize("outline", OUTLINES)
+def test_braces_a_department_types_reach_the_report_as_typed(tmp_path, outline):
+    """docxtpl rewrote "{_{", "}_}", "{_%", "%_}" as "{{", "}}", "{%", "%}" in the whole rendered
+    part, the department's own text included: a 履职目标 typed "{_{" read "{{". A template's own
+    "{_{" (docxtpl's way of writing a literal tag) is still "{{"."""
+    f = make_samples.bureau()
+    f.goals = list(BRACES)
+    f.problems = [("问题{_{甲}_}", "原因{_%乙%_}", "措施%_}丙")]
+    f.basic["部门(单位)名称"] = "单位{_{名}_}"
+    path = tmp_path / "braces.xlsx"
+    write_template(path, filling=f)
+    a = assess(path)
+    text = _docx_text(write_report(a, a.rules, tmp_path / "r.docx", outline))
+    for typed in [*BRACES, "问题{_{甲}_}", "原因{_%乙%_}", "措施%_}丙", "单位{_{名}_}"]:
+        assert typed in text, typed
+    own = _template_with(tmp_path / "own.docx", "字面{_{ unit }_}与{_% if %_}", "{{ unit }}", "{% for g in goals %}{{ g }}；{% endfor %}")
+    doc = _docx_text(write_report(a, a.rules, tmp_path / "own-r.docx", own))
+    assert "字面{{ unit }}与{% if %}" in doc and "单位{_{名}_}" in doc and "；".join(BRACES) in doc

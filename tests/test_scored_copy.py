@@ -263,3 +263,58 @@ def test_copy_bytes_are_a_valid_zip(scored):
         if name.startswith("xl/comments"):
             assert f'PartName="/{name}"' in ct
     assert re.search(r'Extension="vml"', ct)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every score shows the figure it holds (scoring's loose end: a row of 分值 0.125 at two decimals
+# keeps 0.125; written into a cell formatted "0.00" it showed 0.13 while the sums used 0.125)
+
+
+def shown_as(value: float, code: str) -> str:
+    """``value`` as a spreadsheet shows it under the number format ``code`` ("0", "0.00", …)."""
+    from selfeval_xl.numbers import round_half_up
+
+    assert re.fullmatch(r"0(\.0+)?", code), code
+    decimals = len(code) - 2 if "." in code else 0
+    return f"{round_half_up(value, decimals):.{decimals}f}"
+
+
+def small_rows_filling(weights=(0.125,) * 8 + (39.0,)):
+    from selfeval_xl.template import OwnIndicator
+
+    f = make_samples.bureau()
+    f.own["产出指标"] = [OwnIndicator("数量指标", f"指标{i}", w, "≥90%", "95%", w) for i, w in enumerate(weights)]
+    return f
+
+
+@pytest.mark.parametrize("decimals", [2, 1])
+def test_every_score_the_copy_writes_shows_the_figure_it_holds(tmp_path, decimals):
+    """Each number the copy writes (核定得分 of every row, the 合计 row, 得分汇总's 核定 scores) is
+    formatted at the rule set's decimals, with more only where the figure needs them: under two
+    decimals a row of 0.125 shows 0.125 (it showed 0.13); under one decimal 4.4 shows 4.4, not
+    4.40."""
+    import dataclasses
+
+    from selfeval_xl.numbers import fmt_points
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.scored_copy import RATE_FORMAT, plan
+    from selfeval_xl.template import write_template
+
+    rules = dataclasses.replace(load_rules(), decimals=decimals)
+    path = tmp_path / "small.xlsx"
+    write_template(path, rules, filling=small_rows_filling())
+    a = assess(path, rules)
+    copy = openpyxl.load_workbook(write_scored_copy(a, tmp_path))
+    written = [(k, v) for k, v in plan(a).values.items() if isinstance(v, (int, float))]
+    assert len(written) > 20 and any(round(v, decimals) != round(v) for _k, v in written)
+    for (sheet, ref), value in written:
+        cell = copy[sheet][ref]
+        assert cell.value == pytest.approx(value)
+        if cell.number_format == RATE_FORMAT:
+            continue
+        assert shown_as(value, cell.number_format) == fmt_points(value, rules.decimals), (sheet, ref, value)
+        assert float(shown_as(value, cell.number_format)) == pytest.approx(value)  # the figure it holds
+    small = [r for r in a.scores.rows if r.name.startswith("指标") and r.weight == 0.125]
+    assert len(small) == 8
+    if decimals == 2:  # its full 分值, which two decimals cannot write (one decimal holds it at 0.1)
+        assert all(r.verified == 0.125 and copy[S.INDICATORS][r.cell].number_format == "0.000" for r in small)

@@ -200,3 +200,88 @@ def test_texts_xml_cannot_hold_as_they_are_come_back_as_written(tmp_path):
     assert "_x000D_" in xml and "_x005F_x0041_" in xml
     book = python_calamine.CalamineWorkbook.from_path(str(tmp_path / "审核汇总.xlsx"))
     assert book.get_sheet_by_name("单位得分").to_python()[1][2] == name
+
+
+@pytest.mark.parametrize("decimals", [2, 1])
+def test_every_score_of_the_summary_shows_the_figure_it_holds(tmp_path, decimals):
+    """单位得分's 自评总分, 核定总分 and 差异 and every score of 指标明细 are formatted at the rule
+    set's decimals, more only where the figure needs them: a 核定得分 of 0.125 (a 分值 finer than
+    two decimals, its full marks) shows 0.125, not 0.13; under one decimal 91.5 shows 91.5."""
+    import dataclasses
+
+    import openpyxl
+
+    from selfeval_xl.numbers import fmt_points
+    from selfeval_xl.rules import load_rules
+
+    from .test_scored_copy import shown_as
+
+    rules = dataclasses.replace(load_rules(), decimals=decimals)
+    first, second = rules.indicators[0].name, rules.indicators[1].name
+    r = {**_result("a.xlsx", "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0)), "self_total": 95.125,
+         "categories": {c.name: c.weight - 0.5 for c in rules.categories},
+         "rows": [{"三级指标": first, "核定得分": 0.125}, {"三级指标": second, "核定得分": 4.0}]}
+    summary_mod.write_summary([r], tmp_path / "审核汇总.xlsx", rules)
+    wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
+    cells = [wb["单位得分"].cell(2, c) for c in (5, 6, 7)]
+    cells += [c for c in wb["指标明细"][3][3:] if isinstance(c.value, (int, float))]
+    assert [c.value for c in cells[:5]] == [95.125, 91.5, -3.625, 0.125, 4]
+    for c in cells:
+        assert shown_as(c.value, c.number_format) == fmt_points(c.value, decimals), (c.coordinate, c.value)
+
+
+#: a name that reads "报表xlsx.exe" where U+202E reverses what follows, with a line break and a
+#: zero-width space in it
+BIDI = "自评\u202eexe.xlsx\n第二行\u200b.xlsx"
+
+
+def _formula_texts(formula: str) -> list[str]:
+    return [t.replace('""', '"') for t in re.findall(r'"((?:[^"]|"")*)"', formula)]
+
+
+def test_file_names_show_as_one_line_with_their_invisible_characters_as_escapes(tmp_path):
+    """A file name with a direction override (U+202E displays what follows reversed, so a name can
+    pass for another), a line break or an invisible character is shown on every sheet as the
+    console, the log and findings.csv show it (``safe.display_name``): one line, each such character
+    as its escape. The links still open the scored copies; a name too long for a formula's text is
+    cut (Excel repairs away a formula with a text of more than 255 characters), a link target too
+    long for one is written as text."""
+    import openpyxl
+
+    from selfeval_xl.rules import load_rules
+    from selfeval_xl.safe import display_name
+
+    finding = {"code": "V201", "level": "error", "level_label": "错误", "sheet": "基本信息", "cell": "B4",
+               "message": "未填", "expected": "", "actual": ""}
+    long_dir = "很长的文件夹名" * 40 + "/"
+    results = [{**_result(BIDI, "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0), findings=[finding]),
+                "copy": "审核副本/自评_exe.xlsx_第二行_审核.xlsx", "report_error": "模板出错"},
+               {**_result("坏\u202efdp.xlsx", "", "", 0, (0, 1, 0, 0)), "status": "failed", "copy": "",
+                "findings": [{**finding, "code": "F002", "sheet": "", "cell": ""}]},
+               {**_result(long_dir + "某单位.xlsx", "002", "卫健委", 80.0, (50.0, 50.0, 40.0, 0.0), findings=[finding]),
+                "copy": "审核副本/" + "长" * 250 + "_审核.xlsx"},
+               {**_result(long_dir + "另一单位.xlsx", "003", "卫健委", 80.0, (50.0, 50.0, 40.0, 0.0)),
+                "copy": "审核副本/另一单位_审核.xlsx"}]
+    sw = summary_mod.SummaryWriter(tmp_path / "审核汇总.xlsx", load_rules())
+    for r in results:
+        sw.add(r)
+    sw.add_unaudited("链接\u202e.xlsx", "符号链接", "不跟随", True)
+    sw.finish()
+    wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [t for t in texts if re.search("[\u202e\u200b]", t) or ("第二行" in t and "\n" in t)]
+    shown = display_name(BIDI)
+    assert shown == "自评\\u202eexe.xlsx\\n第二行\\u200b.xlsx"
+    findings = [[c.value for c in row] for row in wb["问题清单"].iter_rows(min_row=2)]
+    assert findings[0][0] == shown and findings[0][6] == '=HYPERLINK("审核副本/自评_exe.xlsx_第二行_审核.xlsx#\'基本信息\'!B4","B4")'
+    assert wb["单位得分"]["M2"].value == f'=HYPERLINK("审核副本/自评_exe.xlsx_第二行_审核.xlsx","{shown}")'
+    failed = [row[0].value for row in wb["处理失败"].iter_rows(min_row=2)]
+    assert failed == [shown, "坏\\u202efdp.xlsx"]  # a draft that is missing, a file that failed
+    assert wb["未审核文件"]["A2"].value == "链接\\u202e.xlsx"
+    # the long ones: the name cut in the link, the target too long for a formula written as text
+    assert findings[2][6] == "B4" and wb["单位得分"]["M3"].value == long_dir + "某单位.xlsx"
+    link = wb["单位得分"]["M4"].value
+    assert link.startswith("=HYPERLINK(") and _formula_texts(link)[1].endswith("…")
+    formulas = [c.value for ws in wb for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) == 3 and all(len(t) <= 255 for f in formulas for t in re.findall(r'"((?:[^"]|"")*)"', f))

@@ -60,8 +60,8 @@ def test_the_same_unit_across_years_is_one_row_however_its_code_was_typed(tmp_pa
     assert info["units"] == 2
     years = [r for r in _rows(tmp_path / "c.xlsx", "历年对比")[1:] if r[0] and r[3] is not None]
     assert len(years) == 1 and years[0][0] == CODE and years[0][5] is not None
-    groups = [r[0] for r in _rows(tmp_path / "c.xlsx", "等级分布")[1:] if r[0]]
-    assert groups == [DEPT]
+    groups = [(r[0], r[1]) for r in _rows(tmp_path / "c.xlsx", "等级分布")[1:] if r[1] and not r[1].endswith("合计")]
+    assert groups == [(2022, DEPT), (2023, DEPT)]  # one group a year
 
 
 def test_units_and_dept_scopes_match_in_the_normal_form(tmp_path):

@@ -198,6 +198,30 @@ class CellWriter:
             changed = True
         return changed
 
+    def grow_row(self, row_no: int, height: float) -> bool:
+        """Row ``row_no`` at least ``height`` points high (wrapped text is not fitted by a program
+        on opening: a row of one line's height shows one line of it); whether it was lower."""
+        row = self._row(row_no)
+        fmt = self.root.find(self.n("sheetFormatPr"))
+        default = _number(fmt.get("defaultRowHeight") if fmt is not None else None, DEFAULT_ROW_HEIGHT)
+        if _number(row.get("ht"), default) >= height:
+            return False
+        row.set("ht", f"{height:g}")
+        row.set("customHeight", "1")
+        return True
+
+    def column_width(self, col: int) -> float:
+        """Column ``col``'s width in characters (the sheet's default where its <cols> says none)."""
+        n = self.n
+        cols = self.root.find(n("cols"))
+        for el in (cols if cols is not None else ()):
+            lo, hi = _int(el.get("min")), _int(el.get("max"))
+            if el.tag == n("col") and lo is not None and hi is not None and lo <= col <= hi and "width" in el.attrib:
+                return 0.0 if _true(el.get("hidden")) else _number(el.get("width"), 8.43)
+        fmt = self.root.find(n("sheetFormatPr"))
+        return _number(fmt.get("defaultColWidth") if fmt is not None else None, 0.0) or \
+            _number(fmt.get("baseColWidth") if fmt is not None else None, 8.0) + 0.43
+
     def show_column(self, col: int, min_width: float) -> bool:
         """Column ``col`` not hidden and at least ``min_width`` characters wide (its <col> entry
         split from its neighbours' when it shares one); whether it was not."""
