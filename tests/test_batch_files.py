@@ -189,6 +189,63 @@ def test_a_folder_named_like_our_scratch_folder_is_listed_not_skipped(tmp_path):
     assert result.exit_code == 1
 
 
+def test_a_batch_resumed_inside_its_input_folder_does_not_list_its_own_scratch_folder(tmp_path):
+    """A batch killed while its output folder lies inside the input folder leaves its scratch folder;
+    run again, the batch empties it: it is this batch's own, not a hidden folder that might hide a
+    submission (it was listed as 【需核实】 and the exit code was 1 although every file was audited)."""
+    d = tmp_path / "收件箱"
+    d.mkdir()
+    shutil.copy(SAMPLES_DIR / "02_市场监督管理局_2023.xlsx", d)  # clean: exit 0 when all is audited
+    out = d / "审核结果"
+    assert run_batch(d, out, BatchOptions(jobs=1)).exit_code == 0
+    (out / SCRATCH).mkdir()  # what a kill leaves
+    (out / SCRATCH / ".tmp-半个副本.xlsx").write_bytes(b"PK\x03\x04 half a copy")
+    again = run_batch(d, out, BatchOptions(jobs=1))
+    assert [u.file for u in again.unaudited if u.blocking] == []
+    assert again.exit_code == 0 and not (out / SCRATCH).exists()
+
+
+def _deep_tree(top: Path, levels: int) -> list[Path]:
+    """``top`` with one folder "a" in another ``levels`` deep (made without recursion); the folders,
+    shallowest first."""
+    top.mkdir()
+    folders = [top]
+    for _ in range(levels):
+        folders.append(folders[-1] / "a")
+        os.mkdir(folders[-1])
+    return folders
+
+
+def _remove_deep(folders: list[Path]) -> None:
+    for f in reversed(folders):  # pytest's own removal recurses, and would fail this deep
+        for e in os.scandir(f):
+            if not e.is_dir(follow_symlinks=False):
+                os.unlink(e.path)
+        os.rmdir(f)
+
+
+def test_a_tree_deeper_than_the_batch_enters_is_listed_never_a_crash(tmp_path):
+    """Folders 1,100 deep (a path of 2,200 bytes, legal) made the walk recurse past Python's limit:
+    RecursionError, a traceback and no output. Folders below inventory.MAX_DEPTH are listed as not
+    audited (it might hide a submission: exit code 1), what lies above is audited."""
+    from selfeval_xl.inventory import MAX_DEPTH
+
+    folders = _deep_tree(tmp_path / "in", 1100)
+    try:
+        shutil.copy(sample(1), folders[0] / "浅.xlsx")
+        shutil.copy(sample(2), folders[MAX_DEPTH] / "最深可审核.xlsx")
+        shutil.copy(sample(3), folders[-1] / "深.xlsx")
+        result = run_batch(folders[0], tmp_path / "out", BatchOptions(jobs=1))
+        deepest = "a/" * MAX_DEPTH + "最深可审核.xlsx"
+        assert [r["file"] for r in result.results] == [deepest, "浅.xlsx"]
+        assert all(r["copy"] for r in result.results)
+        [deep] = result.unaudited
+        assert (deep.file, deep.kind, deep.blocking) == ("a/" * (MAX_DEPTH + 1), "deep_dir", True)
+        assert result.exit_code == 1
+    finally:
+        _remove_deep(folders)
+
+
 def test_an_empty_folder_is_a_usage_error_and_writes_nothing(tmp_path):
     d = tmp_path / "空"
     d.mkdir()
