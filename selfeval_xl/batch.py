@@ -36,7 +36,7 @@ from .children import close_end, context, exit_text, process_setup, start, stopp
 from .findings import Finding, file_finding
 from .intake import Limits
 from .inventory import Input, Inventory, Unaudited, take_inventory
-from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
+from .manifest import NOFOLLOW, SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
 from .output_folder import OutputError, output_lock, writing
 from .rules import Rules, load_rules
 from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
@@ -349,8 +349,8 @@ def _worker_setup(log_path: Path, memory_mb: int) -> None:
 
     faulthandler.disable()  # a crash is reported as F009; no traceback dump on the console
     try:
-        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    except OSError:  # the output folder cannot be written: the batch says so at the first copy
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o666)  # never through a link
+    except OSError:  # the output folder cannot be written (or a link was put at the log): the batch says so at the first copy
         log = os.open(os.devnull, os.O_WRONLY)
     os.dup2(log, 2)  # whatever a library prints goes to the log, not the user's console
     os.close(log)
