@@ -253,10 +253,10 @@ def prepare(outdir: Path) -> None:
     else:
         with os.fdopen(fd, "wb") as fh:
             fh.write(json.dumps(_HEADER).encode() + b"\n")
-    with opened_folder(outdir, SCRATCH) as fd:  # a link swapped in for it is never followed
-        for entry in os.scandir(outdir / SCRATCH if fd is None else fd):  # every file in it is ours: only we write there
+    with opened_folder(outdir, SCRATCH) as folder:  # a link swapped in for it is never followed
+        for entry in os.scandir(outdir / SCRATCH if folder is None else folder):  # every file in it is ours
             if entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path if fd is None else entry.name, dir_fd=fd)
+                os.unlink(entry.path if folder is None else entry.name, dir_fd=folder)
             else:
                 raise OutputPathError(_refusal(outdir, [(f"{SCRATCH}/{entry.name}", "不是本程序的临时文件")]))
 
@@ -348,9 +348,9 @@ def install(outdir: Path, tmp: Path, rel: str, sha256: str | None = None, *, dur
         os.close(fd)
     sha256 = sha256 or sha256_file(tmp)
     parent, _, name = rel.rpartition("/")
-    with opened_folder(outdir, parent) as fd:
+    with opened_folder(outdir, parent) as folder:
         claim_file(outdir, rel, st.st_size, st.st_mtime_ns, sha256)
-        os.replace(tmp, outdir / rel if fd is None else name, dst_dir_fd=fd)
+        os.replace(tmp, outdir / rel if folder is None else name, dst_dir_fd=folder)
 
 
 def write_output(outdir: Path, rel: str, data: bytes, *, durable: bool = True) -> None:

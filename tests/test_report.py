@@ -527,6 +527,17 @@ HOSTILE = {
     # output multiplied by loops: 45^3 × 9,000 characters (passes the trial with one row, not the report)
     "output": ("{% for a in indicators %}{% for b in indicators %}{% for c in indicators %}{{ unit * 500 }}"
                "{% endfor %}{% endfor %}{% endfor %}", "超过 32,000,000 个字符"),
+    # the loops' own budget filter reached through map('…'), with a negative cost: a credit of 10^10 steps
+    "map_credit": ("{{ ('x'*999999)|list|map('_charged', -1000)|list|length }}" * 10
+                   + "{% for a in indicators %}" * 5 + "{% endfor %}" * 5, "循环次数过多"),
+    # a filter mapped over many items, each result within the bounds of one value: 5 × 10^9 characters
+    "map_memory": ("{{ ('x'*5000)|list|map('replace', 'x', 'y'*999999)|list|length }}", "总计超过"),
+    # ~ joins what no operator bound looked at: 10^9 characters in one expression
+    "concat": ("{% for t in ['字' * 999999] %}{{ (" + " ~ ".join(["t"] * 1000) + ")|length }}{% endfor %}",
+               "超过 1,000,000 个字符"),
+    # a text of a million characters built at each of 45^3 steps: a loop's budget counts the steps, not the text
+    "loop_text": ("{% for a in indicators %}{% for b in indicators %}{% for c in indicators %}{{ ('x'*999999)|length }}"
+                  "{% endfor %}{% endfor %}{% endfor %}", "总计超过"),
 }
 
 
