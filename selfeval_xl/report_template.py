@@ -152,10 +152,21 @@ def _charge_loops(tree: nodes.Template) -> None:
 
 
 class _JoinedConcat(NodeTransformer):
+    """``a ~ b`` joined by ``_concat``, and a literal list, tuple or dict checked by ``_literal``, each
+    measuring what it would write out before anything is built from it."""
+
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)  # a ~ inside a part is replaced in place
         parts = node.nodes
         return nodes.Filter(nodes.List(parts, lineno=node.lineno), "_concat", [], [], None, None, lineno=node.lineno)
+
+    def _literal(self, node: nodes.Expr) -> nodes.Node:
+        self.generic_visit(node)
+        if isinstance(node, nodes.Tuple) and node.ctx != "load":  # a loop's target: {% for a, b in … %}
+            return node
+        return nodes.Filter(node, "_literal", [], [], None, None, lineno=node.lineno)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,13 +177,38 @@ def _size(value: object) -> int:
     return len(value) if isinstance(value, (str, list, tuple, dict)) else 0
 
 
+def _expanded(value: object, cap: int) -> int:
+    """How many characters and items ``value`` stands for written out (a list of lists as text): a
+    list multiplied, or one holding a long text a thousand times, is small in memory but not on
+    the page. Counting stops past ``cap``; a list met again is counted again, from memory."""
+    known: dict[int, int] = {}
+
+    def size(v: object) -> int:
+        if isinstance(v, str):
+            return len(v)
+        if not isinstance(v, (list, tuple, dict)):
+            return 1
+        if id(v) in known:
+            return known[id(v)]
+        total = len(v)
+        for item in (v.items() if isinstance(v, dict) else v):
+            total += size(item)
+            if total > cap:
+                break
+        known[id(v)] = total
+        return total
+
+    return size(value)
+
+
 class ReportEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with no globals, the filters and tests above, and bounds."""
 
     intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
 
     def __init__(self, limits: type[TemplateLimits] = TemplateLimits) -> None:
-        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
+                         finalize=self._written)
         self.limits = limits
         self.spent = 0  # loop steps
         self.built = 0  # characters (or items) of the values built
@@ -180,10 +216,12 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
         self.filters = {name: _bounded_filter(name, JINJA_FILTERS[name], limits, self.charge) for name in FILTERS}
         self.filters["replace"] = _bounded_replace(limits)
         self.filters["join"] = _bounded_join(self.filters["join"], limits)
+        self.filters["sum"] = _bounded_sum(self.filters["sum"])
         self.filters["as_run"] = as_run
         # reachable by name through map('…') too: what they charge can only grow the budgets spent
         self.filters["_charged"] = self._charged
         self.filters["_concat"] = self._concat
+        self.filters["_literal"] = self._literal
         self.tests = {name: JINJA_TESTS[name] for name in TESTS}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -230,10 +268,21 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
     def _concat(self, parts: Iterable[Any]) -> Any:
         """``a ~ b ~ …``: its length charged before the text is built."""
         parts = list(parts)
-        total = sum(_size(p) if isinstance(p, str) else len(str(p)) for p in parts)
-        if total > self.limits.text:
+        if _expanded(parts, self.limits.text) > self.limits.text:
             raise OverBudget(f"模板生成的文字超过 {self.limits.text:,} 个字符")
         return self.charge(markup_join(parts))
+
+    def _literal(self, value: Any) -> Any:
+        """A list, tuple or dict written in the template, measured as written out."""
+        if _expanded(value, self.limits.text) > self.limits.text:
+            raise OverBudget(f"模板生成的文字超过 {self.limits.text:,} 个字符")
+        return self.charge(value)
+
+    def _written(self, value: Any) -> Any:
+        """What ``{{ … }}`` writes, measured before it is made text."""
+        if isinstance(value, (list, tuple, dict)) and _expanded(value, self.limits.output) > self.limits.output:
+            raise OverBudget(f"模板生成的内容超过 {self.limits.output:,} 个字符")
+        return value
 
 
 def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -> None:
@@ -245,11 +294,12 @@ def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -
         raise OverBudget("模板中的乘方过大")
     if op == "*":
         seq, n = (left, right) if isinstance(right, int) else (right, left)
-        if isinstance(n, int) and _size(seq) * max(n, 0) > limits.text:
+        if isinstance(n, int) and _size(seq) and _expanded(seq, limits.text) * max(n, 0) > limits.text:
             raise OverBudget(f"模板生成的文字超过 {limits.text:,} 个字符")
         if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 128:
             raise OverBudget("模板中的乘积过大")
-    if op == "+" and _size(left) + _size(right) > limits.text:
+    if op == "+" and (_size(left) or _size(right)) and (
+            _expanded(left, limits.text) + _expanded(right, limits.text) > limits.text):
         raise OverBudget(f"模板生成的文字超过 {limits.text:,} 个字符")
 
 
@@ -271,6 +321,9 @@ def _bounded_filter(name: str, f: Callable[..., Any], limits: type[TemplateLimit
         for a in (*args[skip:], *kwargs.values()):
             if isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) > limits.number:
                 raise OverBudget(f"过滤器“{name}”的参数 {a} 过大（最大 {limits.number:,}）")
+        if name in _WRITING and isinstance(args[skip - 1], (list, tuple, dict)) and (
+                _expanded(args[skip - 1], limits.output) > limits.output):  # a list of lists made text
+            raise OverBudget(f"过滤器“{name}”生成的内容过大")
         out = f(*args, **kwargs)
         if _size(out) > limits.output:
             raise OverBudget(f"过滤器“{name}”生成的内容过大")
@@ -283,15 +336,35 @@ def _bounded_filter(name: str, f: Callable[..., Any], limits: type[TemplateLimit
     return bounded
 
 
+#: filters that write their value out as text (a list given to them is made text whole)
+_WRITING = frozenset(("capitalize", "center", "e", "escape", "forceescape", "lower", "string", "striptags", "title",
+                      "trim", "truncate", "upper", "wordcount"))
+
+
 def _bounded_join(join: Callable[..., Any], limits: type[TemplateLimits]) -> Callable[..., Any]:
-    """``join`` that measures its separators before joining (a long separator between many rows)."""
+    """``join`` that measures what it joins and its separators before joining (a long separator
+    between many rows, a list of lists)."""
 
     def bounded(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> Any:
-        if isinstance(value, (list, tuple, str)) and len(str(d)) * len(value) > limits.text:
+        if isinstance(value, (list, tuple, str)) and (
+                len(str(d)) * len(value) + _expanded(value, limits.text) > limits.text):
             raise OverBudget(f"过滤器“join”生成的文字超过 {limits.text:,} 个字符")
         return join(eval_ctx, value, d, attribute)
 
     bounded.jinja_pass_arg = join.jinja_pass_arg  # type: ignore[attr-defined]
+    return bounded
+
+
+def _bounded_sum(total: Callable[..., Any]) -> Callable[..., Any]:
+    """``sum`` of numbers only: summing lists (``sum(start=[])``) copies the growing list at each
+    item, which is quadratic."""
+
+    def bounded(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
+        if not isinstance(start, (int, float)) or isinstance(start, bool):
+            raise OverBudget("过滤器“sum”只能对数字求和")
+        return total(environment, iterable, attribute, start)
+
+    bounded.jinja_pass_arg = total.jinja_pass_arg  # type: ignore[attr-defined]
     return bounded
 
 

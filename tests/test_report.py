@@ -535,6 +535,11 @@ HOSTILE = {
     # ~ joins what no operator bound looked at: 10^9 characters in one expression
     "concat": ("{% for t in ['字' * 999999] %}{{ (" + " ~ ".join(["t"] * 1000) + ")|length }}{% endfor %}",
                "超过 1,000,000 个字符"),
+    # lists of lists: small in memory, 10^9 items written out, or summed in quadratic time
+    "nested_lists": ("{{ [[[1] * 1000] * 1000] * 1000 }}", "超过 1,000,000 个字符"),
+    "list_literal": ("{% for t in ['字' * 999999] %}{{ [" + ", ".join(["t"] * 1000) + "]|join }}{% endfor %}",
+                     "超过 1,000,000 个字符"),
+    "sum_lists": ("{{ ([[1] * 100] * 3000)|sum(start=[])|length }}" * 20, "只能对数字求和"),
     # a text of a million characters built at each of 45^3 steps: a loop's budget counts the steps, not the text
     "loop_text": ("{% for a in indicators %}{% for b in indicators %}{% for c in indicators %}{{ ('x'*999999)|length }}"
                   "{% endfor %}{% endfor %}{% endfor %}", "总计超过"),
