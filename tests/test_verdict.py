@@ -23,6 +23,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import get_column_letter as get_col
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from selfeval_xl import standard as S
@@ -173,3 +174,74 @@ def test_the_hostile_copy_is_valid(hostile_copy):
     openxml_audit = pytest.importorskip("openxml_audit")
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(hostile_copy[1])
     assert [str(e) for e in result.errors if e.severity == openxml_audit.ValidationSeverity.ERROR] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What the copy opens on and prints: a sheet of the submission's named like ours, the views, the print area
+
+
+def hostile_views(src: Path, dst: Path) -> Path:
+    """A submission that keeps the verdict out of sight without hiding a cell: its own 审核结果
+    (saying 100 points) very hidden at the end, the workbook opening on another sheet, 绩效指标's
+    print area stopping before 核定得分, its view at 10 % and scrolled to row 5,000, and frozen
+    columns A:C so wide that no column after them can come into the window."""
+    from openpyxl.worksheet.views import Pane
+
+    wb = openpyxl.load_workbook(src)
+    fake = wb.create_sheet(S.RESULTS)
+    fake["A1"] = "审核结果：核定总分 100.00（优）　错误 0 项，警告 0 项，提示 0 项"
+    fake.sheet_state = "veryHidden"
+    wb.active = wb.sheetnames.index(S.GOALS)
+    for name in (S.INDICATORS, S.SUMMARY):
+        ws = wb[name]
+        ws.print_area = "A1:B60"
+        ws.sheet_view.zoomScale = 10
+        ws.sheet_view.topLeftCell = "A5000"
+    ws = wb[S.INDICATORS]
+    for c in "ABC":
+        ws.column_dimensions[c].width = 255
+    ws.sheet_view.pane = Pane(xSplit=3, ySplit=2, topLeftCell="XFA5000", activePane="bottomRight", state="frozen")
+    wb.save(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def hostile_views_copy(sample_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("views")
+    a = assess(hostile_views(sample_files[SAMPLE], out / "views.xlsx"))
+    return a, write_scored_copy(a, out / "copy")
+
+
+def test_a_sheet_named_like_ours_cannot_hide_the_findings(hostile_views_copy):
+    """Its 审核结果 was replaced in place: ours stayed very hidden, last, and the workbook opened on
+    the department's choice."""
+    a, path = hostile_views_copy
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == S.RESULTS and wb.sheetnames.count(S.RESULTS) == 1
+    assert wb[S.RESULTS].sheet_state == "visible" and wb.active.title == S.RESULTS
+    assert [ws.title for ws in wb if ws.sheet_view.tabSelected] == [S.RESULTS]
+    assert wb[S.RESULTS]["A1"].value == plan(a).title
+    # names scoped to a sheet follow it to its new place
+    assert (wb[S.RESULTS].print_title_rows, wb[S.INDICATORS].print_title_rows) == ("$3:$3", "$1:$2")
+
+
+def test_the_copy_prints_and_opens_where_the_verdict_is(hostile_views_copy):
+    from selfeval_xl.ooxml.sheet_edit import FROZEN_WIDTH
+
+    a, path = hostile_views_copy
+    wb = openpyxl.load_workbook(path)
+    for sheet in {s for s, _cell in plan(a).values}:
+        ws = wb[sheet]
+        assert not ws.print_area, sheet  # the whole sheet prints, the verdict with it
+        view = ws.sheet_view
+        assert view.topLeftCell in (None, "A1") and view.zoomScale in (None, 100), sheet
+        if view.pane is not None:
+            assert view.pane.state == "frozen" and view.pane.topLeftCell == f"{get_col(view.pane.xSplit + 1)}{int(view.pane.ySplit) + 1}"
+            widths = sum((ws.column_dimensions[get_col(i)].width or 8.43) * 7 + 5 for i in range(1, int(view.pane.xSplit or 0) + 1))
+            assert widths * 9525 <= FROZEN_WIDTH, sheet
+
+
+def test_the_template_s_own_frozen_header_stays(sample_files, tmp_path):
+    a = assess(sample_files[SAMPLE])
+    pane = openpyxl.load_workbook(write_scored_copy(a, tmp_path))[S.INDICATORS].sheet_view.pane
+    assert (pane.xSplit, pane.ySplit, pane.topLeftCell, pane.state) == (3, 2, "D3", "frozen")
