@@ -32,7 +32,7 @@ from .findings import ERROR, INFO, LEVELS, WARNING
 from .formulas import a1, col_letter
 from .numbers import fmt_score
 from .ooxml import Workbook
-from .ooxml.comments import add_notes, remove_notes
+from .ooxml.comments import add_notes, hide_shapes_over, remove_notes
 from .ooxml.edit import Editor, parse_new
 from .ooxml.sheet import Sheet
 from .ooxml.sheet_edit import (
@@ -245,7 +245,7 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
 def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) -> None:
     """Nothing of the sheet's changes how the cells the bureau wrote show: no merge over them, no
     link, no conditional format, no data validation (its prompt would cover them), no note of the
-    department's, no picture or text box laid over them, zeros shown, and the sheet opens where
+    department's, no picture, text box, note box or form control laid over them, zeros shown, and the sheet opens where
     they can be seen (``plain_view``: not scrolled away, not at 10 %, no frozen pane filling the
     window); its print area, which could leave them out, is removed (apply_plan)."""
     unmerge(w.root, cells)
@@ -255,6 +255,7 @@ def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) ->
     exclude(w.root, cells, CONDITIONAL_FORMATS)
     exclude(w.root, cells, DATA_VALIDATIONS)
     remove_notes(editor, part, {(r, c) for r, cols in cells.items() for c in cols})
+    hide_shapes_over(editor, part, cells)  # another cell's note shown at all times, a form control
     show_zeros(w.root)
     plain_view(w.root)
     for drawing in [r.part for r in editor.rels(part) if r.kind == "drawing" and r.part]:

@@ -201,8 +201,40 @@ def hostile_views(src: Path, dst: Path) -> Path:
     for c in "ABC":
         ws.column_dimensions[c].width = 255
     ws.sheet_view.pane = Pane(xSplit=3, ySplit=2, topLeftCell="XFA5000", activePane="bottomRight", state="frozen")
+    ws["I16"].comment = Comment("说明", "单位")  # a note on the department's own cell: its box is laid over J16:K30
     wb.save(dst)
-    return dst
+    return _shown_over_the_verdict(dst)
+
+
+_VML_X = "urn:schemas-microsoft-com:office:excel"
+
+
+def _shown_over_the_verdict(path: Path) -> Path:
+    """The note's box shown at all times, over J16:K30 (columns 9-10, rows 15-29 from 0), and a form
+    control (a label saying 满分) over J20:K22, in the sheet's VML drawing."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    [vml] = [n for n in parts if n.endswith(".vml")]
+    root = etree.fromstring(parts[vml])
+    [shape] = [el for el in root.iter("{urn:schemas-microsoft-com:vml}shape")]
+    shape.set("style", (shape.get("style") or "").replace("hidden", "visible"))
+    data = shape.find(f"{{{_VML_X}}}ClientData")
+    anchor = data.find(f"{{{_VML_X}}}Anchor")
+    if anchor is None:  # openpyxl writes none: a program places the box by default
+        anchor = etree.SubElement(data, f"{{{_VML_X}}}Anchor")
+    anchor.text = "9, 0, 15, 0, 11, 0, 30, 0"
+    etree.SubElement(data, f"{{{_VML_X}}}Visible")
+    label = etree.fromstring(
+        f'<v:shape xmlns:v="urn:schemas-microsoft-com:vml" xmlns:x="{_VML_X}" id="_x0000_s1999" type="#_x0000_t202" '
+        'style="position:absolute;width:120pt;height:40pt;z-index:2;visibility:visible"><v:textbox><div>满分</div>'
+        '</v:textbox><x:ClientData ObjectType="Label"><x:Anchor>9, 0, 19, 0, 10, 0, 21, 0</x:Anchor></x:ClientData>'
+        '</v:shape>')
+    root.append(label)
+    parts[vml] = etree.tostring(root)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data_ in parts.items():
+            z.writestr(name, data_)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +277,19 @@ def test_the_template_s_own_frozen_header_stays(sample_files, tmp_path):
     a = assess(sample_files[SAMPLE])
     pane = openpyxl.load_workbook(write_scored_copy(a, tmp_path))[S.INDICATORS].sheet_view.pane
     assert (pane.xSplit, pane.ySplit, pane.topLeftCell, pane.state) == (3, 2, "D3", "frozen")
+
+
+def test_no_note_box_or_form_control_is_shown_over_the_verdict(hostile_views_copy):
+    """A shape of the sheet's VML drawing (another cell's note shown at all times, a label) laid over
+    核定得分 was kept as it was: it covered the verdict on the screen. It is hidden; the note stays."""
+    _a, path = hostile_views_copy
+    with zipfile.ZipFile(path) as z:
+        vmls = [etree.fromstring(z.read(n)) for n in z.namelist() if n.endswith(".vml")]
+    shapes = {}
+    for data in (d for vml in vmls for d in vml.iter(f"{{{_VML_X}}}ClientData")):
+        shape = data.getparent()
+        shown = data.find(f"{{{_VML_X}}}Visible") is not None or "visibility:hidden" not in (shape.get("style") or "")
+        shapes[(data.get("ObjectType"), data.findtext(f"{{{_VML_X}}}Anchor"))] = shown
+    assert shapes[("Note", "9, 0, 15, 0, 11, 0, 30, 0")] is False
+    assert shapes[("Label", "9, 0, 19, 0, 10, 0, 21, 0")] is False
+    assert openpyxl.load_workbook(path)[S.INDICATORS]["I16"].comment is not None

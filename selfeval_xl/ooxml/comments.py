@@ -17,10 +17,10 @@ from lxml import etree
 from .edit import Editor
 from .errors import Rejected
 from .refs import parse_ref
-from .sheet_edit import CellWriter
+from .sheet_edit import Cells, CellWriter, touches
 from .xml import MAIN, XMLElement, decode_xstring, encode_xstring, local, parse
 
-__all__ = ["add_notes", "remove_notes"]
+__all__ = ["add_notes", "hide_shapes_over", "remove_notes"]
 
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -104,6 +104,51 @@ def remove_notes(editor: Editor, sheet_part: str, cells: set[tuple[int, int]]) -
             if cd.get("ObjectType") == "Note" and pos in cells and shape is not None and shape.getparent() is not None:
                 shape.getparent().remove(shape)  # type: ignore[union-attr]
     return removed
+
+
+def hide_shapes_over(editor: Editor, sheet_part: str, cells: Cells) -> int:
+    """Hide every shape of the sheet's VML drawing laid over any of ``cells``: a note of another cell
+    shown at all times, whose box an author can size and place anywhere, or a form control (a label
+    saying "满分"). A hidden note still shows while the pointer is on its own cell; a hidden control
+    keeps its place in the file. Returns how many were shown."""
+    vml = next((r.part for r in editor.rels(sheet_part) if r.kind == "vmlDrawing" and r.part), "")
+    if not vml:
+        return 0
+    try:
+        source = editor.package.xml(vml)
+    except Rejected:
+        return 0
+    if not any(_shown_over(cd, cells) for cd in source.iter(f"{{{_X}}}ClientData")):
+        return 0
+    hidden = 0
+    for cd in list(editor.tree(vml).iter(f"{{{_X}}}ClientData")):
+        shape = cd.getparent()
+        if shape is None or not _shown_over(cd, cells):
+            continue
+        for visible in cd.findall(f"{{{_X}}}Visible"):
+            cd.remove(visible)
+        style = [p for p in (shape.get("style") or "").split(";") if p.strip() and
+                 p.split(":", 1)[0].strip().lower() != "visibility"]
+        shape.set("style", ";".join([*style, "visibility:hidden"]))
+        hidden += 1
+    return hidden
+
+
+def _shown_over(cd: XMLElement, cells: Cells) -> bool:
+    """The shape of this ClientData is shown (a note with x:Visible, or any shape not hidden by its
+    style) and its anchor covers one of ``cells``."""
+    shape = cd.getparent()
+    if shape is None:
+        return False
+    style = (shape.get("style") or "").replace(" ", "").lower()
+    hidden_style = "visibility:hidden" in style or "display:none" in style
+    if hidden_style and cd.find(f"{{{_X}}}Visible") is None:  # a note's box shows with either
+        return False
+    try:
+        c1, _dx1, r1, _dy1, c2, _dx2, r2, _dy2 = (int(x) for x in (cd.findtext(f"{{{_X}}}Anchor") or "").split(","))
+    except ValueError:
+        return True  # a shown shape whose place cannot be read: it may lie anywhere
+    return touches((r1 + 1, c1 + 1, r2 + 1, c2 + 1), cells)
 
 
 def _order(ref: str) -> tuple[int, int]:

@@ -271,13 +271,14 @@ def _split_col(el: XMLElement, lo: int, hi: int, col: int) -> XMLElement:
     return el
 
 
-def _touches(area: Area, cells: Cells) -> bool:
+def touches(area: Area, cells: Cells) -> bool:
+    """Whether the area (first row, first column, last row, last column) holds any of ``cells``."""
     r1, c1, r2, c2 = area
     return any(r1 <= r <= r2 and any(c1 <= c <= c2 for c in cols) for r, cols in cells.items())
 
 
 def _areas_touch(text: str, cells: Cells) -> bool:
-    return any((a := parse_area(part)) is not None and _touches(a, cells) for part in text.split())
+    return any((a := parse_area(part)) is not None and touches(a, cells) for part in text.split())
 
 
 def unmerge(root: XMLElement, cells: Cells) -> list[str]:
@@ -324,7 +325,7 @@ def _sqref_without(text: str, cells: Cells) -> str | None:
     """A sqref without ``cells``: None when it holds none of them ('' when nothing is left)."""
     parts = text.split()
     areas = [parse_area(p) for p in parts]
-    if not any(a is not None and _touches(a, cells) for a in areas):
+    if not any(a is not None and touches(a, cells) for a in areas):
         return None
     out = []
     for part, area in zip(parts, areas, strict=True):
@@ -467,7 +468,7 @@ def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -
         if local(anchor.tag) == "AlternateContent":  # the anchor a newer program chose
             inner = next((a for a in anchor.iter() if isinstance(a.tag, str) and local(a.tag) in _ANCHORS), anchor)
         area = _anchor_area(inner, widths, heights)
-        if area is not None and _touches(area, cells):
+        if area is not None and touches(area, cells):
             drawing.remove(anchor)
             removed += 1
     return removed
