@@ -279,10 +279,26 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
         return self.charge(value)
 
     def _written(self, value: Any) -> Any:
-        """What ``{{ … }}`` writes, measured before it is made text."""
+        """What ``{{ … }}`` writes, measured before it is made text; a text's {_{ }_} {_% %_} kept
+        from docxtpl (``kept``)."""
         if isinstance(value, (list, tuple, dict)) and _expanded(value, self.limits.output) > self.limits.output:
             raise OverBudget(f"模板生成的内容超过 {self.limits.output:,} 个字符")
-        return value
+        return kept(value) if isinstance(value, str) else value
+
+
+#: docxtpl turns {_{ }_} {_% %_} into {{ }} {% %} in everything rendered, a department's text
+#: included: in what a template writes, the "_" after { } % stands as this (no text of a
+#: department's holds it: it is no XML character) until docxtpl is done, then is "_" again
+_KEPT = "\x00"
+_DOCXTPL_ESCAPES = re.compile(r"(?<=[{}%])_")
+
+
+def kept(text: str) -> str:
+    """``text`` (Markup stays Markup: a run of as_run) with the "_" of {_{ }_} {_% %_} kept."""
+    if "_" not in text:
+        return text
+    out = _DOCXTPL_ESCAPES.sub(_KEPT, text)
+    return Markup(out) if isinstance(text, Markup) else out
 
 
 def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -> None:
@@ -519,6 +535,17 @@ def render_docx(path: Path, data: bytes, context: dict[str, Any]) -> bytes:
         def patch_xml(self, src_xml: str) -> str:
             # {{r x }} with any value (a plain string included) becomes a run of its own
             return _R_TAG.sub(lambda m: "{{ (" + m.group(1).strip() + ")|as_run }}", super().patch_xml(src_xml))
+
+        def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any], jinja_env: Any = None) -> str:
+            return super().render_xml_part(src_xml, part, context, jinja_env).replace(_KEPT, "_")
+
+        def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
+            super().render_properties(context, jinja_env)
+            props = self.docx.core_properties
+            for name in ("author", "comments", "identifier", "language", "subject", "title"):
+                value = getattr(props, name)
+                if isinstance(value, str) and _KEPT in value:
+                    setattr(props, name, value.replace(_KEPT, "_"))
 
         def map_tree(self, tree: Any) -> None:
             # lxml moves the rendered body (parsed as a document of its own) into the template's node

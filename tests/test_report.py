@@ -116,11 +116,36 @@ def words_file(tmp_path_factory) -> Path:
     return path
 
 
+#: what a department may type that a template engine could take for its own: docxtpl's escapes for
+#: a literal brace ({_{ … }_}, {_% … %_}, which it turned into {{ }} {% %} in the department's text
+#: too), Jinja's tags, a tab, a carriage return, characters no document can hold, a cell's longest text
+MARKS = ("依据{_{年度计划}_}执行，{_%按季%_}考核", "模板写法 {{ unit }} 与 {% if x %}计划{% endif %}{# 注 #}",
+         "第一项\t第二项", "第一行\r\n第二行\r第三行", "含\x01控制\x0b字符\ufffe", "长" * 32767)
+
+
+def marks_filling():
+    f = make_samples.bureau()
+    own = f.own["产出指标"]
+    for i, text in enumerate(MARKS):  # each row short of its target: its reason is in the report
+        row = own[i]
+        own[i] = OwnIndicator(row.level2, row.name, row.weight, row.target, "0", row.weight, text)
+    f.problems = [("问题{_{一}_}", "原因 {% raw %}", "措施 }} 与 %_}")]
+    return f
+
+
 @pytest.fixture(scope="session")
-def all_files(sample_files, words_file) -> dict[str, tuple[Path, str]]:
-    """name -> (workbook, rule set): the samples, the words sample, the other rule sets' examples."""
+def marks_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("marks") / "07_记号与长文_2023.xlsx"
+    write_template(path, filling=marks_filling())
+    return path
+
+
+@pytest.fixture(scope="session")
+def all_files(sample_files, words_file, marks_file) -> dict[str, tuple[Path, str]]:
+    """name -> (workbook, rule set): the samples, the words and marks samples, the other rule sets' examples."""
     out = {name: (path, "default") for name, path in sample_files.items()}
     out[words_file.name] = (words_file, "default")
+    out[marks_file.name] = (marks_file, "default")
     for rule_set, name in EXAMPLES.items():
         out[name] = (ROOT / "examples" / rule_set / name, rule_set)
     return out
@@ -149,7 +174,8 @@ def _docx_text(path: Path) -> str:
 
 
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """A text without its white space, nor the characters XML 1.0 forbids (no document holds them)."""
+    return re.sub(r"[\s\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]+", "", text)
 
 
 def _department_texts(a) -> list[str]:
@@ -448,6 +474,19 @@ def custom_template(path: Path) -> Path:
     doc.add_paragraph("{% for g in goals %}{{ loop.index }}. {{ g|trim }}{% if not loop.last %}；{% endif %}{% endfor %}")
     doc.save(str(path))
     return path
+
+
+def test_a_department_s_marks_are_shown_as_typed_whatever_tag_places_them(marks_file, tmp_path):
+    """{_{ … }_} in a 偏差原因 was shown as {{ … }} (docxtpl unescapes them after rendering), through
+    {{ }} and through a bureau's {{r }} alike; Jinja's own tags in a text are text."""
+    a = assess(marks_file)
+    template = custom_template(tmp_path / "我局模板.docx")
+    for outline, path in (("default", None), ("bureau", template)):
+        out = write_report(a, load_rules(), tmp_path / f"{outline}.docx", path)
+        text = _docx_text(out)
+        for mark in MARKS[:2]:
+            assert text.count(mark) == (2 if path else 1), (outline, mark)  # the custom template lists reasons twice
+        assert "问题{_{一}_}。原因：原因 {% raw %}。" in text and "措施 }} 与 %_}" in text
 
 
 def test_every_report_passes_openxml_audit(reports, all_files, tmp_path):
