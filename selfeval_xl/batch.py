@@ -1002,19 +1002,22 @@ def _across(journal: Path, located: list[tuple], rules_path: str | None,
     """C601 and C603 over every finished file (``located``: index, rel and where its result and
     extras are in the journal, and the digest of the findings across it was scored with); for each
     file whose findings across the batch changed: its index, the findings and their digest."""
-    from .across import Text, copied_texts, lowered_targets
+    from .across import Text, copied_texts, file_texts, lowered_targets, uncompared
 
     rules = load_rules(rules_path)
     last = read_previous(Path(previous)) if previous else {}
     texts: list[Text] = []
     units: dict[int, tuple[str, list]] = {}
+    left: dict[int, list[dict[str, str]]] = {}  # C604: a file whose texts were not all kept for comparing
     with open(journal, "rb") as src:
         for index, rel, offset, length, extras_offset, extras_length, _cross in located:
             if not extras_length:
                 continue
             src.seek(extras_offset)
             extras = json.loads(src.read(extras_length) or b"{}")
-            texts += [Text(rel, sheet, cell, text) for sheet, cell, text in extras.get("texts", [])]
+            texts += file_texts(rel, extras)
+            if extras.get("uncompared"):
+                left[index] = uncompared(extras)
             if last:
                 src.seek(offset)
                 code = str(json.loads(src.read(length)).get("unit_code") or "")
@@ -1024,7 +1027,7 @@ def _across(journal: Path, located: list[tuple], rules_path: str | None,
     changed = []
     for index, rel, _offset, _length, _eo, _el, cross in located:
         code, targets = units.get(index, ("", []))
-        found = [*copied.get(rel, []), *lowered_targets(code, targets, last, rules)]
+        found = [*copied.get(rel, []), *lowered_targets(code, targets, last, rules), *left.get(index, [])]
         digest = hashlib.sha256(json.dumps(found, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16] \
             if found else ""
         if digest != cross:
