@@ -2,6 +2,7 @@
 
     python benchmarks/rows.py                      # 1,250 to 20,000 rows
     python benchmarks/rows.py --sizes 5000,40000
+    python benchmarks/rows.py --report             # and the 自评报告 draft of each (`report`)
 
 For each N a workbook is generated from the template (the default rule set, N department rows under
 产出指标, every one short of its target with a self score that differs from the 核定得分: each row
@@ -46,7 +47,7 @@ def workbook(n: int) -> Path:
     return path
 
 
-def stages(path: Path) -> dict[str, float]:
+def stages(path: Path, report: bool = False) -> dict[str, float]:
     from selfeval_xl.assess import assess_submission
     from selfeval_xl.intake import open_package
     from selfeval_xl.read import read_package
@@ -72,6 +73,15 @@ def stages(path: Path) -> dict[str, float]:
     scored_copy_bytes(a)
     out["scored copy"] = time.perf_counter() - t
     out["score (all)"] = out["read"] + out["checks"] + out["scoring"] + out["scored copy"]
+    if report:  # every row is short of its target: every row is a deviation in the report's table
+        import tempfile
+
+        from selfeval_xl.selfreport import write_report
+
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            write_report(a, rules, Path(tmp) / "r.docx")
+            out["report"] = time.perf_counter() - t
     return out
 
 
@@ -80,6 +90,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--sizes", default="1250,2500,5000,10000,20000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory", type=int, default=4000, help="address-space limit in MB")
+    ap.add_argument("--report", action="store_true", help="time the 自评报告 draft too (its own exponent)")
     args = ap.parse_args(argv)
     limit = args.memory * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -87,7 +98,7 @@ def main(argv: list[str]) -> None:
     results: list[tuple[int, dict[str, float]]] = []
     for n in sizes:
         path = workbook(n)
-        runs = [stages(path) for _ in range(args.repeat)]
+        runs = [stages(path, args.report) for _ in range(args.repeat)]
         results.append((n, {k: min(r[k] for r in runs) for k in runs[0]}))
     names = list(results[0][1])
     print(f"seconds (best of {args.repeat}) by indicator rows; growth exponent against the size before")
@@ -98,6 +109,13 @@ def main(argv: list[str]) -> None:
         exp = f"{math.log(total / prev[1]) / math.log(n / prev[0]):8.2f}" if prev else "       –"
         print(f"  {n:>7,}  " + "  ".join(f"{r[k]:12.2f}" for k in names) + f"  {total / n * 1e6:7.0f}   {exp}")
         prev = (n, total)
+    if args.report:
+        print("the report alone: seconds, µs/row, exponent")
+        before: tuple[int, float] | None = None
+        for n, r in results:
+            exp = f"{math.log(r['report'] / before[1]) / math.log(n / before[0]):8.2f}" if before else "       –"
+            print(f"  {n:>7,}  {r['report']:12.2f}  {r['report'] / n * 1e6:7.0f}   {exp}")
+            before = (n, r["report"])
 
 
 if __name__ == "__main__":

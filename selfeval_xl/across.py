@@ -39,13 +39,19 @@ from .units import unit_key
 if TYPE_CHECKING:
     from .results_schema import PreviousResult
 
-__all__ = ["MAX_CHARS", "MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "lowered_targets", "similar_pairs"]
+__all__ = ["MAX_CHARS", "MAX_FILE_CHARS", "MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "file_texts",
+           "lowered_targets", "similar_pairs", "uncompared"]
 
 #: texts shorter than this (after folding) are not compared: short phrases are common to everyone
 MIN_CHARS = 30
 #: a text is compared on its first MAX_CHARS characters: what a cell holds in Excel and WPS (a longer
 #: one comes from another program, or from a hostile file); kept so, it costs at most ~100 KB
 MAX_CHARS = EXCEL_MAX_TEXT
+#: the characters of one file's distinct texts that C601 compares (a form's own texts hold a few
+#: tens of thousands; a file holding more, e.g. a thousand cells of 32,767 characters that cost it
+#: 82 KB as one shared string, made the checks across the batch run out of time for every unit):
+#: texts after it are not compared, and C604 says so; a text repeated in a file is compared once
+MAX_FILE_CHARS = 300_000
 #: Jaccard similarity of 3-gram sets from which two texts count as copied
 SIMILAR = 0.6
 _SHINGLE = 3
@@ -75,10 +81,12 @@ _TEXT_COLUMNS = {S.GOALS: ("年度履职目标",), S.TASKS: ("主要内容", "�
 
 def extras_of(sub: Submission) -> dict[str, Any]:
     """The texts (of at least MIN_CHARS, folded; each cut at MAX_CHARS, all that is compared) and
-    the own rows' targets of one submission."""
+    the own rows' targets of one submission. A text met again in the file is [sheet, cell, the
+    index of its first], its characters kept once; distinct texts past MAX_FILE_CHARS in all are
+    left out, and "uncompared" says how many and from which cell."""
     from .formulas import a1
 
-    texts: list[list[str]] = []
+    found: list[tuple[str, str, str]] = []
     for sheet, records, header_row in ((S.GOALS, sub.goal_records, sub.layout.goals_header_row),
                                        (S.TASKS, sub.task_records, sub.layout.tasks_header_row),
                                        (S.PROBLEMS, sub.problem_records, sub.layout.problems_header_row)):
@@ -88,27 +96,75 @@ def extras_of(sub: Submission) -> dict[str, Any]:
             for h in _TEXT_COLUMNS[sheet]:
                 v = _compared(rec.get(h))
                 if v and h in cols:
-                    texts.append([sheet, a1(rec["行号"], cols[h]), v])
+                    found.append((sheet, a1(rec["行号"], cols[h]), v))
     cols = sub.layout.ind_cols
     common = set(sub.layout.ind_rows.values())
     targets: list[list[Any]] = []
     for rec in sub.indicator_records:
         v = _compared(rec.get(S.REASON))
         if v and S.REASON in cols:
-            texts.append([S.INDICATORS, a1(rec["行号"], cols[S.REASON]), v])
+            found.append((S.INDICATORS, a1(rec["行号"], cols[S.REASON]), v))
         t, name = rec.get(S.TARGET), rec.get(S.NAME)
         if rec["行号"] not in common and isinstance(t, str) and isinstance(name, str) and S.TARGET in cols:
             targets.append([name, t, a1(rec["行号"], cols[S.TARGET])])
-    return {"texts": texts, "targets": targets}
+    left: dict[str, Any] = {}
+    out: dict[str, Any] = {"texts": _kept_texts(found, left), "targets": targets}
+    if left:
+        out["uncompared"] = left
+    return out
+
+
+def _kept_texts(found: list[tuple[str, str, str]], left: dict[str, Any]) -> list[list[Any]]:
+    """The texts a file's extras keep: each distinct text once (a repeat refers to its first), up to
+    MAX_FILE_CHARS characters; what is left out is counted in ``left`` (count, sheet, cell of the first)."""
+    texts: list[list[Any]] = []
+    first: dict[str, int] = {}
+    chars = 0
+    for sheet, cell, text in found:
+        if text in first:
+            texts.append([sheet, cell, first[text]])
+        elif chars + len(text) <= MAX_FILE_CHARS:
+            first[text] = len(texts)
+            chars += len(text)
+            texts.append([sheet, cell, text])
+        elif left:
+            left["count"] += 1
+        else:
+            left.update(count=1, sheet=sheet, cell=cell)
+    return texts
+
+
+def file_texts(file: str, extras: Mapping[str, Any]) -> list[Text]:
+    """The texts a file's extras hold, a repeat as its first text (one string for both)."""
+    texts: list[Text] = []
+    for sheet, cell, text in extras.get("texts", []):
+        texts.append(Text(file, sheet, cell, texts[text].text if isinstance(text, int) else text))
+    return texts
+
+
+def uncompared(extras: Mapping[str, Any]) -> list[dict[str, str]]:
+    """C604 for a file whose texts were not all kept for comparing (``extras_of``)."""
+    left = extras.get("uncompared")
+    if not left:
+        return []
+    return [finding("C604", limit=f"{MAX_FILE_CHARS:,}", count=left["count"], sheet=left["sheet"],
+                    cell=left["cell"], expected=f"不超过 {MAX_FILE_CHARS:,} 字", actual=f"{left['count']} 段未比较").to_dict()]
 
 
 def _compared(value: Any) -> str:
     """What C601 compares of a cell's value: its first MAX_CHARS characters, if they hold at least
-    MIN_CHARS letters and digits ('' otherwise)."""
+    MIN_CHARS letters and digits ('' otherwise), counted only as far as needed (folding every text
+    whole cost a file of 2,000 long cells 48 s)."""
     if not isinstance(value, str):
         return ""
     text = value[:MAX_CHARS]
-    return text if len(fold(text)) >= MIN_CHARS else ""
+    count = 0
+    for ch in unicodedata.normalize("NFKC", text).casefold():
+        if unicodedata.category(ch)[0] in "LN":
+            count += 1
+            if count >= MIN_CHARS:
+                return text
+    return ""
 
 
 def _columns(grid: Any, header_row: int) -> dict[str, int]:
@@ -171,7 +227,12 @@ def _band_keys(texts: list[Text]) -> Any:
     mix = rng.integers(1, 1 << 63, size=_ROWS, dtype=np.uint64) | np.uint64(1)  # a band's rows -> one 64-bit key
     keys = np.empty((len(texts), _BANDS), dtype=np.uint64)
     with np.errstate(over="ignore"):  # the band keys wrap around 2^64 on purpose
+        done: dict[str, int] = {}  # a text met before (a repeat, another unit's same words): its row
         for i, t in enumerate(texts):
+            if t.text in done:
+                keys[i] = keys[done[t.text]]
+                continue
+            done[t.text] = i
             sh = shingles(t.text)
             x = np.fromiter(sh, dtype=np.uint64, count=len(sh))
             sig = ((a * x[None, :_CHUNK] + b) % _PRIME).min(axis=1)

@@ -36,7 +36,7 @@ from .children import close_end, context, exit_text, process_setup, start, stopp
 from .findings import Finding, file_finding
 from .intake import Limits
 from .inventory import Input, Inventory, Unaudited, take_inventory
-from .manifest import SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
+from .manifest import NOFOLLOW, SCRATCH, OutputPathError, compact, guard, install, prepare, sha256_file, write_output
 from .output_folder import OutputError, output_lock, writing
 from .rules import Rules, load_rules, rules_name
 from .safe import NAME_BYTES, append_to, atomic_write, csv_cell, display_name, fit_chars, log_entry, safe_filename
@@ -354,8 +354,8 @@ def _worker_setup(log_path: Path, memory_mb: int) -> None:
 
     faulthandler.disable()  # a crash is reported as F009; no traceback dump on the console
     try:
-        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    except OSError:  # the output folder cannot be written: the batch says so at the first copy
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o666)  # never through a link
+    except OSError:  # the output folder cannot be written (or a link was put at the log): the batch says so at the first copy
         log = os.open(os.devnull, os.O_WRONLY)
     os.dup2(log, 2)  # whatever a library prints goes to the log, not the user's console
     os.close(log)
@@ -1009,19 +1009,22 @@ def _across(journal: Path, located: list[tuple], rules_path: str | None,
     """C601 and C603 over every finished file (``located``: index, rel and where its result and
     extras are in the journal, and the digest of the findings across it was scored with); for each
     file whose findings across the batch changed: its index, the findings and their digest."""
-    from .across import Text, copied_texts, lowered_targets
+    from .across import Text, copied_texts, file_texts, lowered_targets, uncompared
 
     rules = load_rules(rules_path)
     last = read_previous(Path(previous)) if previous else {}
     texts: list[Text] = []
     units: dict[int, tuple[str, list]] = {}
+    left: dict[int, list[dict[str, str]]] = {}  # C604: a file whose texts were not all kept for comparing
     with open(journal, "rb") as src:
         for index, rel, offset, length, extras_offset, extras_length, _cross in located:
             if not extras_length:
                 continue
             src.seek(extras_offset)
             extras = json.loads(src.read(extras_length) or b"{}")
-            texts += [Text(rel, sheet, cell, text) for sheet, cell, text in extras.get("texts", [])]
+            texts += file_texts(rel, extras)
+            if extras.get("uncompared"):
+                left[index] = uncompared(extras)
             if last:
                 src.seek(offset)
                 code = str(json.loads(src.read(length)).get("unit_code") or "")
@@ -1031,7 +1034,7 @@ def _across(journal: Path, located: list[tuple], rules_path: str | None,
     changed = []
     for index, rel, _offset, _length, _eo, _el, cross in located:
         code, targets = units.get(index, ("", []))
-        found = [*copied.get(rel, []), *lowered_targets(code, targets, last, rules)]
+        found = [*copied.get(rel, []), *lowered_targets(code, targets, last, rules), *left.get(index, [])]
         digest = hashlib.sha256(json.dumps(found, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16] \
             if found else ""
         if digest != cross:

@@ -371,6 +371,11 @@ define("C603", WARNING, "指标值比上年降低", "a target (指标值) of the
        main="“{name}”的指标值“{target}”比上年（{previous_year}）的“{previous}”要求低。请在 {cell} 说明降低的原因，"
             "或按不低于上年的要求设定。")
 
+define("C604", INFO, "文字过多，部分未与其他单位比较", "the texts C601 compares hold more than across.MAX_FILE_CHARS "
+       "characters (distinct texts): those after the limit are not compared with other units'",
+       main="本文件各表填写的文字（不计重复）超过 {limit} 字，从 {cell} 起的 {count} 段文字没有与其他单位的材料比较雷同。"
+            "请精简后重新报送，或由审核人员人工核对。")
+
 #: code -> (level, title), for the places that only need those
 CODES: dict[str, tuple[str, str]] = {c.code: (c.level, c.title) for c in REGISTRY.values()}
 

@@ -26,7 +26,7 @@ import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .manifest import MANIFEST, NOFOLLOW, Manifest, sha256_file
+from .manifest import MANIFEST, NOFOLLOW, SCRATCH, Manifest, sha256_file
 from .safe import display_name, text_name
 
 __all__ = ["KINDS", "Input", "Inventory", "Unaudited", "take_inventory"]
@@ -38,10 +38,15 @@ KINDS: dict[str, tuple[str, bool]] = {
     "unreadable": ("无法读取", True),
     "unreadable_dir": ("无法打开的文件夹", True),
     "hidden_dir": ("隐藏文件夹", True),
+    "deep_dir": ("层级过深的文件夹", True),
     "lock": ("锁定文件", False),
     "hidden": ("隐藏文件或系统文件", False),
     "output": ("此前的输出", False),
 }
+#: folders nested deeper than this under the input folder are not entered (each is listed): no
+#: department nests its files so deep, and a tree thousands deep would exhaust the walk and the
+#: mirrored output paths (a path of more than about 4,000 bytes cannot be opened)
+MAX_DEPTH = 32
 _SYSTEM_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -97,7 +102,7 @@ def take_inventory(indir: Path, outdir: Path | None = None) -> Inventory:
     this batch's output folder."""
     inv = Inventory()
     outputs: dict[str, _OutputFolder] = {}
-    _walk(Path(indir), "", inv, [], outputs, Path(outdir) if outdir else None)
+    _walk(Path(indir), "", inv, [], outputs, Path(outdir) if outdir else None, 0)
     for rel, o in outputs.items():
         if o.files:
             inv.unaudited.append(Unaudited(rel + "/", "output", o.reason(), o.files))
@@ -119,9 +124,11 @@ class _OutputFolder:
 
 
 def _walk(folder: Path, rel: str, inv: Inventory, above: list[tuple[str, _OutputFolder]],
-          outputs: dict[str, _OutputFolder], outdir: Path | None) -> None:
-    """One folder: its entries in name order, folders entered as they come."""
+          outputs: dict[str, _OutputFolder], outdir: Path | None, depth: int) -> None:
+    """One folder: its entries in name order, folders entered as they come (``depth`` folders
+    below the input folder)."""
     manifest = Manifest.read(folder)
+    here = None
     if manifest is not None:
         here = _OutputFolder(manifest, outdir is not None and _same(folder, outdir))
         outputs[rel] = here
@@ -145,11 +152,19 @@ def _walk(folder: Path, rel: str, inv: Inventory, above: list[tuple[str, _Output
         if stat.S_ISLNK(mode):
             inv.unaudited.append(Unaudited(erel, "link", _link_reason(path)))
         elif stat.S_ISDIR(mode):
+            if name == SCRATCH and here is not None and here.current:  # this batch's own, emptied when it starts
+                here.files += _count(path)
+                continue
             if name.startswith("."):
                 inv.unaudited.append(Unaudited(erel + "/", "hidden_dir",
                                                "隐藏文件夹，没有打开，其中的文件都没有审核。如果其中有申报表，请移到普通文件夹后重新运行"))
                 continue
-            _walk(path, erel, inv, above, outputs, outdir)
+            if depth >= MAX_DEPTH:
+                inv.unaudited.append(Unaudited(erel + "/", "deep_dir",
+                                               f"文件夹嵌套超过 {MAX_DEPTH} 层，没有打开，其中的文件都没有审核。"
+                                               "如果其中有申报表，请移到层级较浅的文件夹后重新运行"))
+                continue
+            _walk(path, erel, inv, above, outputs, outdir, depth + 1)
         elif stat.S_ISREG(mode):
             _file(path, erel, name, inv, above)
         else:
@@ -173,6 +188,15 @@ def _file(path: Path, rel: str, name: str, inv: Inventory, above: list[tuple[str
             output.files += 1
             return
     inv.inputs.append(Input(path, text_name(rel), sha))
+
+
+def _count(folder: Path) -> int:
+    """How many entries a folder holds (0 when it cannot be read)."""
+    try:
+        with os.scandir(folder) as it:
+            return sum(1 for _ in it)
+    except OSError:
+        return 0
 
 
 def _marked(rel: str, name: str) -> Unaudited:

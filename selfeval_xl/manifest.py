@@ -29,14 +29,15 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from .safe import display_name, umask
 
 __all__ = ["MANIFEST", "SCRATCH", "Manifest", "OutputPathError", "claim_file", "compact", "guard", "install",
-           "make_dirs", "prepare", "sha256_file", "write_output"]
+           "make_dirs", "opened_folder", "prepare", "sha256_file", "write_output"]
 
 MANIFEST = ".selfeval-manifest.jsonl"
 SCRATCH = ".selfeval-tmp"
@@ -252,13 +253,42 @@ def prepare(outdir: Path) -> None:
     else:
         with os.fdopen(fd, "wb") as fh:
             fh.write(json.dumps(_HEADER).encode() + b"\n")
-    scratch = outdir / SCRATCH
-    make_dirs(outdir, SCRATCH)
-    for entry in os.scandir(scratch):  # every file in it is ours: only we write there
-        if entry.is_file(follow_symlinks=False):
-            os.unlink(entry.path)
-        else:
-            raise OutputPathError(_refusal(outdir, [(f"{SCRATCH}/{entry.name}", "不是本程序的临时文件")]))
+    with opened_folder(outdir, SCRATCH) as folder:  # a link swapped in for it is never followed
+        for entry in os.scandir(outdir / SCRATCH if folder is None else folder):  # every file in it is ours
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path if folder is None else entry.name, dir_fd=folder)
+            else:
+                raise OutputPathError(_refusal(outdir, [(f"{SCRATCH}/{entry.name}", "不是本程序的临时文件")]))
+
+
+#: folders are opened by descriptor, each from the one above it and never through a link, where the
+#: platform can (POSIX); elsewhere they are checked by path (make_dirs)
+_BY_DESCRIPTOR = (NOFOLLOW != 0 and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
+                  and os.mkdir in os.supports_dir_fd and os.rename in os.supports_dir_fd
+                  and os.unlink in os.supports_dir_fd and os.scandir in os.supports_fd)
+
+
+@contextmanager
+def opened_folder(outdir: Path, rel_dir: str) -> Iterator[int | None]:
+    """``outdir/rel_dir``, every folder on the way made if missing, open as a descriptor: each
+    folder is opened from the one above it and never through a link (OSError ELOOP, ENOTDIR), so a
+    link put in a folder's place after ``guard`` looked (a race) is refused, not followed. None
+    where the platform has no such calls: then each folder is checked by its path (make_dirs)."""
+    if not _BY_DESCRIPTOR:
+        make_dirs(outdir, rel_dir)
+        yield None
+        return
+    fd = os.open(outdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in filter(None, rel_dir.split("/")):
+            with suppress(FileExistsError):
+                os.mkdir(part, dir_fd=fd)
+            sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def make_dirs(outdir: Path, rel_dir: str) -> Path:
@@ -317,10 +347,10 @@ def install(outdir: Path, tmp: Path, rel: str, sha256: str | None = None, *, dur
     finally:
         os.close(fd)
     sha256 = sha256 or sha256_file(tmp)
-    parent = rel.rpartition("/")[0]
-    make_dirs(outdir, parent)
-    claim_file(outdir, rel, st.st_size, st.st_mtime_ns, sha256)
-    os.replace(tmp, outdir / rel)
+    parent, _, name = rel.rpartition("/")
+    with opened_folder(outdir, parent) as folder:
+        claim_file(outdir, rel, st.st_size, st.st_mtime_ns, sha256)
+        os.replace(tmp, outdir / rel if folder is None else name, dst_dir_fd=folder)
 
 
 def write_output(outdir: Path, rel: str, data: bytes, *, durable: bool = True) -> None:

@@ -32,8 +32,10 @@ from typing import Any
 from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.runtime import markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from .ooxml import Limits, MiB, Rejected
@@ -49,7 +51,9 @@ class ReportTemplateError(Exception):
 
 
 class TemplateLimits:
-    """The bounds of one render (a report of 20,000 indicator rows stays well inside them)."""
+    """The bounds of one render (a report of 10,000 indicator rows, every one with a deviation and
+    its reason, stays inside them: 0.6 million loop steps, 28 million characters; one of 20,000 such
+    rows, 56 million characters, does not)."""
 
     max_file_bytes = 20 * MiB
     package = Limits(max_file_bytes=20 * MiB, max_entries=1000, max_entry_bytes=64 * MiB,
@@ -58,6 +62,7 @@ class TemplateLimits:
     work = 10_000_000  # loop iterations, each weighted by the size of its body
     text = 1_000_000  # characters of one value the template builds (+, *, filters)
     output = 32_000_000  # characters of one rendered part
+    built = 64_000_000  # characters (or items) of every value the render builds, in all: filters, operators, ~
     number = 1_000  # an integer argument of a filter (a width, a count), applied to each of many rows maybe
 
 
@@ -138,10 +143,30 @@ def _private_name(node: nodes.Node) -> str:
 
 
 def _charge_loops(tree: nodes.Template) -> None:
-    """Every loop's iterable passes through the budget filter, charged its body's size per item."""
+    """Every loop's iterable passes through the budget filter, charged its body's size per item;
+    every ``~`` joins its parts through a filter that charges what it builds before building it."""
     for loop in list(tree.find_all(nodes.For)):
         cost = 1 + sum(1 for part in (*loop.body, *loop.else_) for _ in part.find_all(nodes.Node))
         loop.iter = nodes.Filter(loop.iter, "_charged", [nodes.Const(cost)], [], None, None, lineno=loop.lineno)
+    _JoinedConcat().visit(tree)
+
+
+class _JoinedConcat(NodeTransformer):
+    """``a ~ b`` joined by ``_concat``, and a literal list, tuple or dict checked by ``_literal``, each
+    measuring what it would write out before anything is built from it."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)  # a ~ inside a part is replaced in place
+        parts = node.nodes
+        return nodes.Filter(nodes.List(parts, lineno=node.lineno), "_concat", [], [], None, None, lineno=node.lineno)
+
+    def _literal(self, node: nodes.Expr) -> nodes.Node:
+        self.generic_visit(node)
+        if isinstance(node, nodes.Tuple) and node.ctx != "load":  # a loop's target: {% for a, b in … %}
+            return node
+        return nodes.Filter(node, "_literal", [], [], None, None, lineno=node.lineno)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +174,31 @@ def _charge_loops(tree: nodes.Template) -> None:
 
 
 def _size(value: object) -> int:
-    return len(value) if isinstance(value, (str, list, tuple)) else 0
+    return len(value) if isinstance(value, (str, list, tuple, dict)) else 0
+
+
+def _expanded(value: object, cap: int) -> int:
+    """How many characters and items ``value`` stands for written out (a list of lists as text): a
+    list multiplied, or one holding a long text a thousand times, is small in memory but not on
+    the page. Counting stops past ``cap``; a list met again is counted again, from memory."""
+    known: dict[int, int] = {}
+
+    def size(v: object) -> int:
+        if isinstance(v, str):
+            return len(v)
+        if not isinstance(v, (list, tuple, dict)):
+            return 1
+        if id(v) in known:
+            return known[id(v)]
+        total = len(v)
+        for item in (v.items() if isinstance(v, dict) else v):
+            total += size(item)
+            if total > cap:
+                break
+        known[id(v)] = total
+        return total
+
+    return size(value)
 
 
 class ReportEnvironment(ImmutableSandboxedEnvironment):
@@ -158,15 +207,21 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(("+", "-", "*", "/", "//", "%", "**"))
 
     def __init__(self, limits: type[TemplateLimits] = TemplateLimits) -> None:
-        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True, finalize=keep_braces)
+        super().__init__(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
+                         finalize=self._written)
         self.limits = limits
-        self.spent = 0
+        self.spent = 0  # loop steps
+        self.built = 0  # characters (or items) of the values built
         self.globals.clear()
-        self.filters = {name: _bounded_filter(name, JINJA_FILTERS[name], limits) for name in FILTERS}
+        self.filters = {name: _bounded_filter(name, JINJA_FILTERS[name], limits, self.charge) for name in FILTERS}
         self.filters["replace"] = _bounded_replace(limits)
         self.filters["join"] = _bounded_join(self.filters["join"], limits)
+        self.filters["sum"] = _bounded_sum(self.filters["sum"])
         self.filters["as_run"] = as_run
+        # reachable by name through map('…') too: what they charge can only grow the budgets spent
         self.filters["_charged"] = self._charged
+        self.filters["_concat"] = self._concat
+        self.filters["_literal"] = self._literal
         self.tests = {name: JINJA_TESTS[name] for name in TESTS}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -175,11 +230,26 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
         _charge_loops(tree)
         return tree
 
-    def _charged(self, iterable: Iterable[Any], cost: int) -> Iterator[Any]:
+    def charge(self, value: Any, steps: int = 0) -> Any:
+        """``value``, its size added to what the render has built and ``steps`` to its work: a value
+        built over and over (a long text in a loop, a filter mapped over many items) is bounded in
+        all, not one at a time."""
+        self.built += _size(value) + 1
+        if self.built > self.limits.built:
+            raise OverBudget(f"模板生成的内容总计超过 {self.limits.built:,} 个字符，可能是在循环或过滤器中反复生成长文字")
+        self._spend(steps)
+        return value
+
+    def _spend(self, steps: int) -> None:
+        self.spent += steps
+        if self.spent > self.limits.work:
+            raise OverBudget(f"模板的循环次数过多（超过 {self.limits.work:,} 步），可能是循环嵌套了循环，"
+                             "或用过滤器处理了过多的项")
+
+    def _charged(self, iterable: Iterable[Any], cost: Any = 1) -> Iterator[Any]:
+        cost = max(cost, 1) if type(cost) is int else 1  # never a credit (map('_charged', -1000) can reach it)
         for item in iterable:
-            self.spent += cost
-            if self.spent > self.limits.work:
-                raise OverBudget(f"模板的循环次数过多（超过 {self.limits.work:,} 步），可能是循环嵌套了循环")
+            self._spend(cost)
             yield item
 
     def concat(self, parts: Iterable[str]) -> str:
@@ -193,19 +263,42 @@ class ReportEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         _check_binop(operator_, left, right, self.limits)
-        return self.binop_table[operator_](left, right)
+        return self.charge(self.binop_table[operator_](left, right))
+
+    def _concat(self, parts: Iterable[Any]) -> Any:
+        """``a ~ b ~ …``: its length charged before the text is built."""
+        parts = list(parts)
+        if _expanded(parts, self.limits.text) > self.limits.text:
+            raise OverBudget(f"模板生成的文字超过 {self.limits.text:,} 个字符")
+        return self.charge(markup_join(parts))
+
+    def _literal(self, value: Any) -> Any:
+        """A list, tuple or dict written in the template, measured as written out."""
+        if _expanded(value, self.limits.text) > self.limits.text:
+            raise OverBudget(f"模板生成的文字超过 {self.limits.text:,} 个字符")
+        return self.charge(value)
+
+    def _written(self, value: Any) -> Any:
+        """What ``{{ … }}`` writes, measured before it is made text; a text's {_{ }_} {_% %_} kept
+        from docxtpl (``kept``)."""
+        if isinstance(value, (list, tuple, dict)) and _expanded(value, self.limits.output) > self.limits.output:
+            raise OverBudget(f"模板生成的内容超过 {self.limits.output:,} 个字符")
+        return kept(value) if isinstance(value, str) else value
 
 
-def keep_braces(value: Any) -> Any:
-    """What an expression outputs, its braces kept as they are. docxtpl's last step rewrites "{_{",
-    "}_}", "{_%" and "%_}" as "{{", "}}", "{%" and "%}" in the whole rendered part (its escapes
-    for a template's literal tags), and so rewrote a department's own text: a text holding an
-    underscore and a brace is output with its braces as character references, which that step does
-    not see and Word reads as the braces. The template's own literal tags are still rewritten."""
-    if not isinstance(value, str) or "_" not in value or ("{" not in value and "}" not in value):
-        return value
-    markup = value if isinstance(value, Markup) else Markup.escape(value)
-    return Markup(str(markup).replace("{", "&#123;").replace("}", "&#125;"))
+#: docxtpl turns {_{ }_} {_% %_} into {{ }} {% %} in everything rendered, a department's text
+#: included: in what a template writes, the "_" after { } % stands as this (no text of a
+#: department's holds it: it is no XML character) until docxtpl is done, then is "_" again
+_KEPT = "\x00"
+_DOCXTPL_ESCAPES = re.compile(r"(?<=[{}%])_")
+
+
+def kept(text: str) -> str:
+    """``text`` (Markup stays Markup: a run of as_run) with the "_" of {_{ }_} {_% %_} kept."""
+    if "_" not in text:
+        return text
+    out = _DOCXTPL_ESCAPES.sub(_KEPT, text)
+    return Markup(out) if isinstance(text, Markup) else out
 
 
 def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -> None:
@@ -217,16 +310,24 @@ def _check_binop(op: str, left: Any, right: Any, limits: type[TemplateLimits]) -
         raise OverBudget("模板中的乘方过大")
     if op == "*":
         seq, n = (left, right) if isinstance(right, int) else (right, left)
-        if isinstance(n, int) and _size(seq) * max(n, 0) > limits.text:
+        if isinstance(n, int) and _size(seq) and _expanded(seq, limits.text) * max(n, 0) > limits.text:
             raise OverBudget(f"模板生成的文字超过 {limits.text:,} 个字符")
         if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 128:
             raise OverBudget("模板中的乘积过大")
-    if op == "+" and _size(left) + _size(right) > limits.text:
+    if op == "+" and (_size(left) or _size(right)) and (
+            _expanded(left, limits.text) + _expanded(right, limits.text) > limits.text):
         raise OverBudget(f"模板生成的文字超过 {limits.text:,} 个字符")
 
 
-def _bounded_filter(name: str, f: Callable[..., Any], limits: type[TemplateLimits]) -> Callable[..., Any]:
-    """A filter whose integer arguments (widths, counts) are bounded and whose result is checked."""
+#: the loop steps (TemplateLimits.work) an item made by a filter applied item by item costs: map('f')
+#: calls the filter through the sandbox, about ten times a loop step's time
+FILTERED_ITEM_STEPS = 10
+
+
+def _bounded_filter(name: str, f: Callable[..., Any], limits: type[TemplateLimits],
+                    charge: Callable[[Any, int], Any]) -> Callable[..., Any]:
+    """A filter whose integer arguments (widths, counts) are bounded and whose result is checked and
+    charged (``charge``): a result made item by item (map, select, batch …) as each item is made."""
     if name in ("d", "default"):
         return f
     passed = getattr(f, "jinja_pass_arg", None)  # a context, eval context or environment comes first
@@ -236,25 +337,50 @@ def _bounded_filter(name: str, f: Callable[..., Any], limits: type[TemplateLimit
         for a in (*args[skip:], *kwargs.values()):
             if isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) > limits.number:
                 raise OverBudget(f"过滤器“{name}”的参数 {a} 过大（最大 {limits.number:,}）")
+        if name in _WRITING and isinstance(args[skip - 1], (list, tuple, dict)) and (
+                _expanded(args[skip - 1], limits.output) > limits.output):  # a list of lists made text
+            raise OverBudget(f"过滤器“{name}”生成的内容过大")
         out = f(*args, **kwargs)
         if _size(out) > limits.output:
             raise OverBudget(f"过滤器“{name}”生成的内容过大")
-        return out
+        if isinstance(out, Iterator):  # each item it makes costs what a loop's step with a filter in it costs
+            return (charge(item, FILTERED_ITEM_STEPS) for item in out)
+        return charge(out, len(out) if isinstance(out, (list, tuple, dict)) else 0)
 
     if passed:
         bounded.jinja_pass_arg = passed  # type: ignore[attr-defined]
     return bounded
 
 
+#: filters that write their value out as text (a list given to them is made text whole)
+_WRITING = frozenset(("capitalize", "center", "e", "escape", "forceescape", "lower", "string", "striptags", "title",
+                      "trim", "truncate", "upper", "wordcount"))
+
+
 def _bounded_join(join: Callable[..., Any], limits: type[TemplateLimits]) -> Callable[..., Any]:
-    """``join`` that measures its separators before joining (a long separator between many rows)."""
+    """``join`` that measures what it joins and its separators before joining (a long separator
+    between many rows, a list of lists)."""
 
     def bounded(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> Any:
-        if isinstance(value, (list, tuple, str)) and len(str(d)) * len(value) > limits.text:
+        if isinstance(value, (list, tuple, str)) and (
+                len(str(d)) * len(value) + _expanded(value, limits.text) > limits.text):
             raise OverBudget(f"过滤器“join”生成的文字超过 {limits.text:,} 个字符")
         return join(eval_ctx, value, d, attribute)
 
     bounded.jinja_pass_arg = join.jinja_pass_arg  # type: ignore[attr-defined]
+    return bounded
+
+
+def _bounded_sum(total: Callable[..., Any]) -> Callable[..., Any]:
+    """``sum`` of numbers only: summing lists (``sum(start=[])``) copies the growing list at each
+    item, which is quadratic."""
+
+    def bounded(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
+        if not isinstance(start, (int, float)) or isinstance(start, bool):
+            raise OverBudget("过滤器“sum”只能对数字求和")
+        return total(environment, iterable, attribute, start)
+
+    bounded.jinja_pass_arg = total.jinja_pass_arg  # type: ignore[attr-defined]
     return bounded
 
 
@@ -315,6 +441,7 @@ def as_run(value: Any) -> Markup:
 _TAG = re.compile(r"\{[{%#]|[}%#]\}")
 # docxtpl's first step: a tag's braces split by run boundaries ({<w:t>…</w:t>{ ) brought together
 _SPLIT_OPEN = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", re.DOTALL)
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _R_TAG = re.compile(r"(?<=</w:r>)\{\{ (.*?)\}\}(?=<w:r[ >])", re.DOTALL)
 
 
@@ -409,6 +536,29 @@ def render_docx(path: Path, data: bytes, context: dict[str, Any]) -> bytes:
             # {{r x }} with any value (a plain string included) becomes a run of its own
             return _R_TAG.sub(lambda m: "{{ (" + m.group(1).strip() + ")|as_run }}", super().patch_xml(src_xml))
 
+        def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any], jinja_env: Any = None) -> str:
+            return super().render_xml_part(src_xml, part, context, jinja_env).replace(_KEPT, "_")
+
+        def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
+            super().render_properties(context, jinja_env)
+            props = self.docx.core_properties
+            for name in ("author", "comments", "identifier", "language", "subject", "title"):
+                value = getattr(props, name)
+                if isinstance(value, str) and _KEPT in value:
+                    setattr(props, name, value.replace(_KEPT, "_"))
+
+        def map_tree(self, tree: Any) -> None:
+            # lxml moves the rendered body (parsed as a document of its own) into the template's node
+            # by node, and looks the xml: namespace of each xml:space up again: the time grew with the
+            # square of the runs (a report of 10,000 rows spent 11 of its 18 s there). The attributes
+            # are taken off for the move and put back after it.
+            spaced = [(el, el.get(_SPACE)) for el in tree.xpath("//*[@xml:space]")]
+            for el, _value in spaced:
+                del el.attrib[_SPACE]
+            super().map_tree(tree)
+            for el, value in spaced:
+                el.set(_SPACE, value)
+
         def build_xml(self, context: dict[str, Any], jinja_env: Any = None) -> str:
             xml = super().build_xml(context, jinja_env)
             try:  # docxtpl parses it with recover=True, which would quietly drop what does not nest
@@ -427,7 +577,7 @@ def render_docx(path: Path, data: bytes, context: dict[str, Any]) -> bytes:
     except ReportTemplateError:
         raise
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError, SyntaxError,
-            AttributeError, etree.LxmlError) as exc:
+            AttributeError, etree.LxmlError, MemoryError) as exc:
         raise _error(path, _explain(exc, list(context))) from None
     return out.getvalue()
 
@@ -447,6 +597,8 @@ def _explain(exc: BaseException, names: list[str]) -> str:
         return f"模板使用了报告数据中没有的名称或属性（{exc.message}；报告数据的名称：{'、'.join(names)}）{where}"
     if isinstance(exc, TemplateSyntaxError):
         return f"模板标记的写法有误：{exc.message}{where}"
+    if isinstance(exc, MemoryError):
+        return f"生成报告所需的内存超出了限制（报告过大，或模板反复生成长文字）{where}"
     if isinstance(exc, (RecursionError, SyntaxError)):  # SyntaxError: Python's own limit on nested blocks
         return f"模板嵌套过深{where}"
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__

@@ -43,13 +43,14 @@ from .ooxml.sheet_edit import (
     Cells,
     CellWriter,
     exclude,
+    plain_view,
     remove_drawings_over,
     remove_hyperlinks,
     show_zeros,
     unmerge,
 )
 from .ooxml.styles import StyleSheet
-from .ooxml.workbook_edit import add_sheet_first, define_name, drop_not_kept, full_calc_on_load, show_sheets
+from .ooxml.workbook_edit import add_sheet_first, define_name, drop_not_kept, full_calc_on_load, remove_names, show_sheets
 from .safe import NAME_BYTES, atomic_write, clean_text, safe_filename, xml_text
 
 __all__ = ["COPY_SUFFIX", "MARK_FILLS", "Plan", "plan", "scored_copy_bytes", "scored_copy_name", "write_scored_copy"]
@@ -244,6 +245,7 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
     results = parse_new(_results_xml(p, st, wb.names.ns or _NS_MAIN, wb.names.rel), "审核结果")
     add_sheet_first(editor, wb, S.RESULTS, results)
     define_name(editor, wb, "_xlnm.Print_Titles", S.RESULTS, f"'{S.RESULTS}'!$3:$3")
+    remove_names(editor, wb, "_xlnm.Print_Area", set(verdicts))  # a print area could leave the verdict out
     for sheet, area in p.print_areas.items():
         if sheet in parts:
             define_name(editor, wb, "_xlnm.Print_Area", sheet, f"'{sheet}'!{area}")
@@ -254,8 +256,10 @@ def apply_plan(wb: Workbook, p: Plan) -> bytes:
 def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) -> None:
     """Nothing of the sheet's changes how the cells the bureau wrote show: no merge over them, no
     link, no conditional format, no data validation (its prompt would cover them), no note of the
-    department's, no picture, text box, form control, OLE object or shown note laid over them, and
-    zeros shown."""
+    department's, no picture, text box, form control, OLE object or shown note laid over them, zeros
+    shown, and the sheet opens where they can be seen (``plain_view``: not scrolled away, not at
+    10 %, no frozen pane filling the window); its print area, which could leave them out, is removed
+    (apply_plan)."""
     unmerge(w.root, cells)
     gone = set(remove_hyperlinks(w.root, cells))
     if gone:
@@ -264,6 +268,7 @@ def _keep_the_verdict(editor: Editor, part: str, w: CellWriter, cells: Cells) ->
     exclude(w.root, cells, DATA_VALIDATIONS)
     remove_notes(editor, part, {(r, c) for r, cols in cells.items() for c in cols})
     show_zeros(w.root)
+    plain_view(w.root)
     for drawing in [r.part for r in editor.rels(part) if r.kind == "drawing" and r.part]:
         remove_drawings_over(editor.tree(drawing), w.root, cells)
     remove_legacy_over(editor, part, w.root, cells)  # form controls, VML shapes, OLE objects, shown notes

@@ -4,8 +4,9 @@ A Chinese input method types full-width digits (４１０１０５), a paste fro
 brings zero-width spaces, a byte-order mark or no-break spaces; none of them shows in a cell. Two
 submissions of one unit must still meet as one unit wherever units are matched (the consolidation's
 duplicates and groups, ``--units`` and ``--dept``, ``--previous``, the summary's 主管部门合计).
-``unit_key`` is that normal form: Unicode NFKC (full-width forms folded to ASCII), every invisible
-character and every space removed, letters in upper case (统一社会信用代码 are written so).
+``unit_key`` is that normal form: Unicode NFKC (full-width forms folded to ASCII), the digits of
+other scripts as ASCII digits, every invisible character and every space removed, letters in upper
+case (统一社会信用代码 are written so).
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ def _invisible(ch: str) -> bool:
     return ch in _BLANK_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
 
 
+def _ascii_digit(ch: str) -> str:
+    """A decimal digit of another script (Arabic-Indic ٤, Devanagari ४ …, which NFKC keeps) as the
+    digit it is; every other character as it is."""
+    if ch.isascii():
+        return ch
+    value = unicodedata.decimal(ch, None)
+    return ch if value is None else str(value)
+
+
 def unit_key(text: str) -> str:
     """A 单位编码 or a 主管部门 as compared ('４１０１０５\u200b０２１ ' -> '410105021')."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _invisible(ch)).upper()
+    return "".join(_ascii_digit(ch) for ch in unicodedata.normalize("NFKC", text) if not _invisible(ch)).upper()
 
 
 def how_typed(text: str) -> list[str]:
@@ -40,6 +50,8 @@ def how_typed(text: str) -> list[str]:
         found.append("空格")
     if any(unicodedata.normalize("NFKC", ch) != ch for ch in text if not _invisible(ch)):
         found.append("全角字符")
+    if any(_ascii_digit(ch) != ch for ch in unicodedata.normalize("NFKC", text)):
+        found.append("其他文字的数字")
     if any(ch != ch.upper() for ch in unicodedata.normalize("NFKC", text)):
         found.append("小写字母")
     return found

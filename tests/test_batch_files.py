@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from selfeval_xl.cli import main
 from selfeval_xl.manifest import MANIFEST, SCRATCH
 from selfeval_xl.safe import WINDOWS_RESERVED
 
-from .conftest import SAMPLES_DIR
+from .conftest import ROOT, SAMPLES_DIR
 
 SAMPLES = sorted(SAMPLES_DIR.glob("*.xlsx"))
 #: links, named pipes and names that are not UTF-8 are made as a POSIX system makes them
@@ -189,6 +191,96 @@ def test_a_folder_named_like_our_scratch_folder_is_listed_not_skipped(tmp_path):
     assert result.exit_code == 1
 
 
+def test_a_batch_resumed_inside_its_input_folder_does_not_list_its_own_scratch_folder(tmp_path):
+    """A batch killed while its output folder lies inside the input folder leaves its scratch folder;
+    run again, the batch empties it: it is this batch's own, not a hidden folder that might hide a
+    submission (it was listed as 【需核实】 and the exit code was 1 although every file was audited)."""
+    d = tmp_path / "收件箱"
+    d.mkdir()
+    shutil.copy(SAMPLES_DIR / "02_市场监督管理局_2023.xlsx", d)  # clean: exit 0 when all is audited
+    out = d / "审核结果"
+    assert run_batch(d, out, BatchOptions(jobs=1)).exit_code == 0
+    (out / SCRATCH).mkdir()  # what a kill leaves
+    (out / SCRATCH / ".tmp-半个副本.xlsx").write_bytes(b"PK\x03\x04 half a copy")
+    again = run_batch(d, out, BatchOptions(jobs=1))
+    assert [u.file for u in again.unaudited if u.blocking] == []
+    assert again.exit_code == 0 and not (out / SCRATCH).exists()
+
+
+def _deep_tree(top: Path, levels: int) -> list[Path]:
+    """``top`` with one folder "a" in another ``levels`` deep (made without recursion); the folders,
+    shallowest first."""
+    top.mkdir()
+    folders = [top]
+    for _ in range(levels):
+        folders.append(folders[-1] / "a")
+        os.mkdir(folders[-1])
+    return folders
+
+
+def _remove_deep(folders: list[Path]) -> None:
+    for f in reversed(folders):  # pytest's own removal recurses, and would fail this deep
+        for e in os.scandir(f):
+            if not e.is_dir(follow_symlinks=False):
+                os.unlink(e.path)
+        os.rmdir(f)
+
+
+def test_a_tree_deeper_than_the_batch_enters_is_listed_never_a_crash(tmp_path):
+    """Folders 1,100 deep (a path of 2,200 bytes, legal) made the walk recurse past Python's limit:
+    RecursionError, a traceback and no output. Folders below inventory.MAX_DEPTH are listed as not
+    audited (it might hide a submission: exit code 1), what lies above is audited."""
+    from selfeval_xl.inventory import MAX_DEPTH
+
+    folders = _deep_tree(tmp_path / "in", 1100)
+    try:
+        shutil.copy(sample(1), folders[0] / "浅.xlsx")
+        shutil.copy(sample(2), folders[MAX_DEPTH] / "最深可审核.xlsx")
+        shutil.copy(sample(3), folders[-1] / "深.xlsx")
+        result = run_batch(folders[0], tmp_path / "out", BatchOptions(jobs=1))
+        deepest = "a/" * MAX_DEPTH + "最深可审核.xlsx"
+        assert [r["file"] for r in result.results] == [deepest, "浅.xlsx"]
+        assert all(r["copy"] for r in result.results)
+        [deep] = result.unaudited
+        assert (deep.file, deep.kind, deep.blocking) == ("a/" * (MAX_DEPTH + 1), "deep_dir", True)
+        assert result.exit_code == 1
+    finally:
+        _remove_deep(folders)
+
+
+def _without_privileges(*args: str) -> list[str]:
+    """A command run so that permission bits apply to it: as is for a user, in a user namespace of
+    its own (where root's files are not its to override) for root."""
+    if os.geteuid() != 0:
+        return list(args)
+    if not shutil.which("unshare") or subprocess.run(["unshare", "--user", "true"]).returncode:
+        pytest.skip("run as root, and no user namespace can be made here to drop the privileges")
+    return ["unshare", "--user", *args]
+
+
+@posix
+def test_a_file_or_folder_the_batch_cannot_read_is_listed_and_blocks(tmp_path):
+    d = tmp_path / "in"
+    (d / "上锁的文件夹").mkdir(parents=True)
+    shutil.copy(SAMPLES_DIR / "02_市场监督管理局_2023.xlsx", d)
+    shutil.copy(sample(3), d / "上锁的文件夹" / "b.xlsx")
+    shutil.copy(sample(4), d / "上锁的文件.xlsx")
+    os.chmod(d / "上锁的文件夹", 0)
+    os.chmod(d / "上锁的文件.xlsx", 0)
+    try:
+        r = subprocess.run(_without_privileges(sys.executable, "-m", "selfeval_xl", "batch", str(d), "-o",
+                                               str(tmp_path / "out"), "-j", "1"),
+                           cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    finally:
+        os.chmod(d / "上锁的文件夹", 0o755)
+        os.chmod(d / "上锁的文件.xlsx", 0o644)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr  # the clean sample alone would give 0
+    record = {u["file"]: (u["kind"], u["blocking"]) for u in
+              json.loads((tmp_path / "out" / "not_audited.json").read_text("utf-8"))}
+    assert record == {"上锁的文件夹/": ("unreadable_dir", True), "上锁的文件.xlsx": ("unreadable", True)}
+    assert "【需核实】上锁的文件夹/" in r.stdout and "【需核实】上锁的文件.xlsx" in r.stdout
+
+
 def test_an_empty_folder_is_a_usage_error_and_writes_nothing(tmp_path):
     d = tmp_path / "空"
     d.mkdir()
@@ -249,6 +341,86 @@ def test_a_link_where_the_batch_writes_is_never_followed(tmp_path, where):
     assert code == 2, output
     assert "符号链接" in output and where in output
     assert (tree(victim), tree(out)) == before  # nothing written anywhere
+
+
+def _victim(tmp_path: Path, *names: str) -> Path:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for name in names:
+        (victim / name).write_text("原样", encoding="utf-8")
+    return victim
+
+
+def _swap_for_a_link(folder: Path, target: Path) -> None:
+    """What a racing process does after guard looked: the folder moved away, a link in its place."""
+    folder.rename(folder.with_name(folder.name + "-moved"))
+    os.symlink(target, folder)
+
+
+@posix
+def test_a_link_swapped_in_for_the_scratch_folder_after_the_guard_deletes_nothing_behind_it(tmp_path, monkeypatch):
+    """The scratch folder emptied at the start: a link put in its place between the moment it was
+    checked and the sweep was followed, and every file in the folder it pointed to was deleted."""
+    from selfeval_xl import manifest
+
+    out = tmp_path / "out"
+    manifest.prepare(out)
+    (out / SCRATCH / ".tmp-ours").write_bytes(b"left by a killed run")
+    victim = _victim(tmp_path, "论文.docx", "账目.xlsx")
+    real_scandir = os.scandir
+
+    def racing_scandir(what):
+        monkeypatch.setattr(os, "scandir", real_scandir)
+        _swap_for_a_link(out / SCRATCH, victim)
+        return real_scandir(what)
+
+    monkeypatch.setattr(os, "scandir", racing_scandir)
+    try:
+        manifest.prepare(out)
+    except OSError:
+        pass  # refused, or the folder it opened emptied: either way not through the link
+    monkeypatch.undo()
+    assert tree(victim) == {"论文.docx": hashlib.sha256("原样".encode()).hexdigest(),
+                            "账目.xlsx": hashlib.sha256("原样".encode()).hexdigest()}
+
+
+@posix
+def test_a_link_swapped_in_for_an_output_folder_after_the_guard_is_never_written_through(tmp_path, monkeypatch):
+    """A copy moved into 审核副本: a link put in the folder's place after it was checked (between
+    the check and the rename) made the rename replace the file of that name where the link pointed."""
+    from selfeval_xl import manifest
+
+    out = tmp_path / "out"
+    manifest.prepare(out)
+    (out / "审核副本").mkdir()
+    victim = _victim(tmp_path, "a_审核.xlsx")
+    real_claim = manifest.claim_file
+
+    def racing_claim(*args):
+        real_claim(*args)
+        _swap_for_a_link(out / "审核副本", victim)
+
+    monkeypatch.setattr(manifest, "claim_file", racing_claim)
+    try:
+        manifest.write_output(out, "审核副本/a_审核.xlsx", b"the copy")
+    except OSError:
+        pass  # refused, or written into the folder it opened: either way not through the link
+    assert (victim / "a_审核.xlsx").read_text(encoding="utf-8") == "原样" and tree(victim) == {
+        "a_审核.xlsx": hashlib.sha256("原样".encode()).hexdigest()}
+
+
+@posix
+def test_a_worker_never_opens_the_log_through_a_link(tmp_path):
+    """A link put at 内部错误.log after guard looked: each worker opened it with O_CREAT and followed
+    it, creating (or appending to) the file it pointed to."""
+    target = tmp_path / "elsewhere" / "made-through-the-link.txt"
+    target.parent.mkdir()
+    log = tmp_path / batch_mod.ERROR_LOG
+    os.symlink(target, log)
+    code = ("import sys; from pathlib import Path; from selfeval_xl.batch import _worker_setup; "
+            "_worker_setup(Path(sys.argv[1]), 1024); print('a library says something', file=sys.stderr)")
+    subprocess.run([sys.executable, "-c", code, str(log)], cwd=ROOT, timeout=120, check=True)
+    assert not target.exists() and log.is_symlink()
 
 
 def test_a_file_the_batch_did_not_write_is_never_replaced(tmp_path):

@@ -116,11 +116,36 @@ def words_file(tmp_path_factory) -> Path:
     return path
 
 
+#: what a department may type that a template engine could take for its own: docxtpl's escapes for
+#: a literal brace ({_{ … }_}, {_% … %_}, which it turned into {{ }} {% %} in the department's text
+#: too), Jinja's tags, a tab, a carriage return, characters no document can hold, a cell's longest text
+MARKS = ("依据{_{年度计划}_}执行，{_%按季%_}考核", "模板写法 {{ unit }} 与 {% if x %}计划{% endif %}{# 注 #}",
+         "第一项\t第二项", "第一行\r\n第二行\r第三行", "含\x01控制\x0b字符\ufffe", "长" * 32767)
+
+
+def marks_filling():
+    f = make_samples.bureau()
+    own = f.own["产出指标"]
+    for i, text in enumerate(MARKS):  # each row short of its target: its reason is in the report
+        row = own[i]
+        own[i] = OwnIndicator(row.level2, row.name, row.weight, row.target, "0", row.weight, text)
+    f.problems = [("问题{_{一}_}", "原因 {% raw %}", "措施 }} 与 %_}")]
+    return f
+
+
 @pytest.fixture(scope="session")
-def all_files(sample_files, words_file) -> dict[str, tuple[Path, str]]:
-    """name -> (workbook, rule set): the samples, the words sample, the other rule sets' examples."""
+def marks_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("marks") / "07_记号与长文_2023.xlsx"
+    write_template(path, filling=marks_filling())
+    return path
+
+
+@pytest.fixture(scope="session")
+def all_files(sample_files, words_file, marks_file) -> dict[str, tuple[Path, str]]:
+    """name -> (workbook, rule set): the samples, the words and marks samples, the other rule sets' examples."""
     out = {name: (path, "default") for name, path in sample_files.items()}
     out[words_file.name] = (words_file, "default")
+    out[marks_file.name] = (marks_file, "default")
     for rule_set, name in EXAMPLES.items():
         out[name] = (ROOT / "examples" / rule_set / name, rule_set)
     return out
@@ -149,7 +174,8 @@ def _docx_text(path: Path) -> str:
 
 
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """A text without its white space, nor the characters XML 1.0 forbids (no document holds them)."""
+    return re.sub(r"[\s\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]+", "", text)
 
 
 def _department_texts(a) -> list[str]:
@@ -456,6 +482,19 @@ def custom_template(path: Path) -> Path:
     return path
 
 
+def test_a_department_s_marks_are_shown_as_typed_whatever_tag_places_them(marks_file, tmp_path):
+    """{_{ … }_} in a 偏差原因 was shown as {{ … }} (docxtpl unescapes them after rendering), through
+    {{ }} and through a bureau's {{r }} alike; Jinja's own tags in a text are text."""
+    a = assess(marks_file)
+    template = custom_template(tmp_path / "我局模板.docx")
+    for outline, path in (("default", None), ("bureau", template)):
+        out = write_report(a, load_rules(), tmp_path / f"{outline}.docx", path)
+        text = _docx_text(out)
+        for mark in MARKS[:2]:
+            assert text.count(mark) == (2 if path else 1), (outline, mark)  # the custom template lists reasons twice
+        assert "问题{_{一}_}。原因：原因 {% raw %}。" in text and "措施 }} 与 %_}" in text
+
+
 def test_every_report_passes_openxml_audit(reports, all_files, tmp_path):
     for key, (path, _a) in reports.items():
         assert _audit(path) == [], key
@@ -533,6 +572,22 @@ HOSTILE = {
     # output multiplied by loops: 45^3 × 9,000 characters (passes the trial with one row, not the report)
     "output": ("{% for a in indicators %}{% for b in indicators %}{% for c in indicators %}{{ unit * 500 }}"
                "{% endfor %}{% endfor %}{% endfor %}", "超过 32,000,000 个字符"),
+    # the loops' own budget filter reached through map('…'), with a negative cost: a credit of 10^10 steps
+    "map_credit": ("{{ ('x'*999999)|list|map('_charged', -1000)|list|length }}" * 10
+                   + "{% for a in indicators %}" * 5 + "{% endfor %}" * 5, "循环次数过多"),
+    # a filter mapped over many items, each result within the bounds of one value: 5 × 10^9 characters
+    "map_memory": ("{{ ('x'*5000)|list|map('replace', 'x', 'y'*999999)|list|length }}", "总计超过"),
+    # ~ joins what no operator bound looked at: 10^9 characters in one expression
+    "concat": ("{% for t in ['字' * 999999] %}{{ (" + " ~ ".join(["t"] * 1000) + ")|length }}{% endfor %}",
+               "超过 1,000,000 个字符"),
+    # lists of lists: small in memory, 10^9 items written out, or summed in quadratic time
+    "nested_lists": ("{{ [[[1] * 1000] * 1000] * 1000 }}", "超过 1,000,000 个字符"),
+    "list_literal": ("{% for t in ['字' * 999999] %}{{ [" + ", ".join(["t"] * 1000) + "]|join }}{% endfor %}",
+                     "超过 1,000,000 个字符"),
+    "sum_lists": ("{{ ([[1] * 100] * 3000)|sum(start=[])|length }}" * 20, "只能对数字求和"),
+    # a text of a million characters built at each of 45^3 steps: a loop's budget counts the steps, not the text
+    "loop_text": ("{% for a in indicators %}{% for b in indicators %}{% for c in indicators %}{{ ('x'*999999)|length }}"
+                  "{% endfor %}{% endfor %}{% endfor %}", "总计超过"),
 }
 
 

@@ -97,6 +97,8 @@ def test_last_years_targets_are_found_for_a_code_typed_another_way(tmp_path):
     ("410105\u00ad021", "不可见字符"),  # a soft hyphen
     ("410105\u00a0021", "空格"),  # a no-break space
     ("410105　021", "空格"),  # an ideographic space
+    ("٤١٠١٠٥٠٢١", "其他文字的数字"),  # Arabic-Indic digits, which NFKC keeps
+    ("410۱05021", "其他文字的数字"),  # one Persian digit among ASCII ones
 ])
 def test_a_code_typed_another_way_is_v211_saying_what_to_type(write_filled, typed, what):
     a = assess(write_filled(_bureau(typed)))

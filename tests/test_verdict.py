@@ -23,6 +23,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import get_column_letter as get_col
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from selfeval_xl import standard as S
@@ -173,3 +174,123 @@ def test_the_hostile_copy_is_valid(hostile_copy):
     openxml_audit = pytest.importorskip("openxml_audit")
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(hostile_copy[1])
     assert [str(e) for e in result.errors if e.severity == openxml_audit.ValidationSeverity.ERROR] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What the copy opens on and prints: a sheet of the submission's named like ours, the views, the print area
+
+
+def hostile_views(src: Path, dst: Path) -> Path:
+    """A submission that keeps the verdict out of sight without hiding a cell: its own 审核结果
+    (saying 100 points) very hidden at the end, the workbook opening on another sheet, 绩效指标's
+    print area stopping before 核定得分, its view at 10 % and scrolled to row 5,000, and frozen
+    columns A:C so wide that no column after them can come into the window."""
+    from openpyxl.worksheet.views import Pane
+
+    wb = openpyxl.load_workbook(src)
+    fake = wb.create_sheet(S.RESULTS)
+    fake["A1"] = "审核结果：核定总分 100.00（优）　错误 0 项，警告 0 项，提示 0 项"
+    fake.sheet_state = "veryHidden"
+    wb.active = wb.sheetnames.index(S.GOALS)
+    for name in (S.INDICATORS, S.SUMMARY):
+        ws = wb[name]
+        ws.print_area = "A1:B60"
+        ws.sheet_view.zoomScale = 10
+        ws.sheet_view.topLeftCell = "A5000"
+    ws = wb[S.INDICATORS]
+    for c in "ABC":
+        ws.column_dimensions[c].width = 255
+    ws.sheet_view.pane = Pane(xSplit=3, ySplit=2, topLeftCell="XFA5000", activePane="bottomRight", state="frozen")
+    ws["I16"].comment = Comment("说明", "单位")  # a note on the department's own cell: its box is laid over J16:K30
+    wb.save(dst)
+    return _shown_over_the_verdict(dst)
+
+
+_VML_X = "urn:schemas-microsoft-com:office:excel"
+
+
+def _shown_over_the_verdict(path: Path) -> Path:
+    """The note's box shown at all times, over J16:K30 (columns 9-10, rows 15-29 from 0), and a form
+    control (a label saying 满分) over J20:K22, in the sheet's VML drawing."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    [vml] = [n for n in parts if n.endswith(".vml")]
+    root = etree.fromstring(parts[vml])
+    [shape] = [el for el in root.iter("{urn:schemas-microsoft-com:vml}shape")]
+    shape.set("style", (shape.get("style") or "").replace("hidden", "visible"))
+    data = shape.find(f"{{{_VML_X}}}ClientData")
+    anchor = data.find(f"{{{_VML_X}}}Anchor")
+    if anchor is None:  # openpyxl writes none: a program places the box by default
+        anchor = etree.SubElement(data, f"{{{_VML_X}}}Anchor")
+    anchor.text = "9, 0, 15, 0, 11, 0, 30, 0"
+    etree.SubElement(data, f"{{{_VML_X}}}Visible")
+    label = etree.fromstring(
+        f'<v:shape xmlns:v="urn:schemas-microsoft-com:vml" xmlns:x="{_VML_X}" id="_x0000_s1999" type="#_x0000_t202" '
+        'style="position:absolute;width:120pt;height:40pt;z-index:2;visibility:visible"><v:textbox><div>满分</div>'
+        '</v:textbox><x:ClientData ObjectType="Label"><x:Anchor>9, 0, 19, 0, 10, 0, 21, 0</x:Anchor></x:ClientData>'
+        '</v:shape>')
+    root.append(label)
+    parts[vml] = etree.tostring(root)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data_ in parts.items():
+            z.writestr(name, data_)
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_views_copy(sample_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("views")
+    a = assess(hostile_views(sample_files[SAMPLE], out / "views.xlsx"))
+    return a, write_scored_copy(a, out / "copy")
+
+
+def test_a_sheet_named_like_ours_cannot_hide_the_findings(hostile_views_copy):
+    """Its 审核结果 was replaced in place: ours stayed very hidden, last, and the workbook opened on
+    the department's choice."""
+    a, path = hostile_views_copy
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == S.RESULTS and wb.sheetnames.count(S.RESULTS) == 1
+    assert wb[S.RESULTS].sheet_state == "visible" and wb.active.title == S.RESULTS
+    assert [ws.title for ws in wb if ws.sheet_view.tabSelected] == [S.RESULTS]
+    assert wb[S.RESULTS]["A1"].value == plan(a).title
+    # names scoped to a sheet follow it to its new place
+    assert (wb[S.RESULTS].print_title_rows, wb[S.INDICATORS].print_title_rows) == ("$3:$3", "$1:$2")
+
+
+def test_the_copy_prints_and_opens_where_the_verdict_is(hostile_views_copy):
+    from selfeval_xl.ooxml.sheet_edit import FROZEN_WIDTH
+
+    a, path = hostile_views_copy
+    wb = openpyxl.load_workbook(path)
+    for sheet in {s for s, _cell in plan(a).values}:
+        ws = wb[sheet]
+        assert not ws.print_area, sheet  # the whole sheet prints, the verdict with it
+        view = ws.sheet_view
+        assert view.topLeftCell in (None, "A1") and view.zoomScale in (None, 100), sheet
+        if view.pane is not None:
+            assert view.pane.state == "frozen" and view.pane.topLeftCell == f"{get_col(view.pane.xSplit + 1)}{int(view.pane.ySplit) + 1}"
+            widths = sum((ws.column_dimensions[get_col(i)].width or 8.43) * 7 + 5 for i in range(1, int(view.pane.xSplit or 0) + 1))
+            assert widths * 9525 <= FROZEN_WIDTH, sheet
+
+
+def test_the_template_s_own_frozen_header_stays(sample_files, tmp_path):
+    a = assess(sample_files[SAMPLE])
+    pane = openpyxl.load_workbook(write_scored_copy(a, tmp_path))[S.INDICATORS].sheet_view.pane
+    assert (pane.xSplit, pane.ySplit, pane.topLeftCell, pane.state) == (3, 2, "D3", "frozen")
+
+
+def test_no_note_box_or_form_control_is_shown_over_the_verdict(hostile_views_copy):
+    """A shape of the sheet's VML drawing (another cell's note shown at all times, a label) laid over
+    核定得分 was kept as it was: it covered the verdict on the screen. The note's box is hidden (the note
+    stays); the label is removed (remove_legacy_over) or hidden, never shown."""
+    _a, path = hostile_views_copy
+    with zipfile.ZipFile(path) as z:
+        vmls = [etree.fromstring(z.read(n)) for n in z.namelist() if n.endswith(".vml")]
+    shapes = {}
+    for data in (d for vml in vmls for d in vml.iter(f"{{{_VML_X}}}ClientData")):
+        shape = data.getparent()
+        shown = data.find(f"{{{_VML_X}}}Visible") is not None or "visibility:hidden" not in (shape.get("style") or "")
+        shapes[(data.get("ObjectType"), data.findtext(f"{{{_VML_X}}}Anchor"))] = shown
+    assert shapes[("Note", "9, 0, 15, 0, 11, 0, 30, 0")] is False
+    assert shapes.get(("Label", "9, 0, 19, 0, 10, 0, 21, 0"), False) is False
+    assert openpyxl.load_workbook(path)[S.INDICATORS]["I16"].comment is not None

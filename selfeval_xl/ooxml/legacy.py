@@ -23,7 +23,7 @@ from lxml import etree
 from .edit import Editor
 from .errors import Rejected
 from .refs import Area
-from .sheet_edit import Cells, _sizes, _touches
+from .sheet_edit import Cells, _sizes, touches
 from .xml import XMLElement, local, parse
 
 __all__ = ["remove_legacy_over", "vml_area"]
@@ -34,7 +34,7 @@ _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _REL_NAMESPACES = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
                    "http://purl.oclc.org/ooxml/officeDocument/relationships")
 #: a VML length: a number and its unit (none: pixels, as a browser reads CSS)
-_LENGTH = re.compile(r"\s*(-?\d+(?:\.\d*)?|-?\.\d+)\s*(pt|px|in|cm|mm|pc|em)?\s*$", re.IGNORECASE)
+_LENGTH = re.compile(r"(-?\d+(?:\.\d*)?|-?\.\d+)\s*(pt|px|in|cm|mm|pc|em)?", re.IGNORECASE)  # fullmatch, stripped
 _EMU = {"pt": 12700, "px": 9525, "in": 914400, "cm": 360000, "mm": 36000, "pc": 152400, "em": 152400, "": 9525}
 _SHAPE_ID = re.compile(r"_x0000_s(\d+)$")
 #: what makes Excel's VML not XML: HTML's line break, never closed
@@ -54,7 +54,7 @@ def remove_legacy_over(editor: Editor, sheet_part: str, sheet: XMLElement, cells
     if vml is not None:
         for shape in _shapes(vml):
             area = vml_area(shape, sheet, widths, heights, cells)
-            if area is None or not _touches(area, cells):
+            if area is None or not touches(area, cells):
                 continue
             if _object_type(shape) == "Note":
                 changed += _hide(shape)
@@ -64,7 +64,7 @@ def remove_legacy_over(editor: Editor, sheet_part: str, sheet: XMLElement, cells
                 changed += 1
     objects = _objects(sheet)
     taken = {int(el.get("shapeId", "")) for el in objects
-             if int(el.get("shapeId", "")) in gone or ((a := _object_area(el)) is not None and _touches(a, cells))}
+             if int(el.get("shapeId", "")) in gone or ((a := _object_area(el)) is not None and touches(a, cells))}
     if taken - gone and vml is not None:  # an object over the cells: its picture goes with it
         for shape in _shapes(vml):
             if _ids(shape) & (taken - gone) and _object_type(shape) != "Note":
@@ -130,7 +130,7 @@ def _style(text: str) -> dict[str, str]:
 def _emu(value: str | None) -> int | None:
     if value is None:
         return 0
-    m = _LENGTH.match(value)
+    m = _LENGTH.fullmatch(value.strip())
     if not m:
         return None
     return round(float(m.group(1)) * _EMU[(m.group(2) or "").lower()])

@@ -8,7 +8,8 @@ held is replaced only where a value is given; a style-only change keeps the valu
 Cells a writer must show as it wrote them, whatever the sheet around them says (``Cells``, row ->
 columns): ``unmerge`` the merges over them, ``remove_hyperlinks`` on them, ``exclude`` them from
 conditional formats and data validations (including the x14 extensions), ``show_row`` and
-``show_column`` them (not hidden, not a sliver), ``show_zeros`` on the sheet, and
+``show_column`` them (not hidden, not a sliver), ``show_zeros`` on the sheet, open it on a
+``plain_view`` (not scrolled away, not at 10 %, no frozen pane that fills the window), and
 ``remove_drawings_over`` them (a picture or a text box laid over a cell hides it).
 """
 
@@ -24,7 +25,8 @@ from .edit import WORKSHEET_ORDER, insert_in_order
 from .refs import Area, a1, area_text, col_letter, parse_area, parse_ref, subtract
 from .xml import Names, XMLElement, encode_xstring, local
 
-__all__ = ["KEEP", "CellWriter", "Cells", "exclude", "remove_drawings_over", "remove_hyperlinks", "show_zeros", "unmerge"]
+__all__ = ["KEEP", "CellWriter", "Cells", "exclude", "plain_view", "remove_drawings_over", "remove_hyperlinks", "show_zeros",
+           "unmerge"]
 
 #: cells by row: row -> columns
 Cells = dict[int, set[int]]
@@ -293,13 +295,14 @@ def _split_col(el: XMLElement, lo: int, hi: int, col: int) -> XMLElement:
     return el
 
 
-def _touches(area: Area, cells: Cells) -> bool:
+def touches(area: Area, cells: Cells) -> bool:
+    """Whether the area (first row, first column, last row, last column) holds any of ``cells``."""
     r1, c1, r2, c2 = area
     return any(r1 <= r <= r2 and any(c1 <= c <= c2 for c in cols) for r, cols in cells.items())
 
 
 def _areas_touch(text: str, cells: Cells) -> bool:
-    return any((a := parse_area(part)) is not None and _touches(a, cells) for part in text.split())
+    return any((a := parse_area(part)) is not None and touches(a, cells) for part in text.split())
 
 
 def unmerge(root: XMLElement, cells: Cells) -> list[str]:
@@ -346,7 +349,7 @@ def _sqref_without(text: str, cells: Cells) -> str | None:
     """A sqref without ``cells``: None when it holds none of them ('' when nothing is left)."""
     parts = text.split()
     areas = [parse_area(p) for p in parts]
-    if not any(a is not None and _touches(a, cells) for a in areas):
+    if not any(a is not None and touches(a, cells) for a in areas):
         return None
     out = []
     for part, area in zip(parts, areas, strict=True):
@@ -442,6 +445,40 @@ def show_zeros(root: XMLElement) -> bool:
 #: a drawing's anchors are found by their local names (Transitional and Strict name them alike)
 _XDR = "{*}"
 _EMU_PER_PIXEL, _EMU_PER_POINT = 9525, 12700
+#: a frozen pane wider or taller than this (EMU: 640 × 400 pixels, what a laptop's window shows of a
+#: sheet) keeps every column or row after it out of the window, whatever the scrolling
+FROZEN_WIDTH, FROZEN_HEIGHT = 640 * _EMU_PER_PIXEL, 400 * _EMU_PER_PIXEL
+_ZOOMS = ("zoomScale", "zoomScaleNormal", "zoomScalePageLayoutView", "zoomScaleSheetLayoutView")
+
+
+def plain_view(root: XMLElement) -> bool:
+    """The sheet opens where its cells are seen: at its top left, at the program's own zoom, with
+    no split and no frozen pane wider or taller than a window (frozen columns that fill it keep the
+    columns after them out of sight); a frozen pane kept opens on the first cell after it. Whether
+    a view changed."""
+    widths, heights = _sizes(root)
+    changed = False
+    for view in root.iter("{*}sheetView"):
+        for attr in ("topLeftCell", *_ZOOMS):
+            if attr in view.attrib:
+                del view.attrib[attr]
+                changed = True
+        pane = view.find("{*}pane")
+        if pane is None:
+            continue
+        cols = min(int(_number(pane.get("xSplit"), 0)), 16_384)
+        rows = min(int(_number(pane.get("ySplit"), 0)), 1_048_576)
+        frozen = pane.get("state") in ("frozen", "frozenSplit")
+        if (frozen and sum(map(widths, range(cols))) <= FROZEN_WIDTH
+                and sum(map(heights, range(min(rows, 10_000)))) <= FROZEN_HEIGHT):
+            pane.set("topLeftCell", a1(rows + 1, cols + 1))
+        else:  # a split (its sizes are in twips), or frozen cells that fill the window
+            view.remove(pane)
+            for sel in view.findall("{*}selection"):
+                if sel.get("pane"):
+                    view.remove(sel)
+        changed = True
+    return changed
 
 
 def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -> int:
@@ -455,7 +492,7 @@ def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -
         if local(anchor.tag) == "AlternateContent":  # the anchor a newer program chose
             inner = next((a for a in anchor.iter() if isinstance(a.tag, str) and local(a.tag) in _ANCHORS), anchor)
         area = _anchor_area(inner, widths, heights)
-        if area is not None and _touches(area, cells):
+        if area is not None and touches(area, cells):
             drawing.remove(anchor)
             removed += 1
     return removed

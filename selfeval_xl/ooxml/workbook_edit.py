@@ -18,7 +18,7 @@ from .edit import WORKBOOK_ORDER, Editor, insert_in_order
 from .workbook import Workbook
 from .xml import XMLElement, local
 
-__all__ = ["add_sheet_first", "define_name", "drop_not_kept", "full_calc_on_load", "show_sheets"]
+__all__ = ["add_sheet_first", "define_name", "drop_not_kept", "full_calc_on_load", "remove_names", "show_sheets"]
 
 _CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _CT_MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -62,41 +62,65 @@ def add_sheet_first(editor: Editor, wb: Workbook, name: str, tree: XMLElement) -
     """Add the worksheet ``tree`` as the first tab, named ``name``, and open the workbook on it;
     a sheet of that name (a copy of a copy) is replaced. Returns its part."""
     n = wb.names
-    existing = next((s for s in wb.sheets if s.name == name and s.part), None)
-    if existing is not None:
-        editor.replace_part(existing.part, etree.tostring(tree.getroottree(), xml_declaration=True,
-                                                          encoding="UTF-8", standalone=True))
-        return existing.part
     root = editor.tree(wb.part)
     sheets = root.find(n("sheets"))
     if sheets is None:
         sheets = insert_in_order(root, etree.Element(n("sheets")), WORKBOOK_ORDER)
-    part = editor.new_part_name("xl/worksheets/sheet%d.xml")
-    editor.add_part(part, _CT_WORKSHEET, tree=tree)
-    rid = editor.add_rel(wb.part, n.rel + "/worksheet", part)
-    ids = [int(s.get("sheetId") or 0) for s in sheets if s.tag == n("sheet") and (s.get("sheetId") or "").isdigit()]
-    el = etree.Element(n("sheet"), nsmap={"r": n.rel})
-    el.set("name", name)
-    el.set("sheetId", str(max(ids, default=0) + 1))
-    el.set(n.r("id"), rid)
+    listed = [s for s in sheets if s.tag == n("sheet")]
+    existing = next((s for s in wb.sheets if s.name == name and s.part), None)
+    if existing is not None:  # a copy of a copy, or a submission's own sheet of that name (hidden, last …)
+        editor.replace_part(existing.part, etree.tostring(tree.getroottree(), xml_declaration=True,
+                                                          encoding="UTF-8", standalone=True))
+        part = existing.part
+        el = next(s for s in listed if s.get("name") == name)
+        was = listed.index(el)
+        sheets.remove(el)
+        if "state" in el.attrib:  # ours is shown, whatever the submission's was
+            del el.attrib["state"]
+    else:
+        was = len(listed)
+        part = editor.new_part_name("xl/worksheets/sheet%d.xml")
+        editor.add_part(part, _CT_WORKSHEET, tree=tree)
+        rid = editor.add_rel(wb.part, n.rel + "/worksheet", part)
+        ids = [int(s.get("sheetId") or 0) for s in listed if (s.get("sheetId") or "").isdigit()]
+        el = etree.Element(n("sheet"), nsmap={"r": n.rel})
+        el.set("name", name)
+        el.set("sheetId", str(max(ids, default=0) + 1))
+        el.set(n.r("id"), rid)
     sheets.insert(0, el)
     defined = root.find(n("definedNames"))
-    for d in (defined if defined is not None else ()):
+    for d in (defined if defined is not None else ()):  # names scoped to a sheet follow it to its new place
         local_id = d.get("localSheetId")
         if local_id is not None and local_id.isdigit():
-            d.set("localSheetId", str(int(local_id) + 1))
+            index = int(local_id)
+            d.set("localSheetId", str(0 if index == was else index + 1 if index < was else index))
     views = root.find(n("bookViews"))
     if views is None:
         views = insert_in_order(root, etree.Element(n("bookViews")), WORKBOOK_ORDER)
     view = next((v for v in views if v.tag == n("workbookView")), None)
     if view is None:
         view = etree.SubElement(views, n("workbookView"))
-    view.set("activeTab", "0")
-    view.set("firstSheet", "0")
+    for view in views.iter(n("workbookView")):  # every window opens on it
+        view.set("activeTab", "0")
+        view.set("firstSheet", "0")
     for sheet in wb.sheets:  # one selected tab: several would be edited together (a group)
-        if sheet.part:
+        if sheet.part and sheet.part != part:
             _unselect(editor, wb, sheet.name)
     return part
+
+
+def remove_names(editor: Editor, wb: Workbook, name: str, sheets: set[str]) -> None:
+    """Remove the defined names ``name`` scoped to any of ``sheets`` (after the sheet list's last edit)."""
+    n = wb.names
+    root = editor.tree(wb.part)
+    listed = [el.get("name") for el in root.iter(n("sheet"))]
+    ids = {str(i) for i, sheet in enumerate(listed) if sheet in sheets}
+    defined = root.find(n("definedNames"))
+    if defined is None:
+        return
+    for el in list(defined):
+        if (el.get("name") or "").casefold() == name.casefold() and el.get("localSheetId") in ids:
+            defined.remove(el)
 
 
 def _unselect(editor: Editor, wb: Workbook, name: str) -> None:
