@@ -174,7 +174,10 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     for p in sample_files.values():
         shutil.copy(p, indir / p.name)
     monkeypatch.setattr(batch_mod, "process_file", _faulty(names))
-    result = run_batch(indir, tmp_path / "out", BatchOptions(jobs=2, timeout=8, memory_mb=400))  # 3 s was too short on a busy machine
+    # 3 s was too short on a busy machine; the limit is the default's 1024 MB: a worker forked from
+    # this pytest process inherits its address space (pandas, hypothesis and every test's imports,
+    # some 400 MB late in the suite), which RLIMIT_AS counts, and 400 MB failed the healthy sample 01
+    result = run_batch(indir, tmp_path / "out", BatchOptions(jobs=2, timeout=8, memory_mb=1024))
     by_file = {r["file"]: r for r in result.results}
     crash, exit_ = by_file["crash.xlsx"]["findings"][0], by_file["exit.xlsx"]["findings"][0]
     assert crash["code"] == "F009" and f"被信号 {int(signal.SIGSEGV)} 终止" in crash["message"]

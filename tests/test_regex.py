@@ -41,9 +41,12 @@ PROGRAM = textwrap.dedent(r'''
                 yield unit, (unit * (SIZE // len(unit) + 1))[:SIZE]
 
     for name, pattern in patterns:
-        chars = sorted({c for c in pattern.pattern if not c.isspace() and c not in "()?*+{}|^$.-,:<=!\\"})[:6]
+        binary = isinstance(pattern.pattern, bytes)  # a pattern over a part's bytes: fed the same, encoded
+        source = pattern.pattern.decode("latin-1") if binary else pattern.pattern
+        chars = sorted({c for c in source if not c.isspace() and c not in "()?*+{}|^$.-,:<=!\\"})[:6]
         for unit, text in inputs(chars):
             print(name, repr(unit), flush=True)
+            text = text.encode("utf-8")[:SIZE] if binary else text
             pattern.sub("", text)  # every start position, as search and finditer try them
             pattern.fullmatch(text)  # anchored at both ends: what backtracking does worst
 
