@@ -465,13 +465,21 @@ def _over_the_total(ctx: Context, o: TotalOutcome) -> list[Finding]:
     return out
 
 
+def _self_shown(score: float | None, line: Line, decimals: int) -> str:
+    """A row's 自评得分 as P507 names it: the number, 未填 for a blank cell, 不是数字 for anything else
+    (a word, or an error value V207 names)."""
+    if score is not None:
+        return fmt_points(score, decimals)
+    return "不是数字" if line.self_score_typed else "未填"
+
+
 def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, shown: int = 6) -> str:
     """The rows whose self score is not their 核定得分, largest difference first, with their cells."""
     diffs = [(abs((r.self_score or 0.0) - (r.verified or 0.0)), r, line) for r, line in zip(rows, lines, strict=True)
              if r.applicable and r.category and abs((r.self_score or 0.0) - (r.verified or 0.0)) > rules.tolerance + _EPS]
     diffs.sort(key=lambda d: -d[0])
     parts = [f"“{r.name or f'第 {r.row} 行'}”（{S.INDICATORS}!{line.cells.get(S.SELF_SCORE, '')}：自评 "
-             f"{fmt_points(r.self_score, rules.decimals) if r.self_score is not None else '未填'}，"
+             f"{_self_shown(r.self_score, line, rules.decimals)}，"
              f"核定 {fmt_points(r.verified, rules.decimals)}）"
              for _, r, line in diffs[:shown]]
     more = f"等 {len(diffs)} 项" if len(diffs) > shown else f"共 {len(diffs)} 项"

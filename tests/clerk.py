@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .tools import missing
+
 HERE = Path(__file__).resolve().parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -64,10 +66,10 @@ class Job:
 def available() -> str | None:
     """Why the clerk cannot run here, or None."""
     if not shutil.which("soffice"):
-        return "LibreOffice is not installed (apt-get install -y libreoffice-calc)"
+        return missing("LibreOffice is not installed (apt-get install -y libreoffice-calc)")
     probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True)
     if probe.returncode != 0:
-        return "the system python3 has no uno module (apt-get install -y python3-uno)"
+        return missing(f"{SYSTEM_PYTHON} has no uno module (apt-get install -y python3-uno)")
     return None
 
 

@@ -9,10 +9,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .tools import missing
+
 
 def available() -> str | None:
     """Why Gnumeric cannot run here, or None."""
-    return None if shutil.which("ssconvert") else "Gnumeric is not installed (apt-get install -y gnumeric)"
+    return None if shutil.which("ssconvert") else missing("Gnumeric is not installed (apt-get install -y gnumeric)")
 
 
 def recalc(files: list[Path], outdir: Path, timeout: int = 120) -> list[Path]:

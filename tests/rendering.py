@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .libreoffice import convert
+from .tools import missing
 
 DPI = 100
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -63,7 +64,8 @@ class Page:
 
 
 def available() -> bool:
-    return all(shutil.which(t) for t in ("pdftoppm", "pdftotext")) and bool(shutil.which("soffice") or shutil.which("libreoffice"))
+    there = all(shutil.which(t) for t in ("pdftoppm", "pdftotext")) and bool(shutil.which("soffice") or shutil.which("libreoffice"))
+    return not missing(None if there else "LibreOffice and poppler-utils are needed (apt-get install -y libreoffice-calc poppler-utils)")
 
 
 def render(workbook: Path, outdir: Path) -> list[Page]:

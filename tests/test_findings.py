@@ -333,3 +333,12 @@ def test_a_blank_actual_is_said_with_an_unreadable_target(write_filled):
     a = assess(write_filled(own(clean(), "产出指标", 0, target="大约3000批", actual=None)))
     codes = [x.code for x in a.findings if x.sheet == S.INDICATORS]
     assert "V203" in codes and "V201" in codes
+
+
+def test_p507_names_a_self_score_that_is_not_a_number_as_such_not_as_blank(sample_files):
+    """Sample 05's G43 shows #VALUE! (V207): P507 said of it "自评 未填", which V207 on the same cell
+    contradicted."""
+    a = assess(sample_files["05_花园路街道办事处_2022.xlsx"])
+    p507 = next(f for f in a.findings if f.code == "P507")
+    assert "G43：自评 不是数字，核定" in p507.message and "G43：自评 未填" not in p507.message
+    assert any(f.code == "V207" and f.cell == "G43" for f in a.findings)

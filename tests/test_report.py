@@ -448,8 +448,10 @@ def test_libreoffice_shows_every_text_of_the_department(reports, all_files, tmp_
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_converts_every_report(reports, tmp_path):
-    outs = [path for path, _a in reports.values()]
+def test_libreoffice_converts_every_report(reports, marks_file, tmp_path):
+    # but the marks sample's: LibreOffice lays its 32,767 characters of one unbroken text out for
+    # 146 s a report (measured; its text export, above, holds every mark in seconds)
+    outs = [path for (name, _outline), (path, _a) in reports.items() if name != marks_file.name]
     pdfs = convert(outs, tmp_path / "pdf", "pdf", recalc=False)
     for pdf in pdfs:
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
