@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from selfeval_xl.across import SIMILAR, Text, copied_texts, jaccard, shingles, similar_pairs
+from selfeval_xl.batch.across import SIMILAR, Text, copied_texts, jaccard, shingles, similar_pairs
 
 WORDS = ("预算", "执行", "项目", "资金", "绩效", "目标", "完成", "改造", "社区", "服务", "监管", "培训", "采购", "工程",
          "进度", "年度", "考核", "管理", "制度", "群众", "满意", "街道", "治理", "安全", "检查", "整改", "落实", "推进")

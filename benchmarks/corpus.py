@@ -34,7 +34,7 @@ OUTPUTS = [("数量指标", "服务人次", "≥{n}人次", "{a}人次"), ("数�
 def _filling(i: int):
     from make_samples import full_marks
 
-    from selfeval_xl.template import CommonAnswer, Filling, OwnIndicator, SavedValue, Typed
+    from selfeval_xl.form.template import CommonAnswer, Filling, OwnIndicator, SavedValue, Typed
 
     rng = random.Random(i)
     kind, dept = rng.choice(KINDS)
@@ -109,7 +109,7 @@ def _write(args: tuple[int, str]) -> str:
     i, folder = args
     from badfiles import ole
 
-    from selfeval_xl.template import write_template
+    from selfeval_xl.form.template import write_template
 
     rng = random.Random(10_000_000 + i)
     path = Path(folder) / f"{i // 1000:02d}" / f"submission_{i:05d}.xlsx"

@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
 
-    from selfeval_xl import batch as batch_mod
+    from selfeval_xl.batch import run as batch_mod
 
     peaks: dict[int, float] = {}
     roles: dict[int, str] = {}

@@ -20,8 +20,8 @@ import python_calamine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from selfeval_xl.read import read_submission  # noqa: E402
-from selfeval_xl.rules import load_rules  # noqa: E402
+from selfeval_xl.check.read import read_submission  # noqa: E402
+from selfeval_xl.rules.model import load_rules  # noqa: E402
 
 
 def per_file_ms(fn, files, repeat):

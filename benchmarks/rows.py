@@ -33,7 +33,7 @@ def workbook(n: int) -> Path:
     """A filled workbook with ``n`` own 产出 rows (cached)."""
     import make_samples
 
-    from selfeval_xl.template import OwnIndicator, write_template
+    from selfeval_xl.form.template import OwnIndicator, write_template
 
     path = CACHE / f"rows-{n}.xlsx"
     if not path.exists():
@@ -48,13 +48,13 @@ def workbook(n: int) -> Path:
 
 
 def stages(path: Path, report: bool = False) -> dict[str, float]:
-    from selfeval_xl.assess import assess_submission
-    from selfeval_xl.intake import open_package
-    from selfeval_xl.read import read_package
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.score import score_lines
-    from selfeval_xl.scored_copy import scored_copy_bytes
-    from selfeval_xl.validate import Context, run_checks
+    from selfeval_xl.check.assess import assess_submission
+    from selfeval_xl.check.intake import open_package
+    from selfeval_xl.check.read import read_package
+    from selfeval_xl.check.score import score_lines
+    from selfeval_xl.check.validate import Context, run_checks
+    from selfeval_xl.outputs.scored_copy import scored_copy_bytes
+    from selfeval_xl.rules.model import load_rules
 
     rules = load_rules()
     out: dict[str, float] = {}
@@ -76,7 +76,7 @@ def stages(path: Path, report: bool = False) -> dict[str, float]:
     if report:  # every row is short of its target: every row is a deviation in the report's table
         import tempfile
 
-        from selfeval_xl.selfreport import write_report
+        from selfeval_xl.outputs.word_report import write_report
 
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()

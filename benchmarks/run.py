@@ -55,13 +55,13 @@ def machine() -> str:
 
 def per_file_path(folder: Path, n: int = 200) -> str:
     """Milliseconds per file in each stage of the one-file path, and the hottest functions."""
-    from selfeval_xl.assess import Assessment, _ordered
-    from selfeval_xl.intake import open_package
-    from selfeval_xl.read import read_package
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.score import score_lines
-    from selfeval_xl.scored_copy import scored_copy_bytes
-    from selfeval_xl.validate import Context, run_checks
+    from selfeval_xl.check.assess import Assessment, _ordered
+    from selfeval_xl.check.intake import open_package
+    from selfeval_xl.check.read import read_package
+    from selfeval_xl.check.score import score_lines
+    from selfeval_xl.check.validate import Context, run_checks
+    from selfeval_xl.outputs.scored_copy import scored_copy_bytes
+    from selfeval_xl.rules.model import load_rules
 
     rules = load_rules()
     files = sorted(folder.rglob("*.xlsx"))[:n]

@@ -53,9 +53,9 @@ def floor(folder: Path) -> dict:
 
 def check(folder: Path) -> dict:
     """What `selfeval-xl check DIR --format json` does: assess every file, render JSON."""
-    from selfeval_xl.assess import assess
-    from selfeval_xl.report import render_json_stream
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.check.assess import assess
+    from selfeval_xl.outputs.console import render_json_stream
+    from selfeval_xl.rules.model import load_rules
 
     rules = load_rules()
     with open(os.devnull, "w", encoding="utf-8") as out:
@@ -65,8 +65,8 @@ def check(folder: Path) -> dict:
 
 def check_jobs(folder: Path, jobs: int) -> dict:
     """What `selfeval-xl check DIR --format json --jobs N` does: the files in N worker processes."""
-    from selfeval_xl.batch import check_in_workers
-    from selfeval_xl.report import RenderedWriter
+    from selfeval_xl.batch.run import check_in_workers
+    from selfeval_xl.outputs.console import RenderedWriter
 
     with open(os.devnull, "w", encoding="utf-8") as out:
         w = RenderedWriter("json", out)
@@ -78,7 +78,7 @@ def check_jobs(folder: Path, jobs: int) -> dict:
 def batch(folder: Path, outdir: Path, jobs: int) -> dict:
     import shutil
 
-    from selfeval_xl.batch import BatchOptions, run_batch
+    from selfeval_xl.batch.run import BatchOptions, run_batch
 
     shutil.rmtree(outdir, ignore_errors=True)
     r = run_batch(folder, outdir, BatchOptions(jobs=jobs))

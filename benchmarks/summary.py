@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def results(n: int):
-    from selfeval_xl.assess import assess
+    from selfeval_xl.check.assess import assess
 
     base = [assess(p).to_dict() for p in sorted((ROOT / "samples").glob("*.xlsx"))]
     for i in range(n):
@@ -44,8 +44,8 @@ def results(n: int):
 def one(n: int) -> dict:
     import resource
 
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.summary import write_summary
+    from selfeval_xl.outputs.summary import write_summary
+    from selfeval_xl.rules.model import load_rules
 
     rules = load_rules()
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +61,7 @@ def one(n: int) -> dict:
 def bare() -> dict:
     import resource
 
-    import selfeval_xl.summary  # noqa: F401
+    import selfeval_xl.outputs.summary  # noqa: F401
 
     return {"n": 0, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from selfeval_xl.cli import reference as cli_reference  # noqa: E402
-from selfeval_xl.findings import reference as findings_reference  # noqa: E402
-from selfeval_xl.rules_reference import reference as rules_reference  # noqa: E402
+from selfeval_xl.cli.commands import reference as cli_reference  # noqa: E402
+from selfeval_xl.core.findings import reference as findings_reference  # noqa: E402
+from selfeval_xl.rules.reference import reference as rules_reference  # noqa: E402
 
 DOCS = {"cli.md": cli_reference, "findings.md": findings_reference, "rules.md": rules_reference}
 

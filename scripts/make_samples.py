@@ -2,7 +2,7 @@
 
     python scripts/make_samples.py            # writes samples/*.xlsx and examples/<rule set>/*.xlsx
 
-Each sample is the standard template (selfeval_xl.template, default rules) with what a department's
+Each sample is the standard template (selfeval_xl.form.template, default rules) with what a department's
 clerk would type. ``SAMPLES`` maps a file name to a function giving its ``Filling``; the tests
 read every sample back and compare it with these inputs.
 
@@ -29,10 +29,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from selfeval_xl import standard as S  # noqa: E402
-from selfeval_xl.layout import Layout  # noqa: E402
-from selfeval_xl.rules import load_rules  # noqa: E402
-from selfeval_xl.template import (  # noqa: E402
+from selfeval_xl.core import names as S  # noqa: E402
+from selfeval_xl.form.layout import Layout  # noqa: E402
+from selfeval_xl.form.template import (  # noqa: E402
     CommonAnswer,
     Filling,
     FormulaText,
@@ -41,6 +40,7 @@ from selfeval_xl.template import (  # noqa: E402
     Typed,
     write_template,
 )
+from selfeval_xl.rules.model import load_rules  # noqa: E402
 
 OUT = ROOT / "samples"
 
@@ -435,7 +435,7 @@ def education_bureau() -> Filling:
 def health_commission() -> Filling:
     """four-part: the rule set's own worked example (its ``forms``: 审计发现重大违规, a 通报批评) as a
     department's workbook: the total capped at 59 by the veto, the grade 不合格."""
-    from selfeval_xl.rule_examples import example_filling
+    from selfeval_xl.check.examples import example_filling
 
     rules = load_rules("four-part")
     f = example_filling(rules, next(x for x in rules.forms if "卫生健康" in x.name))

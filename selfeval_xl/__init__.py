@@ -1,10 +1,14 @@
 """selfeval-xl: 部门整体支出绩效自评 (a department's whole-year spending performance self-evaluation).
 
-The pipeline, one module per stage::
+The pipeline, one folder per stage (every import points down it)::
 
-    rules (YAML) → template                                   rules.py, template.py
-    file → intake → read → validate → score → write back      intake.py, read.py, validate.py, score.py
-    folder → batch (workers) → summary / consolidation        batch.py, summary.py, consolidate.py
+    core/      findings, names, numbers, formulas, sanitize, units, inputs
+    rules/     rules (data) → model, schema, methods, targets, deadlines, totals, reference
+    form/      rules → the template a department fills: layout, checks, instructions, template
+    check/     file → intake → read → validate → score → assess
+    outputs/   assessment → console, results, scored copy, word report; many → summary, consolidation
+    batch/     folder → inventory → run (workers, journal) → across → outputs
+    cli/       the command line over all of it
 
 The public API is re-exported here; ``cli.py`` is a thin layer over it.
 """
@@ -17,18 +21,18 @@ from typing import TYPE_CHECKING, Any
 #: public name -> the module that defines it (imported when first asked for: `check` never loads
 #: the template writer, XlsxWriter or pandas)
 _LAZY = {
-    "Assessment": "assess", "assess": "assess", "Finding": "findings", "Limits": "intake", "Rejected": "intake",
-    "Submission": "read", "read_submission": "read", "Rules": "rules", "RulesError": "rules", "load_rules": "rules",
-    "Filling": "template", "write_template": "template",
+    "Assessment": "check.assess", "assess": "check.assess", "Finding": "core.findings", "Limits": "check.intake",
+    "Rejected": "check.intake", "Submission": "check.read", "read_submission": "check.read", "Rules": "rules.model",
+    "RulesError": "rules.model", "load_rules": "rules.model", "Filling": "form.template", "write_template": "form.template",
 }
 
 if TYPE_CHECKING:
-    from .assess import Assessment, assess
-    from .findings import Finding
-    from .intake import Limits, Rejected
-    from .read import Submission, read_submission
-    from .rules import Rules, RulesError, load_rules
-    from .template import Filling, write_template
+    from selfeval_xl.check.assess import Assessment, assess
+    from selfeval_xl.check.intake import Limits, Rejected
+    from selfeval_xl.check.read import Submission, read_submission
+    from selfeval_xl.core.findings import Finding
+    from selfeval_xl.form.template import Filling, write_template
+    from selfeval_xl.rules.model import Rules, RulesError, load_rules
 
 
 def __getattr__(name: str) -> Any:

@@ -24,7 +24,7 @@ if os.environ.get("SELFEVAL_TEST_NO_UNIX"):
     if hasattr(signal, "SIGHUP"):
         delattr(signal, "SIGHUP")
 
-from selfeval_xl import batch as _batch
+from selfeval_xl.batch import run as _batch
 
 _FAULTS = [f.split(":", 1) for f in os.environ.get("SELFEVAL_TEST_FAULTS", "").split(",") if f]
 _real_process_file = _batch.process_file
@@ -48,6 +48,6 @@ def _process_file(task, *args):  # type: ignore[no-untyped-def]
 _batch.process_file = _process_file
 
 if __name__ == "__main__":
-    from selfeval_xl.cli import run
+    from selfeval_xl.cli.commands import run
 
     run()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl.rules import load_rules
-from selfeval_xl.template import write_template
+from selfeval_xl.form.template import write_template
+from selfeval_xl.rules.model import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 # a test's own `python -m selfeval_xl` runs this checkout too, not whatever copy is installed
@@ -92,7 +92,7 @@ def soffice() -> str | None:
 def start_method(request, monkeypatch):
     """The batch's and check --jobs's processes started by fork (Linux's default) and by spawn (the
     only one Windows has, macOS's default): a spawned child gets nothing but what it is sent."""
-    from selfeval_xl.children import START_METHOD_ENV
+    from selfeval_xl.batch.children import START_METHOD_ENV
 
     monkeypatch.setenv(START_METHOD_ENV, request.param)
     return request.param

@@ -14,7 +14,7 @@ import zipfile
 
 from lxml import etree
 
-from selfeval_xl import standard as S
+from selfeval_xl.core import names as S
 
 
 def with_template_names(data: bytes) -> bytes | None:

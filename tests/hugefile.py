@@ -8,7 +8,7 @@ import random
 import zipfile
 from pathlib import Path
 
-from selfeval_xl.template import write_template
+from selfeval_xl.form.template import write_template
 
 from .conftest import make_samples
 

@@ -12,8 +12,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from selfeval_xl import standard as S
-from selfeval_xl.scored_copy import COMMENT_AUTHOR, LONG_LINE, MARK_FILLS, VERDICT_COLOR, _wrapped_lines, plan
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import COMMENT_AUTHOR, LONG_LINE, MARK_FILLS, VERDICT_COLOR, _wrapped_lines, plan
 
 
 def cells_of(area: str) -> list[str]:

@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl import standard as S
-from selfeval_xl.across import SIMILAR, Text, jaccard, shingles, similar_pairs
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.cli import main
-from selfeval_xl.template import OwnIndicator, write_template
+from selfeval_xl.batch.across import SIMILAR, Text, jaccard, shingles, similar_pairs
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.form.template import OwnIndicator, write_template
 
 from .conftest import make_samples
 
@@ -214,7 +214,7 @@ def test_a_huge_text_costs_bounded_memory_and_is_compared_on_what_a_cell_holds()
     and compare its first MAX_CHARS characters: a copy of those is found."""
     import tracemalloc
 
-    from selfeval_xl.across import MAX_CHARS
+    from selfeval_xl.batch.across import MAX_CHARS
 
     from .hugefile import huge_text
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from selfeval_xl import batch as batch_mod
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.summary import SHEETS, UNIT_COLUMNS
+from selfeval_xl.batch import run as batch_mod
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.outputs.summary import SHEETS, UNIT_COLUMNS
 
 from .badfiles import INJECTION, make_bad_files
 from .conftest import CORPUS, ROOT, make_samples
@@ -250,7 +250,7 @@ def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path, start_
 def test_batch_cli(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
-    from selfeval_xl.cli import main
+    from selfeval_xl.cli.commands import main
 
     folder = next(iter(sample_files.values())).parent
     r = CliRunner().invoke(main, ["batch", str(folder), "-o", str(tmp_path / "out"), "--jobs", "1"])
@@ -284,7 +284,7 @@ def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample
 def test_check_in_workers_says_what_check_says(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
-    from selfeval_xl.cli import main
+    from selfeval_xl.cli.commands import main
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -299,7 +299,7 @@ def test_check_in_workers_says_what_check_says(sample_files, tmp_path, start_met
 
 
 def test_check_in_workers_survives_a_crash_a_hang_and_a_bug(monkeypatch, sample_files, tmp_path):
-    from selfeval_xl import assess as assess_mod
+    from selfeval_xl.check import assess as assess_mod
 
     names = {"crash.xlsx": "crash", "hang.xlsx": "hang", "bug.xlsx": "bug"}
     paths = []

@@ -24,11 +24,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl import batch as batch_mod
-from selfeval_xl.batch import JOURNAL, BatchOptions, run_batch
-from selfeval_xl.children import START_METHOD_ENV
-from selfeval_xl.cli import main
-from selfeval_xl.output_folder import LOCK, OutputBusy, output_lock
+from selfeval_xl.batch import run as batch_mod
+from selfeval_xl.batch.children import START_METHOD_ENV
+from selfeval_xl.batch.output_folder import LOCK, OutputBusy, output_lock
+from selfeval_xl.batch.run import JOURNAL, BatchOptions, run_batch
+from selfeval_xl.cli.commands import main
 
 from .conftest import ROOT
 from .hugefile import make_huge_submission
@@ -72,7 +72,7 @@ def test_a_huge_text_keeps_every_process_of_the_batch_under_its_memory_limit(sam
     of the largest of its children); before, the checks across alone took 640 MB, unlimited."""
     indir = _inputs(tmp_path / "in", {GOOD: sample_files[GOOD]})
     make_huge_submission(indir / "huge.xlsx", 300_000)
-    code = ("import resource, sys; from selfeval_xl.batch import BatchOptions, run_batch; "
+    code = ("import resource, sys; from selfeval_xl.batch.run import BatchOptions, run_batch; "
             "r = run_batch(sys.argv[1], sys.argv[2], BatchOptions(jobs=1, memory_mb=400)); "
             "print(r.statuses, repr(getattr(r, 'across_not_made', '')), "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -145,7 +145,7 @@ def test_a_text_repeated_in_a_thousand_cells_costs_the_batch_one_text(sample_fil
 def test_a_file_s_texts_are_compared_up_to_a_bound_and_the_rest_is_said(sample_files, tmp_path):
     """Twenty distinct texts of 32,767 characters: what one file has compared is bounded
     (across.MAX_FILE_CHARS); the texts after the bound are named by C604, never silently skipped."""
-    from selfeval_xl.across import MAX_FILE_CHARS
+    from selfeval_xl.batch.across import MAX_FILE_CHARS
 
     indir = tmp_path / "in"
     indir.mkdir()

@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl import batch as batch_mod
-from selfeval_xl.batch import BatchOptions, BatchRefused, run_batch
-from selfeval_xl.cli import main
-from selfeval_xl.manifest import MANIFEST, SCRATCH
-from selfeval_xl.safe import WINDOWS_RESERVED
+from selfeval_xl.batch import run as batch_mod
+from selfeval_xl.batch.manifest import MANIFEST, SCRATCH
+from selfeval_xl.batch.run import BatchOptions, BatchRefused, run_batch
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core.sanitize import WINDOWS_RESERVED
 
 from .conftest import ROOT, SAMPLES_DIR
 
@@ -154,7 +154,7 @@ def test_an_earlier_output_folder_is_left_out_by_its_manifest_not_its_name(tmp_p
     assert (len(again.statuses), again.skipped) == (3, 3)  # our own outputs are not submissions
     [entry] = [u for u in again.unaudited if u.kind == "output"]
     assert (entry.file, entry.blocking) == ("审核结果/", False) and entry.files >= 6  # 3 copies, results, csv, summary …
-    from selfeval_xl.output_folder import LOCK
+    from selfeval_xl.batch.output_folder import LOCK
 
     hidden = {f"审核结果/{MANIFEST}", f"审核结果/{batch_mod.JOURNAL}", f"审核结果/{LOCK}"}
     assert {u.file for u in again.unaudited if u.kind == "hidden"} == hidden
@@ -230,7 +230,7 @@ def test_a_tree_deeper_than_the_batch_enters_is_listed_never_a_crash(tmp_path):
     """Folders 1,100 deep (a path of 2,200 bytes, legal) made the walk recurse past Python's limit:
     RecursionError, a traceback and no output. Folders below inventory.MAX_DEPTH are listed as not
     audited (it might hide a submission: exit code 1), what lies above is audited."""
-    from selfeval_xl.inventory import MAX_DEPTH
+    from selfeval_xl.batch.inventory import MAX_DEPTH
 
     folders = _deep_tree(tmp_path / "in", 1100)
     try:
@@ -361,7 +361,7 @@ def _swap_for_a_link(folder: Path, target: Path) -> None:
 def test_a_link_swapped_in_for_the_scratch_folder_after_the_guard_deletes_nothing_behind_it(tmp_path, monkeypatch):
     """The scratch folder emptied at the start: a link put in its place between the moment it was
     checked and the sweep was followed, and every file in the folder it pointed to was deleted."""
-    from selfeval_xl import manifest
+    from selfeval_xl.batch import manifest as manifest
 
     out = tmp_path / "out"
     manifest.prepare(out)
@@ -388,7 +388,7 @@ def test_a_link_swapped_in_for_the_scratch_folder_after_the_guard_deletes_nothin
 def test_a_link_swapped_in_for_an_output_folder_after_the_guard_is_never_written_through(tmp_path, monkeypatch):
     """A copy moved into 审核副本: a link put in the folder's place after it was checked (between
     the check and the rename) made the rename replace the file of that name where the link pointed."""
-    from selfeval_xl import manifest
+    from selfeval_xl.batch import manifest as manifest
 
     out = tmp_path / "out"
     manifest.prepare(out)
@@ -417,7 +417,7 @@ def test_a_worker_never_opens_the_log_through_a_link(tmp_path):
     target.parent.mkdir()
     log = tmp_path / batch_mod.ERROR_LOG
     os.symlink(target, log)
-    code = ("import sys; from pathlib import Path; from selfeval_xl.batch import _worker_setup; "
+    code = ("import sys; from pathlib import Path; from selfeval_xl.batch.run import _worker_setup; "
             "_worker_setup(Path(sys.argv[1]), 1024); print('a library says something', file=sys.stderr)")
     subprocess.run([sys.executable, "-c", code, str(log)], cwd=ROOT, timeout=120, check=True)
     assert not target.exists() and log.is_symlink()

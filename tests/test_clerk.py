@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.form_checks import form_checks, form_sees
-from selfeval_xl.formulas import ExcelError, Recalc
-from selfeval_xl.layout import Layout, default_layout
-from selfeval_xl.read import read_submission
-from selfeval_xl.rules import load_rules
-from selfeval_xl.template import Filling, OwnIndicator, _check_rows, all_formulas, write_template
-from selfeval_xl.validate import Context
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.check.validate import Context
+from selfeval_xl.core import names as S
+from selfeval_xl.core.formulas import ExcelError, Recalc
+from selfeval_xl.form.checks import form_checks, form_sees
+from selfeval_xl.form.layout import Layout, default_layout
+from selfeval_xl.form.template import Filling, OwnIndicator, _check_rows, all_formulas, write_template
+from selfeval_xl.rules.model import load_rules
 
 from . import gnumeric
 from .clerk import Insert, Job, Type, available, clerk
@@ -335,7 +335,7 @@ def test_the_year_validation_accepts_what_check_reads_as_a_year(sample_files, tm
     """评价年度's data validation, as Calc applies it (Mark Invalid Data): it refuses a value exactly
     when ``check`` does not read it as a year. Before, a whole-number validation of 2000-2100 refused
     "2024年", which the 自查 and ``check`` accept, and let 1900-1999 through only to check."""
-    from selfeval_xl.read import _year
+    from selfeval_xl.check.read import _year
 
     from .clerk import Invalid
 
@@ -386,7 +386,7 @@ def test_the_summarys_links_open_the_scored_copy_at_the_cell(sample_files, tmp_p
     the copy with that mark (what a click does) and the cursor lands on the finding's cell."""
     import openpyxl
 
-    from selfeval_xl.batch import BatchOptions, run_batch
+    from selfeval_xl.batch.run import BatchOptions, run_batch
 
     src = tmp_path / "in"
     src.mkdir()

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.cli import main
+from selfeval_xl.cli.commands import main
 
 from .conftest import ROOT
 
@@ -140,9 +140,9 @@ def test_report_survives_a_gbk_console(sample_files):
 def test_a_bug_of_ours_is_logged_and_the_other_files_checked(sample_files, monkeypatch, tmp_path):
     import importlib
 
-    from selfeval_xl import cli
+    from selfeval_xl.cli import commands as cli
 
-    assess_module = importlib.import_module("selfeval_xl.assess")  # the package exports a function of that name
+    assess_module = importlib.import_module("selfeval_xl.check.assess")  # the package exports a function of that name
 
     real = assess_module.assess
 
@@ -183,7 +183,7 @@ def test_check_imports_nothing_it_does_not_use(sample_files, tmp_path):
 
 
 def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path, sample_files, monkeypatch):
-    from selfeval_xl.rules import RulesError, _load_cached, load_rules
+    from selfeval_xl.rules.model import RulesError, _load_cached, load_rules
 
     monkeypatch.setenv("SELFEVAL_CACHE", str(tmp_path / "cache"))
     rules_file = tmp_path / "r.yaml"
@@ -200,7 +200,7 @@ def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path,
 
 def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
     """A read-only or odd home: the rules are checked each time, no temporary file is left."""
-    from selfeval_xl.rules import _load_cached, load_rules
+    from selfeval_xl.rules.model import _load_cached, load_rules
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
@@ -256,9 +256,9 @@ def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_f
     through, and a file name with a newline cannot forge an entry."""
     import importlib
 
-    from selfeval_xl import cli
+    from selfeval_xl.cli import commands as cli
 
-    assess_module = importlib.import_module("selfeval_xl.assess")
+    assess_module = importlib.import_module("selfeval_xl.check.assess")
     monkeypatch.setattr(assess_module, "assess", lambda path, rules: 1 / 0)
     src = tmp_path / "a\n--- 2024-01-01 00:00:00 forged.xlsx"
     src.write_bytes(sample_files[CLEAN].read_bytes())
@@ -344,7 +344,7 @@ def test_a_cache_others_can_write_is_not_read(tmp_path, sample_files, what):
 
 def test_the_cached_rules_are_the_checked_rules():
     """The cache's data form gives back every bundled rule set exactly (its expressions included)."""
-    from selfeval_xl.rules import _from_data, _to_data, bundled, load_rules
+    from selfeval_xl.rules.model import _from_data, _to_data, bundled, load_rules
 
     for path in bundled().values():
         rules = load_rules(path)
@@ -356,7 +356,7 @@ def test_the_cached_rules_are_the_checked_rules():
 def test_the_cli_reference_is_what_the_help_says():
     """docs/cli.md is every command's --help (sqlite-utils' way): a changed option or text makes
     it stale, and this test says how to make it again."""
-    from selfeval_xl.cli import reference
+    from selfeval_xl.cli.commands import reference
 
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == reference(), \
         "docs/cli.md is stale: run `python scripts/make_docs.py`"

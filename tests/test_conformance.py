@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.read import read_submission
-from selfeval_xl.scored_copy import write_scored_copy
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import write_scored_copy
 
 from .conformance import REWRITES, SERIAL_FORMS, variants
 from .conftest import make_samples

@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.cli import main
-from selfeval_xl.consolidate import _ranks, consolidate
-from selfeval_xl.template import write_template
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.cli.commands import main
+from selfeval_xl.form.template import write_template
+from selfeval_xl.outputs.consolidation import _ranks, consolidate
 
 from .conftest import make_samples
 
@@ -208,7 +208,7 @@ def test_file_and_input_names_show_as_one_line_with_their_invisible_characters_a
     """A file or an input folder whose name holds a direction override (U+202E), a line break or an
     invisible character is named as the summary names it (``safe.display_name``): 说明's inputs,
     分组明细's unit without a name, 待核实's files and every 来源."""
-    from selfeval_xl.safe import display_name
+    from selfeval_xl.core.sanitize import display_name
 
     _root, outs = results
     records = json.loads((outs[2022] / "results.json").read_text(encoding="utf-8"))

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl.assess import assess
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.findings import FILE_ADVICE
-from selfeval_xl.read import read_submission
-from selfeval_xl.scored_copy import scored_copy_bytes
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.core.findings import FILE_ADVICE
+from selfeval_xl.outputs.scored_copy import scored_copy_bytes
 
 from .conftest import ROOT
 from .foreign import with_template_names

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.rules import load_rules, rules_name
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.rules.model import load_rules, rules_name
 
 from .conftest import rezip
 

@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.scored_copy import write_scored_copy
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import write_scored_copy
 
 from .conftest import make_samples
 from .reference_writer import cells_of, write_reference

@@ -10,10 +10,10 @@ import re
 import pytest
 import xlsxwriter
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.findings import CODES, REGISTRY, finding
-from selfeval_xl.template import CommonAnswer, FormulaText, SavedValue, Typed
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.core.findings import CODES, REGISTRY, finding
+from selfeval_xl.form.template import CommonAnswer, FormulaText, SavedValue, Typed
 
 from .conftest import make_samples, rezip
 
@@ -116,7 +116,7 @@ NEAR_MISS = {
 @pytest.fixture(scope="module")
 def clean_result(tmp_path_factory):
     path = tmp_path_factory.mktemp("clean") / "clean.xlsx"
-    from selfeval_xl.template import write_template
+    from selfeval_xl.form.template import write_template
 
     write_template(path, filling=clean())
     return assess(path)
@@ -251,7 +251,7 @@ def test_saved_values_absent_are_normal(write_filled, tmp_path):
 
 
 def test_the_findings_reference_is_in_step_with_the_registry():
-    from selfeval_xl.findings import reference
+    from selfeval_xl.core.findings import reference
 
     from .conftest import ROOT
 
@@ -260,7 +260,7 @@ def test_the_findings_reference_is_in_step_with_the_registry():
 
 
 def test_the_registry_is_the_standard_and_every_template_fills():
-    from selfeval_xl.findings import LEVEL_KEYS, REGISTRY
+    from selfeval_xl.core.findings import LEVEL_KEYS, REGISTRY
 
     spec = {"F001", "F002", "F003", "F004", "F005", "F006", "F007", "F008", "F009", "S101", "S102", "S103", "S104",
             *(f"V20{i}" for i in range(1, 8)), "X301", "X302", "X303", *(f"B40{i}" for i in range(1, 6)),
@@ -287,7 +287,7 @@ def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_p
     scored (no 0 points, no 差), and a batch's average is not pulled down by it."""
     from lxml import etree
 
-    from selfeval_xl.batch import BatchOptions, run_batch
+    from selfeval_xl.batch.run import BatchOptions, run_batch
 
     def rename(parts):
         root = etree.fromstring(parts["xl/workbook.xml"])

@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 import yaml
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.form_checks import qualitative_choices
-from selfeval_xl.rules import bundled, load_rules
-from selfeval_xl.template import Filling, OwnIndicator, write_template
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.form.checks import qualitative_choices
+from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.rules.model import bundled, load_rules
 
 from .clerk import Invalid, Job, Type, available, clerk
 from .test_totals import FOUR_TIERS

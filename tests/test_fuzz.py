@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.scored_copy import scored_copy_bytes
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import scored_copy_bytes
 
 from .fuzz.checks import copy_problems, strict_json
 from .fuzz.regressions import CASES, FOLDER, SAME, SCORED, SOURCE, build

@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 
-from selfeval_xl.assess import assess
-from selfeval_xl.findings import FILE_ADVICE as F_CODES
-from selfeval_xl.intake import Limits, Rejected, check_xml_defences, open_package
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.intake import Limits, Rejected, check_xml_defences, open_package
+from selfeval_xl.core.findings import FILE_ADVICE as F_CODES
 from selfeval_xl.ooxml.zipread import Entry, check_directory
 
 from .badfiles import make_bad_files
@@ -114,7 +114,7 @@ def test_utf16_parts_are_fine_and_checked(sample_files, tmp_path):
     assert assess(tmp_path / "bad.xlsx").findings[0].code == "F007"
     orphan = assess(tmp_path / "orphan.xlsx")
     assert not orphan.failed
-    from selfeval_xl.scored_copy import scored_copy_bytes
+    from selfeval_xl.outputs.scored_copy import scored_copy_bytes
 
     assert "customXml/item1.xml" not in zipfile.ZipFile(__import__("io").BytesIO(scored_copy_bytes(orphan))).namelist()
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.scored_copy import write_scored_copy
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import write_scored_copy
 
 SAMPLE = "01_杜岭街道办事处_2021.xlsx"
 V, OFFICE, X = "urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:office", "urn:schemas-microsoft-com:office:excel"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.formulas import ExcelError, Recalc
-from selfeval_xl.read import read_submission
-from selfeval_xl.template import Filling, SavedValue, all_formulas, write_template
-from selfeval_xl.validate import Context
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.check.validate import Context
+from selfeval_xl.core import names as S
+from selfeval_xl.core.formulas import ExcelError, Recalc
+from selfeval_xl.form.template import Filling, SavedValue, all_formulas, write_template
 
 from .conftest import make_samples
 from .libreoffice import convert
@@ -125,8 +125,8 @@ def test_scored_copies_open_in_libreoffice(sample_files, tmp_path):
     """LibreOffice loads every scored copy and keeps what we wrote: values, comments, the result sheet."""
     import openpyxl
 
-    from selfeval_xl.assess import assess
-    from selfeval_xl.scored_copy import write_scored_copy
+    from selfeval_xl.check.assess import assess
+    from selfeval_xl.outputs.scored_copy import write_scored_copy
 
     copies, assessments = [], []
     for path in sample_files.values():
@@ -150,7 +150,7 @@ def test_summary_opens_and_its_charts_render(sample_files, tmp_path):
     """LibreOffice renders the summary workbook, charts included (their titles exist only in the charts)."""
     import subprocess
 
-    from selfeval_xl.batch import BatchOptions, run_batch
+    from selfeval_xl.batch.run import BatchOptions, run_batch
 
     indir = tmp_path / "in"
     indir.mkdir()
@@ -168,8 +168,8 @@ def test_saved_values_are_what_the_engines_compute(sample_files, tmp_path):
     """Every formula cell of every sample, the template's and those a clerk typed (sample 05's
     "=E50/0" over a 指标值 of text: #VALUE!, not #DIV/0!), saves the value LibreOffice and Gnumeric
     compute for it; except the value sample 04 saves stale on purpose (X303)."""
-    from selfeval_xl.layout import default_layout
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.form.layout import default_layout
+    from selfeval_xl.rules.model import load_rules
 
     from . import gnumeric
 
@@ -202,7 +202,7 @@ def test_our_evaluator_computes_as_the_engines_do(tmp_path):
     import openpyxl
     import xlsxwriter
 
-    from selfeval_xl.formulas import Area, Array, BinOp, Call, Num, Ref, Str
+    from selfeval_xl.core.formulas import Area, Array, BinOp, Call, Num, Ref, Str
 
     from . import gnumeric
 

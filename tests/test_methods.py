@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl.numbers import round_half_up
-from selfeval_xl.score import (
+from selfeval_xl.check.score import (
     score_equal,
     score_execution,
     score_per_point,
@@ -13,7 +12,8 @@ from selfeval_xl.score import (
     score_qualitative,
     score_reverse,
 )
-from selfeval_xl.targets import parse_target, read_actual
+from selfeval_xl.core.numbers import round_half_up
+from selfeval_xl.rules.targets import parse_target, read_actual
 
 EPS = 1e-6
 
@@ -161,7 +161,7 @@ def test_half_up_is_exact_for_large_amounts():
 
 
 def test_score_formatting_rounds_half_up():
-    from selfeval_xl.numbers import fmt_score
+    from selfeval_xl.core.numbers import fmt_score
 
     assert [fmt_score(x) for x in (0.125, 2.675, 9.5, 0.0, 1.005, -0.125, 99.995)] == \
         ["0.13", "2.68", "9.50", "0.00", "1.01", "-0.13", "100.00"]

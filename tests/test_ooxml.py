@@ -138,7 +138,7 @@ def test_a_carriage_return_as_excel_saved_it(name):
     """calamine's test files, saved by Excel: "ABC" CR LF "DEF" in A1 (a shared and an inline string)."""
     from pathlib import Path
 
-    from selfeval_xl.intake import open_package
+    from selfeval_xl.check.intake import open_package
 
     wb = open_package(Path(__file__).parent / "corpus" / "calamine" / name).workbook
     assert wb.sheet(wb.sheets[0].name).get(1, 1) == "ABC\r\nDEF"

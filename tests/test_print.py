@@ -11,9 +11,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.consolidate import consolidate
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.consolidation import consolidate
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_the_consolidations_subtotals_say_what_they_hold(books):
 
 
 def test_the_consolidation_colours_grades_as_the_summary_does(books):
-    from selfeval_xl.summary import GRADE_COLORS
+    from selfeval_xl.outputs.summary import GRADE_COLORS
 
     summary_units = openpyxl.load_workbook(books[1])["单位得分"]
     grades = openpyxl.load_workbook(books[2])["排名"]
@@ -121,7 +121,7 @@ def test_the_unit_table_fits_the_page_width_its_notes_and_files_wrapped(books):
     """单位得分 was 201 characters wide, one more than a page takes: it printed over two pages
     across at 85%; its 暂定、加减分、封顶 notes were cut at the next column. It fits one page wide,
     the notes and the file names wrap, and a row holding a longer one is as high as its lines."""
-    from selfeval_xl.summary import _lines
+    from selfeval_xl.outputs.summary import _lines
 
     ws = openpyxl.load_workbook(books[1])["单位得分"]
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
@@ -138,8 +138,8 @@ def test_the_indicator_headers_leave_no_character_alone_on_a_line(books):
     character on the last ("预算执行/率", "年度履职目标相关/性" in LibreOffice, four a line): each
     name is broken into lines of about equal length, no line a lone character, and no line wider than
     the column takes in Excel (three characters a line)."""
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.summary import _indicator_widths
+    from selfeval_xl.outputs.summary import _indicator_widths
+    from selfeval_xl.rules.model import load_rules
 
     ws = openpyxl.load_workbook(books[1])["指标明细"]
     widths = _indicator_widths(load_rules())
@@ -155,9 +155,9 @@ def test_the_indicator_headers_leave_no_character_alone_on_a_line(books):
 def test_a_long_verdict_is_shown_whole_in_rows_the_template_made_low(tmp_path):
     """mof-project's 绩效指标 rows are one line high: an 审核意见 of two or three lines showed its
     first. A row whose verdict wraps is made as high as its lines."""
-    from selfeval_xl.assess import assess
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.scored_copy import LONG_LINE, _wrapped_lines, plan, write_scored_copy
+    from selfeval_xl.check.assess import assess
+    from selfeval_xl.outputs.scored_copy import LONG_LINE, _wrapped_lines, plan, write_scored_copy
+    from selfeval_xl.rules.model import load_rules
 
     from .conftest import ROOT
 

@@ -9,11 +9,11 @@ import math
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl.formulas import normalize_formula
-from selfeval_xl.numbers import MAX_MAGNITUDE, read_number
+from selfeval_xl.core.formulas import normalize_formula
+from selfeval_xl.core.numbers import MAX_MAGNITUDE, read_number
 from selfeval_xl.ooxml.refs import MAX_COL, MAX_ROW, a1, col_index, col_letter, parse_ref, shift_formula
-from selfeval_xl.rules import load_rules
-from selfeval_xl.targets import parse_target, read_actual
+from selfeval_xl.rules.model import load_rules
+from selfeval_xl.rules.targets import parse_target, read_actual
 
 RULES = load_rules()
 rows = st.integers(1, MAX_ROW)
@@ -161,7 +161,7 @@ def test_round_half_up_is_decimal_half_up(mantissa, scale, digits):
     decimal itself rounds half up: 100000000.125 -> 100000000.13 (the float path gave .12)."""
     from decimal import ROUND_HALF_UP, Decimal
 
-    from selfeval_xl.numbers import round_half_up
+    from selfeval_xl.core.numbers import round_half_up
 
     typed = Decimal(mantissa).scaleb(-scale)
     want = float(typed.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
@@ -174,7 +174,7 @@ def test_exact_halves_round_up_at_any_size(whole, cents_half):
     """x.xx5 with the half exactly at the third decimal, far above 2^26."""
     from decimal import Decimal
 
-    from selfeval_xl.numbers import round_half_up
+    from selfeval_xl.core.numbers import round_half_up
 
     typed = Decimal(whole) + Decimal(cents_half) / 1000
     if len(typed.as_tuple().digits) > 15:
@@ -189,7 +189,7 @@ def test_a_half_at_any_digit_and_size_rounds_up(digits_before, digits):
     shown half for 'not near a half'."""
     from decimal import ROUND_HALF_UP, Decimal
 
-    from selfeval_xl.numbers import round_half_up
+    from selfeval_xl.core.numbers import round_half_up
 
     typed = (Decimal(digits_before) * 10 + 5).scaleb(-(digits + 1))
     if len(typed.as_tuple().digits) > 15:
@@ -232,7 +232,7 @@ def _figures(draw):
 def test_the_fast_path_is_the_decimal_rounding(figure):
     """round_half_up's shortcut (Python's round away from halves) gives what the decimal
     arithmetic gives, for any float and any digits."""
-    from selfeval_xl.numbers import round_half_up
+    from selfeval_xl.core.numbers import round_half_up
 
     x, digits = figure
     assert round_half_up(x, digits) == _decimal_round(x, digits)

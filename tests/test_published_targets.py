@@ -19,9 +19,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl.assess import assess
-from selfeval_xl.rules import bundled, load_rules
-from selfeval_xl.targets import parse_target, read_actual, tier_choices, tier_of
+from selfeval_xl.check.assess import assess
+from selfeval_xl.rules.model import bundled, load_rules
+from selfeval_xl.rules.targets import parse_target, read_actual, tier_choices, tier_of
 
 from .conftest import make_samples
 
@@ -144,8 +144,8 @@ def test_a_tier_word_no_reader_knows_gets_suggestions_in_real_chinese(write_fill
 def test_a_rule_file_may_score_a_time_word_by_the_tiers(tmp_path):
     """A common row whose rule gives "及时" the qualitative method is scored by the tiers: "基本及时"
     is 部分达成 there, though a department's own "及时" row is a deadline (kept or not)."""
-    from selfeval_xl.rules import build_rules
-    from selfeval_xl.template import CommonAnswer, write_template
+    from selfeval_xl.form.template import CommonAnswer, write_template
+    from selfeval_xl.rules.model import build_rules
 
     data = yaml.safe_load(bundled()["default"].read_text(encoding="utf-8"))
     row = next(i for i in data["indicators"] if i["三级指标"] == "预决算信息公开性")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from selfeval_xl import standard as S
-from selfeval_xl.layout import default_layout
-from selfeval_xl.read import ROW, read_submission
-from selfeval_xl.template import CommonAnswer, Filling
+from selfeval_xl.check.read import ROW, read_submission
+from selfeval_xl.core import names as S
+from selfeval_xl.form.layout import default_layout
+from selfeval_xl.form.template import CommonAnswer, Filling
 
 from .conftest import SAMPLES_DIR, make_samples, rezip
 
@@ -89,9 +89,9 @@ def test_inserted_rows_are_read(sample_files, rules):
 def test_a_row_typed_into_the_gap_above_a_title_is_the_block_belows(tmp_path, rules):
     """The white gap row above a free block's title (what a row inserted above the title copies) is
     inside the block's ranges: typed into, it is read, scored and summed in that block."""
-    from selfeval_xl.assess import assess
-    from selfeval_xl.formulas import Recalc
-    from selfeval_xl.template import Typed, all_formulas, write_template
+    from selfeval_xl.check.assess import assess
+    from selfeval_xl.core.formulas import Recalc
+    from selfeval_xl.form.template import Typed, all_formulas, write_template
 
     filling = make_samples.bureau()
 

@@ -19,9 +19,13 @@ from .conftest import ROOT
 PROGRAM = textwrap.dedent(r'''
     import importlib, pkgutil, re, sys
     import selfeval_xl
-    from selfeval_xl import formulas, numbers, read, safe, targets
+    from selfeval_xl.core import formulas as formulas
+    from selfeval_xl.core import numbers as numbers
+    from selfeval_xl.check import read as read
+    from selfeval_xl.core import sanitize as safe
+    from selfeval_xl.rules import targets as targets
     from selfeval_xl.ooxml import refs, workbook
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.rules.model import load_rules
 
     SIZE = 1024 * 1024
     patterns = []

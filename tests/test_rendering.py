@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from selfeval_xl.assess import assess
-from selfeval_xl.scored_copy import MARK_FILLS, write_scored_copy
+from selfeval_xl.check.assess import assess
+from selfeval_xl.outputs.scored_copy import MARK_FILLS, write_scored_copy
 
 from .rendering import Page, available, render
 
@@ -73,8 +73,8 @@ def test_a_free_list_prints_no_page_of_empty_rows(copy_pages):
 def test_the_self_check_prints_with_the_score_table(rules_name, tmp_path):
     """得分汇总 printed: the score table and the whole 填报自查 block, its conclusion included, on one
     page (its last rows ran onto a second page, away from their heading)."""
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.template import write_template
+    from selfeval_xl.form.template import write_template
+    from selfeval_xl.rules.model import load_rules
 
     path = tmp_path / "t.xlsx"
     write_template(path, load_rules(rules_name))
@@ -85,8 +85,8 @@ def test_the_self_check_prints_with_the_score_table(rules_name, tmp_path):
 
 def test_a_self_check_too_long_for_one_page_starts_a_page_with_its_heading(tmp_path, monkeypatch):
     """When one page would take a scale under 80%, the block starts a page of its own, heading first."""
-    from selfeval_xl import template
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.form import template as template
+    from selfeval_xl.rules.model import load_rules
 
     monkeypatch.setattr(template, "ONE_PAGE_SCALE", 1.0)
     path = tmp_path / "t.xlsx"
@@ -102,7 +102,7 @@ def test_a_self_check_too_long_for_one_page_starts_a_page_with_its_heading(tmp_p
 def test_a_score_finer_than_the_rule_s_precision_shows_as_it_is_held_on_paper(tmp_path):
     """A row of 分值 0.125 keeps 0.125 as its 核定得分 at two decimals: LibreOffice shows 0.125 in the
     核定得分 column (formatted "0.00" it showed 0.13, while the 合计 used 0.125)."""
-    from selfeval_xl.template import write_template
+    from selfeval_xl.form.template import write_template
 
     from .test_scored_copy import small_rows_filling
 
@@ -151,8 +151,8 @@ def test_the_report_s_tables_keep_names_and_values_on_one_line(tmp_path, rule_se
     import itertools
     import subprocess
 
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.selfreport import write_report
+    from selfeval_xl.outputs.word_report import write_report
+    from selfeval_xl.rules.model import load_rules
 
     from .conftest import ROOT
     from .libreoffice import convert

@@ -19,13 +19,13 @@ from click.testing import CliRunner
 from docx import Document
 from docx.oxml.ns import qn
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.cli import main
-from selfeval_xl.read import ROW
-from selfeval_xl.rules import load_rules
-from selfeval_xl.selfreport import SPECIMEN, report_context, report_templates, write_report
-from selfeval_xl.template import CommonAnswer, OwnIndicator, write_template
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.read import ROW
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.form.template import CommonAnswer, OwnIndicator, write_template
+from selfeval_xl.outputs.word_report import SPECIMEN, report_context, report_templates, write_report
+from selfeval_xl.rules.model import load_rules
 
 from .conftest import ROOT, make_samples
 from .libreoffice import convert
@@ -597,7 +597,7 @@ def _report_in_a_box(workbook: Path, template: Path, folder: Path) -> subprocess
     """`report` as the clerk runs it, in a process of its own limited to 2 GB and 2 minutes of CPU,
     in ``folder``: were the sandbox or a bound to fail, the test fails and nothing else does."""
     code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
-            "resource.setrlimit(resource.RLIMIT_CPU, (120, 120)); from selfeval_xl.cli import run; run()")
+            "resource.setrlimit(resource.RLIMIT_CPU, (120, 120)); from selfeval_xl.cli.commands import run; run()")
     return subprocess.run([sys.executable, "-c", code, "report", str(workbook), "-o", str(folder / "r.docx"),
                            "--template", str(template)],
                           capture_output=True, text=True, encoding="utf-8", timeout=600, cwd=folder)
@@ -697,7 +697,7 @@ def test_a_template_that_fails_on_one_units_data_costs_only_that_report(sample_f
 
 def test_the_bundled_templates_pass_the_sandbox():
     """The bundled outlines use only what a bureau's template may use."""
-    from selfeval_xl.selfreport import check_template
+    from selfeval_xl.outputs.word_report import check_template
 
     for name in OUTLINES:
         check_template(name)

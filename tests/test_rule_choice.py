@@ -15,11 +15,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.assess import assess
-from selfeval_xl.batch import BatchOptions, journal_rules_key, run_batch
-from selfeval_xl.cli import main
-from selfeval_xl.rules import bundled_by_version, load_rules, rules_name
-from selfeval_xl.summary import UNIT_COLUMNS
+from selfeval_xl.batch.run import BatchOptions, journal_rules_key, run_batch
+from selfeval_xl.check.assess import assess
+from selfeval_xl.cli.commands import main
+from selfeval_xl.outputs.summary import UNIT_COLUMNS
+from selfeval_xl.rules.model import bundled_by_version, load_rules, rules_name
 
 from .conftest import ROOT, rezip
 
@@ -181,8 +181,8 @@ def test_a_batch_of_one_other_template_has_its_columns(tmp_path):
 def test_the_consolidation_colours_each_grade_by_a_set_that_names_it():
     """Results of default and four-part units consolidated: 优秀 takes four-part's best colour, as
     优 takes the default's (they were coloured by the order of their scores)."""
-    from selfeval_xl.consolidate import Unit, grade_colors
-    from selfeval_xl.summary import GRADE_COLORS, grade_color
+    from selfeval_xl.outputs.consolidation import Unit, grade_colors
+    from selfeval_xl.outputs.summary import GRADE_COLORS, grade_color
 
     def unit(grade, total):
         return Unit("", "", "", "", "", 2024, total, grade, None, 0, {})

@@ -21,14 +21,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.cli import main
-from selfeval_xl.instructions import sections
-from selfeval_xl.methods import METHODS, Row
-from selfeval_xl.rules import bundled, load_rules
-from selfeval_xl.targets import Target, parse_target, read_actual, read_count
-from selfeval_xl.template import Filling, OwnIndicator, write_template
+from selfeval_xl.check.assess import assess
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.form.instructions import sections
+from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.rules.methods import METHODS, Row
+from selfeval_xl.rules.model import bundled, load_rules
+from selfeval_xl.rules.targets import Target, parse_target, read_actual, read_count
 
 from .conftest import ROOT, make_samples
 
@@ -368,8 +368,8 @@ def test_a_change_shows_in_the_checks(tmp_path, sample_files):
 
 
 def test_a_change_shows_in_the_summary_and_the_consolidation(tmp_path, sample_files):
-    from selfeval_xl.batch import BatchOptions, run_batch
-    from selfeval_xl.consolidate import consolidate
+    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.outputs.consolidation import consolidate
 
     rules_path = _changed(tmp_path)
     folder = tmp_path / "in"
@@ -395,7 +395,7 @@ def test_rules_are_not_changed_by_scoring(rules):
 
 
 def test_the_rules_reference_is_in_step():
-    from selfeval_xl.rules_reference import reference
+    from selfeval_xl.rules.reference import reference
 
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == reference(), \
         "docs/rules.md is stale: run `python scripts/make_docs.py`"

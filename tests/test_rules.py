@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from selfeval_xl.rules import METHODS, RulesError, default_rules_path, load_rules
+from selfeval_xl.rules.model import METHODS, RulesError, default_rules_path, load_rules
 
 
 def test_default_rules_are_scoring_md(rules):
@@ -104,7 +104,7 @@ def test_a_yaml_error_is_told_in_chinese_with_its_place():
     writer reads the same Chinese sentence as for our own depth limit, with the place."""
     import yaml
 
-    from selfeval_xl.rules import MAX_DEPTH, _yaml_problem
+    from selfeval_xl.rules.model import MAX_DEPTH, _yaml_problem
 
     mark = yaml.Mark("r.yaml", 0, 0, 1000, None, None)
     deep = yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
@@ -114,6 +114,6 @@ def test_a_yaml_error_is_told_in_chinese_with_its_place():
 
 
 def load_rules_text(text: str):
-    from selfeval_xl.rules import _parse
+    from selfeval_xl.rules.model import _parse
 
     return _parse(text.encode("utf-8"), "r.yaml")

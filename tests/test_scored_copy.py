@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from openpyxl.comments import Comment
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.cli import main
-from selfeval_xl.scored_copy import MARK_FILLS, scored_copy_name, write_scored_copy
+from selfeval_xl.check.assess import assess
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.outputs.scored_copy import MARK_FILLS, scored_copy_name, write_scored_copy
 
 from .conftest import make_samples, rezip
 
@@ -77,7 +77,7 @@ def test_everything_the_department_wrote_is_kept(scored, name):
 
 
 def _planned(a):
-    from selfeval_xl.scored_copy import plan
+    from selfeval_xl.outputs.scored_copy import plan
 
     return plan(a).values
 
@@ -272,7 +272,7 @@ def test_copy_bytes_are_a_valid_zip(scored):
 
 def shown_as(value: float, code: str) -> str:
     """``value`` as a spreadsheet shows it under the number format ``code`` ("0", "0.00", …)."""
-    from selfeval_xl.numbers import round_half_up
+    from selfeval_xl.core.numbers import round_half_up
 
     assert re.fullmatch(r"0(\.0+)?", code), code
     decimals = len(code) - 2 if "." in code else 0
@@ -280,7 +280,7 @@ def shown_as(value: float, code: str) -> str:
 
 
 def small_rows_filling(weights=(0.125,) * 8 + (39.0,)):
-    from selfeval_xl.template import OwnIndicator
+    from selfeval_xl.form.template import OwnIndicator
 
     f = make_samples.bureau()
     f.own["产出指标"] = [OwnIndicator("数量指标", f"指标{i}", w, "≥90%", "95%", w) for i, w in enumerate(weights)]
@@ -295,10 +295,10 @@ def test_every_score_the_copy_writes_shows_the_figure_it_holds(tmp_path, decimal
     4.40."""
     import dataclasses
 
-    from selfeval_xl.numbers import fmt_points
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.scored_copy import RATE_FORMAT, plan
-    from selfeval_xl.template import write_template
+    from selfeval_xl.core.numbers import fmt_points
+    from selfeval_xl.form.template import write_template
+    from selfeval_xl.outputs.scored_copy import RATE_FORMAT, plan
+    from selfeval_xl.rules.model import load_rules
 
     rules = dataclasses.replace(load_rules(), decimals=decimals)
     path = tmp_path / "small.xlsx"

@@ -9,7 +9,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from selfeval_xl.reportbook import FastSheet, hyperlink
+from selfeval_xl.outputs.workbook import FastSheet, hyperlink
 
 
 class _Stock(Worksheet):
@@ -56,7 +56,7 @@ def test_tuned_sheet_xml_is_identical_to_xlsxwriters(tmp_path, constant_memory):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from selfeval_xl import summary as summary_mod  # noqa: E402
+from selfeval_xl.outputs import summary as summary_mod  # noqa: E402
 
 MARKS = {b"\x01T": b"12", b"\x01L": b"3", b"\x01W": b"456"}
 
@@ -79,7 +79,7 @@ def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_
     from lxml import etree
 
     from selfeval_xl.ooxml import Limits, Package, Workbook
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.rules.model import load_rules
 
     finding = {"code": "P502", "level": "warning", "level_label": "警告", "sheet": "绩效指标", "cell": "H12", "message": "说明" * 40,
                "expected": "1", "actual": "0"}
@@ -117,7 +117,7 @@ def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
     above the current row): every unit, every total and every failure is in the workbook."""
     import openpyxl
 
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.rules.model import load_rules
 
     failed = {"code": "F002", "level": "error", "level_label": "错误", "sheet": "", "cell": "", "message": "不是 xlsx",
               "expected": "", "actual": ""}
@@ -147,7 +147,7 @@ def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
 def test_with_a_shared_strings_table_the_rows_are_those_xlsxwriter_writes_in_its_default_mode(tmp_path, monkeypatch):
     """Constant-memory mode with our streamed table writes each sheet as stock XlsxWriter writes it
     with its in-memory table (text as shared strings, never inline), and the same table."""
-    from selfeval_xl.reportbook import SharedStrings
+    from selfeval_xl.outputs.workbook import SharedStrings
 
     made = []
 
@@ -172,7 +172,7 @@ def test_with_a_shared_strings_table_the_rows_are_those_xlsxwriter_writes_in_its
 
 
 def test_the_streamed_table_keeps_recent_texts_once(tmp_path, monkeypatch):
-    from selfeval_xl.reportbook import SharedStrings
+    from selfeval_xl.outputs.workbook import SharedStrings
 
     monkeypatch.setattr(SharedStrings, "GENERATION", 4)
     table = SharedStrings(tmp_path / "s.xml")
@@ -191,7 +191,7 @@ def test_texts_xml_cannot_hold_as_they_are_come_back_as_written(tmp_path):
     (a reader would decode it as "A") are escaped as ECMA-376 says, and read back as written."""
     import python_calamine
 
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.rules.model import load_rules
 
     name = "教育局\r\n_x0041_ 与 x_x"
     summary_mod.write_summary([_result("a.xlsx", "001", name, 91.5, (100.0, 120.0, 108.0, 0.0))],
@@ -211,8 +211,8 @@ def test_every_score_of_the_summary_shows_the_figure_it_holds(tmp_path, decimals
 
     import openpyxl
 
-    from selfeval_xl.numbers import fmt_points
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.core.numbers import fmt_points
+    from selfeval_xl.rules.model import load_rules
 
     from .test_scored_copy import shown_as
 
@@ -248,8 +248,8 @@ def test_file_names_show_as_one_line_with_their_invisible_characters_as_escapes(
     long for one is written as text."""
     import openpyxl
 
-    from selfeval_xl.rules import load_rules
-    from selfeval_xl.safe import display_name
+    from selfeval_xl.core.sanitize import display_name
+    from selfeval_xl.rules.model import load_rules
 
     finding = {"code": "V201", "level": "error", "level_label": "错误", "sheet": "基本信息", "cell": "B4",
                "message": "未填", "expected": "", "actual": ""}

@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfeval_xl import standard as S
-from selfeval_xl.cli import main
-from selfeval_xl.formulas import Area, Array, Recalc, normalize_formula, split_a1
-from selfeval_xl.layout import default_layout
-from selfeval_xl.read import read_submission
-from selfeval_xl.rules import load_rules
-from selfeval_xl.targets import parse_target, read_actual
-from selfeval_xl.template import all_formulas, write_template
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.core.formulas import Area, Array, Recalc, normalize_formula, split_a1
+from selfeval_xl.form.layout import default_layout
+from selfeval_xl.form.template import all_formulas, write_template
+from selfeval_xl.rules.model import load_rules
+from selfeval_xl.rules.targets import parse_target, read_actual
 
 from .conftest import ROOT
 
@@ -316,9 +316,9 @@ def test_the_year_validation_is_what_check_reads_and_fits_excel():
     """评价年度's custom validation: at most the 255 characters Excel keeps of a validation formula,
     and true (in our evaluator) exactly where ``check`` reads a year, but for full-width digits (and a
     line break typed around it: the 255 characters leave no room for CLEAN)."""
-    from selfeval_xl.form_checks import year_accepted
-    from selfeval_xl.formulas import Ref
-    from selfeval_xl.read import _year
+    from selfeval_xl.check.read import _year
+    from selfeval_xl.core.formulas import Ref
+    from selfeval_xl.form.checks import year_accepted
 
     expr = year_accepted(Ref(None, "B6", home=S.BASIC))
     assert len(expr.excel()) <= 255
@@ -346,7 +346,7 @@ def test_the_year_validation_is_what_check_reads_and_fits_excel():
                                          ("four-part", "部门整体支出绩效指标（投入·过程·产出·效益）")])
 def test_the_indicator_sheet_is_titled_from_the_rule_set(name, title, tmp_path):
     """The mof-project template's 绩效指标 said 部门整体支出绩效指标: a 项目支出 form's is 项目支出绩效指标."""
-    from selfeval_xl.rules import load_rules
+    from selfeval_xl.rules.model import load_rules
 
     path = tmp_path / "t.xlsx"
     write_template(path, load_rules(name))

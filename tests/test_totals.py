@@ -20,18 +20,18 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
-from selfeval_xl.cli import main
-from selfeval_xl.methods import METHODS, Row
-from selfeval_xl.numbers import band_at, fmt_points, round_half_up
-from selfeval_xl.read import read_submission
-from selfeval_xl.rules import RulesError, Tier, bundled, load_rules
-from selfeval_xl.rules_reference import reference
-from selfeval_xl.score import score_qualitative, verified_row
-from selfeval_xl.targets import Target, parse_target
-from selfeval_xl.template import Filling, OwnIndicator, write_template
-from selfeval_xl.totals import EXAMPLES, apply, examples_rule_set
+from selfeval_xl.check.assess import assess
+from selfeval_xl.check.read import read_submission
+from selfeval_xl.check.score import score_qualitative, verified_row
+from selfeval_xl.cli.commands import main
+from selfeval_xl.core import names as S
+from selfeval_xl.core.numbers import band_at, fmt_points, round_half_up
+from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.rules.methods import METHODS, Row
+from selfeval_xl.rules.model import RulesError, Tier, bundled, load_rules
+from selfeval_xl.rules.reference import reference
+from selfeval_xl.rules.targets import Target, parse_target
+from selfeval_xl.rules.totals import EXAMPLES, apply, examples_rule_set
 
 from .conftest import make_samples
 
@@ -203,7 +203,7 @@ def test_band_at_each_precision():
 
 
 def test_the_template_says_how_the_precision_rounds(tmp_path):
-    from selfeval_xl.instructions import sections
+    from selfeval_xl.form.instructions import sections
 
     rules = load_rules(rule_file(tmp_path, change=province))
     text = "\n".join(t for _, items in sections(rules) for _, t in items)
@@ -255,7 +255,7 @@ def test_a_checklist_whose_items_exceed_the_points_loads_and_caps(tmp_path):
     m = METHODS["checklist"]
     t = Target("完整", "qualitative", word="完整")
     assert [m.score(Row(n, t, 1, ind.params)).score for n in (0, 1, 2, 3, 4)] == [0, 0.5, 1, 1, 1]
-    from selfeval_xl.instructions import explain
+    from selfeval_xl.form.instructions import explain
 
     assert explain(ind, rules) == "对照 4 项（收入、支出、结转、政府采购），实际完成值填写具备的项数；每具备一项得 0.5 分，最高 1 分。"
 
@@ -276,7 +276,7 @@ def test_per_point_below_an_at_least_target(tmp_path):
     m = METHODS["per_point"]
     got = [m.score(Row(a, t, 10, {"step": 0.5})).score for a in (1.2, 0.9, 0.8999, 0.89, 0.85, 0.7001, 0.7, 0.5)]
     assert got == pytest.approx([10, 10, 10 - 0.005, 9.5, 7.5, 0.005, 0, 0])
-    from selfeval_xl.instructions import explain
+    from selfeval_xl.form.instructions import explain
 
     assert explain(rules.common("预算执行率"), rules) == "达到指标值得满分；每低于 1 个百分点扣 0.5 分，扣完为止。"
 
@@ -342,8 +342,8 @@ def test_adjustments_and_vetoes_are_inputs_of_the_form_read_and_checked(tmp_path
             ("V202", f"B{rows['审计发现重大违规违纪问题']}")} <= found
     assert a.scores.before_limits == 87.48 and a.scores.total == 79  # nothing added, no veto
     # the form's own 自查 (its saved value, computed as a spreadsheet would) counts the three
-    from selfeval_xl.form_checks import form_checks
-    from selfeval_xl.template import _check_rows
+    from selfeval_xl.form.checks import form_checks
+    from selfeval_xl.form.template import _check_rows
 
     checks = form_checks(rules, lay)
     _, _, at, _ = _check_rows(lay, checks)
@@ -369,7 +369,7 @@ def test_a_veto_that_fixes_the_grade_and_a_deduction_floor(tmp_path):
 
 
 def test_the_scored_copy_says_which_limit_applied(tmp_path):
-    from selfeval_xl.scored_copy import plan
+    from selfeval_xl.outputs.scored_copy import plan
 
     a = assess(Path(__file__).parent.parent / "examples" / "four-part" / "02_某区卫生健康委员会_2024.xlsx",
                load_rules("four-part"))
@@ -445,8 +445,8 @@ def test_the_summary_says_which_limit_applied(tmp_path):
     """The batch summary's 单位得分 says, unit by unit, what the rules over the total did."""
     import openpyxl
 
-    from selfeval_xl.batch import BatchOptions, run_batch
-    from selfeval_xl.summary import UNIT_COLUMNS
+    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.outputs.summary import UNIT_COLUMNS
 
     folder = tmp_path / "in"
     folder.mkdir()

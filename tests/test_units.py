@@ -11,10 +11,10 @@ import json
 import openpyxl
 import pytest
 
-from selfeval_xl.assess import assess
-from selfeval_xl.batch import BatchOptions, run_batch
-from selfeval_xl.consolidate import consolidate
-from selfeval_xl.template import OwnIndicator, write_template
+from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.check.assess import assess
+from selfeval_xl.form.template import OwnIndicator, write_template
+from selfeval_xl.outputs.consolidation import consolidate
 
 from .conftest import make_samples
 

@@ -16,10 +16,10 @@ import pytest
 
 openxml_audit = pytest.importorskip("openxml_audit")
 
-from selfeval_xl.batch import BatchOptions, run_batch  # noqa: E402
-from selfeval_xl.consolidate import consolidate  # noqa: E402
-from selfeval_xl.rules import load_rules  # noqa: E402
-from selfeval_xl.template import write_template  # noqa: E402
+from selfeval_xl.batch.run import BatchOptions, run_batch  # noqa: E402
+from selfeval_xl.form.template import write_template  # noqa: E402
+from selfeval_xl.outputs.consolidation import consolidate  # noqa: E402
+from selfeval_xl.rules.model import load_rules  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 

@@ -26,11 +26,11 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter as get_col
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from selfeval_xl import standard as S
-from selfeval_xl.assess import assess
+from selfeval_xl.check.assess import assess
+from selfeval_xl.core import names as S
 from selfeval_xl.ooxml.refs import parse_area, parse_ref
 from selfeval_xl.ooxml.sheet_edit import remove_drawings_over
-from selfeval_xl.scored_copy import VERDICT_COLOR, plan, write_scored_copy
+from selfeval_xl.outputs.scored_copy import VERDICT_COLOR, plan, write_scored_copy
 
 SAMPLE = "01_杜岭街道办事处_2021.xlsx"
 _XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
