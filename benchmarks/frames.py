@@ -79,7 +79,7 @@ def _units_frame(path: Path):
     """Only what the consolidation reads, one row a result, straight from the validated reader."""
     import pandas as pd
 
-    from selfeval_xl.batch.run import read_results
+    from selfeval_xl.outputs.results_file import read_results
 
     fields = ("file", "sha256", "unit_code", "competent_dept", "year", "status", "total", "grade")
     return pd.DataFrame.from_records(([getattr(r, f) for f in fields] for r in read_results(path)), columns=fields)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from selfeval_xl.batch.run import BatchOptions, ResultsFileError, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.outputs import frames
 from selfeval_xl.outputs.frames import (
     BUDGET_KEYS,
@@ -21,6 +22,7 @@ from selfeval_xl.outputs.frames import (
     UNIT_COLUMNS,
     load_results,
 )
+from selfeval_xl.outputs.results_file import ResultsFileError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -42,8 +42,8 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from selfeval_xl.batch.run import RESULTS_JSON, ResultsFileError, iter_results, read_results
 from selfeval_xl.outputs.results import Result, problem
+from selfeval_xl.outputs.results_file import RESULTS_JSON, ResultsFileError, iter_results, read_results
 
 __all__ = ["BUDGET_KEYS", "FINDING_COLUMNS", "INDICATOR_COLUMNS", "UNIT_COLUMNS", "Results", "load_results"]
 
