@@ -198,6 +198,37 @@ def test_a_changed_rule_file_is_checked_again_not_taken_from_the_cache(tmp_path,
         load_rules(rules_file)
 
 
+def test_the_cache_keeps_its_newest_entries_and_drops_the_old_format(tmp_path, monkeypatch):
+    """Each changed rule file or tool version made an entry and nothing pruned them (a newcomer's
+    cache held 219 pickles of the old format and 119 entries): a write keeps the newest
+    CACHE_ENTRIES, removes the old pickles, and leaves what is not ours (and links) alone."""
+    import os
+
+    from selfeval_xl.rules.model import CACHE_ENTRIES, _load_cached, load_rules
+
+    folder = tmp_path / "cache" / "selfeval-xl"
+    folder.mkdir(parents=True, mode=0o700)
+    for i in range(CACHE_ENTRIES + 10):
+        entry = folder / f"rules-{i:032d}.json"
+        entry.write_text("{}", encoding="utf-8")
+        os.utime(entry, ns=(i * 10**9, i * 10**9))
+    (folder / "rules-old.pickle").write_bytes(b"x")
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "elsewhere.json").write_text("{}", encoding="utf-8")
+    (folder / "rules-link.json").symlink_to(tmp_path / "elsewhere.json")
+    monkeypatch.setenv("SELFEVAL_CACHE", str(tmp_path / "cache"))
+    _load_cached.cache_clear()
+    rules_file = tmp_path / "r.yaml"
+    rules_file.write_text(open(load_rules().source, encoding="utf-8").read(), encoding="utf-8")
+    load_rules(rules_file)
+    regular = [p for p in folder.glob("rules-*.json") if not p.is_symlink()]
+    assert len(regular) == CACHE_ENTRIES
+    assert not (folder / f"rules-{0:032d}.json").exists() and (folder / f"rules-{CACHE_ENTRIES + 9:032d}.json").exists()
+    assert not (folder / "rules-old.pickle").exists()
+    assert (folder / "notes.txt").exists() and (folder / "rules-link.json").is_symlink()
+    assert (tmp_path / "elsewhere.json").exists()
+
+
 def test_a_cache_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
     """A read-only or odd home: the rules are checked each time, no temporary file is left."""
     from selfeval_xl.rules.model import _load_cached, load_rules

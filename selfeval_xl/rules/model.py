@@ -467,9 +467,32 @@ def _write_compiled(path: Path | None, rules: Rules) -> None:
         with open(fd, "w", encoding="utf-8") as fh:
             fh.write(data)
         os.replace(tmp, path)
+        _prune_cache(path)
     except (OSError, ValueError):  # a read-only or full home: the rules are checked each time, nothing else changes
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+#: how many checked rule sets the cache keeps (each a few tens of KB): a changed rule file or a new
+#: version of the tool makes a new entry, and the oldest go
+CACHE_ENTRIES = 32
+
+
+def _prune_cache(kept: Path) -> None:
+    """The cache folder holds at most CACHE_ENTRIES of our entries, the newest; entries of the
+    earlier pickle format (never read again) are removed. Only our own names, never through a link."""
+    entries = []
+    for entry in os.scandir(kept.parent):
+        if not entry.name.startswith("rules-") or not entry.is_file(follow_symlinks=False) or entry.path == str(kept):
+            continue
+        if entry.name.endswith(".pickle"):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+        elif entry.name.endswith(".json"):
+            entries.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+    for _mtime, old in sorted(entries, reverse=True)[CACHE_ENTRIES - 1:]:
+        with contextlib.suppress(OSError):
+            os.unlink(old)
 
 
 # The cached form: JSON of the checked rule set. A dataclass is {"$": its name, "=": its fields},
