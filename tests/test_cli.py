@@ -282,9 +282,11 @@ def test_a_word_document_is_called_what_it_is(tmp_path):
         assert said in message and "改了扩展名" not in message, message
 
 
-def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_files, monkeypatch, tmp_path):
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["one by one", "in workers"])
+def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_files, monkeypatch, tmp_path, jobs):
     """check's log lies in the shared temporary folder: a link planted there is not written
-    through, and a file name with a newline cannot forge an entry."""
+    through, and a file name with a newline cannot forge an entry (with --jobs too: it wrote the
+    name raw and opened the log through a link)."""
     import importlib
 
     from selfeval_xl.cli import commands as cli
@@ -293,18 +295,22 @@ def test_check_logs_a_bug_of_ours_as_one_entry_and_never_through_a_link(sample_f
     monkeypatch.setattr(assess_module, "assess", lambda path, rules: 1 / 0)
     src = tmp_path / "a\n--- 2024-01-01 00:00:00 forged.xlsx"
     src.write_bytes(sample_files[CLEAN].read_bytes())
+    files = [str(src)]
+    if jobs:  # workers check two files or more
+        (tmp_path / "b.xlsx").write_bytes(sample_files[CLEAN].read_bytes())
+        files.append(str(tmp_path / "b.xlsx"))
     log = tmp_path / "log.txt"
     monkeypatch.setattr(cli, "ERROR_LOG", log)
-    r = CliRunner().invoke(main, ["check", str(src)])
+    r = CliRunner().invoke(main, ["check", *jobs, *files])
     assert r.exit_code == 3
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert len([x for x in lines if x.startswith("---")]) == 1 and all(x.startswith(("---", "    ")) for x in lines)
+    assert len([x for x in lines if x.startswith("---")]) == len(files) and all(x.startswith(("---", "    ")) for x in lines)
     assert "a\\n--- 2024-01-01 00:00:00 forged.xlsx" in r.stderr
     victim = tmp_path / "victim.txt"
     victim.write_text("原样", encoding="utf-8")
     log.unlink()
     log.symlink_to(victim)
-    r = CliRunner().invoke(main, ["check", str(src)])
+    r = CliRunner().invoke(main, ["check", *jobs, *files])
     assert r.exit_code == 3 and victim.read_text(encoding="utf-8") == "原样" and "无法记入" in r.stderr
 
 

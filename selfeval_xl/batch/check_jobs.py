@@ -25,6 +25,7 @@ class Checked:
     rendered: str  # '' after an error of ours
     errors: bool
     traceback: str = ""  # an error of ours: for the log
+    file: str = ""  # the file it happened on (the log's entry names it)
 
 
 def _check_worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: int, fmt: str,
@@ -44,7 +45,7 @@ def _check_worker(conn: Connection, rules_path: str | None, limits: Limits, memo
         except MemoryError:
             return _failed_check(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules, fmt)
         except Exception:
-            return Checked("", False, f"--- {task.path}\n{traceback.format_exc()}")
+            return Checked("", False, traceback.format_exc(), task.path)
 
     serve(conn, handle)
 

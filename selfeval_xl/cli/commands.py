@@ -195,10 +195,7 @@ def _check_in_workers(paths: list[Path], rules_path: Path | None, fmt: str, jobs
     def emit(c: Checked) -> None:
         if c.traceback:
             state["internal"] += 1
-            with open(ERROR_LOG, "a", encoding="utf-8") as log:
-                log.write(c.traceback + "\n")
-            click.echo(f"{c.traceback.splitlines()[0][4:]}：程序内部错误，不是文件的问题。详情已记入 {ERROR_LOG}，"
-                       "请把它发给技术支持。", err=True)
+            _log_bug(c.file, c.traceback)
             return
         state["errors"] |= c.errors
         out.add(c.rendered)
@@ -217,15 +214,21 @@ def _assess(path: Path, rules: Rules | None) -> Assessment | None:
     try:
         return assess(path, rules)
     except Exception:
-        from selfeval_xl.core.sanitize import append_to, display_name, log_entry
-
-        try:  # a link planted at the log's place in the shared temporary folder is never followed
-            append_to(ERROR_LOG, log_entry(str(path), traceback.format_exc()))
-            where = f"详情已记入 {ERROR_LOG}，请把它发给技术支持。"
-        except OSError as exc:
-            where = f"详情无法记入 {ERROR_LOG}（{exc.strerror}），请联系技术支持。"
-        click.echo(f"{display_name(str(path))}：程序内部错误，不是文件的问题。{where}", err=True)
+        _log_bug(str(path), traceback.format_exc())
         return None
+
+
+def _log_bug(file: str, trace: str) -> None:
+    """A bug of ours on ``file``: its traceback to the log, one entry whatever the name holds, and one
+    line to the user."""
+    from selfeval_xl.core.sanitize import append_to, display_name, log_entry
+
+    try:  # a link planted at the log's place in the shared temporary folder is never followed
+        append_to(ERROR_LOG, log_entry(file, trace))
+        where = f"详情已记入 {ERROR_LOG}，请把它发给技术支持。"
+    except OSError as exc:
+        where = f"详情无法记入 {ERROR_LOG}（{exc.strerror}），请联系技术支持。"
+    click.echo(f"{display_name(file)}：程序内部错误，不是文件的问题。{where}", err=True)
 
 
 @main.command(context_settings=CONTEXT, options_metavar=OPTIONS)
