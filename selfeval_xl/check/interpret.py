@@ -318,7 +318,7 @@ def _read_lines(sub: Submission, rules: Rules, budget: Budget) -> list[Line]:
     """One ``Line`` per indicator row; none without the sheet or its header row."""
     if not _present(sub, S.INDICATORS) or sub.structure[S.INDICATORS].header_row is None:
         return []
-    ctx = _Reading(sub, rules, budget.rates)
+    reading = _Reading(sub, rules, budget.rates)
     lay = sub.layout
     common_rows = {lay.ind_rows[i.name]: i for i in rules.indicators if i.name in lay.ind_rows}
     level1_names = rules.level1_names
@@ -327,12 +327,12 @@ def _read_lines(sub: Submission, rules: Rules, budget: Budget) -> list[Line]:
         row = rec[ROW]
         line = Line(row=row, level1=_str(rec.get(S.LEVEL1)), level2=_str(rec.get(S.LEVEL2)),
                     name=_str(rec.get(S.NAME)), cells=RowCells(row, lay.ind_cols), reason=_str(rec.get(S.REASON)))
-        line.findings = tuple(_read_row(ctx, line, rec, common_rows.get(row), level1_names))
+        line.findings = tuple(_read_row(reading, line, rec, common_rows.get(row), level1_names))
         lines.append(line)
     return lines
 
 
-def _read_row(ctx: _Reading, line: Line, rec: dict, common: CommonIndicator | None,
+def _read_row(reading: _Reading, line: Line, rec: dict, common: CommonIndicator | None,
               level1_names: tuple[str, ...]) -> Iterable[Finding]:
     typed = rec.get(TYPED_LEVEL1)
     if typed:
@@ -340,10 +340,10 @@ def _read_row(ctx: _Reading, line: Line, rec: dict, common: CommonIndicator | No
         yield finding("V208", "block", where=where, block=line.level1, level1=typed, sheet=S.INDICATORS,
                       cell=line.cells.get(S.LEVEL1, ""), expected=line.level1, actual=typed)
     if common:
-        yield from _read_common(ctx, line, common, rec)
+        yield from _read_common(reading, line, common, rec)
     else:
-        yield from _read_own(ctx, line, rec, level1_names)
-    yield from _read_self_score(ctx, line, rec)
+        yield from _read_own(reading, line, rec, level1_names)
+    yield from _read_self_score(reading, line, rec)
 
 
 def _str(v: object) -> str:
@@ -356,15 +356,15 @@ def _blocked(line: Line, f: Finding) -> Finding:
     return f
 
 
-def _cell_error(ctx: _Reading, line: Line, header: str) -> str | None:
-    if not ctx.sub.errors:
+def _cell_error(reading: _Reading, line: Line, header: str) -> str | None:
+    if not reading.sub.errors:
         return None
     cell = line.cells.get(header)
-    return ctx.sub.errors.get((S.INDICATORS, cell)) if cell else None
+    return reading.sub.errors.get((S.INDICATORS, cell)) if cell else None
 
 
-def _read_common(ctx: _Reading, line: Line, ind: CommonIndicator, rec: dict) -> Iterable[Finding]:
-    rules = ctx.rules
+def _read_common(reading: _Reading, line: Line, ind: CommonIndicator, rec: dict) -> Iterable[Finding]:
+    rules = reading.rules
     line.common = ind
     line.category = next((c.name for c in rules.categories if c.claims(ind.level1, ind.name)), None)
     line.weight = ind.weight
@@ -390,16 +390,16 @@ def _read_common(ctx: _Reading, line: Line, ind: CommonIndicator, rec: dict) -> 
         yield finding("S104", "changed", name=ind.name, header=header, sheet=S.INDICATORS,
                       cell=line.cells.get(header, ""), expected=expected, actual=actual)
     if ind.rate:
-        line.rate = ctx.rates.get(ind.rate)
+        line.rate = reading.rates.get(ind.rate)
         r = line.rate
         if r is None:
-            line.blocked = f"预算情况中找不到“{ctx.rules.rate(ind.rate).label}”的数据，无法计算"
+            line.blocked = f"预算情况中找不到“{reading.rules.rate(ind.rate).label}”的数据，无法计算"
         elif r.status == "missing":
             line.blocked = f"预算情况中“{'、'.join(r.missing)}”未填写或不是数字，无法计算"
         elif r.status == "div0":
             line.blocked = f"{r.label}的分母为 0，无法计算"
         return
-    yield from _read_actual(ctx, line, rec)
+    yield from _read_actual(reading, line, rec)
 
 
 def _same_target(typed: object, rule: str, rules: Rules) -> bool:
@@ -410,8 +410,8 @@ def _same_target(typed: object, rule: str, rules: Rules) -> bool:
     return (mine.kind, mine.value, mine.word, mine.due) == (theirs.kind, theirs.value, theirs.word, theirs.due)
 
 
-def _read_own(ctx: _Reading, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
-    rules = ctx.rules
+def _read_own(reading: _Reading, line: Line, rec: dict, level1_names: tuple[str, ...]) -> Iterable[Finding]:
+    rules = reading.rules
     where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
     level1 = next((n for n in level1_names if label_key(n) == label_key(line.level1)), None)
     if level1 is None:
@@ -431,7 +431,7 @@ def _read_own(ctx: _Reading, line: Line, rec: dict, level1_names: tuple[str, ...
         cell = line.cells.get(S.NAME, "")
         yield _blocked(line, finding("V201", "name", row=line.row, cell=cell, sheet=S.INDICATORS, expected="指标名称"))
     # 分值
-    err = _cell_error(ctx, line, S.WEIGHT)
+    err = _cell_error(reading, line, S.WEIGHT)
     w, ok = read_number(rec.get(S.WEIGHT))
     if err:
         yield _blocked(line, error_value(S.INDICATORS, line.cells[S.WEIGHT], f"{where}的分值", err))
@@ -448,7 +448,7 @@ def _read_own(ctx: _Reading, line: Line, rec: dict, level1_names: tuple[str, ...
         line.weight = w
     # 指标值
     raw_target = rec.get(S.TARGET)
-    err = _cell_error(ctx, line, S.TARGET)
+    err = _cell_error(reading, line, S.TARGET)
     line.target = None if err else parse_target(raw_target, rules)
     if err:
         yield _blocked(line, error_value(S.INDICATORS, line.cells[S.TARGET], f"{where}的指标值", err))
@@ -464,17 +464,17 @@ def _read_own(ctx: _Reading, line: Line, rec: dict, level1_names: tuple[str, ...
     else:
         t = line.target
         line.method = FIXED_METHODS.get(t.kind) or rules.methods_for_own_rows[t.kind]
-    yield from _read_actual(ctx, line, rec)
+    yield from _read_actual(reading, line, rec)
 
 
 #: the method a department's own row is scored by, for the kinds of 指标值 no rule file chooses for
 FIXED_METHODS = {"qualitative": "qualitative", "deadline": "deadline"}
 
 
-def _read_actual(ctx: _Reading, line: Line, rec: dict) -> Iterable[Finding]:
+def _read_actual(reading: _Reading, line: Line, rec: dict) -> Iterable[Finding]:
     where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
     cell = line.cells.get(S.ACTUAL, "")
-    err = _cell_error(ctx, line, S.ACTUAL)
+    err = _cell_error(reading, line, S.ACTUAL)
     if err:
         line.actual_text = err
         yield _blocked(line, error_value(S.INDICATORS, cell, f"{where}的实际完成值", err))
@@ -482,24 +482,24 @@ def _read_actual(ctx: _Reading, line: Line, rec: dict) -> Iterable[Finding]:
     raw = rec.get(S.ACTUAL)
     line.actual_cell = raw
     line.actual_text = _as_typed(raw)  # what the department typed, whether or not it can be read
-    if raw is None and (S.INDICATORS, cell) in ctx.sub.formulas:
+    if raw is None and (S.INDICATORS, cell) in reading.sub.formulas:
         yield _blocked(line, finding("V204", "no_value", where=where, cell=cell, sheet=S.INDICATORS, expected="数值",
-                                     actual=ctx.sub.formulas[(S.INDICATORS, cell)].text))
+                                     actual=reading.sub.formulas[(S.INDICATORS, cell)].text))
         return
     if line.target is None:  # V203 on the target; a blank actual is said at once too
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
+            yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=reading.rules.not_applicable,
                                          sheet=S.INDICATORS, expected="实际完成值"))
         return
     method = METHODS.get(line.method or "")
     if method is not None and method.reads == "count":
         items = line.common.params.get("items") if line.common else None
-        actual = read_count(raw, ctx.rules, len(items) if items else None)
+        actual = read_count(raw, reading.rules, len(items) if items else None)
     else:
-        actual = read_actual(raw, line.target, ctx.rules, ctx.sub.basic.year)
+        actual = read_actual(raw, line.target, reading.rules, reading.sub.basic.year)
     line.actual = actual
     if actual.missing:
-        yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=ctx.rules.not_applicable,
+        yield _blocked(line, finding("V201", "actual", where=where, cell=cell, na=reading.rules.not_applicable,
                                      sheet=S.INDICATORS, expected="实际完成值"))
     elif actual.problem:
         yield _blocked(line, finding("V204", where=where, problem=actual.problem, cell=cell, sheet=S.INDICATORS,
@@ -519,9 +519,9 @@ def _as_typed(value: object) -> str:
     return fmt_value(value)
 
 
-def _read_self_score(ctx: _Reading, line: Line, rec: dict) -> Iterable[Finding]:
+def _read_self_score(reading: _Reading, line: Line, rec: dict) -> Iterable[Finding]:
     cell = line.cells.get(S.SELF_SCORE, "")
-    err = _cell_error(ctx, line, S.SELF_SCORE)
+    err = _cell_error(reading, line, S.SELF_SCORE)
     where = f"“{line.name}”" if line.name else f"第 {line.row} 行"
     if err:
         line.self_score_typed = True
