@@ -2,10 +2,10 @@
 
 The methods are registered in ``methods.py`` (found by the name the rule file gives);
 ``score_lines`` applies them to the lines of the ``Interpretation`` (``interpret.py``: it needs no
-check to have run), writes a 审核意见 for each row, and emits the P-findings. Every 核定得分 is rounded half up to the rule set's decimals;
-categories are sums of rounded rows, rescaled to their weight while their rows' 分值 do not add up
-(P501), so no category and no total can exceed its weight; the rules over the whole score (a cap by
-the execution rate) apply last.
+check to have run), writes a 审核意见 for each row, and emits the P-findings. Every 核定得分 is
+rounded half up to the rule set's decimals; categories are sums of rounded rows, rescaled to their
+weight while their rows' 分值 do not add up (P501), so no category and no total can exceed its
+weight; the rules over the whole score (a cap by the execution rate) apply last.
 """
 
 from __future__ import annotations
