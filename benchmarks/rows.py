@@ -50,9 +50,10 @@ def workbook(n: int) -> Path:
 def stages(path: Path, report: bool = False) -> dict[str, float]:
     from selfeval_xl.check.assess import assess_submission
     from selfeval_xl.check.intake import open_package
+    from selfeval_xl.check.interpret import interpret
     from selfeval_xl.check.read import read_package
     from selfeval_xl.check.score import score_lines
-    from selfeval_xl.check.validate import Context, run_checks
+    from selfeval_xl.check.validate import run_checks
     from selfeval_xl.outputs.scored_copy import scored_copy_bytes
     from selfeval_xl.rules.model import load_rules
 
@@ -62,11 +63,11 @@ def stages(path: Path, report: bool = False) -> dict[str, float]:
     sub = read_package(open_package(path), rules)
     out["read"] = time.perf_counter() - t
     t = time.perf_counter()
-    ctx = Context.of(sub, rules)
-    run_checks(ctx)
+    interp = interpret(sub, rules)
+    run_checks(interp)
     out["checks"] = time.perf_counter() - t
     t = time.perf_counter()
-    score_lines(ctx)
+    score_lines(interp)
     out["scoring"] = time.perf_counter() - t
     a = assess_submission(sub, rules)
     t = time.perf_counter()

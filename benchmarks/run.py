@@ -57,9 +57,10 @@ def per_file_path(folder: Path, n: int = 200) -> str:
     """Milliseconds per file in each stage of the one-file path, and the hottest functions."""
     from selfeval_xl.check.assess import Assessment, _ordered
     from selfeval_xl.check.intake import open_package
+    from selfeval_xl.check.interpret import interpret
     from selfeval_xl.check.read import read_package
     from selfeval_xl.check.score import score_lines
-    from selfeval_xl.check.validate import Context, run_checks
+    from selfeval_xl.check.validate import run_checks
     from selfeval_xl.outputs.scored_copy import scored_copy_bytes
     from selfeval_xl.rules.model import load_rules
 
@@ -80,12 +81,12 @@ def per_file_path(folder: Path, n: int = 200) -> str:
         except Exception:
             return
         t2 = time.perf_counter()
-        ctx = Context.of(sub, rules)
-        findings = run_checks(ctx)
+        interp = interpret(sub, rules)
+        findings = run_checks(interp)
         t3 = time.perf_counter()
-        scores, more = score_lines(ctx)
+        scores, more = score_lines(interp)
         a = Assessment(sub.path, sub.sha256, _ordered(findings + more), scores, sub, rules.version,
-                       {k: r.value for k, r in ctx.budget.rates.items()})
+                       {k: r.value for k, r in interp.budget.rates.items()})
         t4 = time.perf_counter()
         scored_copy_bytes(a)
         t5 = time.perf_counter()

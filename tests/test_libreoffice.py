@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from selfeval_xl.check.interpret import interpret
 from selfeval_xl.check.read import read_submission
-from selfeval_xl.check.validate import Context
 from selfeval_xl.core import names as S
 from selfeval_xl.core.formulas import ExcelError, Recalc
 from selfeval_xl.form.template import Filling, SavedValue, all_formulas, write_template
@@ -102,8 +102,8 @@ def test_every_formula_value_matches_our_recomputation(recalculated, rules, name
     """Every formula the template holds, the 自查 block's included, as LibreOffice computes it."""
     sub = read_submission(recalculated[name][1])
     formulas = all_formulas(rules, sub.layout)
-    ctx = Context.of(sub, rules)
-    recalc = Recalc(sub, {k: e for k, e in formulas.items() if k not in ctx.formulas or k in ctx.recalc_intact})
+    interp = interpret(sub, rules)
+    recalc = Recalc(sub, {k: e for k, e in formulas.items() if k not in interp.formulas or k in interp.recalc_intact})
     checked = 0
     for key, f in sub.formulas.items():
         if key not in formulas:

@@ -1,4 +1,8 @@
-"""One submission through the pipeline: intake → read → validate → score.
+"""One submission through the pipeline: intake → read → interpret → validate → score.
+
+Each stage takes what the one before returned and nothing else: ``read_package`` the received
+package, ``interpret`` the ``Submission`` (its cells as the rule set reads them: the figures, the
+rates, one line per indicator row), ``run_checks`` and ``score_lines`` the ``Interpretation``.
 
 ``assess(path, rules)`` never raises for a bad file: a file that cannot be taken in gives an
 Assessment with its F-finding and no scores. ``Assessment.to_dict()`` is the object of
@@ -16,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from selfeval_xl.check.intake import Limits, Received, Rejected, open_package
+from selfeval_xl.check.interpret import interpret
 from selfeval_xl.check.read import Submission, read_package, template_version
 from selfeval_xl.check.score import Scores, score_lines
-from selfeval_xl.check.validate import Context, run_checks
+from selfeval_xl.check.validate import run_checks
 from selfeval_xl.core import names as S
 from selfeval_xl.core.findings import ERROR, INFO, WARNING, Finding, file_finding
 from selfeval_xl.core.formulas import split_a1
@@ -184,18 +189,17 @@ def structure_misfit(sub: Submission, rules: Rules) -> int:
 
 def assess_submission(sub: Submission, rules: Rules, chosen: str = "") -> Assessment:
     """``chosen``: how ``rules`` was chosen for it ('' given; "version", "closest": read_by_version)."""
-    ctx = Context.of(sub, rules)
-    ctx.chosen = chosen
-    findings = run_checks(ctx)
-    if not ctx.present(S.INDICATORS):
+    interp = interpret(sub, rules, chosen)
+    findings = run_checks(interp)
+    if not interp.present(S.INDICATORS):
         # not the template at all, or its indicator sheet is missing or renamed (S101 says which it
         # looks like): nothing to score. Never 0 points or 差: it is listed with the files that failed.
         s101 = [f for f in findings if f.code == "S101" and f.sheet in ("", S.INDICATORS)]
         return Assessment(sub.path, sub.sha256, s101 + _ordered([f for f in findings if f not in s101]), None, sub,
                           rules.version, rules=rules)
-    scores, score_findings = score_lines(ctx)
+    scores, score_findings = score_lines(interp)
     findings += score_findings
-    rates = {k: r.value for k, r in ctx.budget.rates.items()}
+    rates = {k: r.value for k, r in interp.budget.rates.items()}
     return Assessment(sub.path, sub.sha256, _ordered(findings), scores, sub, rules.version, rates, rules)
 
 

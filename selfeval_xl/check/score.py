@@ -1,18 +1,19 @@
 """Scoring (spec/scoring.md): every 核定得分, the categories, the total and the grade.
 
 The methods are registered in ``methods.py`` (found by the name the rule file gives);
-``score_lines`` applies them to the lines ``validate.check_indicators`` read, writes a 审核意见 for
-each row, and emits the P-findings. Every 核定得分 is rounded half up to the rule set's decimals;
-categories are sums of rounded rows, rescaled to their weight while their rows' 分值 do not add up
-(P501), so no category and no total can exceed its weight; the rules over the whole score (a cap by
-the execution rate) apply last.
+``score_lines`` applies them to the lines of the ``Interpretation`` (``interpret.py``: it needs no
+check to have run), writes a 审核意见 for each row, and emits the P-findings. Every 核定得分 is
+rounded half up to the rule set's decimals; categories are sums of rounded rows, rescaled to their
+weight while their rows' 分值 do not add up (P501), so no category and no total can exceed its
+weight; the rules over the whole score (a cap by the execution rate) apply last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from selfeval_xl.check.validate import Context, Line
+from selfeval_xl.check.interpret import Interpretation, Line
 from selfeval_xl.core import names as S
 from selfeval_xl.core.findings import Finding, finding
 from selfeval_xl.core.names import label_key
@@ -126,15 +127,15 @@ class Scores:
 # Scoring the lines
 
 
-def score_lines(ctx: Context) -> tuple[Scores, list[Finding]]:
-    rules = ctx.rules
+def score_lines(interp: Interpretation) -> tuple[Scores, list[Finding]]:
+    rules = interp.rules
     out = Scores()
     findings: list[Finding] = []
-    for line in ctx.lines:
+    for line in interp.lines:
         row, fs = _score_line(line, rules)
         out.rows.append(row)
         findings += fs
-    _totals(ctx, out, findings)
+    _totals(interp, out, findings)
     return out, findings
 
 
@@ -291,10 +292,10 @@ def verified_row(method: str, row: Row, negative: bool = False) -> tuple[float, 
     return hold(outcome.score, 0.0, row.weight, True, row.decimals), opinion
 
 
-def _free_cell(ctx: Context, cat: Category, header: str) -> str:
+def _free_cell(interp: Interpretation, cat: Category, header: str) -> str:
     """A category's block's first row that is not a common one (where a department's own row goes),
     in ``header``'s column; its title row when it has none."""
-    lay = ctx.sub.layout
+    lay = interp.sub.layout
     block = next((b for b in lay.ind_blocks if label_key(b.level1) == label_key(cat.level1)), None)
     if block is None or header not in lay.ind_cols:
         return ""
@@ -303,25 +304,25 @@ def _free_cell(ctx: Context, cat: Category, header: str) -> str:
     return lay.ind_cell(header, row)
 
 
-def _weight_cell(ctx: Context, cat: Category, lines: list[Line]) -> str:
+def _weight_cell(interp: Interpretation, cat: Category, lines: list[Line]) -> str:
     """Where to change a category's 分值 (P501): its first own row, else the first row of its block
     that is not a common one, else its first row."""
     own = next((line for line in lines if line.common is None), None)
     if own is not None:
         return own.cells.get(S.WEIGHT, "")
-    return _free_cell(ctx, cat, S.WEIGHT) or (lines[0].cells.get(S.WEIGHT, "") if lines else "")
+    return _free_cell(interp, cat, S.WEIGHT) or (lines[0].cells.get(S.WEIGHT, "") if lines else "")
 
 
-def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
-    rules = ctx.rules
+def _totals(interp: Interpretation, out: Scores, findings: list[Finding]) -> None:
+    rules = interp.rules
     d = rules.decimals
     by_cat: dict[str, list[tuple[ScoredRow, Line]]] = {c.name: [] for c in rules.categories}
-    for row, line in zip(out.rows, ctx.lines, strict=True):
+    for row, line in zip(out.rows, interp.lines, strict=True):
         if row.category in by_cat:
             by_cat[row.category].append((row, line))
     applicable = 0.0  # the weight the verified scores stand on, each category counted at its weight
     for cat in rules.categories:
-        score, base = _category(ctx, cat, by_cat[cat.name], findings)
+        score, base = _category(interp, cat, by_cat[cat.name], findings)
         out.categories.append(score)
         applicable += base
     scored = [r for r in out.rows if r.category in by_cat]
@@ -336,14 +337,14 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     else:
         out.total = min(round_half_up(sum_verified, d), 100.0)
         out.self_total = round_half_up(sum_self, d)
-    rate = _cap_rate(ctx)
-    verified = apply(out.total, rules, ctx.declared, rate)
-    findings += _over_the_total(ctx, verified)
+    rate = _cap_rate(interp)
+    verified = apply(out.total, rules, interp.declared, rate)
+    findings += _over_the_total(interp, verified)
     out.before_limits, out.total, out.grade, out.limits = out.total, verified.total, verified.grade, verified.applied(d)
     if not any(r.self_score is not None for r in out.rows):
         out.self_total = None
         return
-    claimed = apply(out.self_total, rules, ctx.declared, rate)  # as the form's own formulas do
+    claimed = apply(out.self_total, rules, interp.declared, rate)  # as the form's own formulas do
     out.self_total, out.self_grade = claimed.total, claimed.grade
     full = [r for r in scored if r.applicable and r.weight]
     if len(full) >= 5 and all(r.self_score is not None and abs(r.self_score - r.weight) <= _EPS for r in full):  # type: ignore[operator]
@@ -352,19 +353,19 @@ def _totals(ctx: Context, out: Scores, findings: list[Finding]) -> None:
     if abs(out.self_total - out.total) > rules.tolerance + _EPS:
         findings.append(finding(
             "P507", "total", self_total=fmt_points(out.self_total, d), total=fmt_points(out.total, d),
-            difference=fmt_points(abs(out.self_total - out.total), d), rows=_differing_rows(out.rows, ctx.lines, rules),
+            difference=fmt_points(abs(out.self_total - out.total), d), rows=_differing_rows(out.rows, interp.lines, rules),
             sheet=S.INDICATORS, expected=fmt_points(out.total, d), actual=fmt_points(out.self_total, d)))
     if out.self_grade != out.grade:
         findings.append(finding("P507", "grade", self_grade=out.self_grade, grade=out.grade, total=fmt_points(out.total, d),
                                 sheet=S.INDICATORS, expected=out.grade, actual=out.self_grade))
 
 
-def _category(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]],
+def _category(interp: Interpretation, cat: Category, members: list[tuple[ScoredRow, Line]],
               findings: list[Finding]) -> tuple[CategoryScore, float]:
     """A category's score, and the weight its verified score stands on (its weight less its rows
     marked 不适用, in the category's scale). While its rows' 分值 do not add up to its weight (P501),
     the verified score is rescaled to the weight: no category exceeds its weight, whatever its rows."""
-    rules, d = ctx.rules, ctx.rules.decimals
+    rules, d = interp.rules, interp.rules.decimals
     rows = [r for r, _ in members]
     exact = sum(r.verified or 0.0 for r in rows)  # every row inside [0, 分值]: so is the sum
     verified = min(round_half_up(exact, d), cat.weight)
@@ -373,28 +374,28 @@ def _category(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]]
     # a common row that is missing (S104) counts with its 分值 and 0 points: deleting a row never
     # takes its weight out of the category
     total_w += sum(i.weight for i in rules.indicators
-                   if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
+                   if i.name not in interp.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat)
     not_applicable = sum(r.weight or 0.0 for r in rows if not r.applicable)
-    provisional = bool(ctx.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
+    provisional = bool(interp.lines) and abs(total_w - cat.weight) > rules.tolerance + _EPS
     scale = 1.0
     if provisional:
         findings.append(finding(
             "P501", category=cat.name, sum=fmt_number(total_w), weight=fmt_number(cat.weight), level1=cat.level1,
-            sheet=S.INDICATORS, cell=_weight_cell(ctx, cat, [line for _, line in members]),
+            sheet=S.INDICATORS, cell=_weight_cell(interp, cat, [line for _, line in members]),
             expected=fmt_number(cat.weight), actual=fmt_number(total_w)))
         if total_w > 0:  # scoring.md: rescaled to the weight, so no category exceeds it
             scale = cat.weight / total_w
             verified = min(round_half_up(exact * scale, d), cat.weight)
-    findings += _level2_findings(ctx, cat, members)
+    findings += _level2_findings(interp, cat, members)
     base = (total_w - not_applicable) * scale if total_w > 0 else cat.weight
     return CategoryScore(cat.name, cat.weight, self_score, verified, provisional), base
 
 
-def _level2_findings(ctx: Context, cat: Category, members: list[tuple[ScoredRow, Line]]) -> list[Finding]:
+def _level2_findings(interp: Interpretation, cat: Category, members: list[tuple[ScoredRow, Line]]) -> list[Finding]:
     """P501 for a category that weighs its 二级指标: own rows must name one, and each adds up."""
     if not cat.level2:
         return []
-    rules = ctx.rules
+    rules = interp.rules
     out = []
     names = {label_key(n): n for n, _ in cat.level2}
     sums: dict[str, float] = dict.fromkeys(names.values(), 0.0)
@@ -410,7 +411,7 @@ def _level2_findings(ctx: Context, cat: Category, members: list[tuple[ScoredRow,
         if line.common is None:
             first.setdefault(level2, line.cells.get(S.WEIGHT, ""))
     for i in rules.indicators:  # a missing common row keeps its weight
-        if i.name not in ctx.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat and i.level2 in sums:
+        if i.name not in interp.sub.layout.ind_rows and rules.category_of(i.level1, i.name) is cat and i.level2 in sums:
             sums[i.level2] += i.weight
     rows = {label_key(n) for n in (line.level2 for _, line in members)}
     for level2, weight in cat.level2:
@@ -419,34 +420,34 @@ def _level2_findings(ctx: Context, cat: Category, members: list[tuple[ScoredRow,
         if label_key(level2) in rows:
             out.append(finding("P501", "level2", category=cat.name, level2=level2, sum=fmt_number(sums[level2]),
                                weight=fmt_number(weight), sheet=S.INDICATORS,
-                               cell=first.get(level2) or _free_cell(ctx, cat, S.WEIGHT),
+                               cell=first.get(level2) or _free_cell(interp, cat, S.WEIGHT),
                                expected=fmt_number(weight), actual=fmt_number(sums[level2])))
         else:  # no row of it at all: where a new one goes (the block's first own row)
             out.append(finding("P501", "level2_none", category=cat.name, level2=level2, weight=fmt_number(weight),
-                               sheet=S.INDICATORS, cell=_free_cell(ctx, cat, S.LEVEL2),
+                               sheet=S.INDICATORS, cell=_free_cell(interp, cat, S.LEVEL2),
                                expected=fmt_number(weight), actual=fmt_number(sums[level2])))
     return out
 
 
-def _cap_rate(ctx: Context) -> float | None:
+def _cap_rate(interp: Interpretation) -> float | None:
     """The value of the rate the rules cap the total by, when it could be computed."""
-    cap = ctx.rules.total_cap
-    rate = ctx.budget.rates.get(cap.rate) if cap else None
+    cap = interp.rules.total_cap
+    rate = interp.budget.rates.get(cap.rate) if cap else None
     return rate.value if rate is not None else None
 
 
-def _over_the_total(ctx: Context, o: TotalOutcome) -> list[Finding]:
+def _over_the_total(interp: Interpretation, o: TotalOutcome) -> list[Finding]:
     """P514 for the 加分/扣分 declared, P512 for the rate's cap below the total, P513 for each 一票否决
     declared: each says what it did, and the total it came to."""
-    d = ctx.rules.decimals
+    d = interp.rules.decimals
     out = []
     if o.items:
         parts = []
         if o.bonus or any("加" in i for i in o.items):
-            parts.append(f"加 {fmt_points(o.bonus, d)} 分（加分最多 {fmt_number(ctx.rules.bonus_max)} 分）")
+            parts.append(f"加 {fmt_points(o.bonus, d)} 分（加分最多 {fmt_number(interp.rules.bonus_max)} 分）")
         if o.deduction or any("扣" in i for i in o.items):
-            parts.append(f"扣 {fmt_points(o.deduction, d)} 分（扣分最多 {fmt_number(ctx.rules.deduction_max)} 分）")
-        cells = [ctx.sub.basic.cells.get(a.item, "") for a in ctx.rules.adjustments if ctx.declared.get(a.item)]
+            parts.append(f"扣 {fmt_points(o.deduction, d)} 分（扣分最多 {fmt_number(interp.rules.deduction_max)} 分）")
+        cells = [interp.sub.basic.cells.get(a.item, "") for a in interp.rules.adjustments if interp.declared.get(a.item)]
         out.append(finding("P514", items="；".join(o.items), result="，".join(parts), before=fmt_points(o.before, d),
                            after=fmt_points(o.adjusted, d), sheet=S.BASIC, cell=next((c for c in cells if c), ""),
                            expected=fmt_points(o.adjusted, d), actual=fmt_points(o.before, d)))
@@ -456,9 +457,9 @@ def _over_the_total(ctx: Context, o: TotalOutcome) -> list[Finding]:
                                            f"等级定为{cap.grade}" if cap.grade else "") if x)
             out.append(finding("P513", item=cap.item, effect=effect, before=fmt_points(o.adjusted, d),
                                total=fmt_points(o.total, d), grade=o.grade, sheet=S.BASIC,
-                               cell=ctx.sub.basic.cells.get(cap.item, ""), expected=effect, actual="是"))
+                               cell=interp.sub.basic.cells.get(cap.item, ""), expected=effect, actual="是"))
         elif cap.top < o.adjusted - _EPS:
-            rate = ctx.budget.rates[ctx.rules.total_cap.rate]  # type: ignore[union-attr]
+            rate = interp.budget.rates[interp.rules.total_cap.rate]  # type: ignore[union-attr]
             out.append(finding("P512", rate_label=rate.label, rate=fmt_percent(rate.value), below=fmt_percent(cap.below),
                                cap=fmt_points(cap.top, d), before=fmt_points(o.adjusted, d), total=fmt_points(o.total, d),
                                sheet=S.SUMMARY, expected=f"≤ {fmt_points(cap.top, d)}", actual=fmt_points(o.adjusted, d)))
@@ -473,7 +474,7 @@ def _self_shown(score: float | None, line: Line, decimals: int) -> str:
     return "不是数字" if line.self_score_typed else "未填"
 
 
-def _differing_rows(rows: list[ScoredRow], lines: list[Line], rules: Rules, shown: int = 6) -> str:
+def _differing_rows(rows: list[ScoredRow], lines: Sequence[Line], rules: Rules, shown: int = 6) -> str:
     """The rows whose self score is not their 核定得分, largest difference first, with their cells."""
     diffs = [(abs((r.self_score or 0.0) - (r.verified or 0.0)), r, line) for r, line in zip(rows, lines, strict=True)
              if r.applicable and r.category and abs((r.self_score or 0.0) - (r.verified or 0.0)) > rules.tolerance + _EPS]

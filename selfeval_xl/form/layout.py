@@ -166,7 +166,7 @@ def earlier_template(lay: Layout) -> Layout:
     rows of 基本信息 for 加分、扣分 or 一票否决 (those templates had none: a row she adds as S102 says
     is read, and her form's own total stays as her template computed it). A workbook made from such
     a template (departments may still hold one) keeps those formulas: they count the same rows, so
-    ``check`` accepts either (validate.intact_formula)."""
+    ``check`` accepts either (interpret.intact_formula)."""
     blocks = [replace(b, top=b.title) if b.has_footer else b for b in lay.ind_blocks]
     fields = {f.label for f in S.BASIC_FIELDS}
     return replace(lay, ind_header_row=lay.ind_first, ind_blocks=blocks,
