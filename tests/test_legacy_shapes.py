@@ -13,7 +13,6 @@ one (the note stays, as notes elsewhere do). What lies elsewhere stays as the de
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 import zipfile
@@ -26,6 +25,8 @@ from lxml import etree
 from selfeval_xl.check.assess import assess
 from selfeval_xl.core import names as S
 from selfeval_xl.outputs.scored_copy import write_scored_copy
+
+from .conftest import rezip
 
 SAMPLE = "01_杜岭街道办事处_2021.xlsx"
 V, OFFICE, X = "urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:office", "urn:schemas-microsoft-com:office:excel"
@@ -96,60 +97,56 @@ def legacy_shapes(src: Path, dst: Path, *, broken: bool = False, bare_at: tuple[
     """``src`` with form controls, a VML shape, an OLE object and a shown note over its verdict
     columns (J, K of 绩效指标) and a button over the department's own cells; ``broken``: the VML is not XML (a
     <br> as Excel writes it). ``bare_at``: the VML rect's place (points); ``extra``: more VML."""
-    z = zipfile.ZipFile(src)
-    parts = {i.filename: z.read(i.filename) for i in z.infolist()}
-    sheet = parts["xl/worksheets/sheet6.xml"].decode()
-    controls = "".join(
-        f'<mc:AlternateContent><mc:Choice Requires="x14"><control shapeId="{sid}" r:id="rIdC{sid}" name="{name}">'
-        f'<controlPr defaultSize="0" print="1" autoFill="0" autoPict="0">{_anchor(*where)}</controlPr></control>'
-        "</mc:Choice></mc:AlternateContent>"
-        for sid, name, where in ((1025, "Button 1", (9, 4, 11, 6)), (1026, "Label 2", (10, 8, 10, 9)),
-                                 (1027, "Button 3", (7, 40, 8, 42))))
-    tail = ('<legacyDrawing r:id="rIdV"/>'
-            '<oleObjects><mc:AlternateContent><mc:Choice Requires="x14"><oleObject progId="Package" shapeId="1029" r:id="rIdO">'
-            f'<objectPr defaultSize="0" autoPict="0" r:id="rIdOI">{_anchor(9, 23, 11, 26)}</objectPr></oleObject></mc:Choice>'
-            '<mc:Fallback><oleObject progId="Package" shapeId="1029" r:id="rIdO"/></mc:Fallback></mc:AlternateContent></oleObjects>'
-            f'<mc:AlternateContent><mc:Choice Requires="x14"><controls>{controls}</controls></mc:Choice></mc:AlternateContent>')
-    sheet = sheet.replace("</headerFooter></worksheet>", "</headerFooter>" + tail + "</worksheet>").replace(
-        "<worksheet ", f'<worksheet xmlns:mc="{MC}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" '
-        f'xmlns:xdr="{XDR}" mc:Ignorable="x14" ', 1)
-    parts["xl/worksheets/sheet6.xml"] = sheet.encode()
-    rels = [("rIdV", "vmlDrawing", "../drawings/vmlDrawing1.vml"), ("rIdO", "oleObject", "../embeddings/oleObject1.bin"),
-            ("rIdOI", "image", "../media/image1.png"), ("rIdN", "comments", "../comments1.xml"),
-            *((f"rIdC{sid}", "ctrlProp", f"../ctrlProps/ctrlProp{sid}.xml") for sid in (1025, 1026, 1027))]
-    parts["xl/worksheets/_rels/sheet6.xml.rels"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(f'<Relationship Id="{i}" Type="{REL}/{t}" Target="{p}"/>' for i, t, p in rels) + "</Relationships>").encode()
-    left, top = bare_at
-    shapes = [SHAPES[k].replace("{left}", f"{left:g}").replace("{top}", f"{top:g}") for k in SHAPES] + [extra]
-    parts["xl/drawings/vmlDrawing1.vml"] = _vml(shapes, broken)
-    parts["xl/drawings/_rels/vmlDrawing1.vml.rels"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        f'<Relationship Id="rId1" Type="{REL}/image" Target="../media/image1.png"/></Relationships>').encode()
-    parts["xl/embeddings/oleObject1.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
-    parts["xl/media/image1.png"] = _png()
-    parts["xl/comments1.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<authors><author>单位</author></authors><commentList><comment ref="I20" authorId="0"><text><t>已核定满分</t></text></comment>'
-        "</commentList></comments>").encode()
-    for sid, kind in ((1025, "Button"), (1026, "Label"), (1027, "Button")):
-        parts[f"xl/ctrlProps/ctrlProp{sid}.xml"] = (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><formControlPr '
-            f'xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" objectType="{kind}" lockText="1"/>').encode()
-    types = parts["[Content_Types].xml"].decode().replace("</Types>", (
-        '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
-        '<Default Extension="png" ContentType="image/png"/>'
-        '<Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/>'
-        '<Override PartName="/xl/comments1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'
-        + "".join(f'<Override PartName="/xl/ctrlProps/ctrlProp{sid}.xml" ContentType="application/vnd.ms-excel.controlproperties+xml"/>'
-                  for sid in (1025, 1026, 1027)) + "</Types>"))
-    parts["[Content_Types].xml"] = types.encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in parts.items():
-            out.writestr(name, data)
-    dst.write_bytes(buf.getvalue())
-    return dst
+    def change(parts: dict[str, bytes]) -> None:
+        sheet = parts["xl/worksheets/sheet6.xml"].decode()
+        controls = "".join(
+            f'<mc:AlternateContent><mc:Choice Requires="x14"><control shapeId="{sid}" r:id="rIdC{sid}" name="{name}">'
+            f'<controlPr defaultSize="0" print="1" autoFill="0" autoPict="0">{_anchor(*where)}</controlPr></control>'
+            "</mc:Choice></mc:AlternateContent>"
+            for sid, name, where in ((1025, "Button 1", (9, 4, 11, 6)), (1026, "Label 2", (10, 8, 10, 9)),
+                                     (1027, "Button 3", (7, 40, 8, 42))))
+        tail = ('<legacyDrawing r:id="rIdV"/>'
+                '<oleObjects><mc:AlternateContent><mc:Choice Requires="x14"><oleObject progId="Package" shapeId="1029" r:id="rIdO">'
+                f'<objectPr defaultSize="0" autoPict="0" r:id="rIdOI">{_anchor(9, 23, 11, 26)}</objectPr></oleObject></mc:Choice>'
+                '<mc:Fallback><oleObject progId="Package" shapeId="1029" r:id="rIdO"/></mc:Fallback></mc:AlternateContent></oleObjects>'
+                f'<mc:AlternateContent><mc:Choice Requires="x14"><controls>{controls}</controls></mc:Choice></mc:AlternateContent>')
+        sheet = sheet.replace("</headerFooter></worksheet>", "</headerFooter>" + tail + "</worksheet>").replace(
+            "<worksheet ", f'<worksheet xmlns:mc="{MC}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" '
+            f'xmlns:xdr="{XDR}" mc:Ignorable="x14" ', 1)
+        parts["xl/worksheets/sheet6.xml"] = sheet.encode()
+        rels = [("rIdV", "vmlDrawing", "../drawings/vmlDrawing1.vml"), ("rIdO", "oleObject", "../embeddings/oleObject1.bin"),
+                ("rIdOI", "image", "../media/image1.png"), ("rIdN", "comments", "../comments1.xml"),
+                *((f"rIdC{sid}", "ctrlProp", f"../ctrlProps/ctrlProp{sid}.xml") for sid in (1025, 1026, 1027))]
+        parts["xl/worksheets/_rels/sheet6.xml.rels"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(f'<Relationship Id="{i}" Type="{REL}/{t}" Target="{p}"/>' for i, t, p in rels) + "</Relationships>").encode()
+        left, top = bare_at
+        shapes = [SHAPES[k].replace("{left}", f"{left:g}").replace("{top}", f"{top:g}") for k in SHAPES] + [extra]
+        parts["xl/drawings/vmlDrawing1.vml"] = _vml(shapes, broken)
+        parts["xl/drawings/_rels/vmlDrawing1.vml.rels"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{REL}/image" Target="../media/image1.png"/></Relationships>').encode()
+        parts["xl/embeddings/oleObject1.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+        parts["xl/media/image1.png"] = _png()
+        parts["xl/comments1.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<authors><author>单位</author></authors><commentList><comment ref="I20" authorId="0"><text><t>已核定满分</t></text></comment>'
+            "</commentList></comments>").encode()
+        for sid, kind in ((1025, "Button"), (1026, "Label"), (1027, "Button")):
+            parts[f"xl/ctrlProps/ctrlProp{sid}.xml"] = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><formControlPr '
+                f'xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" objectType="{kind}" lockText="1"/>').encode()
+        types = parts["[Content_Types].xml"].decode().replace("</Types>", (
+            '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+            '<Default Extension="png" ContentType="image/png"/>'
+            '<Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/>'
+            '<Override PartName="/xl/comments1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'
+            + "".join(f'<Override PartName="/xl/ctrlProps/ctrlProp{sid}.xml" ContentType="application/vnd.ms-excel.controlproperties+xml"/>'
+                      for sid in (1025, 1026, 1027)) + "</Types>"))
+        parts["[Content_Types].xml"] = types.encode()
+
+    return rezip(src, dst, change)
 
 
 #: the rect's place: over J (the template's columns A–I take 902 points)
