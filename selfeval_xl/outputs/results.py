@@ -1,4 +1,11 @@
-"""What the consolidation and ``batch --previous`` read of a results.json, as a schema.
+"""The result of one file, typed: what ``check --format json`` prints and a batch's results.json
+holds, one ``UnitResult`` an object. Every stage after the check (summary, findings.csv, the
+checks across a batch, consolidation, ``--previous``) reads it by attribute; its JSON is made by
+``UnitResult.to_json_dict()`` and read back by ``UnitResult.from_json_dict()`` (our own output:
+the batch's journal) or ``parse_result()`` (a results.json given to us: validated first).
+``json_schema()`` is the JSON Schema of results.json (docs/results.schema.json).
+
+What the consolidation and ``batch --previous`` read of a results.json, as a schema.
 
 A results.json is an input like any other: it may have been edited, damaged, or written by
 someone who wants to steer a consolidation. Each result object is validated against the fields
@@ -10,14 +17,262 @@ not looked at. ``problem(error)`` says in Chinese what is wrong with one object.
 
 from __future__ import annotations
 
+import json
+import types
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from selfeval_xl.core.numbers import MAX_MAGNITUDE
+from selfeval_xl.core.findings import ERROR, INFO, WARNING
+from selfeval_xl.core.numbers import MAX_MAGNITUDE, read_number
+from selfeval_xl.core.sanitize import cut_text, cut_texts
+from selfeval_xl.rules.model import rules_name
 
-__all__ = ["PreviousResult", "Result", "ValidationError", "problem"]
+if TYPE_CHECKING:
+    from selfeval_xl.check.assess import Assessment
+
+__all__ = ["FindingCounts", "IndicatorRow", "PreviousResult", "Result", "ResultFinding", "UnitResult",
+           "ValidationError", "json_schema", "parse_result", "problem", "schema_text", "unit_result"]
+
+#: a JSON number (a score, 分值, an amount): kept as it came, an int an int (20, not 20.0)
+Number = float
+
+
+def _key(name: str, **schema: Any) -> Any:
+    """A field's JSON key where it is not the field's name, and what its schema adds (bounds)."""
+    return {"key": name, "schema": schema}
+
+
+def _schema_only(**schema: Any) -> Any:
+    return {"schema": schema}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFinding:
+    """One finding as the result holds it (``Finding.to_dict``)."""
+
+    code: str
+    level: str  # "error", "warning", "info"
+    level_label: str  # 错误, 警告, 提示
+    sheet: str
+    cell: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+
+    @classmethod
+    def from_json_dict(cls, d: Mapping[str, Any]) -> ResultFinding:
+        return cls(d["code"], d["level"], d["level_label"], d["sheet"], d["cell"], d["message"], d.get("expected", ""),
+                   d.get("actual", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRow:
+    """One indicator row of 绩效指标 with its scores (None: empty, or 不适用)."""
+
+    level1: str = field(default="", metadata=_key("一级指标"))
+    level2: str = field(default="", metadata=_key("二级指标"))
+    name: str = field(default="", metadata=_key("三级指标"))
+    weight: Number | None = field(default=None, metadata=_key("分值"))
+    target: str = field(default="", metadata=_key("指标值"))
+    actual: str = field(default="", metadata=_key("实际完成值"))
+    self_score: Number | None = field(default=None, metadata=_key("自评得分"))
+    verified: Number | None = field(default=None, metadata=_key("核定得分"))
+    opinion: str = field(default="", metadata=_key("审核意见"))
+    row: int = field(default=0, metadata=_key("行号"))
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    errors: int = field(default=0, metadata=_key(ERROR, minimum=0))
+    warnings: int = field(default=0, metadata=_key(WARNING, minimum=0))
+    infos: int = field(default=0, metadata=_key(INFO, minimum=0))
+
+
+#: the fields a result may lack: None is "not in the JSON" (a file that failed in a batch has no
+#: "rules" nor "limits"; "copy" and the rest are a batch's)
+_OPTIONAL = ("rules", "limits", "unit_code_typed", "copy", "report", "report_error", "internal_error", "across_checks")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """What the tool concluded about one file: one object of results.json. Every text is at most
+    32,767 characters (``cut_text``: what a cell holds)."""
+
+    file: str
+    sha256: str = ""
+    unit_code: str = ""
+    unit_name: str = ""
+    competent_dept: str = ""  # 主管部门
+    year: int | None = field(default=None, metadata=_schema_only(minimum=1900, maximum=2100))  # 评价年度
+    rules_version: str = ""
+    rules: str | None = None  # the rule set it was scored by (its file's name, or the bundled set's)
+    status: Literal["ok", "errors", "failed", "internal"] = "failed"
+    self_total: Number | None = None
+    total: Number | None = field(default=None, metadata=_schema_only(minimum=0, maximum=100))
+    self_grade: str = ""
+    grade: str = ""
+    rescaled: bool = False  # rows marked 不适用: the total rescaled to 100
+    provisional: tuple[str, ...] = ()  # categories whose 分值 do not add up (P501): the total is 暂定
+    limits: tuple[str, ...] | None = None  # 加分、扣分, a cap or a 一票否决 that changed the total or the grade
+    categories: Mapping[str, Number | None] = field(default_factory=dict)  # 核定得分 per category
+    self_categories: Mapping[str, Number | None] = field(default_factory=dict)
+    counts: FindingCounts = FindingCounts()
+    budget: Mapping[str, Number | None] = field(default_factory=dict)  # 预算情况's figures (None: empty, not a number)
+    rates: Mapping[str, Number | None] = field(default_factory=dict)  # the rates computed from them
+    rows: tuple[IndicatorRow, ...] = ()
+    findings: tuple[ResultFinding, ...] = ()
+    unit_code_typed: str | None = None  # the 单位编码 as typed, where typed in another form (V211)
+    copy: str | None = None  # batch: the scored copy, relative to the output folder ('' for none)
+    report: str | None = None  # batch: the 自评报告 draft
+    report_error: str | None = None  # batch: why the draft could not be written
+    internal_error: str | None = None  # batch: our own code failed on the file (status "internal")
+    across_checks: str | None = None  # batch: the checks across it were not made, and why
+
+    @property
+    def scored(self) -> bool:
+        return self.status in ("ok", "errors") and self.total is not None
+
+    @property
+    def failed(self) -> bool:
+        """Not scored: the file could not be read as a submission, or our own code failed on it."""
+        return self.status in ("failed", "internal")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON object, its keys in the order results.json has always had them; a field that is
+        None among ``_OPTIONAL`` is left out."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in _OPTIONAL:
+                continue
+            out[f.metadata.get("key", f.name)] = _json(value)
+        return out
+
+    @classmethod
+    def from_json_dict(cls, d: Mapping[str, Any]) -> UnitResult:
+        """The typed result of a JSON object this tool wrote (our own: not validated, see
+        ``parse_result``); what it lacks takes its default."""
+        limits = d.get("limits")
+        c = d.get("counts") or {}
+        return cls(
+            d["file"], d.get("sha256", ""), d.get("unit_code", ""), d.get("unit_name", ""), d.get("competent_dept", ""),
+            d.get("year"), d.get("rules_version", ""), d.get("rules"), d.get("status", "failed"), d.get("self_total"),
+            d.get("total"), d.get("self_grade", ""), d.get("grade", ""), d.get("rescaled", False),
+            tuple(d.get("provisional") or ()), None if limits is None else tuple(limits), d.get("categories") or {},
+            d.get("self_categories") or {}, FindingCounts(c.get(ERROR, 0), c.get(WARNING, 0), c.get(INFO, 0)),
+            d.get("budget") or {}, d.get("rates") or {}, tuple(_row(r) for r in d.get("rows") or ()),
+            tuple(ResultFinding.from_json_dict(x) for x in d.get("findings") or ()), *(d.get(k) for k in _OPTIONAL[2:]))
+
+
+_ROW_KEYS = tuple((f.name, f.metadata["key"], f.default) for f in fields(IndicatorRow))
+
+
+def _row(d: Mapping[str, Any]) -> IndicatorRow:
+    return IndicatorRow(**{name: d.get(key, default) for name, key, default in _ROW_KEYS})
+
+
+def _json(value: Any) -> Any:
+    """A field's value as JSON holds it."""
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return dict(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.metadata.get("key", f.name): _json(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def unit_result(a: Assessment) -> UnitResult:
+    """The result of an assessment: what ``check --format json`` prints of it, and a batch's
+    results.json before the batch's own fields. Every text, the department's included, is cut to
+    what a cell holds (``cut_text``)."""
+    sub, sc = a.submission, a.scores
+    basic = sub.basic if sub else None
+    t = cut_texts
+    return UnitResult(
+        file=cut_text(str(a.file)), sha256=a.sha256,
+        unit_code=t(basic.unit_code) if basic else "", unit_name=t(basic.unit_name) if basic else "",
+        competent_dept=t(basic.competent_dept) if basic else "", year=basic.year if basic else None,
+        rules_version=t(a.rules_version), rules=t(rules_name(a.rules)) if a.rules is not None else "",
+        status="failed" if a.failed else ("errors" if a.errors else "ok"),
+        self_total=sc.self_total if sc else None, total=sc.total if sc else None,
+        self_grade=t(sc.self_grade) if sc else "", grade=t(sc.grade) if sc else "", rescaled=sc.rescaled if sc else False,
+        provisional=tuple(t(sc.provisional)) if sc else (), limits=tuple(t(sc.limits)) if sc else (),
+        categories=t({c.name: c.verified for c in sc.categories}) if sc else {},
+        self_categories=t({c.name: c.self_score for c in sc.categories}) if sc else {},
+        counts=FindingCounts(a.errors, a.warnings, a.infos), budget=t(_budget(a)), rates=t(dict(a.rates)),
+        rows=tuple(IndicatorRow(t(r.level1), t(r.level2), t(r.name), r.weight, t(r.target), t(r.actual), t(r.self_score),
+                                t(r.verified), t(r.opinion), r.row) for r in (sc.rows if sc else [])),
+        findings=tuple(ResultFinding.from_json_dict(t(f.to_dict())) for f in a.findings),
+        unit_code_typed=t(basic.unit_code_typed) if basic and basic.unit_code_typed != basic.unit_code else None)
+
+
+def _budget(a: Assessment) -> dict[str, Any]:
+    """预算情况 input figures as numbers (None where empty or not a number), for the summary's
+    budget sheet and consolidation."""
+    sub = a.submission
+    if sub is None:
+        return {}
+    out: dict[str, Any] = {}
+    rate_keys = set(a.rates)
+    for rec in sub.budget_records:
+        if rec["key"] in rate_keys:
+            continue
+        v, ok = read_number(rec["数值"])
+        out[rec["key"]] = v if ok else None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Its JSON Schema
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a results.json: an array of ``UnitResult`` objects."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "results.json",
+            "description": "selfeval-xl 的审核结果：每个文件一个对象（check --format json 输出其中一个）。由 "
+                           "selfeval_xl/outputs/results.py 的 UnitResult 生成。",
+            "type": "array", "items": _object_schema(UnitResult)}
+
+
+def schema_text() -> str:
+    """docs/results.schema.json: ``json_schema()`` as a file (``scripts/make_docs.py``)."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def _object_schema(cls: type) -> dict[str, Any]:
+    hints = get_type_hints(cls)
+    props: dict[str, Any] = {}
+    required = []
+    for f in fields(cls):
+        key = f.metadata.get("key", f.name)
+        optional = f.name in _OPTIONAL  # None is not written: left out, never null
+        props[key] = {**_type_schema(hints[f.name], nullable=not optional), **f.metadata.get("schema", {})}
+        if not optional:
+            required.append(key)
+    return {"type": "object", "properties": props, "required": required}
+
+
+def _type_schema(tp: Any, nullable: bool = True) -> dict[str, Any]:
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        parts = [_type_schema(a) for a in args if a is not type(None)]
+        if type(None) in args and nullable:
+            parts.append({"type": "null"})
+        return parts[0] if len(parts) == 1 else {"anyOf": parts}
+    if origin is Literal:
+        return {"enum": list(args)}
+    if origin is tuple:
+        return {"type": "array", "items": _type_schema(args[0])}
+    if origin is Mapping or origin is dict:
+        return {"type": "object", "additionalProperties": _type_schema(args[1])}
+    if hasattr(tp, "__dataclass_fields__"):
+        return _object_schema(tp)
+    return {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"},
+            bool: {"type": "boolean"}}[tp]
 
 def _encodable(text: str) -> str:
     """Text a workbook can hold: JSON's \\ud800 escapes make a lone surrogate, which no UTF-8 file
@@ -65,6 +320,14 @@ class Result(_Strict):
     @property
     def scored(self) -> bool:
         return self.status in ("ok", "errors") and self.total is not None
+
+
+def parse_result(obj: Any, model: type[Result] | None = None) -> UnitResult:
+    """A result object of a results.json given to us, validated against ``model`` (``Result``, or
+    ``PreviousResult`` for ``--previous``): raises ValidationError (``problem`` says in Chinese what is
+    wrong). What the model does not read takes its default (not looked at, not trusted)."""
+    checked = (model or Result).model_validate(obj)
+    return UnitResult.from_json_dict(checked.model_dump(by_alias=True))
 
 
 class Row(_Strict):
