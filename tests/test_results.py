@@ -135,3 +135,33 @@ def test_a_given_result_is_validated_into_the_typed_result():
     with pytest.raises(ValidationError) as exc:
         parse_result({"file": "a.xlsx", "status": "ok", "total": "99"})
     assert problem(exc.value) == "total 应是数字（现为 “99”）"
+
+
+#: the keys of a result's JSON, its rows', findings' and counts'
+_RESULT_KEYS = {*UnitResult.__dataclass_fields__, "code", "level", "level_label", "sheet", "cell", "message", "expected",
+                "actual", "一级指标", "二级指标", "三级指标", "分值", "指标值", "实际完成值", "自评得分", "核定得分", "审核意见",
+                "行号", "错误", "警告", "提示"}
+#: the stages after the check, and the names they give a result, a row or a finding
+_STAGES = ("outputs/summary.py", "outputs/consolidation.py", "outputs/console.py", "batch/across.py")
+_NAMES = {"r", "x", "result", "row", "res", "d"}
+
+
+def test_no_stage_reads_a_result_by_key():
+    """The stages read the typed result by attribute: no ``r["total"]`` nor ``r.get("copy")`` on a
+    name they give a result (a dict of something else, a format or a sheet by name, is fine)."""
+    import ast
+
+    found = []
+    for rel in _STAGES:
+        tree = ast.parse((ROOT / "selfeval_xl" / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                key, name = node.slice, node.value.id
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                  and isinstance(node.func.value, ast.Name) and node.args):
+                key, name = node.args[0], node.func.value.id
+            else:
+                continue
+            if name in _NAMES and isinstance(key, ast.Constant) and key.value in _RESULT_KEYS:
+                found.append(f"{rel}:{node.lineno} {ast.unparse(node)}")
+    assert not found, found
