@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from selfeval_xl.core.findings import ERROR, INFO, WARNING
+from selfeval_xl.core.findings import ERROR, INFO, WARNING, Finding
 from selfeval_xl.core.numbers import MAX_MAGNITUDE, read_number
 from selfeval_xl.core.sanitize import cut_text, cut_texts
 from selfeval_xl.rules.model import rules_name
@@ -66,6 +66,11 @@ class ResultFinding:
     def from_json_dict(cls, d: Mapping[str, Any]) -> ResultFinding:
         return cls(d["code"], d["level"], d["level_label"], d["sheet"], d["cell"], d["message"], d.get("expected", ""),
                    d.get("actual", ""))
+
+    @classmethod
+    def of(cls, f: Finding) -> ResultFinding:
+        """A finding as the result holds it: its texts cut to what a cell holds (``Finding.to_dict``)."""
+        return cls.from_json_dict(cut_texts(f.to_dict()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +211,7 @@ def unit_result(a: Assessment) -> UnitResult:
         counts=FindingCounts(a.errors, a.warnings, a.infos), budget=t(_budget(a)), rates=t(dict(a.rates)),
         rows=tuple(IndicatorRow(t(r.level1), t(r.level2), t(r.name), r.weight, t(r.target), t(r.actual), t(r.self_score),
                                 t(r.verified), t(r.opinion), r.row) for r in (sc.rows if sc else [])),
-        findings=tuple(ResultFinding.from_json_dict(t(f.to_dict())) for f in a.findings),
+        findings=tuple(ResultFinding.of(f) for f in a.findings),
         unit_code_typed=t(basic.unit_code_typed) if basic and basic.unit_code_typed != basic.unit_code else None)
 
 
