@@ -32,11 +32,15 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
 
+    from selfeval_xl.batch import across_process as across_mod
+    from selfeval_xl.batch import pool as pool_mod
     from selfeval_xl.batch import run as batch_mod
+    from selfeval_xl.batch import tasks as tasks_mod
+    from selfeval_xl.outputs import results_file as results_file_mod
 
     peaks: dict[int, float] = {}
     roles: dict[int, str] = {}
-    real_waitpid, real_start = os.waitpid, batch_mod.start
+    real_waitpid, real_start = os.waitpid, pool_mod.start
 
     def waitpid(pid: int, options: int) -> tuple[int, int]:  # what multiprocessing reaps, with its rusage
         got, status, usage = os.wait4(pid, options)
@@ -46,10 +50,10 @@ def main() -> None:
 
     def start(ctx, target, a):  # type: ignore[no-untyped-def]
         proc, conn = real_start(ctx, target, a)
-        roles[proc.pid] = {"_worker": "worker", "_across_child": "checks across"}.get(target.__name__, target.__name__)
+        roles[proc.pid] = {"worker": "worker", "_across_child": "checks across"}.get(target.__name__, target.__name__)
         return proc, conn
 
-    batch_mod.start = start  # type: ignore[assignment]
+    pool_mod.start = across_mod.start = start  # type: ignore[assignment]  # the workers' and the checks across's
     with tempfile.TemporaryDirectory() as tmp:
         indir, out = Path(tmp) / "in", Path(tmp) / "out"
         indir.mkdir()
@@ -61,15 +65,15 @@ def main() -> None:
         os.waitpid = waitpid  # type: ignore[assignment]
         shutil.copy(ROOT / "samples" / "02_市场监督管理局_2023.xlsx", indir)
         t = time.perf_counter()
-        result = batch_mod.run_batch(indir, out, batch_mod.BatchOptions(jobs=args.jobs, memory_mb=args.memory))
+        result = batch_mod.run_batch(indir, out, tasks_mod.BatchOptions(jobs=args.jobs, memory_mb=args.memory))
         seconds = time.perf_counter() - t
         os.waitpid = real_waitpid  # type: ignore[assignment]
         me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{args.chars:,} characters in one 履职目标 cell ({huge.stat().st_size / 1e6:.1f} MB file, made in {made:.1f} s);"
               f" batch --jobs {args.jobs} --memory {args.memory}: {seconds:.1f} s, statuses {result.statuses},"
               f" checks across {'made' if not result.across_not_made else 'NOT made: ' + result.across_not_made}")
-        print(f"journal {(out / batch_mod.JOURNAL).stat().st_size / 1e6:.2f} MB, "
-              f"results.json {(out / batch_mod.RESULTS_JSON).stat().st_size / 1e6:.2f} MB")
+        print(f"journal {(out / tasks_mod.JOURNAL).stat().st_size / 1e6:.2f} MB, "
+              f"results.json {(out / results_file_mod.RESULTS_JSON).stat().st_size / 1e6:.2f} MB")
         rows = [("batch (this process)", os.getpid(), me)] + [(roles.get(pid, "?"), pid, mb) for pid, mb in peaks.items()]
         for role, pid, mb in rows:
             print(f"  {role:22} pid {pid:>7}  peak {mb:7.1f} MB  {'under' if mb < args.memory else 'OVER'} --memory {args.memory}")

@@ -65,7 +65,7 @@ def check(folder: Path) -> dict:
 
 def check_jobs(folder: Path, jobs: int) -> dict:
     """What `selfeval-xl check DIR --format json --jobs N` does: the files in N worker processes."""
-    from selfeval_xl.batch.run import check_in_workers
+    from selfeval_xl.batch.check_jobs import check_in_workers
     from selfeval_xl.outputs.console import RenderedWriter
 
     with open(os.devnull, "w", encoding="utf-8") as out:
@@ -78,7 +78,8 @@ def check_jobs(folder: Path, jobs: int) -> dict:
 def batch(folder: Path, outdir: Path, jobs: int) -> dict:
     import shutil
 
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
 
     shutil.rmtree(outdir, ignore_errors=True)
     r = run_batch(folder, outdir, BatchOptions(jobs=jobs))

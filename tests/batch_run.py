@@ -24,7 +24,7 @@ if os.environ.get("SELFEVAL_TEST_NO_UNIX"):
     if hasattr(signal, "SIGHUP"):
         delattr(signal, "SIGHUP")
 
-from selfeval_xl.batch import run as _batch
+from selfeval_xl.batch import worker as _batch
 
 _FAULTS = [f.split(":", 1) for f in os.environ.get("SELFEVAL_TEST_FAULTS", "").split(",") if f]
 _real_process_file = _batch.process_file

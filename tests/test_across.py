@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from selfeval_xl.batch.across import SIMILAR, Text, jaccard, shingles, similar_pairs
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
 from selfeval_xl.form.template import OwnIndicator, write_template

@@ -16,8 +16,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from selfeval_xl.batch import run as batch_mod
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch import check_jobs as check_jobs_mod
+from selfeval_xl.batch import journal as journal_mod
+from selfeval_xl.batch import tasks as tasks_mod
+from selfeval_xl.batch import worker as worker_mod
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.outputs.summary import SHEETS, UNIT_COLUMNS
 
 from .badfiles import INJECTION, make_bad_files
@@ -66,7 +70,7 @@ def test_big_batch_answers_every_file(big_batch, sample_files):
 
 def test_summary_workbook(big_batch):
     _indir, outdir, result, _expected, _before = big_batch
-    assert result.internal == 0 and not (outdir / batch_mod.ERROR_LOG).exists()  # no empty 内部错误.log to alarm anyone
+    assert result.internal == 0 and not (outdir / tasks_mod.ERROR_LOG).exists()  # no empty 内部错误.log to alarm anyone
     wb = openpyxl.load_workbook(outdir / "审核汇总.xlsx")
     assert wb.sheetnames == list(SHEETS)
     units = wb["单位得分"]
@@ -146,7 +150,7 @@ def test_text_from_submissions_never_becomes_a_formula(tmp_path, write_filled):
 
 def _faulty(kind_by_name):
     """A process_file that misbehaves for some files (workers are forked, so they inherit it)."""
-    real = batch_mod.process_file
+    real = worker_mod.process_file
 
     def process_file(task, rules, limits, outdir, *more):
         kind = kind_by_name.get(Path(task.path).name)
@@ -173,7 +177,7 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
         shutil.copy(sample_files["02_市场监督管理局_2023.xlsx"], indir / name)
     for p in sample_files.values():
         shutil.copy(p, indir / p.name)
-    monkeypatch.setattr(batch_mod, "process_file", _faulty(names))
+    monkeypatch.setattr(worker_mod, "process_file", _faulty(names))
     # 3 s was too short on a busy machine; the limit is the default's 1024 MB: a worker forked from
     # this pytest process inherits its address space (pandas, hypothesis and every test's imports,
     # some 400 MB late in the suite), which RLIMIT_AS counts, and 400 MB failed the healthy sample 01
@@ -185,7 +189,7 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     # a bug of ours is not the department's F009: a status of its own, the traceback in the log
     bug = by_file["bug.xlsx"]
     assert bug["status"] == "internal" and bug["findings"] == [] and "ZeroDivisionError" in bug["internal_error"]
-    log = (tmp_path / "out" / batch_mod.ERROR_LOG).read_text(encoding="utf-8")
+    log = (tmp_path / "out" / tasks_mod.ERROR_LOG).read_text(encoding="utf-8")
     assert "bug.xlsx" in log and "Traceback" in log and "a bug of ours" in log
     assert "noise a library printed" in log  # a worker's stderr goes to the log, not the console
     assert result.internal == 1
@@ -227,7 +231,7 @@ def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path, start_
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "selfeval_xl", "batch", str(indir), "-o", str(out), "--jobs", "1"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    journal = out / batch_mod.JOURNAL
+    journal = out / tasks_mod.JOURNAL
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if journal.exists() and journal.read_text(encoding="utf-8").count("\n") >= 5:
@@ -272,7 +276,7 @@ def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample
         shutil.copy(p, indir / p.name)
     run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
     assert run_batch(indir, tmp_path / "out", BatchOptions(jobs=1)).skipped == len(sample_files)
-    monkeypatch.setattr(batch_mod, "_TOOL_DIGEST", "another version")
+    monkeypatch.setattr(journal_mod, "_TOOL_DIGEST", "another version")
     again = run_batch(indir, tmp_path / "out", BatchOptions(jobs=1))
     assert (again.skipped, again.processed) == (0, len(sample_files))
 
@@ -321,7 +325,7 @@ def test_check_in_workers_survives_a_crash_a_hang_and_a_bug(monkeypatch, sample_
 
     monkeypatch.setattr(assess_mod, "assess", assess)  # the workers are forked: they inherit it
     got: list = []
-    batch_mod.check_in_workers(paths, None, "json", 2, tmp_path / "log.txt", got.append,
+    check_jobs_mod.check_in_workers(paths, None, "json", 2, tmp_path / "log.txt", got.append,
                                BatchOptions(timeout=3))
     assert len(got) == len(paths)
     by_name = {p.name: c for p, c in zip(paths, got, strict=True)}

@@ -24,10 +24,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch import run as batch_mod
+from selfeval_xl.batch import across_process as across_mod
+from selfeval_xl.batch import tasks as tasks_mod
 from selfeval_xl.batch.children import START_METHOD_ENV
 from selfeval_xl.batch.output_folder import LOCK, OutputBusy, output_lock
-from selfeval_xl.batch.run import JOURNAL, BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import JOURNAL, BatchOptions
 from selfeval_xl.cli.commands import main
 
 from .conftest import ROOT
@@ -72,7 +74,7 @@ def test_a_huge_text_keeps_every_process_of_the_batch_under_its_memory_limit(sam
     of the largest of its children); before, the checks across alone took 640 MB, unlimited."""
     indir = _inputs(tmp_path / "in", {GOOD: sample_files[GOOD]})
     make_huge_submission(indir / "huge.xlsx", 300_000)
-    code = ("import resource, sys; from selfeval_xl.batch.run import BatchOptions, run_batch; "
+    code = ("import resource, sys; from selfeval_xl.batch.run import run_batch; from selfeval_xl.batch.tasks import BatchOptions; "
             "r = run_batch(sys.argv[1], sys.argv[2], BatchOptions(jobs=1, memory_mb=400)); "
             "print(r.statuses, repr(getattr(r, 'across_not_made', '')), "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -164,7 +166,7 @@ def test_a_file_s_texts_are_compared_up_to_a_bound_and_the_rest_is_said(sample_f
                                            ("bug", "程序内部错误")])
 def test_checks_across_that_fail_leave_every_result_and_say_so(how, said, monkeypatch, sample_files, tmp_path):
     monkeypatch.setenv(START_METHOD_ENV, "fork")  # the child inherits the broken checks
-    monkeypatch.setattr(batch_mod, "_across", _broken_across(how))
+    monkeypatch.setattr(across_mod, "_across", _broken_across(how))
     indir, out = _inputs(tmp_path / "in", sample_files), tmp_path / "out"
     r = CliRunner().invoke(main, ["batch", str(indir), "-o", str(out), "-j", "2", "--timeout", "5"])
     assert r.exit_code == 1 and (r.exception is None or isinstance(r.exception, SystemExit)), r.output
@@ -176,7 +178,7 @@ def test_checks_across_that_fail_leave_every_result_and_say_so(how, said, monkey
     assert "未能进行" in overview["A3"].value and said in overview["A3"].value
     assert (out / "findings.csv").exists()
     if how == "bug":
-        assert "ZeroDivisionError" in (out / batch_mod.ERROR_LOG).read_text(encoding="utf-8")
+        assert "ZeroDivisionError" in (out / tasks_mod.ERROR_LOG).read_text(encoding="utf-8")
     # once they can be made again, a resume makes them: nothing is redone but what they change
     monkeypatch.undo()
     again = run_batch(indir, out, BatchOptions(jobs=2))
@@ -223,7 +225,7 @@ def test_a_stopped_or_killed_batch_leaves_no_process_behind(signame, start_metho
         assert _session(proc.pid) == []
         if signame != "SIGKILL":  # stopped cleanly: said so, the exit code says by what, no empty log left
             assert proc.returncode == 128 + signum and "已停止" in err and "Traceback" not in err, err
-            assert not (out / batch_mod.ERROR_LOG).exists()
+            assert not (out / tasks_mod.ERROR_LOG).exists()
     finally:
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -18,11 +18,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch import run as batch_mod
+from selfeval_xl.batch import tasks as tasks_mod
+from selfeval_xl.batch import worker as worker_mod
 from selfeval_xl.batch.manifest import MANIFEST, SCRATCH
-from selfeval_xl.batch.run import BatchOptions, BatchRefused, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions, BatchRefused
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core.sanitize import WINDOWS_RESERVED
+from selfeval_xl.outputs import results_file as results_file_mod
 
 from .conftest import ROOT, SAMPLES_DIR
 
@@ -75,7 +78,7 @@ def every_kind(tmp_path):
     shutil.copy(sample(4), d / "results.json")  # ... and like our results
     shutil.copy(sample(1), d / "findings.csv")
     shutil.copy(sample(2), d / "放了日志的文件夹" / "04.xlsx")
-    (d / "放了日志的文件夹" / batch_mod.JOURNAL).write_bytes(b"")  # a planted, empty journal
+    (d / "放了日志的文件夹" / tasks_mod.JOURNAL).write_bytes(b"")  # a planted, empty journal
     shutil.copy(sample(3), tmp_path / "elsewhere.xlsx")
     os.symlink(tmp_path / "elsewhere.xlsx", d / "链接.xlsx")  # a link to a valid workbook outside
     os.symlink("01.xlsx", d / "内部链接.xlsx")  # and one to a file inside
@@ -92,7 +95,7 @@ AUDITED = {"01.xlsx", "自评报告/02.xlsx", "审核副本/03.xlsx", "审核汇
 #: what is not audited, and whether the exit code must say so (it might be a submission)
 NOT_AUDITED = {"链接.xlsx": ("link", True), "内部链接.xlsx": ("link", True), "管道.xlsx": ("special", True),
                ".DS_Store": ("hidden", False), "~$01.xlsx": ("lock", False), ".隐藏/": ("hidden_dir", True),
-               f"放了日志的文件夹/{batch_mod.JOURNAL}": ("hidden", False)}
+               f"放了日志的文件夹/{tasks_mod.JOURNAL}": ("hidden", False)}
 
 
 @posix
@@ -156,7 +159,7 @@ def test_an_earlier_output_folder_is_left_out_by_its_manifest_not_its_name(tmp_p
     assert (entry.file, entry.blocking) == ("审核结果/", False) and entry.files >= 6  # 3 copies, results, csv, summary …
     from selfeval_xl.batch.output_folder import LOCK
 
-    hidden = {f"审核结果/{MANIFEST}", f"审核结果/{batch_mod.JOURNAL}", f"审核结果/{LOCK}"}
+    hidden = {f"审核结果/{MANIFEST}", f"审核结果/{tasks_mod.JOURNAL}", f"审核结果/{LOCK}"}
     assert {u.file for u in again.unaudited if u.kind == "hidden"} == hidden
     assert again.exit_code == first.exit_code  # nothing that might be a submission was left out
     # a workbook dropped into the output folder, or one of its copies changed, is no output of ours
@@ -317,8 +320,8 @@ def test_only_temporary_files_of_its_own_are_removed(tmp_path):
     assert not ours.exists() and not (work / SCRATCH).exists()
 
 
-OUTPUT_PATHS = [batch_mod.JOURNAL, batch_mod.ERROR_LOG, batch_mod.COPIES_DIR, batch_mod.SUMMARY_XLSX,
-                batch_mod.RESULTS_JSON, batch_mod.FINDINGS_CSV, batch_mod.NOT_AUDITED_JSON, "自评报告", MANIFEST, SCRATCH,
+OUTPUT_PATHS = [tasks_mod.JOURNAL, tasks_mod.ERROR_LOG, tasks_mod.COPIES_DIR, tasks_mod.SUMMARY_XLSX,
+                results_file_mod.RESULTS_JSON, results_file_mod.FINDINGS_CSV, tasks_mod.NOT_AUDITED_JSON, "自评报告", MANIFEST, SCRATCH,
                 "审核副本/a_审核.xlsx", "审核副本/子", "自评报告/子/b_自评报告.docx"]
 
 
@@ -415,10 +418,10 @@ def test_a_worker_never_opens_the_log_through_a_link(tmp_path):
     it, creating (or appending to) the file it pointed to."""
     target = tmp_path / "elsewhere" / "made-through-the-link.txt"
     target.parent.mkdir()
-    log = tmp_path / batch_mod.ERROR_LOG
+    log = tmp_path / tasks_mod.ERROR_LOG
     os.symlink(target, log)
-    code = ("import sys; from pathlib import Path; from selfeval_xl.batch.run import _worker_setup; "
-            "_worker_setup(Path(sys.argv[1]), 1024); print('a library says something', file=sys.stderr)")
+    code = ("import sys; from pathlib import Path; from selfeval_xl.batch.worker import worker_setup; "
+            "worker_setup(Path(sys.argv[1]), 1024); print('a library says something', file=sys.stderr)")
     subprocess.run([sys.executable, "-c", code, str(log)], cwd=ROOT, timeout=120, check=True)
     assert not target.exists() and log.is_symlink()
 
@@ -454,7 +457,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused_in_chinese(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "别人的.log").write_text("原样", encoding="utf-8")
-    os.link(tmp_path / "别人的.log", out / batch_mod.ERROR_LOG)  # a hard link: appending would write into it
+    os.link(tmp_path / "别人的.log", out / tasks_mod.ERROR_LOG)  # a hard link: appending would write into it
     code, output = batch_cli(d, "-o", out)
     assert code == 2 and "硬链接" in output and (tmp_path / "别人的.log").read_text(encoding="utf-8") == "原样"
 
@@ -472,14 +475,14 @@ def test_outputs_never_land_in_the_input_folder(tmp_path):
 
 
 def _buggy(monkeypatch):
-    real = batch_mod.process_file
+    real = worker_mod.process_file
 
     def process_file(task, *args):
         if "forged" in task.rel:
             raise ZeroDivisionError("a bug of ours")
         return real(task, *args)
 
-    monkeypatch.setattr(batch_mod, "process_file", process_file)  # the workers are forked: they inherit it
+    monkeypatch.setattr(worker_mod, "process_file", process_file)  # the workers are forked: they inherit it
 
 
 @posix
@@ -497,7 +500,7 @@ def test_a_file_name_cannot_add_a_line_to_the_log_the_csv_or_the_console(tmp_pat
     shutil.copy(sample(0), d / "seed\nwith a newline.xlsx")
     code, output = batch_cli(d, "-o", tmp_path / "out")
     assert code == 1, output  # the seed has errors, the link is not audited
-    log = (tmp_path / "out" / batch_mod.ERROR_LOG).read_text(encoding="utf-8")
+    log = (tmp_path / "out" / tasks_mod.ERROR_LOG).read_text(encoding="utf-8")
     entries = [line for line in log.splitlines() if line.startswith("---")]
     assert len(entries) == 1 and "forged\\r\\nTraceback.xlsx" in entries[0]
     assert all(line.startswith(("---", "    ")) for line in log.splitlines())
@@ -514,13 +517,13 @@ def test_a_batch_killed_after_writing_a_copy_can_replace_it_when_run_again(tmp_p
     d.mkdir()
     shutil.copy(sample(1), d / "a.xlsx")
     out = tmp_path / "out"
-    real = batch_mod.process_file
+    real = worker_mod.process_file
 
     def dies_after_writing(task, *args):
         real(task, *args)
         os._exit(9)
 
-    monkeypatch.setattr(batch_mod, "process_file", dies_after_writing)  # the workers are forked: they inherit it
+    monkeypatch.setattr(worker_mod, "process_file", dies_after_writing)  # the workers are forked: they inherit it
     first = run_batch(d, out, BatchOptions(jobs=1))
     assert first.results[0]["findings"][0]["code"] == "F009" and (out / "审核副本" / "a_审核.xlsx").exists()
     monkeypatch.undo()
@@ -568,7 +571,7 @@ def test_every_output_name_fits_every_file_system(tmp_path):
     assert len({unicodedata.normalize("NFC", w).casefold() for w in written}) == len(written)  # never one for another
     for w in written:
         assert (out / w).is_file()
-        assert len(w) <= batch_mod.REL_CHARS, w
+        assert len(w) <= tasks_mod.REL_CHARS, w
         for part in w.split("/"):
             assert len(part.encode("utf-8")) <= 255 and windows_valid(part), part
     by_file = {r["file"]: r for r in result.results}

@@ -386,7 +386,8 @@ def test_the_summarys_links_open_the_scored_copy_at_the_cell(sample_files, tmp_p
     the copy with that mark (what a click does) and the cursor lands on the finding's cell."""
     import openpyxl
 
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
 
     src = tmp_path / "in"
     src.mkdir()

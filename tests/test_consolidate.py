@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.cli.commands import main
 from selfeval_xl.form.template import write_template
 from selfeval_xl.outputs.consolidation import _ranks, consolidate

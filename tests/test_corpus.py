@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.check.read import read_submission
 from selfeval_xl.core.findings import FILE_ADVICE

@@ -287,7 +287,8 @@ def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_p
     scored (no 0 points, no 差), and a batch's average is not pulled down by it."""
     from lxml import etree
 
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
 
     def rename(parts):
         root = etree.fromstring(parts["xl/workbook.xml"])

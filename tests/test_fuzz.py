@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.core import names as S
 from selfeval_xl.outputs.results import unit_result

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch.run import BatchOptions, PreviousResultsError, read_previous, run_batch
+from selfeval_xl.batch.across_process import PreviousResultsError, read_previous
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.cli.commands import main
 from selfeval_xl.outputs.consolidation import ConsolidationError, consolidate
 from selfeval_xl.rules.model import RulesError, _load_cached, default_rules_path, load_rules
@@ -314,7 +316,7 @@ def test_a_workbook_named_docx_is_refused_as_a_template(tmp_path, sample_files):
 def test_a_result_too_large_to_read_back_is_f006_not_written(tmp_path, sample_files, monkeypatch):
     """What a batch writes, consolidate and --previous can read: a file whose result is larger than
     a results.json line may be is F006, and none of its outputs stay."""
-    import selfeval_xl.batch.run as B
+    import selfeval_xl.batch.worker as B  # the bound the worker checks a result against
 
     monkeypatch.setattr(B, "MAX_RESULT_BYTES", 4000)  # the forked worker inherits it
     src = tmp_path / "in"

@@ -150,7 +150,8 @@ def test_summary_opens_and_its_charts_render(sample_files, tmp_path):
     """LibreOffice renders the summary workbook, charts included (their titles exist only in the charts)."""
     import subprocess
 
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
 
     indir = tmp_path / "in"
     indir.mkdir()

@@ -14,8 +14,10 @@ import sys
 import openpyxl
 import pytest
 
-from selfeval_xl.batch.run import FINDINGS_CSV, JOURNAL, RESULTS_JSON, SUMMARY_XLSX, BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import JOURNAL, SUMMARY_XLSX, BatchOptions
 from selfeval_xl.core.sanitize import EXCEL_MAX_TEXT, clean_text, cut_text
+from selfeval_xl.outputs.results_file import FINDINGS_CSV, RESULTS_JSON
 
 from .conftest import ROOT
 from .hugefile import huge_text, make_huge_submission

@@ -11,7 +11,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.core import names as S
 from selfeval_xl.outputs.consolidation import consolidate
 

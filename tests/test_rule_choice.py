@@ -15,7 +15,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from selfeval_xl.batch.run import BatchOptions, journal_rules_key, run_batch
+from selfeval_xl.batch.journal import journal_rules_key
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.cli.commands import main
 from selfeval_xl.outputs.summary import UNIT_COLUMNS

@@ -369,7 +369,8 @@ def test_a_change_shows_in_the_checks(tmp_path, sample_files):
 
 
 def test_a_change_shows_in_the_summary_and_the_consolidation(tmp_path, sample_files):
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
     from selfeval_xl.outputs.consolidation import consolidate
 
     rules_path = _changed(tmp_path)

@@ -445,7 +445,8 @@ def test_the_summary_says_which_limit_applied(tmp_path):
     """The batch summary's 单位得分 says, unit by unit, what the rules over the total did."""
     import openpyxl
 
-    from selfeval_xl.batch.run import BatchOptions, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions
     from selfeval_xl.outputs.summary import UNIT_COLUMNS
 
     folder = tmp_path / "in"

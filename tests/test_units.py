@@ -11,7 +11,8 @@ import json
 import openpyxl
 import pytest
 
-from selfeval_xl.batch.run import BatchOptions, run_batch
+from selfeval_xl.batch.run import run_batch
+from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.form.template import OwnIndicator, write_template
 from selfeval_xl.outputs.consolidation import consolidate

@@ -16,7 +16,8 @@ import pytest
 
 openxml_audit = pytest.importorskip("openxml_audit")
 
-from selfeval_xl.batch.run import BatchOptions, run_batch  # noqa: E402
+from selfeval_xl.batch.run import run_batch  # noqa: E402
+from selfeval_xl.batch.tasks import BatchOptions  # noqa: E402
 from selfeval_xl.form.template import write_template  # noqa: E402
 from selfeval_xl.outputs.consolidation import consolidate  # noqa: E402
 from selfeval_xl.rules.model import load_rules  # noqa: E402

@@ -186,7 +186,7 @@ ERROR_LOG = Path(tempfile.gettempdir()) / "selfeval-xl-内部错误.log"
 
 def _check_in_workers(paths: list[Path], rules_path: Path | None, fmt: str, jobs: int) -> None:
     """``check --jobs``: the files in worker processes, the output in the files' order; exits."""
-    from selfeval_xl.batch.run import Checked, check_in_workers
+    from selfeval_xl.batch.check_jobs import Checked, check_in_workers
     from selfeval_xl.outputs.console import RenderedWriter
 
     out = RenderedWriter(fmt, sys.stdout)
@@ -395,9 +395,11 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
     或要求的自评报告有未能生成的时为 1；
     文件夹中没有可审核的文件，或输出文件夹中有不能安全写入的位置时为 2。
     """
+    from selfeval_xl.batch.across_process import PreviousResultsError
     from selfeval_xl.batch.children import Stopped
     from selfeval_xl.batch.output_folder import OutputBusy, OutputError
-    from selfeval_xl.batch.run import BatchOptions, BatchRefused, NothingToAudit, PreviousResultsError, run_batch
+    from selfeval_xl.batch.run import run_batch
+    from selfeval_xl.batch.tasks import BatchOptions, BatchRefused, NothingToAudit
 
     _rules(rules_path)  # a bad rule file is a usage error before any work starts
     if output_dir.resolve() == directory.resolve():
@@ -419,7 +421,7 @@ def batch(directory: Path, output_dir: Path, jobs: int, rules_path: Path | None,
         signum = exc.signum if isinstance(exc, Stopped) else int(signal.SIGINT)
         _say(f"\n已停止（收到信号 {signum}）。已完成的文件已记下：再次运行同一命令，会从中断处继续。")
         sys.exit(128 + signum)
-    from selfeval_xl.batch.run import ERROR_LOG, NOT_AUDITED_JSON, SUMMARY_XLSX
+    from selfeval_xl.batch.tasks import ERROR_LOG, NOT_AUDITED_JSON, SUMMARY_XLSX
 
     n = len(result.statuses)
     scored = n - result.failed - result.internal

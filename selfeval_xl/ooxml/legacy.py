@@ -23,7 +23,7 @@ from lxml import etree
 from .edit import Editor
 from .errors import Rejected
 from .refs import Area
-from .sheet_edit import Cells, _sizes, touches
+from .sheet_edit import Cells, sizes, touches
 from .xml import XMLElement, local, parse
 
 __all__ = ["remove_legacy_over", "vml_area"]
@@ -48,7 +48,7 @@ def remove_legacy_over(editor: Editor, sheet_part: str, sheet: XMLElement, cells
     tree is ``sheet``) that lie over any of ``cells``, and hide the shown notes whose box does;
     returns how many were removed or hidden."""
     vml = _vml_tree(editor, sheet_part)
-    widths, heights = _sizes(sheet)
+    widths, heights = sizes(sheet)
     changed = 0
     gone: set[int] = set()  # shape ids removed
     if vml is not None:
@@ -82,7 +82,7 @@ def vml_area(shape: XMLElement, sheet: XMLElement, widths: Callable[[int], int] 
     position and size in the sheet's column widths and row heights. None when it says neither.
     ``cells``: only whether it reaches them matters (the walk stops past the last of them)."""
     if widths is None or heights is None:
-        widths, heights = _sizes(sheet)
+        widths, heights = sizes(sheet)
     anchor = shape.findtext(f"{{{_X}}}ClientData/{{{_X}}}Anchor")
     if anchor is not None:
         try:

@@ -13,7 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from .errors import Rejected
-from .refs import _REF_CACHE, a1, parse_ref, shift_formula
+from .refs import a1, parse_ref, shift_formula
 from .xml import Names, XMLElement, decode_xstring, local
 
 __all__ = ["ExcelError", "FormulaCell", "Sheet", "Value", "hidden_lines", "read_sheet", "string_item", "text_of"]
@@ -152,7 +152,7 @@ def read_sheet(root: XMLElement, part: str, shared: list[str], date_styles: froz
                 if not len(c):  # <c r="B3" s="1"/>: styled, empty
                     prev_ref = ref
                     continue
-                pos = _REF_CACHE.get(ref) or _position(ref, part)
+                pos = parse_ref(ref) or _position(ref, part)  # parse_ref keeps what it parsed
                 rr, cc = pos
                 prev_col, prev_ref = cc, None
             t = c.get("t")

@@ -456,7 +456,7 @@ def plain_view(root: XMLElement) -> bool:
     no split and no frozen pane wider or taller than a window (frozen columns that fill it keep the
     columns after them out of sight); a frozen pane kept opens on the first cell after it. Whether
     a view changed."""
-    widths, heights = _sizes(root)
+    widths, heights = sizes(root)
     changed = False
     for view in root.iter("{*}sheetView"):
         for attr in ("topLeftCell", *_ZOOMS):
@@ -485,7 +485,7 @@ def remove_drawings_over(drawing: XMLElement, sheet: XMLElement, cells: Cells) -
     """Remove the shapes, pictures and charts of a sheet's drawing that lie over any of ``cells``;
     returns how many. A two-cell anchor names its cells; the extent of a one-cell or absolute
     anchor is measured in the sheet's column widths and row heights."""
-    widths, heights = _sizes(sheet)
+    widths, heights = sizes(sheet)
     removed = 0
     for anchor in list(drawing):
         inner = anchor
@@ -538,7 +538,7 @@ def _anchor_area(anchor: XMLElement, widths: Callable[[int], int], heights: Call
     return row + 1, col + 1, walk(row, row_off, cy, heights) + 1, walk(col, col_off, cx, widths) + 1
 
 
-def _sizes(sheet: XMLElement) -> tuple[Callable[[int], int], Callable[[int], int]]:
+def sizes(sheet: XMLElement) -> tuple[Callable[[int], int], Callable[[int], int]]:
     """Column widths and row heights in EMU, by 0-based index (the sheet's defaults elsewhere)."""
     n = Names.of(sheet)
     fmt = sheet.find(n("sheetFormatPr"))

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selfeval_xl.batch.run import RESULTS_JSON, ResultsFileError, read_results
 from selfeval_xl.core.sanitize import clean_text, display_name
 from selfeval_xl.core.units import as_written, unit_key
+from selfeval_xl.outputs.results_file import RESULTS_JSON, ResultsFileError, read_results
 from selfeval_xl.outputs.summary import grade_color
 from selfeval_xl.outputs.workbook import FastSheet, ReportBook
 from selfeval_xl.rules.model import RulesError, bundled, load_rules

@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from selfeval_xl.batch.run import BatchOptions, run_batch  # noqa: E402
+from selfeval_xl.batch.run import run_batch  # noqa: E402
+from selfeval_xl.batch.tasks import BatchOptions  # noqa: E402
 from tests.fuzz.checks import copy_problems, strict_json  # noqa: E402
 from tests.fuzz.mutate import case  # noqa: E402
 
