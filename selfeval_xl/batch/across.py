@@ -305,7 +305,7 @@ def previous_targets(results: Iterable[UnitResult]) -> dict[str, tuple[Any, dict
     out: dict[str, tuple[Any, dict[str, str]]] = {}
     for r in results:
         code = unit_key(r.unit_code)
-        if not code or r.status in ("failed", "internal"):
+        if not code or r.failed:
             continue
         out[code] = (r.year, {label_key(row.name): row.target for row in r.rows})
     return out

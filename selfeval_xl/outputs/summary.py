@@ -153,8 +153,6 @@ class SummaryWriter:
         self._row = 1  # 0-based row of the next finding (row 0 is the header)
 
     def add(self, r: UnitResult) -> None:
-        if isinstance(r, dict):  # TEMPORARY: batch/run.py passes the JSON until its reads are converted
-            r = UnitResult.from_json_dict(r)
         self.submitted += 1
         codes = [x.code for x in r.findings]
         self.code_count.update(codes)
