@@ -5,11 +5,9 @@ checks across a batch, consolidation, ``--previous``) reads it by attribute; its
 the batch's journal) or ``parse_result()`` (a results.json given to us: validated first).
 ``json_schema()`` is the JSON Schema of results.json (docs/results.schema.json).
 
-What the consolidation and ``batch --previous`` read of a results.json, as a schema.
-
-A results.json is an input like any other: it may have been edited, damaged, or written by
-someone who wants to steer a consolidation. Each result object is validated against the fields
-these readers use (``Result``; ``--previous`` also reads the rows: ``PreviousResult``), strictly:
+A results.json given to us (``parse_result``) is an input like any other: it may have been edited,
+damaged, or written by someone who wants to steer a consolidation. Each result object is validated
+against the fields these readers use (``Result``; ``--previous`` also reads the rows: ``PreviousResult``), strictly:
 a number is a finite JSON number (no string, list or true in its place, no NaN or 1e309), a score
 is within 0 to 100, a year is a year, text is text, a list is a list. Fields they do not read are
 not looked at. ``problem(error)`` says in Chinese what is wrong with one object.
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["FindingCounts", "IndicatorRow", "PreviousResult", "Result", "ResultFinding", "UnitResult",
            "ValidationError", "json_schema", "parse_result", "problem", "schema_text", "unit_result"]
 
-#: a JSON number (a score, 分值, an amount): kept as it came, an int an int (20, not 20.0)
+#: a JSON number (a score, 分值, an amount): nothing converts it, so an int stays one (20, not 20.0)
 Number = float
 
 
