@@ -15,7 +15,8 @@ from selfeval_xl.check.assess import Assessment, assess
 from selfeval_xl.core.findings import ERROR, INFO, WARNING
 from selfeval_xl.core.numbers import read_number
 from selfeval_xl.core.sanitize import cut_texts
-from selfeval_xl.outputs.results import UnitResult, json_schema, parse_result, schema_text, unit_result
+from selfeval_xl.outputs.results import UnitResult, json_schema, schema_text, unit_result
+from selfeval_xl.outputs.results_validation import parse_result
 from selfeval_xl.rules.model import rules_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +128,7 @@ def test_a_given_result_is_validated_into_the_typed_result():
     r = parse_result({"file": "a.xlsx", "status": "ok", "total": 91, "unit_code": "001", "counts": {"错误": 2},
                       "budget": {"年初预算数": 10.5}, "rows": "not read"})
     assert (r.total, r.unit_code, r.counts.errors, r.budget["年初预算数"], r.rows, r.scored) == (91, "001", 2, 10.5, (), True)
-    from selfeval_xl.outputs.results import PreviousResult, ValidationError, problem
+    from selfeval_xl.outputs.results_validation import PreviousResult, ValidationError, problem
 
     p = parse_result({"file": "a.xlsx", "status": "ok", "rows": [{"三级指标": "x", "指标值": "≥90%"}]}, PreviousResult)
     assert (p.rows[0].name, p.rows[0].target) == ("x", "≥90%")

@@ -8,10 +8,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfeval_xl.core.sanitize import atomic_write, csv_cell, display_name
-from selfeval_xl.outputs.results import Result, UnitResult
+from selfeval_xl.outputs.results import UnitResult
+
+if TYPE_CHECKING:
+    from selfeval_xl.outputs.results_validation import Result
 
 RESULTS_JSON = "results.json"
 FINDINGS_CSV = "findings.csv"
@@ -31,12 +34,12 @@ _RESULTS = f"审核结果（{RESULTS_JSON}）"
 
 
 def read_results(file: Path, model: type[Result] | None = None) -> Iterator[UnitResult]:
-    """The results of a results.json, each validated against ``model`` (``results.Result``, what the
+    """The results of a results.json, each validated against ``model`` (``Result``, what the
     consolidation reads, by default; ``PreviousResult`` for ``--previous``) and read into the typed
-    result (``results.parse_result``), one at a time. Every way it can fail, from an absent file to
+    result (``results_validation.parse_result``), one at a time. Every way it can fail, from an absent file to
     a wrong value in the 3,000th result, raises ResultsFileError in Chinese naming the file."""
     from selfeval_xl.core.inputs import InputError, LineTooLong
-    from selfeval_xl.outputs.results import ValidationError, parse_result, problem
+    from selfeval_xl.outputs.results_validation import ValidationError, parse_result, problem
 
     position = "", 0
     try:
