@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from selfeval_xl.core.findings import ERROR, INFO, WARNING, Finding
@@ -54,14 +55,9 @@ class ResultFinding:
     actual: str = ""
 
     @classmethod
-    def from_json_dict(cls, d: Mapping[str, Any]) -> ResultFinding:
-        return cls(d["code"], d["level"], d["level_label"], d["sheet"], d["cell"], d["message"], d.get("expected", ""),
-                   d.get("actual", ""))
-
-    @classmethod
     def of(cls, f: Finding) -> ResultFinding:
         """A finding as the result holds it: its texts cut to what a cell holds (``Finding.to_dict``)."""
-        return cls.from_json_dict(cut_texts(f.to_dict()))
+        return _finding(cut_texts(f.to_dict()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +136,13 @@ class UnitResult:
         """The JSON object, its keys in the order results.json has always had them; a field that is
         None among ``_OPTIONAL`` is left out."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None and f.name in _OPTIONAL:
-                continue
-            out[f.metadata.get("key", f.name)] = _json(value)
+        for name, optional, convert in _UNIT_JSON:
+            value = getattr(self, name)
+            if value is None:
+                if not optional:
+                    out[name] = None
+            else:
+                out[name] = convert(value) if convert else value
         return out
 
     @classmethod
@@ -160,25 +158,44 @@ class UnitResult:
             tuple(d.get("provisional") or ()), None if limits is None else tuple(limits), d.get("categories") or {},
             d.get("self_categories") or {}, FindingCounts(c.get(ERROR, 0), c.get(WARNING, 0), c.get(INFO, 0)),
             d.get("budget") or {}, d.get("rates") or {}, tuple(_row(r) for r in d.get("rows") or ()),
-            tuple(ResultFinding.from_json_dict(x) for x in d.get("findings") or ()), *(d.get(k) for k in _OPTIONAL[2:]))
+            tuple(_finding(x) for x in d.get("findings") or ()), *(d.get(k) for k in _OPTIONAL[2:]))
 
 
-_ROW_KEYS = tuple((f.name, f.metadata["key"], f.default) for f in fields(IndicatorRow))
+# The JSON of the parts, made and read field by field in their order (the hot path of a batch's
+# outputs: a result a file, its rows and findings)
+_ROW_KEYS = tuple(f.metadata["key"] for f in fields(IndicatorRow))
+_ROW_DEFAULTS = tuple(f.default for f in fields(IndicatorRow))
+_row_values = attrgetter(*(f.name for f in fields(IndicatorRow)))
+_FINDING_KEYS = tuple(f.name for f in fields(ResultFinding))
+_finding_values = attrgetter(*_FINDING_KEYS)
 
 
 def _row(d: Mapping[str, Any]) -> IndicatorRow:
-    return IndicatorRow(**{name: d.get(key, default) for name, key, default in _ROW_KEYS})
+    return IndicatorRow(*map(d.get, _ROW_KEYS, _ROW_DEFAULTS))
 
 
-def _json(value: Any) -> Any:
-    """A field's value as JSON holds it."""
-    if isinstance(value, tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, Mapping):
-        return dict(value)
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.metadata.get("key", f.name): _json(getattr(value, f.name)) for f in fields(value)}
-    return value
+def _finding(d: Mapping[str, Any]) -> ResultFinding:
+    return ResultFinding(d["code"], d["level"], d["level_label"], d["sheet"], d["cell"], d["message"], d.get("expected", ""),
+                         d.get("actual", ""))
+
+
+def _rows_json(rows: tuple[IndicatorRow, ...]) -> list[dict[str, Any]]:
+    return [dict(zip(_ROW_KEYS, _row_values(r), strict=True)) for r in rows]
+
+
+def _findings_json(findings: tuple[ResultFinding, ...]) -> list[dict[str, Any]]:
+    return [dict(zip(_FINDING_KEYS, _finding_values(x), strict=True)) for x in findings]
+
+
+def _counts_json(c: FindingCounts) -> dict[str, int]:
+    return {ERROR: c.errors, WARNING: c.warnings, INFO: c.infos}
+
+
+#: how each field of a UnitResult goes into its JSON: (name, left out when None, conversion)
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "provisional": list, "limits": list, "categories": dict, "self_categories": dict, "budget": dict, "rates": dict,
+    "counts": _counts_json, "rows": _rows_json, "findings": _findings_json}
+_UNIT_JSON = tuple((f.name, f.name in _OPTIONAL, _CONVERT.get(f.name)) for f in fields(UnitResult))
 
 
 def unit_result(a: Assessment) -> UnitResult:
