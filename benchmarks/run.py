@@ -61,6 +61,7 @@ def per_file_path(folder: Path, n: int = 200) -> str:
     from selfeval_xl.check.read import read_package
     from selfeval_xl.check.score import score_lines
     from selfeval_xl.check.validate import run_checks
+    from selfeval_xl.outputs.results import unit_result
     from selfeval_xl.outputs.scored_copy import scored_copy_bytes
     from selfeval_xl.rules.model import load_rules
 
@@ -90,7 +91,7 @@ def per_file_path(folder: Path, n: int = 200) -> str:
         t4 = time.perf_counter()
         scored_copy_bytes(a)
         t5 = time.perf_counter()
-        a.to_dict()
+        unit_result(a).to_json_dict()
         t6 = time.perf_counter()
         for name, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
             stages[name] += dt

@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 def results(n: int):
     from selfeval_xl.check.assess import assess
+    from selfeval_xl.outputs.results import UnitResult, unit_result
 
-    base = [assess(p).to_dict() for p in sorted((ROOT / "samples").glob("*.xlsx"))]
+    base = [unit_result(assess(p)).to_json_dict() for p in sorted((ROOT / "samples").glob("*.xlsx"))]
     for i in range(n):
         r = json.loads(json.dumps(base[i % len(base)]))
         tag = f"{i:06d}"
@@ -38,7 +39,7 @@ def results(n: int):
         r["copy"] = f"审核副本/{tag}.xlsx"
         for x in r["findings"]:
             x["message"] = f"{x['message']}（{tag}）"
-        yield r
+        yield UnitResult.from_json_dict(r)  # as a batch reads each one back from its journal
 
 
 def one(n: int) -> dict:

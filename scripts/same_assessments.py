@@ -5,7 +5,7 @@
 Exports BASE (``git archive``) to a temporary folder and assesses, with that code and with this
 checkout's, every workbook of samples/, examples/*/, templates/ and tests/fuzz/regressions/, and
 ``--cases`` fuzz cases (tests/fuzz/mutate.py, seeds 0…n-1, from the samples and examples):
-``assess(path).to_dict()`` of each, compared as JSON. Prints each file whose assessment differs
+``unit_result(assess(path)).to_json_dict()`` of each, compared as JSON. Prints each file whose assessment differs
 and exits 1 if any does. Each side runs in its own process under a 4 GB address-space limit.
 """
 
@@ -25,10 +25,11 @@ DUMP = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (4_000_000_000, 4_000_000_000))
 from selfeval_xl.check.assess import assess
+from selfeval_xl.outputs.results import unit_result
 out = {}
 for p in sys.argv[2:]:
     try:
-        out[p] = assess(p).to_dict()
+        out[p] = unit_result(assess(p)).to_json_dict()
     except Exception as e:  # an exception is a difference too
         out[p] = {"raised": repr(e)}
 open(sys.argv[1], "w", encoding="utf-8").write(json.dumps(out, ensure_ascii=False, sort_keys=True, default=str))

@@ -17,6 +17,7 @@ from lxml import etree
 from selfeval_xl.check.assess import assess
 from selfeval_xl.check.read import read_submission
 from selfeval_xl.core import names as S
+from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.outputs.scored_copy import write_scored_copy
 
 from .conformance import REWRITES, SERIAL_FORMS, variants
@@ -27,7 +28,7 @@ NAMES = [*SERIAL_FORMS, *REWRITES, "rewrites_and_forms"]
 
 
 def _key(a) -> dict:
-    d = a.to_dict()
+    d = unit_result(a).to_json_dict()
     d.pop("file"), d.pop("sha256")
     return d
 

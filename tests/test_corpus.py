@@ -17,6 +17,7 @@ from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.check.read import read_submission
 from selfeval_xl.core.findings import FILE_ADVICE
+from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.outputs.scored_copy import scored_copy_bytes
 
 from .conftest import ROOT
@@ -51,7 +52,7 @@ def test_there_are_foreign_files():
 @pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
 def test_each_file_is_answered(path):
     a = assess(path)
-    strict_json(json.dumps(a.to_dict(), ensure_ascii=False, allow_nan=False))
+    strict_json(json.dumps(unit_result(a).to_json_dict(), ensure_ascii=False, allow_nan=False))
     assert a.failed and a.findings[0].code in (*FILE_ADVICE, "S101"), (path.name, a.findings[:1])
 
 
@@ -59,7 +60,7 @@ def test_renamed_files_reach_the_reader_and_get_sound_copies(renamed):
     scored = 0
     for name, path in renamed.items():
         a = assess(path)
-        strict_json(json.dumps(a.to_dict(), ensure_ascii=False, allow_nan=False))
+        strict_json(json.dumps(unit_result(a).to_json_dict(), ensure_ascii=False, allow_nan=False))
         if a.failed:
             # a damaged file stays damaged; S101 where the sheet renamed 绩效指标 is a chart or macro sheet
             assert a.findings[0].code in (*FILE_ADVICE, "S101"), (name, a.findings[:1])

@@ -11,6 +11,7 @@ from selfeval_xl.batch.run import run_batch
 from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.core import names as S
+from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.outputs.scored_copy import scored_copy_bytes
 
 from .fuzz.checks import copy_problems, strict_json
@@ -19,7 +20,7 @@ from .fuzz.run import run
 
 
 def _key(a) -> dict:
-    d = a.to_dict()
+    d = unit_result(a).to_json_dict()
     d.pop("file"), d.pop("sha256")
     return d
 
@@ -39,7 +40,7 @@ def test_the_regression_files_are_in_step_with_their_generator():
 def test_regression(case, source_key):
     path = FOLDER / f"{case.name}.xlsx"
     a = assess(path)
-    strict_json(__import__("json").dumps(a.to_dict(), allow_nan=False))
+    strict_json(__import__("json").dumps(unit_result(a).to_json_dict(), allow_nan=False))
     if case.expect == SAME:
         assert _key(a) == source_key, case.what
     elif case.expect == SCORED:
@@ -59,7 +60,7 @@ def _single_quotes_v207(a, copy):
 def _nan_budget(a, copy):
     f = next(f for f in a.findings if f.code == "V207")
     assert (f.sheet, f.cell, f.actual) == (S.BUDGET, "B3", "#NUM!")
-    assert a.to_dict()["budget"]["年初预算数"] is None
+    assert unit_result(a).to_json_dict()["budget"]["年初预算数"] is None
 
 
 def _comments_single_quoted(a, copy):

@@ -26,6 +26,7 @@ from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
 from selfeval_xl.form.instructions import sections
 from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.rules.methods import METHODS, Row
 from selfeval_xl.rules.model import bundled, load_rules
 from selfeval_xl.rules.targets import Target, parse_target, read_actual, read_count
@@ -151,7 +152,7 @@ def test_four_part_veto_example_by_hand(examples):
     p513 = next(f for f in a.findings if f.code == "P513")
     assert p513.sheet == S.BASIC and p513.cell and "94.70" in p513.message and "59.00" in p513.message
     assert "扣 2.00 分" in next(f for f in a.findings if f.code == "P514").message
-    assert a.to_dict()["limits"] == ["扣分 2.00 分", "“审计发现重大违规违纪问题”填为“是”，总分最高 59.00 分"]
+    assert unit_result(a).to_json_dict()["limits"] == ["扣分 2.00 分", "“审计发现重大违规违纪问题”填为“是”，总分最高 59.00 分"]
 
 
 def test_mof_project_example_by_hand(examples):
@@ -278,7 +279,7 @@ def test_rows_of_50_points_under_a_40_point_category_are_rescaled(write_filled):
     cat = next(c for c in a.scores.categories if c.name == "产出指标")
     assert (cat.verified, cat.provisional) == (38.66, True)  # 48.33 / 50 x 40
     assert a.scores.total <= 100 and "P501" in [x.code for x in a.findings]
-    assert a.to_dict()["provisional"] == ["产出指标"]  # the summary marks the total 暂定
+    assert unit_result(a).to_json_dict()["provisional"] == ["产出指标"]  # the summary marks the total 暂定
 
 
 def test_a_short_category_and_a_not_applicable_row_stay_under_100(write_filled):

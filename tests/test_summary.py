@@ -9,6 +9,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from selfeval_xl.outputs.results import UnitResult
 from selfeval_xl.outputs.workbook import FastSheet, hyperlink
 
 
@@ -89,7 +90,7 @@ def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_
               "rates": {}, "rows": [], "findings": [finding] * 400}
     sw = summary_mod.SummaryWriter(tmp_path / "审核汇总.xlsx", load_rules())
     for i in range(30):
-        sw.add({**result, "file": f"{i}.xlsx"})
+        sw.add(UnitResult.from_json_dict({**result, "file": f"{i}.xlsx"}))
     sw._rows.flush()
     rows = sw._rows_path.read_bytes()
     assert len(rows) > 4 << 20
@@ -126,7 +127,7 @@ def test_every_sheet_is_written_as_the_results_arrive(tmp_path):
                 "findings": [failed]},
                {**_result("b.xlsx", "002", "卫健委", 80.25, (50.0, 50.0, 40.0, 0.0)), "provisional": ["产出指标"]},
                _result("c.xlsx", "003", "教育局", 70.0, (10.0, 30.0, 15.0, 10.0))]
-    summary_mod.write_summary(results, tmp_path / "审核汇总.xlsx", load_rules())
+    summary_mod.write_summary(map(UnitResult.from_json_dict, results), tmp_path / "审核汇总.xlsx", load_rules())
     wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
     assert wb.sheetnames == list(summary_mod.SHEETS)
     units = [[c.value for c in row] for row in wb["单位得分"].iter_rows(min_row=2)]
@@ -194,7 +195,7 @@ def test_texts_xml_cannot_hold_as_they_are_come_back_as_written(tmp_path):
     from selfeval_xl.rules.model import load_rules
 
     name = "教育局\r\n_x0041_ 与 x_x"
-    summary_mod.write_summary([_result("a.xlsx", "001", name, 91.5, (100.0, 120.0, 108.0, 0.0))],
+    summary_mod.write_summary([UnitResult.from_json_dict(_result("a.xlsx", "001", name, 91.5, (100.0, 120.0, 108.0, 0.0)))],
                               tmp_path / "审核汇总.xlsx", load_rules())
     xml = zipfile.ZipFile(tmp_path / "审核汇总.xlsx").read("xl/sharedStrings.xml").decode()
     assert "_x000D_" in xml and "_x005F_x0041_" in xml
@@ -221,7 +222,7 @@ def test_every_score_of_the_summary_shows_the_figure_it_holds(tmp_path, decimals
     r = {**_result("a.xlsx", "001", "教育局", 91.5, (100.0, 120.0, 108.0, 0.0)), "self_total": 95.125,
          "categories": {c.name: c.weight - 0.5 for c in rules.categories},
          "rows": [{"三级指标": first, "核定得分": 0.125}, {"三级指标": second, "核定得分": 4.0}]}
-    summary_mod.write_summary([r], tmp_path / "审核汇总.xlsx", rules)
+    summary_mod.write_summary([UnitResult.from_json_dict(r)], tmp_path / "审核汇总.xlsx", rules)
     wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")
     cells = [wb["单位得分"].cell(2, c) for c in (5, 6, 7)]
     cells += [c for c in wb["指标明细"][3][3:] if isinstance(c.value, (int, float))]
@@ -264,7 +265,7 @@ def test_file_names_show_as_one_line_with_their_invisible_characters_as_escapes(
                 "copy": "审核副本/另一单位_审核.xlsx"}]
     sw = summary_mod.SummaryWriter(tmp_path / "审核汇总.xlsx", load_rules())
     for r in results:
-        sw.add(r)
+        sw.add(UnitResult.from_json_dict(r))
     sw.add_unaudited("链接\u202e.xlsx", "符号链接", "不跟随", True)
     sw.finish()
     wb = openpyxl.load_workbook(tmp_path / "审核汇总.xlsx")

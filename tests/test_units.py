@@ -16,6 +16,7 @@ from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
 from selfeval_xl.form.template import OwnIndicator, write_template
 from selfeval_xl.outputs.consolidation import consolidate
+from selfeval_xl.outputs.results import unit_result
 
 from .conftest import make_samples
 
@@ -107,12 +108,12 @@ def test_a_code_typed_another_way_is_v211_saying_what_to_type(write_filled, type
     assert v211.level == "警告" and what in v211.message and f"改为“{CODE}”" in v211.message
     assert v211.expected == CODE and v211.sheet == "基本信息"
     assert "[U+" in v211.actual or typed in v211.actual  # what was typed, its invisible characters written out
-    d = a.to_dict()
+    d = unit_result(a).to_json_dict()
     assert d["unit_code"] == CODE and d["unit_code_typed"] == typed
 
 
 def test_a_code_typed_in_its_normal_form_keeps_no_typed_copy(write_filled):
-    d = assess(write_filled(_bureau())).to_dict()
+    d = unit_result(assess(write_filled(_bureau()))).to_json_dict()
     assert d["unit_code"] == CODE and "unit_code_typed" not in d
     assert not [f for f in d["findings"] if f["code"] == "V211"]
 
@@ -120,7 +121,7 @@ def test_a_code_typed_in_its_normal_form_keeps_no_typed_copy(write_filled):
 def test_a_code_of_invisible_characters_only_is_not_filled(write_filled):
     a = assess(write_filled(_bureau("\u200b\u200b")))
     assert [f.code for f in a.findings if f.sheet == "基本信息"] == ["V201"]
-    assert a.to_dict()["unit_code"] == ""
+    assert unit_result(a).to_json_dict()["unit_code"] == ""
 
 
 @pytest.mark.parametrize("typed, what, normal", [

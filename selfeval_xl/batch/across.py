@@ -37,7 +37,7 @@ from selfeval_xl.rules.model import Rules
 from selfeval_xl.rules.targets import parse_target
 
 if TYPE_CHECKING:
-    from selfeval_xl.outputs.results import PreviousResult
+    from selfeval_xl.outputs.results import UnitResult
 
 __all__ = ["MAX_CHARS", "MAX_FILE_CHARS", "MIN_CHARS", "SIMILAR", "Text", "copied_texts", "extras_of", "file_texts",
            "lowered_targets", "similar_pairs", "uncompared"]
@@ -299,12 +299,13 @@ def copied_texts(texts: list[Text], threshold: float = SIMILAR) -> dict[str, lis
 # C603
 
 
-def previous_targets(results: Iterable[PreviousResult]) -> dict[str, tuple[Any, dict[str, str]]]:
-    """unit code (its normal form) -> (year, {三级指标 folded: 指标值}) from last year's results."""
+def previous_targets(results: Iterable[UnitResult]) -> dict[str, tuple[Any, dict[str, str]]]:
+    """unit code (its normal form) -> (year, {三级指标 folded: 指标值}) from last year's results
+    (``parse_result`` by ``PreviousResult``)."""
     out: dict[str, tuple[Any, dict[str, str]]] = {}
     for r in results:
         code = unit_key(r.unit_code)
-        if not code or r.status in ("failed", "internal"):
+        if not code or r.failed:
             continue
         out[code] = (r.year, {label_key(row.name): row.target for row in r.rows})
     return out

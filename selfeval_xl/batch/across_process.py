@@ -29,7 +29,7 @@ def read_previous(path: Path) -> Previous:
     """What C603 needs of last year's batch (its output folder or its results.json), read one result
     at a time: unit code -> (year, targets). Raises PreviousResultsError."""
     from selfeval_xl.batch.across import previous_targets
-    from selfeval_xl.outputs.results import PreviousResult
+    from selfeval_xl.outputs.results_validation import PreviousResult
 
     file = path / RESULTS_JSON if path.is_dir() else path
     try:

@@ -46,8 +46,9 @@ from selfeval_xl.batch.tasks import (
     Progress,
     plan_tasks,
 )
-from selfeval_xl.batch.worker import Packed, failure, pack
+from selfeval_xl.batch.worker import Packed, Processed, failure, pack
 from selfeval_xl.core.sanitize import append_to, display_name, log_entry
+from selfeval_xl.outputs.results import UnitResult
 from selfeval_xl.outputs.results_file import FINDINGS_COLUMNS, FINDINGS_CSV, RESULTS_JSON, csv_rows
 from selfeval_xl.rules.model import Rules, load_rules, rules_name
 
@@ -177,7 +178,7 @@ def _run(outdir: Path, options: BatchOptions, rules: Rules, inventory: Inventory
                     progress(len(entries), failed, total)
 
         def on_lost(task: FileTask, code: str, detail: str) -> Packed:
-            return pack(failure(task, code, detail, rules.version))
+            return pack(Processed(failure(task, code, detail, rules.version)))
 
         jobs = options.jobs or os.cpu_count() or 1
         pool_args = (str(options.rules_path) if options.rules_path else None, options.limits, options.memory_mb,
@@ -328,11 +329,11 @@ class _Written:
     reports_missing: int = 0
     missing_reports: list[tuple[str, str]] = field(default_factory=list)  # the first SHOWN_MISSING_REPORTS
 
-    def saw(self, r: dict[str, Any]) -> None:
-        if r.get("report_error"):
+    def saw(self, r: UnitResult) -> None:
+        if r.report_error:
             self.reports_missing += 1
             if len(self.missing_reports) < SHOWN_MISSING_REPORTS:
-                self.missing_reports.append((display_name(r["file"]), str(r["report_error"])))
+                self.missing_reports.append((display_name(r.file), r.report_error))
 
 
 def _write_outputs(journal: Path, ordered: list[Entry], outdir: Path, rules: Rules, summary: bool,
@@ -366,7 +367,7 @@ def _write_outputs(journal: Path, ordered: list[Entry], outdir: Path, rules: Rul
                 if tail:
                     payload = payload[:-1] + tail  # the object's last "}" and the key added
                 rj.write((b"\n" if i == 0 else b",\n") + payload)
-                r = json.loads(payload)
+                r = UnitResult.from_json_dict(json.loads(payload))  # our own, as the worker wrote it
                 csv_rows(writer, r)
                 written.saw(r)
                 if sw:

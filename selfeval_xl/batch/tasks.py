@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from selfeval_xl.batch.inventory import Input, take_inventory
 from selfeval_xl.batch.manifest import OutputPathError
@@ -16,7 +17,7 @@ COPIES_DIR = "审核副本"
 JOURNAL = ".selfeval-journal.jsonl"
 #: where a batch writes the tracebacks of its own errors (a bug of ours, never the department's)
 ERROR_LOG = "内部错误.log"
-INTERNAL = "internal"
+INTERNAL: Final = "internal"
 SUMMARY_XLSX = "审核汇总.xlsx"
 #: what under the input folder was not audited, and why (the summary's 未审核文件 sheet shows it too)
 NOT_AUDITED_JSON = "not_audited.json"

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -19,35 +19,40 @@ from selfeval_xl.batch.output_folder import OutputError, writing
 from selfeval_xl.batch.tasks import ERROR_LOG, INTERNAL, FileTask
 from selfeval_xl.check.intake import Limits
 from selfeval_xl.core.findings import Finding, file_finding
+from selfeval_xl.outputs.results import FindingCounts, ResultFinding, UnitResult, unit_result
 from selfeval_xl.outputs.results_file import MAX_RESULT_BYTES
 from selfeval_xl.rules.model import Rules, load_rules
 
 # One file, in a worker
 
 
-def failure(task: FileTask, code: str, detail: str = "", rules_version: str = "") -> dict[str, Any]:
-    f = file_finding(code, detail)
-    return {
-        "file": task.rel, "sha256": task.sha256, "unit_code": "", "unit_name": "", "competent_dept": "",
-        "year": None, "rules_version": rules_version, "status": "failed", "self_total": None, "total": None,
-        "self_grade": "", "grade": "", "rescaled": False, "provisional": [], "categories": {}, "self_categories": {},
-        "counts": {"错误": 1, "警告": 0, "提示": 0}, "budget": {}, "rates": {}, "rows": [], "findings": [f.to_dict()], "copy": "",
-    }
+def failure(task: FileTask, code: str, detail: str = "", rules_version: str = "") -> UnitResult:
+    """The result of a file the batch could not take in: its F-finding, no "rules" nor "limits"."""
+    return UnitResult(task.rel, task.sha256, rules_version=rules_version, status="failed", counts=FindingCounts(errors=1),
+                      findings=(ResultFinding.of(file_finding(code, detail)),), copy="")
 
 
-def _internal(task: FileTask, exc: BaseException, rules_version: str) -> dict[str, Any]:
+def _internal(task: FileTask, exc: BaseException, rules_version: str) -> UnitResult:
     """The result of a file our own code failed on: no finding for the department."""
-    out = failure(task, "F009", "", rules_version)
-    out.update(status=INTERNAL, findings=[], counts={"错误": 0, "警告": 0, "提示": 0},
-               internal_error=f"{type(exc).__name__}: {str(exc)[:200]}")
-    return out
+    return replace(failure(task, "F009", "", rules_version), status=INTERNAL, findings=(), counts=FindingCounts(),
+                   internal_error=f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """One file done: its result, and what travels with it to the journal."""
+
+    result: UnitResult
+    extras: dict[str, Any] = field(default_factory=dict)  # what the checks across the batch need of it
+    cross: str = ""  # the digest of the findings across the batch it was scored with
+    traceback: str = ""  # for an internal error: what the log gets
 
 
 def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Path,
-                 report_template: Path | None = None) -> dict[str, Any]:
+                 report_template: Path | None = None) -> Processed:
     """Check and score one file (by ``rules``, or None: by the rule set its template names), with
-    the task's findings across the batch, and write its scored copy; the result object of
-    results.json, and under ``_extras`` what the checks across the batch need of it."""
+    the task's findings across the batch, and write its scored copy; its result (the object of
+    results.json), and what the checks across the batch need of it."""
     from selfeval_xl.batch.across import extras_of
     from selfeval_xl.check.assess import assess, with_findings
     from selfeval_xl.outputs.scored_copy import scored_copy_bytes
@@ -55,14 +60,11 @@ def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Pa
     a = assess(task.path, rules, limits)
     if task.extra and not a.failed:
         a = with_findings(a, [Finding.of(f) for f in task.extra])
-    result = a.to_dict()
-    result["file"] = task.rel
-    result["sha256"] = task.sha256
-    result["copy"] = ""
+    result = replace(unit_result(a), file=task.rel, sha256=task.sha256, copy="")
     if not a.failed:
         with writing(outdir / task.copy_rel):
             write_output(outdir, task.copy_rel, scored_copy_bytes(a), durable=False)  # synced at the batch's end
-        result["copy"] = task.copy_rel
+        result = replace(result, copy=task.copy_rel)
         if task.report_rel:
             from selfeval_xl.outputs.word_report import ReportTemplateError, write_report
 
@@ -71,13 +73,12 @@ def process_file(task: FileTask, rules: Rules | None, limits: Limits, outdir: Pa
                 with writing(outdir / task.report_rel):
                     write_report(a, a.rules or load_rules(), tmp, report_template)
                     install(outdir, tmp, task.report_rel, durable=False)
-                result["report"] = task.report_rel
+                result = replace(result, report=task.report_rel)
             except ReportTemplateError as exc:  # the bureau's template, not the file: the file stays audited
                 tmp.unlink(missing_ok=True)
-                result["report_error"] = str(exc)
-    result["_extras"] = extras_of(a.submission) if a.submission is not None and not a.failed else {}
-    result["_cross"] = task.cross
-    return result
+                result = replace(result, report_error=str(exc))
+    extras = extras_of(a.submission) if a.submission is not None and not a.failed else {}
+    return Processed(result, extras, task.cross)
 
 
 @dataclass(frozen=True)
@@ -96,26 +97,25 @@ class Packed:
     scored_by: str = ""  # the rule set it was scored by (its "rules"; '' for a file not scored)
 
 
-def pack(result: dict[str, Any]) -> Packed:
-    trace = result.pop("traceback", "")
-    extras = result.pop("_extras", {})
-    cross = result.pop("_cross", "")
-    payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+def pack(done: Processed) -> Packed:
+    """A file done as it travels to the parent and is kept in the journal: its result's JSON."""
+    result, extras = done.result, done.extras
+    payload = json.dumps(result.to_json_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(payload) > MAX_RESULT_BYTES:  # results.json is read back a result at a time, each within this bound
         result = _too_large(result, len(payload))
-        payload = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = json.dumps(result.to_json_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         extras = {}
-    code = result["findings"][0]["code"] if result["findings"] else ""
-    return Packed(result["status"], result.get("copy", ""), code, result["sha256"], payload, trace,
-                  json.dumps(extras, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), cross,
-                  result.get("rules", "") if result["status"] in ("ok", "errors") else "")
+    code = result.findings[0].code if result.findings else ""
+    return Packed(result.status, result.copy or "", code, result.sha256, payload, done.traceback,
+                  json.dumps(extras, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), done.cross,
+                  (result.rules or "") if result.status in ("ok", "errors") else "")
 
 
-def _too_large(result: dict[str, Any], size: int) -> dict[str, Any]:
+def _too_large(result: UnitResult, size: int) -> UnitResult:
     """The result of a file whose result is larger than results.json holds: F006, nothing else."""
-    task = FileTask(0, "", result["file"], result["sha256"], "")
+    task = FileTask(0, "", result.file, result.sha256, "")
     return failure(task, "F006", f"审核结果有 {size / (1 << 20):.0f} MiB（指标行或问题过多），超过每个文件 "
-                                  f"{MAX_RESULT_BYTES >> 20} MiB 的限制", result.get("rules_version", ""))
+                                  f"{MAX_RESULT_BYTES >> 20} MiB 的限制", result.rules_version)
 
 
 def worker_setup(log_path: Path, memory_mb: int) -> None:
@@ -156,16 +156,15 @@ def worker(conn: Connection, rules_path: str | None, limits: Limits, memory_mb: 
 
     def handle(task: FileTask) -> Packed | OutputError:
         try:
-            result = process_file(task, given, limits, out, Path(report_template) if report_template else None)
+            done = process_file(task, given, limits, out, Path(report_template) if report_template else None)
         except OutputError as exc:  # not the file's fault, nor ours: the batch stops and says so
             return exc
         except MemoryError:
-            result = failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version)
+            done = Processed(failure(task, "F009", f"内存超出每个文件 {memory_mb} MB 的限制", rules.version))
         except Exception as exc:
-            result = _internal(task, exc, rules.version)
-            result["traceback"] = f"{task.rel}\n{traceback.format_exc()}"
-        written = [result.get("copy"), result.get("report")]
-        packed = pack(result)
+            done = Processed(_internal(task, exc, rules.version), traceback=f"{task.rel}\n{traceback.format_exc()}")
+        written = [done.result.copy, done.result.report]
+        packed = pack(done)
         if packed.code == "F006" and written[0]:  # a result too large to keep (_too_large): nor are its outputs
             for rel in filter(None, written):
                 (out / rel).unlink(missing_ok=True)

@@ -5,8 +5,9 @@ package, ``interpret`` the ``Submission`` (its cells as the rule set reads them:
 rates, one line per indicator row), ``run_checks`` and ``score_lines`` the ``Interpretation``.
 
 ``assess(path, rules)`` never raises for a bad file: a file that cannot be taken in gives an
-Assessment with its F-finding and no scores. ``Assessment.to_dict()`` is the object of
-``check --format json`` and of a batch's results.json.
+Assessment with its F-finding and no scores. What the stages after it read of an Assessment is its
+typed result (``outputs.results.unit_result``): the object of ``check --format json`` and of a
+batch's results.json.
 
 ``rules`` is the rule set every file is scored by (``--rules``). Without it each workbook is scored
 by the rule set its template was made from: the bundled set whose version its 模板版本 carries; for a
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from selfeval_xl.check.intake import Limits, Received, Rejected, open_package
 from selfeval_xl.check.interpret import interpret
@@ -27,9 +27,7 @@ from selfeval_xl.check.validate import run_checks
 from selfeval_xl.core import names as S
 from selfeval_xl.core.findings import ERROR, INFO, WARNING, Finding, file_finding
 from selfeval_xl.core.formulas import split_a1
-from selfeval_xl.core.numbers import read_number
-from selfeval_xl.core.sanitize import cut_texts
-from selfeval_xl.rules.model import Rules, bundled_by_version, load_rules, rules_name
+from selfeval_xl.rules.model import Rules, bundled_by_version, load_rules
 
 __all__ = ["Assessment", "assess", "assess_submission", "read_by_version", "structure_misfit", "with_findings"]
 
@@ -83,62 +81,6 @@ class Assessment:
     @property
     def unit_name(self) -> str:
         return self.submission.basic.unit_name if self.submission else ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of one file (``check --format json``, ``results.json``, the batch's journal).
-        Every text, the department's included, is at most 32,767 characters (``safe.cut_text``)."""
-        sub, sc = self.submission, self.scores
-        basic = sub.basic if sub else None
-        out: dict[str, Any] = {
-            "file": str(self.file),
-            "sha256": self.sha256,
-            "unit_code": basic.unit_code if basic else "",
-            "unit_name": basic.unit_name if basic else "",
-            "competent_dept": basic.competent_dept if basic else "",
-            "year": basic.year if basic else None,
-            "rules_version": self.rules_version,
-            "rules": rules_name(self.rules) if self.rules is not None else "",
-            "status": "failed" if self.failed else ("errors" if self.errors else "ok"),
-            "self_total": sc.self_total if sc else None,
-            "total": sc.total if sc else None,
-            "self_grade": sc.self_grade if sc else "",
-            "grade": sc.grade if sc else "",
-            "rescaled": sc.rescaled if sc else False,
-            "provisional": sc.provisional if sc else [],
-            "limits": sc.limits if sc else [],  # 加分、扣分, a cap or a 一票否决 that changed the total or the grade
-            "categories": {c.name: c.verified for c in sc.categories} if sc else {},
-            "self_categories": {c.name: c.self_score for c in sc.categories} if sc else {},
-            "counts": {ERROR: self.errors, WARNING: self.warnings, INFO: self.infos},
-            "budget": _budget_dict(self),
-            "rates": dict(self.rates),
-            "rows": [
-                {"一级指标": r.level1, "二级指标": r.level2, "三级指标": r.name, "分值": r.weight,
-                 "指标值": r.target, "实际完成值": r.actual, "自评得分": r.self_score, "核定得分": r.verified,
-                 "审核意见": r.opinion, "行号": r.row}
-                for r in (sc.rows if sc else [])
-            ],
-            "findings": [f.to_dict() for f in self.findings],
-        }
-        if basic and basic.unit_code_typed != basic.unit_code:  # typed in another form (V211): kept as typed too
-            out["unit_code_typed"] = basic.unit_code_typed
-        cut: dict[str, Any] = cut_texts(out)  # every text at most what a cell holds, with a mark where cut
-        return cut
-
-
-def _budget_dict(a: Assessment) -> dict[str, Any]:
-    """预算情况 input figures as numbers (None where empty or not a number), for the summary's
-    budget sheet and consolidation."""
-    sub = a.submission
-    if sub is None:
-        return {}
-    out: dict[str, Any] = {}
-    rate_keys = set(a.rates)
-    for rec in sub.budget_records:
-        if rec["key"] in rate_keys:
-            continue
-        v, ok = read_number(rec["数值"])
-        out[rec["key"]] = v if ok else None
-    return out
 
 
 def assess(path: str | Path, rules: Rules | None = None, limits: Limits | None = None) -> Assessment:

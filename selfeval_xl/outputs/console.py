@@ -12,6 +12,7 @@ from selfeval_xl.check.assess import Assessment
 from selfeval_xl.core.findings import ERROR, INFO, LEVELS, WARNING
 from selfeval_xl.core.numbers import fmt_score
 from selfeval_xl.core.sanitize import cut_text
+from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.rules.model import rules_name
 
 __all__ = ["RenderedWriter", "render_json", "render_json_stream", "render_one", "render_text", "render_text_stream",
@@ -82,7 +83,7 @@ def render_json(assessments: Iterable[Assessment]) -> str:
 def render_one(a: Assessment, fmt: str) -> str:
     """One file's part of ``check``'s output: its JSON object (compact, one line) or its text report."""
     if fmt == "json":
-        return json.dumps(a.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return json.dumps(unit_result(a).to_json_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return _one(a)
 
 

@@ -69,9 +69,10 @@ def _label(path: Path) -> str:
 
 def load_inputs(inputs: Iterable[str | Path]) -> tuple[list[tuple[str, Path, dict[str, int]]], list[Unit]]:
     """Read every input; return (label, results.json path, counts) per input and the scored units.
-    Each result is validated (results_schema.Result): one that is not as a batch writes it refuses
-    its file with a Chinese message naming it, the result and what is wrong. A unit's code is its
-    normal form and its 主管部门 the first way it was written of those that read the same."""
+    Each result is validated (``results_validation.Result``) into the typed result (``parse_result``):
+    one that is not as a batch writes it refuses its file with a Chinese message naming it, the
+    result and what is wrong. A unit's code is its normal form and its 主管部门 the first way it was
+    written of those that read the same."""
     loaded = []
     units: list[Unit] = []
     labels: Counter[str] = Counter()

@@ -5,7 +5,7 @@
     >>> r.units.groupby("competent_dept")["total"].mean()
 
 Every result is read through the batch's validated reader (``read_results``: one result a time,
-each checked against ``outputs.results.Result``), and what that schema does not cover (the
+each checked against ``outputs.results_validation.Result`` into a ``UnitResult``), and what that schema does not cover (the
 indicator rows, the findings, the rates, the warning and info counts) is validated here as
 strictly: a file that is not as a batch writes it raises ``ResultsFileError`` in Chinese naming
 the result, never a frame with a hole in it. Column names are results.json's own keys (English
@@ -42,8 +42,9 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from selfeval_xl.outputs.results import Result, problem
+from selfeval_xl.outputs.results import UnitResult
 from selfeval_xl.outputs.results_file import RESULTS_JSON, ResultsFileError, iter_results, read_results
+from selfeval_xl.outputs.results_validation import problem
 
 __all__ = ["BUDGET_KEYS", "FINDING_COLUMNS", "INDICATOR_COLUMNS", "UNIT_COLUMNS", "Results", "load_results"]
 
@@ -156,7 +157,7 @@ def load_results(source: str | Path) -> Results:
                    budget=_budget_frame(budget))
 
 
-def _results(file: Path) -> Iterator[tuple[Result, _Rest]]:
+def _results(file: Path) -> Iterator[tuple[UnitResult, _Rest]]:
     """Each result validated twice over: by the batch's reader (``Result``) and by ``_Rest``. The
     two readers go through the file side by side, one result each at a time."""
     raw = iter_results(file)

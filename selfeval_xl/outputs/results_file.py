@@ -8,9 +8,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfeval_xl.core.sanitize import atomic_write, csv_cell, display_name
+from selfeval_xl.outputs.results import UnitResult
+
+if TYPE_CHECKING:
+    from selfeval_xl.outputs.results_validation import Result
 
 RESULTS_JSON = "results.json"
 FINDINGS_CSV = "findings.csv"
@@ -29,19 +33,19 @@ MAX_RESULT_BYTES = 32 << 20
 _RESULTS = f"审核结果（{RESULTS_JSON}）"
 
 
-def read_results(file: Path, model: Any = None) -> Iterator[Any]:
-    """The result objects of a results.json validated one at a time against ``model`` (a model of
-    results_schema, by default ``Result``). Every way it can fail, from an absent file to a wrong
-    value in the 3,000th result, raises ResultsFileError in Chinese naming the file."""
+def read_results(file: Path, model: type[Result] | None = None) -> Iterator[UnitResult]:
+    """The results of a results.json, each validated against ``model`` (``Result``, what the
+    consolidation reads, by default; ``PreviousResult`` for ``--previous``) and read into the typed
+    result (``results_validation.parse_result``), one at a time. Every way it can fail, from an absent file to
+    a wrong value in the 3,000th result, raises ResultsFileError in Chinese naming the file."""
     from selfeval_xl.core.inputs import InputError, LineTooLong
-    from selfeval_xl.outputs.results import Result, ValidationError, problem
+    from selfeval_xl.outputs.results_validation import ValidationError, parse_result, problem
 
-    model = model or Result
     position = "", 0
     try:
         for index, line, obj in _numbered_results(file):
             position = f"第 {index} 个结果（第 {line} 行）", line
-            yield model.model_validate(obj)
+            yield parse_result(obj, model)
     except FileNotFoundError:
         raise ResultsFileError(f"找不到 {file}（应是 batch 的输出文件夹或其中的 {RESULTS_JSON}）") from None
     except PermissionError:
@@ -136,15 +140,15 @@ def _numbered_results(file: Path) -> Iterator[tuple[int, int, Any]]:
 FINDINGS_COLUMNS = ("文件", "单位编码", "部门(单位)名称", "级别", "代码", "工作表", "单元格", "说明", "期望值", "实际值")
 
 
-def csv_rows(writer: Any, r: dict) -> None:
+def csv_rows(writer: Any, r: UnitResult) -> None:
     """The findings of one result as CSV rows; no cell a spreadsheet would read as a formula."""
-    file = display_name(r["file"])  # one line, whatever the name holds
-    for f in r["findings"]:
-        writer.writerow([csv_cell(x) for x in (file, r["unit_code"], r["unit_name"], f["level_label"], f["code"],
-                                               f["sheet"], f["cell"], f["message"], f["expected"], f["actual"])])
+    file = display_name(r.file)  # one line, whatever the name holds
+    for f in r.findings:
+        writer.writerow([csv_cell(x) for x in (file, r.unit_code, r.unit_name, f.level_label, f.code, f.sheet, f.cell,
+                                               f.message, f.expected, f.actual)])
 
 
-def write_findings_csv(results: Iterable[dict], path: Path) -> None:
+def write_findings_csv(results: Iterable[UnitResult], path: Path) -> None:
     """findings.csv of results (UTF-8 with BOM, so Excel shows the Chinese)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

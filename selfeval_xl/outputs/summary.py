@@ -34,6 +34,7 @@ from selfeval_xl.core.units import as_written, unit_key
 from selfeval_xl.ooxml import Limits, Package, Workbook
 from selfeval_xl.ooxml.xml import serialize
 from selfeval_xl.ooxml.zipwrite import ZipWriter
+from selfeval_xl.outputs.results import ResultFinding, UnitResult
 from selfeval_xl.outputs.workbook import FIT_WIDTH, FastSheet, ReportBook, SharedStrings
 from selfeval_xl.outputs.workbook import escape as _escape
 from selfeval_xl.outputs.workbook import link as _link
@@ -151,39 +152,39 @@ class SummaryWriter:
         self._rows = open(self._rows_path, "wb")
         self._row = 1  # 0-based row of the next finding (row 0 is the header)
 
-    def add(self, r: dict[str, Any]) -> None:
+    def add(self, r: UnitResult) -> None:
         self.submitted += 1
-        codes = [x["code"] for x in r["findings"]]
+        codes = [x.code for x in r.findings]
         self.code_count.update(codes)
         self.code_files.update(set(codes))
         self._finding_rows(r)
-        if r["status"] in ("internal", "failed"):  # internal: our error, not the file's; no F-code for the department
+        if r.failed:  # internal: our error, not the file's; no F-code for the department
             self.failed += 1
             self.failed_rows += 1
-            x = r["findings"][0] if r["status"] == "failed" else {"code": "", "message": INTERNAL_MESSAGE}
-            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], x["code"], x["message"])
+            code, message = (r.findings[0].code, r.findings[0].message) if r.status == "failed" else ("", INTERNAL_MESSAGE)
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r.file, code, message)
             return
-        self.reports += bool(r.get("report"))
-        if r.get("report_error"):  # audited and scored, its draft missing: the auditor is told which
+        self.reports += bool(r.report)
+        if r.report_error:  # audited and scored, its draft missing: the auditor is told which
             self.reports_missing += 1
             self.failed_rows += 1
-            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r["file"], "", REPORT_MISSING + str(r["report_error"]),
+            _failed_row(self.w, self.ws["处理失败"], self.failed_rows, r.file, "", REPORT_MISSING + r.report_error,
                         problem="自评报告未生成")
         self.scored += 1
-        self.with_errors += r["status"] == "errors"
+        self.with_errors += r.status == "errors"
         self._count(r)
         scores: dict[str, Any] = {}
-        for row in r["rows"]:
-            scores.setdefault(row["三级指标"], row["核定得分"])
+        for row in r.rows:
+            scores.setdefault(row.name, row.verified)
         n = self.scored
         _unit_row(self.w, self.ws["单位得分"], n, r)
-        scored_by = r.get("rules") or self.rules_name
+        scored_by = r.rules or self.rules_name
         if scored_by == self.rules_name:  # 指标明细's columns are this set's indicators and categories
             self.in_indicators += 1
             _indicator_row(self.w, self.ws["指标明细"], self.in_indicators + 1, r, [scores.get(c) for c in self.common],
                            self.rules)
         else:
-            self._other_set(scored_by, r.get("rules_version", ""))
+            self._other_set(scored_by, r.rules_version)
         _budget_row(self.w, self.ws["预算汇总"], n + 1, r)
 
     def _other_set(self, name: str, version: str) -> None:
@@ -210,42 +211,44 @@ class SummaryWriter:
         self.w.text(ws, n, 2, reason, "wrap")
         ws.write_string(n, 3, "是" if blocking else "否", self.w.f["text"])
 
-    def _count(self, r: dict[str, Any]) -> None:
+    def _count(self, r: UnitResult) -> None:
         """The running totals of 总览 and 主管部门合计."""
-        self.grades[r["grade"]] += 1
-        self.sums["total"] += r["total"]
-        if r["self_total"] is not None:
-            self.sums["self"] += r["self_total"]
+        assert r.total is not None  # a unit scored
+        self.grades[r.grade] += 1
+        self.sums["total"] += r.total
+        if r.self_total is not None:
+            self.sums["self"] += r.self_total
             self.n_self += 1
         for i, (lo, hi, _label) in enumerate(self.bins):
-            self.bin_counts[i] += lo <= r["total"] < hi
-        dept = r["competent_dept"]  # one group however it was typed (full-width, invisible characters)
+            self.bin_counts[i] += lo <= r.total < hi
+        dept = r.competent_dept  # one group however it was typed (full-width, invisible characters)
         g = self.groups[self.dept_names.setdefault(unit_key(dept), as_written(dept) or "（未填写主管部门）")]
         g["单位数"] += 1
         for k in _BUDGET_SUM_KEYS:
-            g[k] += r["budget"].get(k) or 0.0
+            g[k] += r.budget.get(k) or 0.0
         for k in BUDGET_KEYS:
-            self.sums[k] += r["budget"].get(k) or 0.0
+            self.sums[k] += r.budget.get(k) or 0.0
 
-    def _finding_rows(self, r: dict[str, Any]) -> None:
+    def _finding_rows(self, r: UnitResult) -> None:
         """问题清单 rows of one result, as sheet XML (styles as placeholders, see ``_STYLE_MARKS``)."""
         text = self._text
-        file, code, name, copy = display_name(r["file"]), r["unit_code"], r["unit_name"], r["copy"]
+        file, code, name, copy = display_name(r.file), r.unit_code, r.unit_name, r.copy
         out = []
-        for x in r["findings"]:
+        x: ResultFinding
+        for x in r.findings:
             n = self._row + 1
             cells = [text("A", n, file, "T"), text("B", n, code, "T"), text("C", n, name, "T"),
-                     text("D", n, x["level_label"], "T"), text("E", n, x["code"], "T"), text("F", n, x["sheet"], "T")]
-            linked = _link(_link_target(copy, x["sheet"], x["cell"]), x["cell"]) if copy and x["cell"] else None
+                     text("D", n, x.level_label, "T"), text("E", n, x.code, "T"), text("F", n, x.sheet, "T")]
+            linked = _link(_link_target(copy, x.sheet, x.cell), x.cell) if copy and x.cell else None
             if linked:
                 formula, shown_text = _escape(linked[0][1:]), _escape(clean_text(linked[1]))
                 cells.append(f'<c r="G{n}" s="\x01L" t="str"><f>{formula}</f><v>{shown_text}</v></c>')
             else:
-                cells.append(text("G", n, x["cell"], "T"))
-            cells += [text("H", n, x["message"], "W"), text("I", n, x["expected"], "W"), text("J", n, x["actual"], "W")]
+                cells.append(text("G", n, x.cell, "T"))
+            cells += [text("H", n, x.message, "W"), text("I", n, x.expected, "W"), text("J", n, x.actual, "W")]
             # wrapped text is not fitted by the spreadsheet on opening: give the row its height
-            lines = max(_lines(x["message"], _FINDING_WIDTHS[7]), _lines(x["expected"], _FINDING_WIDTHS[8]),
-                        _lines(x["actual"], _FINDING_WIDTHS[9]))
+            lines = max(_lines(x.message, _FINDING_WIDTHS[7]), _lines(x.expected, _FINDING_WIDTHS[8]),
+                        _lines(x.actual, _FINDING_WIDTHS[9]))
             out.append(f'<row r="{n}" ht="{13 * lines + 3}" customHeight="1">{"".join(cells)}</row>')
             self._row += 1
         if out:
@@ -287,7 +290,7 @@ class SummaryWriter:
             Path(sheet.row_data_filename).unlink(missing_ok=True)
 
 
-def write_summary(results: Iterable[dict[str, Any]], path: Path, rules: Rules) -> Path:
+def write_summary(results: Iterable[UnitResult], path: Path, rules: Rules) -> Path:
     """Write the summary of results (results.json objects, input order) to ``path``."""
     sw = SummaryWriter(path, rules)
     try:
@@ -591,36 +594,37 @@ def _chart(w: _Writer, title: str, first: int, last: int, color: str, largest: i
 # --- 单位得分 -----------------------------------------------------------------------------------
 
 
-def _unit_row(w: _Writer, ws: FastSheet, i: int, r: dict[str, Any]) -> None:
-    w.text(ws, i, 0, r["unit_code"])
-    w.text(ws, i, 1, r["unit_name"])
-    w.text(ws, i, 2, r["competent_dept"])
-    w.number(ws, i, 3, r["year"], "int")
+def _unit_row(w: _Writer, ws: FastSheet, i: int, r: UnitResult) -> None:
+    assert r.total is not None  # a unit scored
+    w.text(ws, i, 0, r.unit_code)
+    w.text(ws, i, 1, r.unit_name)
+    w.text(ws, i, 2, r.competent_dept)
+    w.number(ws, i, 3, r.year, "int")
     d = w.decimals
-    w.points(ws, i, 4, r["self_total"], d)
-    w.points(ws, i, 5, r["total"], d)
-    diff = round_half_up(r["total"] - r["self_total"], MAX_POINT_DECIMALS) if r["self_total"] is not None else None
+    w.points(ws, i, 4, r.self_total, d)
+    w.points(ws, i, 5, r.total, d)
+    diff = round_half_up(r.total - r.self_total, MAX_POINT_DECIMALS) if r.self_total is not None else None
     w.points(ws, i, 6, diff, d)
-    w.text(ws, i, 7, r["self_grade"])
-    w.text(ws, i, 8, r["grade"])
+    w.text(ws, i, 7, r.self_grade)
+    w.text(ws, i, 8, r.grade)
     # the total stands on a category rescaled for its 分值 (P501); what the rules over the total did
-    notes = clean_text("；".join((["暂定（P501）"] if r.get("provisional") else []) + list(r.get("limits") or [])))
-    file = display_name(r["file"])  # one line, its invisible and direction characters shown as escapes
+    notes = clean_text("；".join((["暂定（P501）"] if r.provisional else []) + list(r.limits or ())))
+    file = display_name(r.file)  # one line, its invisible and direction characters shown as escapes
     lines = max(_lines(notes, _UNIT_WIDTHS[9]), _lines(file, _UNIT_WIDTHS[12]))
     if lines > 1:  # wrapped text is not fitted by the spreadsheet on opening
         ws.set_row(i, 13 * lines + 3)
     if notes:
-        ws.write_string(i, 9, notes, w.f["warn_wrap" if r.get("provisional") else "wrap"])
+        ws.write_string(i, 9, notes, w.f["warn_wrap" if r.provisional else "wrap"])
     else:
         ws.write_blank(i, 9, None, w.f["text"])
-    ws.write_number(i, 10, r["counts"]["错误"], w.f["int"])
-    ws.write_number(i, 11, r["counts"]["警告"], w.f["int"])
-    linked = _link(r["copy"], clean_text(file)) if r["copy"] else None
+    ws.write_number(i, 10, r.counts.errors, w.f["int"])
+    ws.write_number(i, 11, r.counts.warnings, w.f["int"])
+    linked = _link(r.copy, clean_text(file)) if r.copy else None
     if linked:  # a HYPERLINK formula: XlsxWriter keeps every native link in memory until it closes
         ws.write_formula(i, 12, linked[0], w.f["link_wrap"], linked[1])
     else:
         w.text(ws, i, 12, file, "wrap")
-    w.text(ws, i, 13, r.get("rules", ""))  # the rule set it was scored by (its template's, without --rules)
+    w.text(ws, i, 13, r.rules or "")  # the rule set it was scored by (its template's, without --rules)
 
 
 def _finish_units(w: _Writer, ws: FastSheet, n: int) -> None:
@@ -651,16 +655,16 @@ def _finish_findings(w: _Writer, ws: FastSheet, n: int) -> dict[str, Any]:
 # --- 指标明细 -----------------------------------------------------------------------------------
 
 
-def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any], scores: list[Any], rules: Rules) -> None:
-    w.text(ws, n, 0, r["unit_code"])
-    w.text(ws, n, 1, r["unit_name"])
-    w.text(ws, n, 2, r["competent_dept"])
+def _indicator_row(w: _Writer, ws: FastSheet, n: int, r: UnitResult, scores: list[Any], rules: Rules) -> None:
+    w.text(ws, n, 0, r.unit_code)
+    w.text(ws, n, 1, r.unit_name)
+    w.text(ws, n, 2, r.competent_dept)
     d = w.decimals
     for j, score in enumerate(scores):
         w.points(ws, n, 3 + j, score, d)
     for j, c in enumerate(rules.categories):
-        w.points(ws, n, 3 + len(scores) + j, r["categories"].get(c.name), d)
-    w.points(ws, n, 3 + len(scores) + len(rules.categories), r["total"], d)
+        w.points(ws, n, 3 + len(scores) + j, r.categories.get(c.name), d)
+    w.points(ws, n, 3 + len(scores) + len(rules.categories), r.total, d)
 
 
 def _finish_indicators(w: _Writer, ws: FastSheet, n: int, rules: Rules) -> None:
@@ -689,14 +693,14 @@ def _fmt(x: float) -> str:
 # --- 预算汇总, 主管部门合计 ------------------------------------------------------------------------
 
 
-def _budget_row(w: _Writer, ws: FastSheet, n: int, r: dict[str, Any]) -> None:
-    w.text(ws, n, 0, r["unit_code"])
-    w.text(ws, n, 1, r["unit_name"])
-    w.text(ws, n, 2, r["competent_dept"])
+def _budget_row(w: _Writer, ws: FastSheet, n: int, r: UnitResult) -> None:
+    w.text(ws, n, 0, r.unit_code)
+    w.text(ws, n, 1, r.unit_name)
+    w.text(ws, n, 2, r.competent_dept)
     for j, k in enumerate(BUDGET_KEYS):
-        w.number(ws, n, 3 + j, r["budget"].get(k), "money")
+        w.number(ws, n, 3 + j, r.budget.get(k), "money")
     for j, k in enumerate(_RATE_KEYS):
-        w.number(ws, n, 6 + j, r.get("rates", {}).get(k), "pct")
+        w.number(ws, n, 6 + j, r.rates.get(k), "pct")
 
 
 def _finish_budget(ws: FastSheet, n: int) -> None:
