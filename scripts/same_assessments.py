@@ -25,11 +25,15 @@ DUMP = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (4_000_000_000, 4_000_000_000))
 from selfeval_xl.check.assess import assess
-from selfeval_xl.outputs.results import unit_result
+try:
+    from selfeval_xl.outputs.results import unit_result
+    as_json = lambda a: unit_result(a).to_json_dict()
+except ImportError:  # a tree from before the typed result (issue 20.2): the same JSON, by to_dict
+    as_json = lambda a: a.to_dict()
 out = {}
 for p in sys.argv[2:]:
     try:
-        out[p] = unit_result(assess(p)).to_json_dict()
+        out[p] = as_json(assess(p))
     except Exception as e:  # an exception is a difference too
         out[p] = {"raised": repr(e)}
 open(sys.argv[1], "w", encoding="utf-8").write(json.dumps(out, ensure_ascii=False, sort_keys=True, default=str))
