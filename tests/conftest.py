@@ -31,6 +31,33 @@ def _load_samples_module():
 
 make_samples = _load_samples_module()
 
+#: the markers of the tests a default run leaves out (setup.cfg describes them); --run-slow runs them
+SLOW_MARKERS = ("slow", "libreoffice")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow or libreoffice (the README's test command, CI, does)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The fast loop: without --run-slow (or a -m of one's own) the slow and LibreOffice tests are left
+    out, deselected (counted in the last line) rather than skipped, so -ra lists only real skips."""
+    if config.getoption("--run-slow") or config.getoption("markexpr"):
+        return
+    fast, slow = [], []
+    for item in items:
+        (slow if any(item.get_closest_marker(m) for m in SLOW_MARKERS) else fast).append(item)
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = fast
+
+
+def pytest_report_header(config):
+    if not (config.getoption("--run-slow") or config.getoption("markexpr")):
+        return f"the fast loop: tests marked {' or '.join(SLOW_MARKERS)} are deselected (--run-slow runs them)"
+    return None
+
 
 @pytest.fixture(scope="session")
 def rules():

@@ -73,6 +73,7 @@ def _codes(result, code):
     return [f for f in result["findings"] if f["code"] == code]
 
 
+@pytest.mark.slow
 def test_a_copied_paragraph_is_found_in_both_units_naming_each_other(batch_out):
     _, _, results = batch_out
     a, b = _codes(results["1_甲.xlsx"], "C601"), _codes(results["2_乙.xlsx"], "C601")
@@ -84,12 +85,14 @@ def test_a_copied_paragraph_is_found_in_both_units_naming_each_other(batch_out):
     assert not _codes(results["3_丙.xlsx"], "C601") and not _codes(results["4_丁.xlsx"], "C601")
 
 
+@pytest.mark.slow
 def test_every_self_score_full_is_c602(batch_out):
     _, _, results = batch_out
     assert _codes(results["4_丁.xlsx"], "C602") and not _codes(results["3_丙.xlsx"], "C602")
     assert _codes(results["4_丁.xlsx"], "C602")[0]["level"] == "info"
 
 
+@pytest.mark.slow
 def test_the_findings_reach_every_output(batch_out):
     _, out, results = batch_out
     rows = list(csv.reader((out / "findings.csv").open(encoding="utf-8-sig")))
@@ -103,6 +106,7 @@ def test_the_findings_reach_every_output(batch_out):
     assert copy[S.GOALS][cell].comment is not None and "C601" in copy[S.GOALS][cell].comment.text
 
 
+@pytest.mark.slow
 def test_a_resumed_batch_keeps_them_and_a_new_copy_finds_the_old_one(batch_out, tmp_path):
     src, out, results = batch_out
     again = run_batch(src, out, BatchOptions(jobs=2))
@@ -147,6 +151,7 @@ def test_punctuation_and_spaces_hide_nothing():
     assert [(i, j) for i, j, _ in similar_pairs([a, b])] == [(0, 1)]
 
 
+@pytest.mark.slow
 def test_a_target_lowered_from_last_year_is_c603(tmp_path):
     last, this = tmp_path / "2023", tmp_path / "2024"
     last.mkdir()
@@ -173,6 +178,7 @@ def test_a_target_lowered_from_last_year_is_c603(tmp_path):
     assert not (tmp_path / "x").exists()  # refused before any work started
 
 
+@pytest.mark.slow
 def test_a_second_batch_inside_the_input_folder_reads_only_submissions(sample_files, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -193,6 +199,7 @@ def test_a_second_batch_inside_the_input_folder_reads_only_submissions(sample_fi
     assert [r["status"] for r in loose] == ["failed", "failed"]
 
 
+@pytest.mark.slow
 def test_scored_copies_respect_the_umask(sample_files, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -209,6 +216,7 @@ def test_scored_copies_respect_the_umask(sample_files, tmp_path):
         assert stat.S_IMODE((tmp_path / "out" / name).stat().st_mode) & 0o044 == 0o044, name
 
 
+@pytest.mark.slow
 def test_a_huge_text_costs_bounded_memory_and_is_compared_on_what_a_cell_holds():
     """One text of 400,000 characters (a hostile file; Excel stops at 32,767): the checks across
     hold a bounded amount for it (the whole text's MinHash at once took 128 × 8 bytes a character),

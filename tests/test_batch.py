@@ -47,6 +47,7 @@ def big_batch(sample_files, tmp_path_factory):
     return indir, outdir, result, expected, before
 
 
+@pytest.mark.slow
 def test_big_batch_answers_every_file(big_batch, sample_files):
     indir, outdir, result, expected, before = big_batch
     assert result.exit_code == 1
@@ -68,6 +69,7 @@ def test_big_batch_answers_every_file(big_batch, sample_files):
     assert all(r["findings"][0]["code"][0] in "FS" for r in corpus)
 
 
+@pytest.mark.slow
 def test_summary_workbook(big_batch):
     _indir, outdir, result, _expected, _before = big_batch
     assert result.internal == 0 and not (outdir / tasks_mod.ERROR_LOG).exists()  # no empty 内部错误.log to alarm anyone
@@ -95,6 +97,7 @@ def test_summary_workbook(big_batch):
     assert sum(n.startswith("xl/charts/chart") for n in z.namelist()) == 2
 
 
+@pytest.mark.slow
 def test_findings_csv(big_batch):
     _indir, outdir, result, _e, _b = big_batch
     raw = (outdir / "findings.csv").read_bytes()
@@ -169,6 +172,7 @@ def _faulty(kind_by_name):
     return process_file
 
 
+@pytest.mark.slow
 def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_files, tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -202,6 +206,7 @@ def test_a_crash_a_hang_and_memory_cost_only_their_file(monkeypatch, sample_file
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_rerun_skips_completed_files_and_redoes_changed_ones(sample_files, tmp_path, start_method):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -219,6 +224,7 @@ def test_rerun_skips_completed_files_and_redoes_changed_ones(sample_files, tmp_p
     assert third.results[0]["unit_name"] == "郑州市金水区市场监督管理局"
 
 
+@pytest.mark.slow
 def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path, start_method):
     indir = tmp_path / "in"
     for i in range(12):
@@ -251,6 +257,7 @@ def test_killed_batch_resumes_to_the_same_results(sample_files, tmp_path, start_
     assert ref.results == resumed.results
 
 
+@pytest.mark.slow
 def test_batch_cli(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
@@ -269,6 +276,7 @@ def test_batch_cli(sample_files, tmp_path, start_method):
     assert r.exit_code == 2
 
 
+@pytest.mark.slow
 def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample_files, tmp_path, monkeypatch):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -285,6 +293,7 @@ def test_a_batch_resumed_by_another_version_of_the_tool_redoes_every_file(sample
 # check --jobs: the same output, in the same order; a bad file costs only itself
 
 
+@pytest.mark.slow
 def test_check_in_workers_says_what_check_says(sample_files, tmp_path, start_method):
     from click.testing import CliRunner
 
@@ -302,6 +311,7 @@ def test_check_in_workers_says_what_check_says(sample_files, tmp_path, start_met
     assert len(json.loads(many.output)) == len(list(folder.iterdir()))
 
 
+@pytest.mark.slow
 def test_check_in_workers_survives_a_crash_a_hang_and_a_bug(monkeypatch, sample_files, tmp_path):
     from selfeval_xl.check import assess as assess_mod
 

@@ -68,6 +68,7 @@ def _wait_for_lines(journal: Path, n: int, proc: subprocess.Popen) -> None:
 # Item 3: every process has bounds, and one file cannot sink the batch
 
 
+@pytest.mark.slow
 def test_a_huge_text_keeps_every_process_of_the_batch_under_its_memory_limit(sample_files, tmp_path):
     """300,000 characters in one 履职目标 cell (the benchmark takes 3 million): the batch, each
     worker and the checks across stay under --memory 400 (ru_maxrss of the batch's process and
@@ -134,6 +135,7 @@ def _long_texts(src: Path, dst: Path, rows: int, distinct: bool) -> Path:
     return dst
 
 
+@pytest.mark.slow
 def test_a_text_repeated_in_a_thousand_cells_costs_the_batch_one_text(sample_files, tmp_path):
     """A file of 100 KB whose 主要任务 shows one shared string of 32,767 characters in 600 cells: each
     cell's copy went to the journal (59 MB for this file; a thousand rows, 197 MB and 615 MB in the
@@ -147,6 +149,7 @@ def test_a_text_repeated_in_a_thousand_cells_costs_the_batch_one_text(sample_fil
     assert not any(f["code"] == "C604" for r in result.results for f in r["findings"])
 
 
+@pytest.mark.slow
 def test_a_file_s_texts_are_compared_up_to_a_bound_and_the_rest_is_said(sample_files, tmp_path):
     """Twenty distinct texts of 32,767 characters: what one file has compared is bounded
     (across.MAX_FILE_CHARS); the texts after the bound are named by C604, never silently skipped."""
@@ -167,6 +170,7 @@ def test_a_file_s_texts_are_compared_up_to_a_bound_and_the_rest_is_said(sample_f
 
 @pytest.mark.parametrize(("how", "said"), [("memory", "内存超出 1024 MB"), ("crash", "信号 9"), ("hang", "时间限制"),
                                            ("bug", "程序内部错误")])
+@pytest.mark.slow
 def test_checks_across_that_fail_leave_every_result_and_say_so(how, said, monkeypatch, sample_files, tmp_path):
     monkeypatch.setenv(START_METHOD_ENV, "fork")  # the child inherits the broken checks
     monkeypatch.setattr(across_mod, "_across", _broken_across(how))
@@ -208,6 +212,7 @@ def _session(sid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the batch's processes in /proc")
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGKILL", "SIGTERM to the group"])
+@pytest.mark.slow
 def test_a_stopped_or_killed_batch_leaves_no_process_behind(signame, start_method, sample_files, tmp_path):
     """One worker hangs in a file, the other has finished one: the batch is signalled (or its whole
     process group, as a service manager does). Before, its workers held both ends of their pipes and
@@ -237,6 +242,7 @@ def test_a_stopped_or_killed_batch_leaves_no_process_behind(signame, start_metho
     assert len(resumed.statuses) == len(sample_files) + 1 and resumed.skipped >= 1
 
 
+@pytest.mark.slow
 def test_a_batch_run_with_nohup_goes_on_after_sighup(sample_files, tmp_path):
     """SIGHUP ignored when the batch starts (nohup, a service) stays ignored: only a batch that
     would have died of it is stopped cleanly instead."""
@@ -251,6 +257,7 @@ def test_a_batch_run_with_nohup_goes_on_after_sighup(sample_files, tmp_path):
     assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))) == len(sample_files) + 1
 
 
+@pytest.mark.slow
 def test_a_second_batch_into_the_same_output_folder_refuses(sample_files, tmp_path):
     """Before, both ran and crashed (UnicodeDecodeError at the other's journal offsets)."""
     indir, out = _inputs(tmp_path / "in", sample_files, "00_hang.xlsx"), tmp_path / "out"
@@ -270,6 +277,7 @@ def test_a_second_batch_into_the_same_output_folder_refuses(sample_files, tmp_pa
     assert run_batch(indir, out, BatchOptions(jobs=2)).processed == 1
 
 
+@pytest.mark.slow
 def test_without_fcntl_a_lock_file_holds_pid_and_host_and_a_stale_one_is_taken_over(monkeypatch, sample_files,
                                                                                         tmp_path):
     import socket
@@ -364,6 +372,7 @@ def _corrupt(kind: str):
 
 @pytest.mark.parametrize("kind", ["bad JSON", "not UTF-8", "a list", "missing key", "wrong types", "null status",
                                   "payload changed", "payload not UTF-8", "two tabs too many"])
+@pytest.mark.slow
 def test_a_damaged_journal_line_costs_its_file_a_redo(kind, sample_files, tmp_path):
     indir, out = _inputs(tmp_path / "in", sample_files), tmp_path / "out"
     first = run_batch(indir, out, BatchOptions(jobs=2))
@@ -376,6 +385,7 @@ def test_a_damaged_journal_line_costs_its_file_a_redo(kind, sample_files, tmp_pa
     assert again.processed == 1 and again.results == first.results
 
 
+@pytest.mark.slow
 def test_a_journal_line_cut_by_a_kill_is_ended_before_the_next_line(sample_files, tmp_path):
     indir, out = _inputs(tmp_path / "in", sample_files), tmp_path / "out"
     first = run_batch(indir, out, BatchOptions(jobs=1))
@@ -402,6 +412,7 @@ def test_a_journal_that_is_not_a_file_is_a_usage_error(kind, sample_files, tmp_p
     assert r.exit_code == 2 and JOURNAL in r.output and "错误：" in r.output and "不是普通文件" in r.output, r.output
 
 
+@pytest.mark.slow
 def test_an_output_folder_under_a_file_is_a_usage_error(sample_files, tmp_path):
     indir = _inputs(tmp_path / "in", {GOOD: sample_files[GOOD]})
     (tmp_path / "a file").write_text("x")
@@ -410,6 +421,7 @@ def test_an_output_folder_under_a_file_is_a_usage_error(sample_files, tmp_path):
     assert r.returncode == 2 and "路径中有一个同名的文件" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_files_too_large_to_write_are_a_usage_error(sample_files, tmp_path):
     """RLIMIT_FSIZE (what `prlimit --fsize` sets): every write past 60 KB fails with EFBIG, in the
     batch and in its workers, as on a disk that fills up."""
@@ -440,6 +452,7 @@ def _can_mount(tmp_path: Path) -> bool:
 
 
 @pytest.mark.parametrize(("options", "said"), [("size=400k", "磁盘已满"), ("ro", "所在的磁盘是只读的")])
+@pytest.mark.slow
 def test_a_full_or_read_only_disk_is_a_usage_error(options, said, sample_files, tmp_path):
     """A real file system: a tmpfs of 400 KB that fills up (ENOSPC), one mounted read-only (EROFS)."""
     if not _can_mount(tmp_path):
@@ -456,6 +469,7 @@ def test_a_full_or_read_only_disk_is_a_usage_error(options, said, sample_files, 
 # Issue 18 item 5: Windows and macOS paths, proven here
 
 
+@pytest.mark.slow
 def test_under_spawn_without_the_calls_windows_lacks_the_batch_and_check_jobs_say_the_same(sample_files, tmp_path):
     """resource, fcntl, os.sync, os.fchmod and SIGHUP absent in every process (as on Windows), the
     processes spawned: the same results.json, summary and check output as under fork with them."""
@@ -477,6 +491,7 @@ def test_under_spawn_without_the_calls_windows_lacks_the_batch_and_check_jobs_sa
     assert any(f["code"] == "C601" for f in results[-1]["findings"])  # the checks across were made
 
 
+@pytest.mark.slow
 def test_under_spawn_a_crash_a_hang_memory_and_a_bug_cost_only_their_file(sample_files, tmp_path):
     """What test_batch proves under fork with its own process_file, under spawn (the faults made in
     each spawned worker by the script it imports again)."""

@@ -99,6 +99,7 @@ NOT_AUDITED = {"链接.xlsx": ("link", True), "内部链接.xlsx": ("link", True
 
 
 @posix
+@pytest.mark.slow
 def test_every_file_under_the_folder_is_audited_or_listed_with_its_reason(every_kind, tmp_path):
     out = tmp_path / "审核结果"
     before = tree(every_kind)
@@ -120,6 +121,7 @@ def test_every_file_under_the_folder_is_audited_or_listed_with_its_reason(every_
 
 
 @posix
+@pytest.mark.slow
 def test_exit_code_0_only_when_every_submission_was_audited(tmp_path):
     d = tmp_path / "in"
     d.mkdir()
@@ -133,6 +135,7 @@ def test_exit_code_0_only_when_every_submission_was_audited(tmp_path):
     assert code == 1 and "链接.xlsx" in output and "符号链接" in output
 
 
+@pytest.mark.slow
 def test_a_workbook_is_audited_whatever_it_is_named(tmp_path):
     """A name marks nothing as 'not a submission' unless the content agrees: a hidden name or a
     lock file's name on a workbook is audited."""
@@ -145,6 +148,7 @@ def test_a_workbook_is_audited_whatever_it_is_named(tmp_path):
     assert all(r["total"] is not None for r in result.results)
 
 
+@pytest.mark.slow
 def test_an_earlier_output_folder_is_left_out_by_its_manifest_not_its_name(tmp_path):
     d = tmp_path / "收件箱"
     d.mkdir()
@@ -194,6 +198,7 @@ def test_a_folder_named_like_our_scratch_folder_is_listed_not_skipped(tmp_path):
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_a_batch_resumed_inside_its_input_folder_does_not_list_its_own_scratch_folder(tmp_path):
     """A batch killed while its output folder lies inside the input folder leaves its scratch folder;
     run again, the batch empties it: it is this batch's own, not a hidden folder that might hide a
@@ -229,6 +234,7 @@ def _remove_deep(folders: list[Path]) -> None:
         os.rmdir(f)
 
 
+@pytest.mark.slow
 def test_a_tree_deeper_than_the_batch_enters_is_listed_never_a_crash(tmp_path):
     """Folders 1,100 deep (a path of 2,200 bytes, legal) made the walk recurse past Python's limit:
     RecursionError, a traceback and no output. Folders below inventory.MAX_DEPTH are listed as not
@@ -262,6 +268,7 @@ def _without_privileges(*args: str) -> list[str]:
 
 
 @posix
+@pytest.mark.slow
 def test_a_file_or_folder_the_batch_cannot_read_is_listed_and_blocks(tmp_path):
     d = tmp_path / "in"
     (d / "上锁的文件夹").mkdir(parents=True)
@@ -299,6 +306,7 @@ def test_an_empty_folder_is_a_usage_error_and_writes_nothing(tmp_path):
 # 2. Nothing outside the outputs is touched
 
 
+@pytest.mark.slow
 def test_only_temporary_files_of_its_own_are_removed(tmp_path):
     """`batch 收件箱 -o .`: the input folder lies inside the output folder; every .tmp-* file that is
     not the batch's own stays where it is."""
@@ -413,6 +421,7 @@ def test_a_link_swapped_in_for_an_output_folder_after_the_guard_is_never_written
 
 
 @posix
+@pytest.mark.slow
 def test_a_worker_never_opens_the_log_through_a_link(tmp_path):
     """A link put at 内部错误.log after guard looked: each worker opened it with O_CREAT and followed
     it, creating (or appending to) the file it pointed to."""
@@ -426,6 +435,7 @@ def test_a_worker_never_opens_the_log_through_a_link(tmp_path):
     assert not target.exists() and log.is_symlink()
 
 
+@pytest.mark.slow
 def test_a_file_the_batch_did_not_write_is_never_replaced(tmp_path):
     d = tmp_path / "in"
     d.mkdir()
@@ -486,6 +496,7 @@ def _buggy(monkeypatch):
 
 
 @posix
+@pytest.mark.slow
 def test_a_file_name_cannot_add_a_line_to_the_log_the_csv_or_the_console(tmp_path, monkeypatch):
     d = tmp_path / "in"
     d.mkdir()
@@ -510,6 +521,7 @@ def test_a_file_name_cannot_add_a_line_to_the_log_the_csv_or_the_console(tmp_pat
     assert "link\\n--- forged line" in output and not any(line.startswith("--- forged") for line in output.splitlines())
 
 
+@pytest.mark.slow
 def test_a_batch_killed_after_writing_a_copy_can_replace_it_when_run_again(tmp_path, monkeypatch):
     """A copy is claimed in the manifest before it is renamed into place, by the worker that wrote
     it: a batch killed at any moment leaves no copy of its own that it could not replace."""
@@ -556,6 +568,7 @@ NAMES = [
 
 
 @posix
+@pytest.mark.slow
 def test_every_output_name_fits_every_file_system(tmp_path):
     d = tmp_path / "in"
     for i, name in enumerate(NAMES):

@@ -172,13 +172,14 @@ def test_rows_inserted_where_the_words_do_not_say_change_nothing(tmp_path):
     spacer = block.title - 1
     assert spacer in lay.ind_spacers
     steps = [Insert(S.INDICATORS, f"C{spacer}"), *(Type(S.INDICATORS, f"{col}{spacer}", 1) for col in "BCDEFG")]
-    report = clerk([Job(src, tmp_path / "out.xlsx", steps)])[0]
+    # both jobs in one LibreOffice (each job opens its own copy of src)
+    report, refused = clerk([Job(src, tmp_path / "out.xlsx", steps),
+                             Job(src, tmp_path / "out2.xlsx", [Insert(S.INDICATORS, f"A{block.title + 1}")])])
     assert report["steps"][0]["inserted"] == 1 and all(step["locked"] for step in report["steps"][1:])
     a = assess(tmp_path / "out.xlsx")
     assert [f for f in a.findings if f.level_key != "info"] == [] and a.scores.total == 99.71
     assert read_submission(tmp_path / "out.xlsx").summary.loc["合计", "自评得分"] == pytest.approx(99.71)
     # a locked first cell refuses the command, as LibreOffice refuses a person
-    refused = clerk([Job(src, tmp_path / "out2.xlsx", [Insert(S.INDICATORS, f"A{block.title + 1}")])])[0]
     assert refused["steps"][0]["inserted"] == 0
 
 

@@ -105,6 +105,7 @@ def test_help_has_no_english_click_texts():
     assert "必填" in run("batch", "--help").output
 
 
+@pytest.mark.slow
 def test_template_output_may_be_a_folder(tmp_path):
     r = run("template", "-o", tmp_path)
     assert r.exit_code == 0, r.output
@@ -121,6 +122,7 @@ def test_template_refuses_a_name_that_is_not_xlsx(tmp_path):
         assert not (tmp_path / name).exists()
 
 
+@pytest.mark.slow
 def test_report_survives_a_gbk_console(sample_files):
     """A Chinese Windows console is GBK: the whole report is printed, none lost to UnicodeEncodeError."""
     import os
@@ -161,6 +163,7 @@ def test_a_bug_of_ours_is_logged_and_the_other_files_checked(sample_files, monke
     assert "ZeroDivisionError" in log and SEED in log
 
 
+@pytest.mark.slow
 def test_check_imports_nothing_it_does_not_use(sample_files, tmp_path):
     """A clerk's `check` starts fast: no openpyxl, numpy, pandas, XlsxWriter, pydantic or YAML parser
     (the rules come checked from the cache after the first run)."""
@@ -335,6 +338,7 @@ def _check_with_cache(cache, path):
 
 
 @pytest.mark.parametrize("planted", ["pickle", "fifo"])
+@pytest.mark.slow
 def test_a_file_planted_in_the_rule_cache_runs_nothing(tmp_path, sample_files, planted):
     """Issue 17, item 6: the compiled-rules cache sits at a path anyone can compute; a file planted
     there is never code, and a FIFO there is not waited on. The next check ignores it, runs
@@ -358,6 +362,7 @@ def test_a_file_planted_in_the_rule_cache_runs_nothing(tmp_path, sample_files, p
 
 
 @pytest.mark.parametrize("what", ["folder", "file"])
+@pytest.mark.slow
 def test_a_cache_others_can_write_is_not_read(tmp_path, sample_files, what):
     """A cache entry is data, but data that chooses the rules: one in a folder (or a file) another
     user can write is not used; the rule file is checked again."""

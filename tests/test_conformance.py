@@ -24,6 +24,8 @@ from .conformance import REWRITES, SERIAL_FORMS, variants
 from .conftest import make_samples
 from .libreoffice import convert
 
+pytestmark = pytest.mark.slow  # every sample written every way: some 110 files, each assessed and copied
+
 NAMES = [*SERIAL_FORMS, *REWRITES, "rewrites_and_forms"]
 
 

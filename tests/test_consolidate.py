@@ -106,6 +106,7 @@ def test_differing_duplicates_are_pending_and_counted_nowhere(workbook):
     assert "待核实" in " ".join(str(c) for r in _rows(wb["说明"]) for c in r if c)
 
 
+@pytest.mark.slow
 def test_the_same_batch_twice_gives_the_same_sums(results, tmp_path):
     _root, outs = results
     once = consolidate([outs[2022]], tmp_path / "once.xlsx")

@@ -56,6 +56,7 @@ def test_each_file_is_answered(path):
     assert a.failed and a.findings[0].code in (*FILE_ADVICE, "S101"), (path.name, a.findings[:1])
 
 
+@pytest.mark.slow
 def test_renamed_files_reach_the_reader_and_get_sound_copies(renamed):
     scored = 0
     for name, path in renamed.items():
@@ -70,6 +71,7 @@ def test_renamed_files_reach_the_reader_and_get_sound_copies(renamed):
     assert scored >= 60  # most foreign workbooks are readable
 
 
+@pytest.mark.slow
 def test_one_batch_of_everything(renamed, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -59,7 +59,9 @@ def _sheet(ws, ours: bool = False):
     }
 
 
-@pytest.mark.parametrize("name", list(make_samples.SAMPLES))
+# the first sample in the fast loop, every sample with --run-slow
+@pytest.mark.parametrize("name", [n if i == 0 else pytest.param(n, marks=pytest.mark.slow)
+                                  for i, n in enumerate(make_samples.SAMPLES)])
 def test_patched_copy_equals_a_full_rewrite(sample_files, tmp_path, name):
     a = assess(sample_files[name])
     fast = write_scored_copy(a, tmp_path / "fast")

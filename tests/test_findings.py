@@ -128,6 +128,7 @@ def test_the_clean_submission_has_no_findings(clean_result):
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGER))
+@pytest.mark.slow
 def test_code_is_triggered(write_filled, code):
     f = TRIGGER[code](copy.deepcopy(clean()))
     a = assess(write_filled(f))
@@ -141,12 +142,14 @@ def test_code_is_triggered(write_filled, code):
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGER))
+@pytest.mark.slow
 def test_every_finding_names_a_cell_she_can_type_into(write_filled, code):
     """The cell of every finding (from each code's trigger) is unlocked in the workbook, except for
     the codes whose message says how to restore a locked cell (‡ in docs/findings.md)."""
     _assert_typeable_cells(write_filled(TRIGGER[code](copy.deepcopy(clean()))))
 
 
+@pytest.mark.slow
 def test_the_samples_findings_name_cells_she_can_type_into(sample_files):
     for path in sample_files.values():
         _assert_typeable_cells(path)
@@ -166,6 +169,7 @@ def _assert_typeable_cells(path):
 
 
 @pytest.mark.parametrize("code", sorted(NEAR_MISS))
+@pytest.mark.slow
 def test_near_miss_does_not_trigger(write_filled, code):
     f = NEAR_MISS[code](copy.deepcopy(clean()))
     a = assess(write_filled(f))
@@ -282,6 +286,7 @@ def test_an_unknown_or_missing_field_is_a_bug_not_a_message():
         finding("P504", name="x", self_score="1", weight="2", extra="3")
 
 
+@pytest.mark.slow
 def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_path):
     """A clerk renamed 绩效指标 to 绩效指标表: S101 says which sheet looks like it; the file is not
     scored (no 0 points, no 差), and a batch's average is not pulled down by it."""
@@ -314,6 +319,7 @@ def test_a_renamed_indicator_sheet_is_named_and_never_scored(sample_files, tmp_p
     assert values["处理失败"] == 1 and result.statuses.count("failed") == 1
 
 
+@pytest.mark.slow
 def test_parts_over_their_total_are_said_at_once_with_a_part_blank(write_filled):
     """财政性资金 90 against 年初预算数 0 with 其他资金 blank: no figure typed into 其他资金 can make
     them add up (amounts are never negative), so B401 is said with the V201, not after it."""

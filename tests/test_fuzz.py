@@ -37,6 +37,7 @@ def test_the_regression_files_are_in_step_with_their_generator():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.slow
 def test_regression(case, source_key):
     path = FOLDER / f"{case.name}.xlsx"
     a = assess(path)
@@ -116,6 +117,7 @@ CHECKS = {"single_quotes_v207": _single_quotes_v207, "nan_budget": _nan_budget,
           "self_closing_stylesheet": _no_dangling_style, "alternate_content_styles": _alternate_content_kept}
 
 
+@pytest.mark.slow
 def test_every_regression_file_in_one_batch(tmp_path):
     """Through the batch, as the auditor runs it: every file answered, results.json strict JSON."""
     result = run_batch(FOLDER, tmp_path / "out", BatchOptions(jobs=2, timeout=30))
@@ -130,6 +132,7 @@ def test_every_regression_file_in_one_batch(tmp_path):
             assert r["findings"][0]["code"] == case.expect, case.name
 
 
+@pytest.mark.slow
 def test_the_fuzzer_ci_run(tmp_path):
     """A few hundred seeded mutations (zip, XML and value level) through a real batch: every file
     answered; no traceback, crash, hang or memory blow-up; every copy passes the inspection."""

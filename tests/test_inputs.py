@@ -126,6 +126,7 @@ def _chinese_without_internals(text: str) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
+@pytest.mark.slow
 def test_a_hostile_results_json_is_refused_by_consolidate_naming_file_result_and_value(batch_out, tmp_path, case):
     change, what = HOSTILE[case]
     bad = _hostile(batch_out, tmp_path, change)
@@ -188,6 +189,7 @@ def fifo(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.slow
 def test_a_fifo_is_refused_not_waited_on(fifo, tmp_path, sample_files):
     r = _run(["consolidate", str(fifo), "-o", str(tmp_path / "c.xlsx")])
     assert r.returncode == 2 and str(fifo) in r.stderr and "命名管道" in r.stderr, r.stderr
@@ -199,6 +201,7 @@ def test_a_fifo_is_refused_not_waited_on(fifo, tmp_path, sample_files):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.slow
 def test_a_fifo_given_as_a_submission_is_said_to_be_one(fifo, tmp_path):
     """check and report take a submission through intake: a FIFO is F002 saying what it is (it was
     F001, "the file is empty", which is not true), and it is never opened to wait for a writer."""
@@ -208,6 +211,7 @@ def test_a_fifo_given_as_a_submission_is_said_to_be_one(fifo, tmp_path):
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+@pytest.mark.slow
 def test_dev_zero_is_refused_within_a_memory_limit(tmp_path, sample_files):
     link = tmp_path / "results.json"
     link.symlink_to("/dev/zero")
@@ -220,6 +224,7 @@ def test_dev_zero_is_refused_within_a_memory_limit(tmp_path, sample_files):
     assert r.returncode == 2 and "设备" in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_a_gigabyte_without_a_line_end_is_refused_within_a_memory_limit(tmp_path):
     """A regular file of zeros (sparse: it costs no disk) is read a bounded line at a time."""
     big = tmp_path / "results.json"
@@ -230,6 +235,7 @@ def test_a_gigabyte_without_a_line_end_is_refused_within_a_memory_limit(tmp_path
     _chinese_without_internals(r.stderr)
 
 
+@pytest.mark.slow
 def test_a_result_line_too_long_to_parse_safely_is_refused(tmp_path):
     """33 MiB of empty lists in one line would take 0.8 GB to parse: refused before parsing."""
     bad = tmp_path / "results.json"
@@ -248,6 +254,7 @@ def _alias_bomb() -> str:
     return "\n".join([*lines, "categories: *a29", ""])
 
 
+@pytest.mark.slow
 def test_a_yaml_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path, sample_files):
     bomb = tmp_path / "rules.yaml"
     bomb.write_text(_alias_bomb(), encoding="utf-8")
@@ -255,6 +262,7 @@ def test_a_yaml_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path, sampl
     assert r.returncode == 2 and str(bomb) in r.stderr and "别名" in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_a_rule_file_nested_200000_deep_is_refused_not_a_crash(tmp_path, sample_files):
     """libyaml's composer recursed in C for each level: 200,000 levels ended in a segmentation fault."""
     deep = tmp_path / "rules.yaml"
@@ -294,6 +302,7 @@ def test_anchors_within_bounds_are_still_read(tmp_path):
 # --- report templates ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_template_is_refused_before_it_is_opened(tmp_path, sample_files):
     bomb = tmp_path / "模板.docx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
@@ -313,6 +322,7 @@ def test_a_workbook_named_docx_is_refused_as_a_template(tmp_path, sample_files):
     _chinese_without_internals(r.output)
 
 
+@pytest.mark.slow
 def test_a_result_too_large_to_read_back_is_f006_not_written(tmp_path, sample_files, monkeypatch):
     """What a batch writes, consolidate and --previous can read: a file whose result is larger than
     a results.json line may be is F006, and none of its outputs stay."""

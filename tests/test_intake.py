@@ -23,6 +23,7 @@ def bad_files(sample_files, tmp_path_factory):
     return folder, make_bad_files(sample_files[GOOD], folder)
 
 
+@pytest.mark.slow
 def test_every_bad_file_gets_its_code(bad_files, sample_files):
     folder, expected = bad_files
     good = assess(sample_files[GOOD])
@@ -50,6 +51,7 @@ def test_messages_say_what_the_file_is(bad_files):
     assert "压缩比" in said["zip_bomb.xlsx"]
 
 
+@pytest.mark.slow
 def test_the_real_corpus_gets_an_answer_for_every_file():
     """The odd files of calamine's test suite: an F-code, or S101 for a workbook that is not ours."""
     from .conftest import CORPUS
@@ -134,6 +136,7 @@ def test_the_input_is_never_written(bad_files):
     assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
 
 
+@pytest.mark.slow
 def test_a_cell_text_over_the_parsers_limit_is_f006_saying_so(tmp_path):
     """A text of millions of characters in one cell is well-formed XML over libxml2's 10,000,000-byte
     limit for one text node (huge_tree stays off): F006 that says the cell's text is too long, not
@@ -168,6 +171,7 @@ def test_a_cell_text_over_the_parsers_limit_is_f006_saying_so(tmp_path):
     (b"<a>" * 300 + b"</a>" * 300, "F006", "嵌套 300 层"),
     (b"<a>" * 300 + b"</a>" * 299, "F003", "不是有效的 XML"),
 ], ids=["text", "cjk-bytes", "attribute", "under", "cut", "mismatched", "depth", "depth-cut"])
+@pytest.mark.slow
 def test_a_part_over_the_parsers_limits_is_told_from_a_broken_one(xml, code, words):
     """F006 only for well-formed XML over libxml2's limits (expat reads it through), saying which;
     a part that is also broken stays F003."""

@@ -215,6 +215,7 @@ def test_a_vml_shape_without_an_anchor_is_placed_by_its_style(sample_files, tmp_
     assert (area[1] <= verified <= area[3] and area[2] >= 3) == over, area
 
 
+@pytest.mark.slow
 def test_the_copy_with_legacy_shapes_is_valid(legacy_copy):
     openxml_audit = pytest.importorskip("openxml_audit")
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(legacy_copy[1])

@@ -47,6 +47,7 @@ def test_cut_text_keeps_a_cell_and_says_where_it_was_cut():
 
 
 @pytest.mark.parametrize("where", ["actual", "name"])
+@pytest.mark.slow
 def test_a_huge_text_is_cut_the_same_in_every_output(tmp_path, where):
     """100,000 characters in one 实际完成值 (V204, quoted in its message and 审核意见) or one
     三级指标: no text of check's JSON or of results.json is longer than a cell; the cut ones end

@@ -171,6 +171,7 @@ def test_text_is_written_as_excel_writes_it_and_reads_back_the_same():
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("_x0DAF5\r\x01\x1f甲 ")) | st.characters(), max_size=40))
+@pytest.mark.slow
 def test_every_text_written_reads_back_the_same(text):
     """What the edit layer writes (cells and notes: encode_xstring) decodes to the text itself,
     overlapping sequences (_x0041_x0042_) and control characters next to them included."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ cols = st.integers(1, MAX_COL)
 
 
 @given(rows, cols)
+@pytest.mark.slow
 def test_references_round_trip_in_every_written_form(row, col):
     ref = a1(row, col)
     assert parse_ref(ref) == (row, col)
@@ -61,6 +63,7 @@ def formula(draw):
 
 @given(formula(), st.integers(-4, 40), st.integers(-4, 10))
 @settings(max_examples=300, deadline=None)
+@pytest.mark.slow
 def test_shift_formula_agrees_with_openpyxl(text, drow, dcol):
     from openpyxl.formula.translate import Translator
 
@@ -156,6 +159,7 @@ def test_read_number_never_raises(text):
 
 @given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1), st.integers(0, 9), st.integers(0, 6))
 @settings(max_examples=3000)
+@pytest.mark.slow
 def test_round_half_up_is_decimal_half_up(mantissa, scale, digits):
     """Any decimal of up to 15 significant digits, typed and stored as a float, rounds as the
     decimal itself rounds half up: 100000000.125 -> 100000000.13 (the float path gave .12)."""
@@ -229,6 +233,7 @@ def _figures(draw):
 
 @given(_figures())
 @settings(max_examples=3000)
+@pytest.mark.slow
 def test_the_fast_path_is_the_decimal_rounding(figure):
     """round_half_up's shortcut (Python's round away from halves) gives what the decimal
     arithmetic gives, for any float and any digits."""

@@ -170,6 +170,7 @@ _DAYS = st.dates(min_value=_dt.date(2024, 1, 1), max_value=_dt.date(2024, 12, 31
 @settings(max_examples=300, deadline=None)
 @given(limit=_DAYS, done=_DAYS, form=st.sampled_from(["{m}月{d}日前", "{m}月前", "{m}月底前", "≤{m}月", "{y}年{m}月{d}日前"]),
        typed=st.sampled_from(["{m}月{d}日", "{y}年{m}月{d}日", "{y}/{m}/{d}", "date"]))
+@pytest.mark.slow
 def test_a_day_on_or_before_the_limit_is_on_time_and_after_it_late(rules, limit, done, form, typed):
     """Whatever the wording: done by the last day the limit allows is on time, after it late (a
     limit by month allows the whole month)."""

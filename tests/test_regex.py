@@ -14,7 +14,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # minutes of 1 MB inputs in a subprocess
 
 PROGRAM = textwrap.dedent(r'''
     import importlib, pkgutil, re, sys

@@ -240,6 +240,7 @@ def test_placeholders_are_highlighted_and_nothing_is_invented(sample_files, tmp_
     assert notice.bold and [c.tag for c in notice._r.rPr] == [qn("w:b"), qn("w:highlight")]
 
 
+@pytest.mark.slow
 def test_a_bureaus_own_outline(sample_files, tmp_path):
     path = sample_files["02_市场监督管理局_2023.xlsx"]
     out = tmp_path / "b.docx"
@@ -259,6 +260,7 @@ def test_a_bureaus_own_outline(sample_files, tmp_path):
 
 
 @pytest.mark.parametrize("rule_set, example", EXAMPLES.items())
+@pytest.mark.slow
 def test_reports_of_other_rule_sets(rule_set, example, tmp_path):
     path = ROOT / "examples" / rule_set / example
     rules = load_rules(rule_set)
@@ -299,6 +301,7 @@ def test_gbt_9704_formatting_is_named(sample_files, tmp_path):
     assert doc.styles["正文左对齐"].paragraph_format.alignment == 0  # LEFT
 
 
+@pytest.mark.slow
 def test_batch_writes_a_report_per_scored_unit(sample_files, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -325,6 +328,7 @@ def test_batch_writes_a_report_per_scored_unit(sample_files, tmp_path):
 
 
 @pytest.mark.parametrize("outline", OUTLINES)
+@pytest.mark.slow
 def test_every_text_of_the_department_is_in_the_report(reports, all_files, outline):
     for name in all_files:
         path, a = reports[name, outline]
@@ -335,6 +339,7 @@ def test_every_text_of_the_department_is_in_the_report(reports, all_files, outli
         assert not missing, (name, outline, missing)
 
 
+@pytest.mark.slow
 def test_what_was_typed_is_shown_as_typed(reports, words_file):
     """An 实际完成值 the tool cannot read (or reads as a tier) is shown as typed, in the report and
     in the JSON; a 偏差原因 at full marks, with a line break or with < & in it, is shown."""
@@ -358,6 +363,7 @@ def test_what_was_typed_is_shown_as_typed(reports, words_file):
     assert rows["预算执行率"]["实际完成值"] == "97.14%"  # a rate the form computes, as computed
 
 
+@pytest.mark.slow
 def test_a_provisional_total_is_called_provisional(sample_files, tmp_path):
     path = sample_files[PROVISIONAL]
     assert _json(path)["provisional"] == ["产出指标"]
@@ -377,6 +383,7 @@ def _number(cell: str) -> float:
 
 
 @pytest.mark.parametrize("outline", OUTLINES)
+@pytest.mark.slow
 def test_the_tables_add_up(reports, all_files, outline):
     """As a reader checks the report: each category's rows add up to its subtotal; the score
     table's category is its subtotal or a note says why not; 合计 is the sum of the categories; the
@@ -415,6 +422,7 @@ def test_the_tables_add_up(reports, all_files, outline):
     assert kinds == {"category", "total"}  # both kinds of adjustment were among the files
 
 
+@pytest.mark.slow
 def test_the_report_data_has_the_specimens_shape(reports, words_file):
     """A template is tried with SPECIMEN before a batch: it has every name a report has."""
     _path, a = reports[words_file.name, "default"]
@@ -484,6 +492,7 @@ def custom_template(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_department_s_marks_are_shown_as_typed_whatever_tag_places_them(marks_file, tmp_path):
     """{_{ … }_} in a 偏差原因 was shown as {{ … }} (docxtpl unescapes them after rendering), through
     {{ }} and through a bureau's {{r }} alike; Jinja's own tags in a text are text."""
@@ -497,6 +506,7 @@ def test_a_department_s_marks_are_shown_as_typed_whatever_tag_places_them(marks_
         assert "问题{_{一}_}。原因：原因 {% raw %}。" in text and "措施 }} 与 %_}" in text
 
 
+@pytest.mark.slow
 def test_every_report_passes_openxml_audit(reports, all_files, tmp_path):
     for key, (path, _a) in reports.items():
         assert _audit(path) == [], key
@@ -510,6 +520,7 @@ def test_every_report_passes_openxml_audit(reports, all_files, tmp_path):
         assert _audit(out) == [], name
 
 
+@pytest.mark.slow
 def test_rich_text_tags_show_plain_text(words_file, sample_files, tmp_path):
     """{{r x }} with a plain string (the bundled templates' old 偏差原因 cell) puts the text in a
     run of its own, not between runs where Word and LibreOffice show nothing."""
@@ -604,6 +615,7 @@ def _report_in_a_box(workbook: Path, template: Path, folder: Path) -> subprocess
 
 
 @pytest.mark.parametrize("case", HOSTILE)
+@pytest.mark.slow
 def test_a_hostile_template_is_a_usage_error(case, sample_files, tmp_path):
     body, said = HOSTILE[case]
     template = _template_with(tmp_path / f"{case}.docx", body)
@@ -646,6 +658,7 @@ def _bad_packages(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_a_damaged_or_unsafe_template_is_a_usage_error(sample_files, tmp_path):
     for case, (template, said) in _bad_packages(tmp_path).items():
         proc = _report_in_a_box(sample_files[SEED], template, tmp_path)
@@ -667,6 +680,7 @@ def test_tags_that_split_a_table_are_found_before_any_work(sample_files, tmp_pat
     assert r.exit_code == 2 and "报告模板“split.docx”无法使用：模板的标记把 Word 的段落或表格拆开了" in r.output, r.output
 
 
+@pytest.mark.slow
 def test_a_template_that_fails_on_one_units_data_costs_only_that_report(sample_files, tmp_path):
     """A template that passes the trial before the batch but fails on a unit's own data: the unit
     is still audited and scored; results.json says why it has no report, and so do the console (a
@@ -725,6 +739,7 @@ BRACES = ["目标{_{一}_}", "{_%二%_}", "{_{_{三}_}_}", "%_}四{_%", "{{五}}
 
 
 @pytest.mark.parametrize("outline", OUTLINES)
+@pytest.mark.slow
 def test_braces_a_department_types_reach_the_report_as_typed(tmp_path, outline):
     """docxtpl rewrote "{_{", "}_}", "{_%", "%_}" as "{{", "}}", "{%", "%}" in the whole rendered
     part, the department's own text included: a 履职目标 typed "{_{" read "{{". A template's own

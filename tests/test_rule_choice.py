@@ -90,6 +90,7 @@ def test_an_unknown_version_is_said_once_and_the_closest_rules_check_it(tmp_path
     assert given.scores.total == a.scores.total
 
 
+@pytest.mark.slow
 def test_a_batch_of_mixed_templates_scores_each_by_its_own(tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -146,6 +147,7 @@ def _grade_rows(overview):
     return rows
 
 
+@pytest.mark.slow
 def test_a_mixed_batchs_summary_follows_each_units_rule_set(tmp_path):
     """Two default units, a four-part and a mof-project one, without --rules: 指标明细 holds the
     default units under the default's columns (not the others' scores under columns of another

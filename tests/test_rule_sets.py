@@ -59,6 +59,7 @@ def test_rules_show_is_the_file_and_loads():
     assert run("rules", "show", "nosuch").exit_code == 2
 
 
+@pytest.mark.slow
 def test_rules_schema_is_json_schema_that_refuses_unknown_keys():
     import jsonschema
 
@@ -74,6 +75,7 @@ def test_rules_schema_is_json_schema_that_refuses_unknown_keys():
 
 
 @pytest.mark.parametrize("name", ["four-part", "mof-project"])
+@pytest.mark.slow
 def test_each_set_writes_its_template(name, tmp_path):
     out = tmp_path / "t.xlsx"
     r = run("template", "--rules", name, "-o", out)
@@ -97,6 +99,7 @@ def examples(tmp_path_factory):
             for rule_set, samples in make_samples.RULE_SET_SAMPLES.items()}
 
 
+@pytest.mark.slow
 def test_committed_examples_are_what_the_script_makes(examples):
     for rule_set, files in examples.items():
         for name, fresh in files.items():
@@ -109,6 +112,7 @@ def _scored(path, rules_name):
     return a, {r.name: r.verified for r in a.scores.rows}, {c.name: c.verified for c in a.scores.categories}
 
 
+@pytest.mark.slow
 def test_four_part_example_by_hand(examples):
     """投入/过程/产出/效益 with step bands, deductions, a checklist of 4 items capped at 3, steps of 0.5
     and 1 above a "≤" target and 0.5 below a "≥" one, a change against last year, over-achievement
@@ -257,6 +261,7 @@ def test_counts_are_read_as_whole_numbers(rules, typed, most, value):
     (lambda d: d["qualitative"][0].update(prefix=["很"]), "qualitative[0].prefix"),
     (lambda d: d["over_achievement"].update(poilcy="deduct"), "over_achievement.poilcy"),
 ])
+@pytest.mark.slow
 def test_a_misspelt_key_exits_2_naming_it(tmp_path, change, key):
     data = yaml.safe_load(bundled()["default"].read_text(encoding="utf-8"))
     change(data)
@@ -313,6 +318,7 @@ def own_rows(draw, level1):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["default", "four-part"]), own_rows("产出"), own_rows("效益"))
+@pytest.mark.slow
 def test_no_total_above_100(tmp_path_factory, rule_set, output, effect):
     rules = load_rules(rule_set)
     f = Filling(own={"产出指标": output, "效益指标": effect})
@@ -368,6 +374,7 @@ def test_a_change_shows_in_the_checks(tmp_path, sample_files):
     assert a.scores.grade in ("A档", "B档", "C档", "D档")
 
 
+@pytest.mark.slow
 def test_a_change_shows_in_the_summary_and_the_consolidation(tmp_path, sample_files):
     from selfeval_xl.batch.run import run_batch
     from selfeval_xl.batch.tasks import BatchOptions

@@ -51,6 +51,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["indicators"][5].update(rate="不存在的比率"), "没有比率"),
     (lambda d: d["qualitative"][1].update(band=[0.5, 0.8]), "首尾相接"),
 ])
+@pytest.mark.slow
 def test_bad_rule_file_says_what_is_wrong(tmp_path, mutate, expected):
     with pytest.raises(RulesError) as exc:
         load_rules(_write(tmp_path, mutate))

@@ -53,6 +53,7 @@ def _content(cell):
 
 
 @pytest.mark.parametrize("name", list(make_samples.SAMPLES))
+@pytest.mark.slow
 def test_everything_the_department_wrote_is_kept(scored, name):
     src, dst = scored[name]
     a = assess(src)
@@ -82,6 +83,7 @@ def _planned(a):
     return plan(a).values
 
 
+@pytest.mark.slow
 def test_json_and_scored_copy_agree_on_every_score(sample_files, tmp_path):
     runner = CliRunner()
     r = runner.invoke(main, ["check", "--format", "json", *map(str, sample_files.values())])
@@ -288,6 +290,7 @@ def small_rows_filling(weights=(0.125,) * 8 + (39.0,)):
 
 
 @pytest.mark.parametrize("decimals", [2, 1])
+@pytest.mark.slow
 def test_every_score_the_copy_writes_shows_the_figure_it_holds(tmp_path, decimals):
     """Each number the copy writes (核定得分 of every row, the 合计 row, 得分汇总's 核定 scores) is
     formatted at the rule set's decimals, with more only where the figure needs them: under two

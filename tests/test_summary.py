@@ -65,6 +65,7 @@ MARKS = {b"\x01T": b"12", b"\x01L": b"3", b"\x01W": b"456"}
 @given(st.lists(st.sampled_from([b"<c>", b"x", b"\x01T", b"\x01L", b"\x01W", "说".encode(), b"\x01"]), max_size=200),
        st.integers(1, 9))
 @settings(max_examples=300, deadline=None)
+@pytest.mark.slow
 def test_placeholders_are_replaced_wherever_blocks_split_them(pieces, block):
     data = b"".join(pieces)
     blocks = [data[i: i + block] for i in range(0, len(data), block)]
@@ -74,6 +75,7 @@ def test_placeholders_are_replaced_wherever_blocks_split_them(pieces, block):
     assert b"".join(summary_mod.replace_marks(blocks, MARKS)) == want
 
 
+@pytest.mark.slow
 def test_a_summary_of_more_than_4_mib_of_rows_with_a_placeholder_across_a_block_boundary(tmp_path, monkeypatch):
     """The real summary: 问题清单 rows over 4 MiB, read in blocks one byte past a placeholder's
     first byte, so that it is split; the sheet is well-formed XML and holds no placeholder."""

@@ -219,6 +219,7 @@ def test_input_cells_unlocked_everything_else_locked(wb, rules):
 
 
 @pytest.mark.parametrize("rule_set", ["default", "four-part", "mof-project"])
+@pytest.mark.slow
 def test_every_insertion_step_6_allows_gives_a_typeable_counted_row(tmp_path, rule_set):
     """Step 6 of 填报说明: select a free block's title row or one of its own rows and insert a row
     above or below it. Excel's 插入 and LibreOffice's Insert Rows copy the formats of the row above
@@ -260,6 +261,7 @@ def _areas(e):
 
 
 @pytest.mark.skipif(shutil.which("openxml-audit") is None, reason="openxml-audit is not installed (pip install openxml-audit)")
+@pytest.mark.slow
 def test_an_independent_validator_finds_no_error(blank_template, sample_files):
     """The Open XML SDK's checks (openxml-audit) on the templates of every bundled rule set and a
     filled sample: the array formulas of the 自查, the spacer rows' conditional formats included."""
@@ -344,6 +346,7 @@ def test_the_year_validation_is_what_check_reads_and_fits_excel():
 
 @pytest.mark.parametrize("name, title", [("default", "部门(单位)整体支出绩效指标"), ("mof-project", "项目支出绩效指标"),
                                          ("four-part", "部门整体支出绩效指标（投入·过程·产出·效益）")])
+@pytest.mark.slow
 def test_the_indicator_sheet_is_titled_from_the_rule_set(name, title, tmp_path):
     """The mof-project template's 绩效指标 said 部门整体支出绩效指标: a 项目支出 form's is 项目支出绩效指标."""
     from selfeval_xl.rules.model import load_rules

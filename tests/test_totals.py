@@ -73,6 +73,7 @@ def _assess_filling(tmp_path: Path, filling: Filling, rules=None):
 
 
 @pytest.mark.parametrize("rows, weight", [(320, 0.125), (8000, 0.005)])
+@pytest.mark.slow
 def test_many_small_rows_add_up_to_their_category_not_above_it(tmp_path, rows, weight):
     """The issue's figures: 320 rows of 0.125 gave 核定总分 101.31, 8,000 of 0.005 gave 139.71, each row
     rounded up to 0.13 or 0.01 above its 分值. A row's 核定得分 is never above its 分值: 产出 is 40."""
@@ -106,6 +107,7 @@ def small_rows(draw):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(rows=small_rows(), decimals=st.integers(0, 3))
+@pytest.mark.slow
 def test_no_row_category_or_total_outside_the_rules_whatever_the_rows(tmp_path_factory, rows, decimals):
     """Property: any number of small rows at any precision: a row in [0, 分值], a category in [0, its
     weight] and, unless rescaled, equal to its rows as shown (to half a unit of the last decimal kept),
@@ -149,6 +151,7 @@ def method_rows(draw):
 
 @settings(max_examples=400, deadline=None)
 @given(method_rows())
+@pytest.mark.slow
 def test_every_method_s_verified_score_is_inside_its_band_at_the_kept_precision(case):
     """Property, every method and decimals 0-3: a 核定得分 is in [0, 分值] and has no more decimals than
     the rule set keeps, unless it is the 分值 itself (a 分值 finer than the precision is its own full score)."""
@@ -167,6 +170,7 @@ TIERS = [Tier(t["tier"], t["band"][0], t["band"][1], t.get("closed", False), t["
 @given(tiers=st.sampled_from(["default", "four"]), k=st.integers(0, 3), d=st.integers(0, 3),
        weight=st.integers(1, 20000).map(lambda x: x / 1000),
        self_score=st.none() | st.floats(-1, 25, allow_nan=False))
+@pytest.mark.slow
 def test_every_qualitative_verified_score_is_inside_its_tier_at_the_kept_precision(tiers, k, d, weight, self_score):
     """Property, decimals 0-3, three or four tiers: the 核定得分 lies in the tier's band as the
     precision keeps it (a half-open band's last value is its limit less one unit of the last decimal
@@ -181,6 +185,7 @@ def test_every_qualitative_verified_score_is_inside_its_tier_at_the_kept_precisi
     assert _kept(v, d) or v in (lo, hi), (tier, weight, d, v)
 
 
+@pytest.mark.slow
 def test_the_issue_s_qualitative_row_at_one_decimal(tmp_path):
     """Issue 19.1: one decimal, 较好 [3.5, 4.5) of a 5-point row, self-scored 5: 4.4 (was 4.5, the lower
     edge of the tier above), and the band P505 and the 审核意见 show is 3.5–4.4."""
@@ -389,6 +394,7 @@ def run(*args):
 
 
 @pytest.mark.parametrize("name", list(bundled()))
+@pytest.mark.slow
 def test_every_bundled_set_passes_its_own_examples(name):
     rules = load_rules(name)
     assert rules.examples and rules.forms  # each carries examples of its source
@@ -397,6 +403,7 @@ def test_every_bundled_set_passes_its_own_examples(name):
     assert f"全部 {len(rules.examples) + len(rules.forms)} 个例子与本文件的计算一致" in r.output
 
 
+@pytest.mark.slow
 def test_a_changed_threshold_fails_naming_the_example_and_both_figures(tmp_path):
     """The README/docs example: four-part's 在职人员控制率 step typed 0.4 instead of 0.5."""
     def typo(data):
@@ -413,6 +420,7 @@ def test_a_changed_threshold_fails_naming_the_example_and_both_figures(tmp_path)
             assert line.strip() in doc, line
 
 
+@pytest.mark.slow
 def test_a_changed_cap_fails_the_whole_form_example(tmp_path):
     def cap(data):
         data["vetoes"][0]["max_total"] = 60

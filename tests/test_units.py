@@ -44,6 +44,7 @@ def _rows(path, sheet):
     return [list(r) for r in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)]
 
 
+@pytest.mark.slow
 def test_a_code_typed_three_ways_is_one_unit_in_the_consolidation(tmp_path):
     """Three submissions of one unit for one year, its code typed half-width, full-width and with a
     zero-width space: one unit with differing submissions (待核实), never three ranked units."""
@@ -55,6 +56,7 @@ def test_a_code_typed_three_ways_is_one_unit_in_the_consolidation(tmp_path):
     assert [r[0] for r in pending] == [CODE] * 3
 
 
+@pytest.mark.slow
 def test_the_same_unit_across_years_is_one_row_however_its_code_was_typed(tmp_path):
     a = _batch(tmp_path, "2022", _bureau(CODE, 2022))
     b = _batch(tmp_path, "2023", _bureau(FULL_WIDTH, 2023, dept=DEPT + "\u200b"))
@@ -66,12 +68,14 @@ def test_the_same_unit_across_years_is_one_row_however_its_code_was_typed(tmp_pa
     assert groups == [(2022, DEPT), (2023, DEPT)]  # one group a year
 
 
+@pytest.mark.slow
 def test_units_and_dept_scopes_match_in_the_normal_form(tmp_path):
     out = _batch(tmp_path, "a", _bureau(ZERO_WIDTH, dept="郑州市金水区人民政府\u00a0"))
     assert consolidate([out], tmp_path / "u.xlsx", units_wanted=[FULL_WIDTH])["units"] == 1
     assert consolidate([out], tmp_path / "d.xlsx", depts=["郑州市金水区\u200b人民政府"])["units"] == 1
 
 
+@pytest.mark.slow
 def test_the_summary_groups_a_dept_however_it_was_typed(tmp_path):
     other = make_samples.subdistrict()
     other.basic["主管部门"] = "\ufeff郑州市金水区人民政府\u200b"
@@ -80,6 +84,7 @@ def test_the_summary_groups_a_dept_however_it_was_typed(tmp_path):
     assert [(r[0], r[1]) for r in rows] == [(DEPT, 2)]
 
 
+@pytest.mark.slow
 def test_last_years_targets_are_found_for_a_code_typed_another_way(tmp_path):
     last = _batch(tmp_path, "2023", _bureau(CODE, 2023))
     f = _bureau(FULL_WIDTH, 2024)
@@ -102,6 +107,7 @@ def test_last_years_targets_are_found_for_a_code_typed_another_way(tmp_path):
     ("٤١٠١٠٥٠٢١", "其他文字的数字"),  # Arabic-Indic digits, which NFKC keeps
     ("410۱05021", "其他文字的数字"),  # one Persian digit among ASCII ones
 ])
+@pytest.mark.slow
 def test_a_code_typed_another_way_is_v211_saying_what_to_type(write_filled, typed, what):
     a = assess(write_filled(_bureau(typed)))
     (v211,) = [f for f in a.findings if f.code == "V211"]
@@ -131,6 +137,7 @@ def test_a_code_of_invisible_characters_only_is_not_filled(write_filled):
     ("郑州市 金水区\u00a0人民政府", "空格", DEPT),
     ("郑州市第１２中学（本级）", "全角字母或数字", "郑州市第12中学（本级）"),  # full-width brackets stay
 ])
+@pytest.mark.slow
 def test_a_dept_typed_another_way_is_v211_saying_what_to_type(write_filled, typed, what, normal):
     """A 主管部门 typed in another form was matched as the same group but not reported: V211 says
     what was typed, what it is grouped as and what to type, as it does for a code."""
@@ -142,11 +149,13 @@ def test_a_dept_typed_another_way_is_v211_saying_what_to_type(write_filled, type
 
 
 @pytest.mark.parametrize("dept", [DEPT, "郑州市金水区人民政府（本级）", "郑州市金水区人民政府(本级)", " 郑州市金水区人民政府 "])
+@pytest.mark.slow
 def test_a_dept_written_as_names_are_written_is_no_finding(write_filled, dept):
     """Brackets full-width or half-width and spaces around the name are how names are typed."""
     assert not [f for f in assess(write_filled(_bureau(dept=dept))).findings if f.code == "V211"]
 
 
+@pytest.mark.slow
 def test_the_summary_shows_a_dept_group_as_it_should_be_written(tmp_path):
     """The group of a 主管部门 typed with full-width digits first is shown as V211 says to write it."""
     first = _bureau(dept="郑州市第１２中学")

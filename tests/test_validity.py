@@ -24,6 +24,8 @@ from selfeval_xl.rules.model import load_rules  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
+pytestmark = pytest.mark.slow  # every kind of workbook we write, for every rule set, through openxml-audit
+
 RULE_SETS = ("default", "four-part", "mof-project")
 EXAMPLES = {"four-part": ROOT / "examples" / "four-part", "mof-project": ROOT / "examples" / "mof-project"}
 

@@ -170,6 +170,7 @@ def test_a_plain_submission_has_no_visibility_finding(sample_files):
         assert not {f.code for f in assess(path).findings} & {"S105", "S106"}, path.name
 
 
+@pytest.mark.slow
 def test_the_hostile_copy_is_valid(hostile_copy):
     openxml_audit = pytest.importorskip("openxml_audit")
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(hostile_copy[1])
