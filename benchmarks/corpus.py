@@ -34,7 +34,7 @@ OUTPUTS = [("数量指标", "服务人次", "≥{n}人次", "{a}人次"), ("数�
 def _filling(i: int):
     from make_samples import full_marks
 
-    from selfeval_xl.form.template import CommonAnswer, Filling, OwnIndicator, SavedValue, Typed
+    from selfeval_xl.form.filling import CommonAnswer, Filling, OwnIndicator, SavedValue, Typed
 
     rng = random.Random(i)
     kind, dept = rng.choice(KINDS)

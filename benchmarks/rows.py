@@ -33,7 +33,8 @@ def workbook(n: int) -> Path:
     """A filled workbook with ``n`` own 产出 rows (cached)."""
     import make_samples
 
-    from selfeval_xl.form.template import OwnIndicator, write_template
+    from selfeval_xl.form.filling import OwnIndicator
+    from selfeval_xl.form.template import write_template
 
     path = CACHE / f"rows-{n}.xlsx"
     if not path.exists():

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 _LAZY = {
     "Assessment": "check.assess", "assess": "check.assess", "Finding": "core.findings", "Limits": "check.intake",
     "Rejected": "check.intake", "Submission": "check.read", "read_submission": "check.read", "Rules": "rules.model",
-    "RulesError": "rules.model", "load_rules": "rules.model", "Filling": "form.template", "write_template": "form.template",
+    "RulesError": "rules.model", "load_rules": "rules.model", "Filling": "form.filling", "write_template": "form.template",
 }
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from selfeval_xl.check.intake import Limits, Rejected
     from selfeval_xl.check.read import Submission, read_submission
     from selfeval_xl.core.findings import Finding
-    from selfeval_xl.form.template import Filling, write_template
+    from selfeval_xl.form.filling import Filling
+    from selfeval_xl.form.template import write_template
     from selfeval_xl.rules.model import Rules, RulesError, load_rules
 
 

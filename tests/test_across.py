@@ -24,7 +24,8 @@ from selfeval_xl.batch.run import run_batch
 from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
-from selfeval_xl.form.template import OwnIndicator, write_template
+from selfeval_xl.form.filling import OwnIndicator
+from selfeval_xl.form.template import write_template
 
 from .conftest import make_samples
 

@@ -23,8 +23,9 @@ from selfeval_xl.check.read import read_submission
 from selfeval_xl.core import names as S
 from selfeval_xl.core.formulas import ExcelError, Recalc
 from selfeval_xl.form.checks import form_checks, form_sees
+from selfeval_xl.form.filling import Filling, OwnIndicator
 from selfeval_xl.form.layout import Layout, default_layout
-from selfeval_xl.form.template import Filling, OwnIndicator, _check_rows, all_formulas, write_template
+from selfeval_xl.form.template import _check_rows, all_formulas, write_template
 from selfeval_xl.rules.model import load_rules
 
 from . import gnumeric

@@ -13,7 +13,7 @@ import xlsxwriter
 from selfeval_xl.check.assess import assess
 from selfeval_xl.core import names as S
 from selfeval_xl.core.findings import CODES, REGISTRY, finding
-from selfeval_xl.form.template import CommonAnswer, FormulaText, SavedValue, Typed
+from selfeval_xl.form.filling import CommonAnswer, FormulaText, SavedValue, Typed
 
 from .conftest import make_samples, rezip
 

@@ -22,7 +22,8 @@ import yaml
 from selfeval_xl.check.assess import assess
 from selfeval_xl.core import names as S
 from selfeval_xl.form.checks import qualitative_choices
-from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.form.filling import Filling, OwnIndicator
+from selfeval_xl.form.template import write_template
 from selfeval_xl.rules.model import bundled, load_rules
 
 from .clerk import Invalid, Job, Type, available, clerk

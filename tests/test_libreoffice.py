@@ -13,7 +13,8 @@ from selfeval_xl.check.interpret import interpret
 from selfeval_xl.check.read import read_submission
 from selfeval_xl.core import names as S
 from selfeval_xl.core.formulas import ExcelError, Recalc
-from selfeval_xl.form.template import Filling, SavedValue, all_formulas, write_template
+from selfeval_xl.form.filling import Filling, SavedValue
+from selfeval_xl.form.template import all_formulas, write_template
 
 from .conftest import make_samples
 from .libreoffice import convert

@@ -144,7 +144,8 @@ def test_a_tier_word_no_reader_knows_gets_suggestions_in_real_chinese(write_fill
 def test_a_rule_file_may_score_a_time_word_by_the_tiers(tmp_path):
     """A common row whose rule gives "及时" the qualitative method is scored by the tiers: "基本及时"
     is 部分达成 there, though a department's own "及时" row is a deadline (kept or not)."""
-    from selfeval_xl.form.template import CommonAnswer, write_template
+    from selfeval_xl.form.filling import CommonAnswer
+    from selfeval_xl.form.template import write_template
     from selfeval_xl.rules.model import build_rules
 
     data = yaml.safe_load(bundled()["default"].read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ import pytest
 
 from selfeval_xl.check.read import ROW, read_submission
 from selfeval_xl.core import names as S
+from selfeval_xl.form.filling import CommonAnswer, Filling
 from selfeval_xl.form.layout import default_layout
-from selfeval_xl.form.template import CommonAnswer, Filling
 
 from .conftest import SAMPLES_DIR, make_samples, rezip
 
@@ -91,7 +91,8 @@ def test_a_row_typed_into_the_gap_above_a_title_is_the_block_belows(tmp_path, ru
     inside the block's ranges: typed into, it is read, scored and summed in that block."""
     from selfeval_xl.check.assess import assess
     from selfeval_xl.core.formulas import Recalc
-    from selfeval_xl.form.template import Typed, all_formulas, write_template
+    from selfeval_xl.form.filling import Typed
+    from selfeval_xl.form.template import all_formulas, write_template
 
     filling = make_samples.bureau()
 

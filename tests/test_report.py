@@ -23,7 +23,8 @@ from selfeval_xl.check.assess import assess
 from selfeval_xl.check.read import ROW
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
-from selfeval_xl.form.template import CommonAnswer, OwnIndicator, write_template
+from selfeval_xl.form.filling import CommonAnswer, OwnIndicator
+from selfeval_xl.form.template import write_template
 from selfeval_xl.outputs.word_report import SPECIMEN, report_context, report_templates, write_report
 from selfeval_xl.rules.model import load_rules
 

@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from selfeval_xl.check.assess import assess
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
+from selfeval_xl.form.filling import Filling, OwnIndicator
 from selfeval_xl.form.instructions import sections
-from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.form.template import write_template
 from selfeval_xl.outputs.results import unit_result
 from selfeval_xl.rules.methods import METHODS, Row
 from selfeval_xl.rules.model import bundled, load_rules

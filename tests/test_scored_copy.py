@@ -282,7 +282,7 @@ def shown_as(value: float, code: str) -> str:
 
 
 def small_rows_filling(weights=(0.125,) * 8 + (39.0,)):
-    from selfeval_xl.form.template import OwnIndicator
+    from selfeval_xl.form.filling import OwnIndicator
 
     f = make_samples.bureau()
     f.own["产出指标"] = [OwnIndicator("数量指标", f"指标{i}", w, "≥90%", "95%", w) for i, w in enumerate(weights)]

@@ -26,7 +26,8 @@ from selfeval_xl.check.score import score_qualitative, verified_row
 from selfeval_xl.cli.commands import main
 from selfeval_xl.core import names as S
 from selfeval_xl.core.numbers import band_at, fmt_points, round_half_up
-from selfeval_xl.form.template import Filling, OwnIndicator, write_template
+from selfeval_xl.form.filling import Filling, OwnIndicator
+from selfeval_xl.form.template import write_template
 from selfeval_xl.rules.methods import METHODS, Row
 from selfeval_xl.rules.model import RulesError, Tier, bundled, load_rules
 from selfeval_xl.rules.reference import reference

@@ -14,7 +14,8 @@ import pytest
 from selfeval_xl.batch.run import run_batch
 from selfeval_xl.batch.tasks import BatchOptions
 from selfeval_xl.check.assess import assess
-from selfeval_xl.form.template import OwnIndicator, write_template
+from selfeval_xl.form.filling import OwnIndicator
+from selfeval_xl.form.template import write_template
 from selfeval_xl.outputs.consolidation import consolidate
 from selfeval_xl.outputs.results import unit_result
 

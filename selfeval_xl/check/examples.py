@@ -19,7 +19,8 @@ from typing import Any
 
 from selfeval_xl.check.assess import Assessment, assess
 from selfeval_xl.core.numbers import fmt_number, fmt_percent, fmt_points
-from selfeval_xl.form.template import CommonAnswer, Filling, OwnIndicator, write_template
+from selfeval_xl.form.filling import CommonAnswer, Filling, OwnIndicator
+from selfeval_xl.form.template import write_template
 from selfeval_xl.rules.methods import METHODS
 from selfeval_xl.rules.model import FormExample, RowExample, Rules
 from selfeval_xl.rules.targets import parse_target

@@ -1,7 +1,7 @@
 """Generate the standard template (申报表模板.xlsx) from a rule set, blank or filled.
 
-``write_template(path, rules)`` writes the blank template a department fills. ``Filling`` is what a
-clerk types into it; ``write_template(path, rules, filling)`` writes the template with those
+``write_template(path, rules)`` writes the blank template a department fills. ``Filling``
+(``form/filling.py``) is what a clerk types into it; ``write_template(path, rules, filling)`` writes the template with those
 entries, and with every formula's saved value computed the way a spreadsheet program would, which
 is how the samples and the benchmark corpus are made. Output is byte-for-byte deterministic.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from selfeval_xl.core import names as S
-from selfeval_xl.core.formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, parse_expression, split_a1
+from selfeval_xl.core.formulas import Area, Array, Call, ExcelError, Expr, Num, Ref, Value, a1, col_letter, split_a1
 from selfeval_xl.core.numbers import fmt_number
 from selfeval_xl.form.checks import FormCheck, form_checks, qualitative_choices, verdict, year_accepted
+from selfeval_xl.form.filling import CellEdit, CommonAnswer, Filling, FormulaText, OwnIndicator, SavedValue, Typed
 from selfeval_xl.form.instructions import declared_help, explain, qualitative_prompt, sections, tier_forms
 from selfeval_xl.form.layout import Block, Layout, declared_first_row, default_layout, level1_weight, template_formulas
 from selfeval_xl.rules.methods import METHODS
@@ -30,12 +29,6 @@ from selfeval_xl.rules.model import FreeRows, Rules, bundled, load_rules
 
 __all__ = [
     "TEMPLATE_CREATED",
-    "CommonAnswer",
-    "Filling",
-    "FormulaText",
-    "OwnIndicator",
-    "SavedValue",
-    "Typed",
     "all_formulas",
     "write_template",
 ]
@@ -48,82 +41,6 @@ LIST_HEADER_ROW = 3
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
-
-
-# ---------------------------------------------------------------------------------------------
-# What a clerk types
-
-
-@dataclass
-class CommonAnswer:
-    """The department's entries on a common (fixed) indicator row."""
-
-    actual: Any = None  # 实际完成值 (ignored on rate rows: a formula computes it)
-    self_score: float | None = None
-    reason: str = ""
-
-
-@dataclass
-class OwnIndicator:
-    """A department's own row (个性指标) under 产出指标 or 效益指标."""
-
-    level2: str
-    name: str
-    weight: float | None
-    target: Any
-    actual: Any
-    self_score: float | None = None
-    reason: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Typed:
-    """A value typed over a cell (over a formula: the X301 mistake)."""
-
-    value: Any
-
-
-@dataclass(frozen=True)
-class FormulaText:
-    """A formula written by hand into a cell, with the value a spreadsheet saved for it: by default
-    the value it computes, for arithmetic over cells of its own sheet (``+ - * /``, ``ABS``), as
-    Excel, LibreOffice and Gnumeric compute it; given only for what the evaluator cannot read."""
-
-    text: str
-    saved: Any = None
-
-    def expression(self, sheet: str) -> Expr:
-        return parse_expression(self.text.removeprefix("=")).bind(lambda name: Ref(None, name, home=sheet))
-
-
-@dataclass(frozen=True)
-class SavedValue:
-    """The template's formula kept, but with this saved value (a stale result: X303)."""
-
-    value: Any
-
-
-CellEdit = Typed | FormulaText | SavedValue
-
-
-@dataclass
-class Filling:
-    """Everything a department enters. Keys of ``basic`` are 基本信息 labels, of ``budget`` the
-    rule set's budget keys, of ``common`` the 三级指标 of the common rows; ``own`` maps an
-    一级指标 to its rows (more rows than the template has means rows were inserted)."""
-
-    basic: dict[str, Any] = field(default_factory=dict)
-    goals: list[str] = field(default_factory=list)
-    tasks: list[tuple[str, str, str]] = field(default_factory=list)
-    budget: dict[str, Any] = field(default_factory=dict)
-    common: dict[str, CommonAnswer] = field(default_factory=dict)
-    own: dict[str, list[OwnIndicator]] = field(default_factory=dict)
-    problems: list[tuple[str, str, str]] = field(default_factory=list)
-    #: the rule set's 加分、扣分 (times) and 一票否决 (是/否) rows of 基本信息, by item
-    declared: dict[str, Any] = field(default_factory=dict)
-    #: edits by (sheet, A1) applied last, given the layout: how samples carry typical mistakes
-    edits: Callable[[Layout], dict[tuple[str, str], CellEdit]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
