@@ -390,7 +390,7 @@ _GROUPS = {"F": "File: the workbook could not be read as a submission", "S": "St
 def reference() -> str:
     """docs/findings.md: every code, generated from the registry (tests/test_findings.py keeps it in step)."""
     lines = ["# Finding codes (审核发现)", "",
-             "Generated from `selfeval_xl/findings.py` (`python scripts/make_docs.py`); do not edit by hand.", "",
+             "Generated from `selfeval_xl/core/findings.py` (`python scripts/make_docs.py`); do not edit by hand.", "",
              "Every finding has a stable `code`, a `level` (`error`, `warning`, `info`; `level_label` is the "
              "Chinese 错误 / 警告 / 提示), the `sheet` and `cell` it points at (empty for a file-level finding), "
              "a Chinese `message` that says what to do and where, and where it applies `expected` (what the rules "

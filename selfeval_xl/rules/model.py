@@ -3,7 +3,7 @@
 ``load_rules()`` gives the default rules shipped with the package (spec/scoring.md);
 ``load_rules("four-part")`` a bundled rule set by name (``bundled()`` lists them);
 ``load_rules(path)`` a bureau's own file. The file is checked against the schema
-(``rules_schema.py``: unknown keys and wrong types refused at every level) and then for what a
+(``rules/schema.py``: unknown keys and wrong types refused at every level) and then for what a
 schema cannot say (references between keys, weights that roll up, bands in order). A bad file
 raises ``RulesError`` listing every problem, each with its path in the file.
 """

@@ -27,7 +27,7 @@ __all__ = ["example_value", "reference"]
 _INTRO = """\
 # The rule file (评分细则) — reference for the bureau's rule writer
 
-Generated from `selfeval_xl/rules_schema.py` and `selfeval_xl/methods.py`
+Generated from `selfeval_xl/rules/schema.py` and `selfeval_xl/rules/methods.py`
 (`python scripts/make_docs.py`); do not edit by hand.
 
 One YAML file decides what the template shows and how every submission is scored: categories and
