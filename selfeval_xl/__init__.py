@@ -10,7 +10,7 @@ The pipeline, one folder per stage (every import points down it)::
     batch/     folder → inventory → run (workers, journal) → across → outputs
     cli/       the command line over all of it
 
-The public API is re-exported here; ``cli.py`` is a thin layer over it.
+The public API is re-exported here; ``cli/`` is a thin layer over it.
 """
 
 __version__ = "0.1.0"

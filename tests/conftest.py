@@ -45,12 +45,20 @@ def pytest_collection_modifyitems(config, items):
     out, deselected (counted in the last line) rather than skipped, so -ra lists only real skips."""
     if config.getoption("--run-slow") or config.getoption("markexpr"):
         return
+    named = [tuple(a.replace(os.sep, "/").split("::", 1)) for a in config.args if "::" in a]
     fast, slow = [], []
     for item in items:
-        (slow if any(item.get_closest_marker(m) for m in SLOW_MARKERS) else fast).append(item)
+        marked = any(item.get_closest_marker(m) for m in SLOW_MARKERS)
+        (slow if marked and not _named(item.nodeid, named) else fast).append(item)
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = fast
+
+
+def _named(nodeid: str, named: list[tuple[str, ...]]) -> bool:
+    """A test named on the command line (path::test, or one of its parameters) runs, slow or not."""
+    path, _, rest = nodeid.partition("::")
+    return any(p.endswith(path) and (rest == r or rest.startswith((r + "[", r + "::"))) for p, r in named)
 
 
 def pytest_report_header(config):

@@ -57,7 +57,7 @@ class Input:
     """A file to audit."""
 
     path: Path
-    rel: str  # relative to the input folder, '/'-separated, as text (``safe.text_name``)
+    rel: str  # relative to the input folder, '/'-separated, as text (``sanitize.text_name``)
     sha256: str
 
 

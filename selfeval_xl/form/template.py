@@ -405,7 +405,7 @@ def _basic_sheet(book: _Book, rules: Rules, lay: Layout, basic: dict[str, Any], 
             w.at(row, 1, f[style.get(fld.label, "input")], basic.get(fld.label))
         ws.set_row(row, 24)
     year_cell = a1(lay.basic_rows["评价年度"], 2)
-    ws.data_validation(year_cell, {  # what check reads as a year, "2024年" included (form_checks.year_accepted)
+    ws.data_validation(year_cell, {  # what check reads as a year, "2024年" included (form.checks.year_accepted)
         "validate": "custom", "value": "=" + year_accepted(Ref(None, year_cell, home=S.BASIC)).excel(),
         "input_title": "评价年度", "input_message": "4 位年份，如 2024（也可写“2024年”）",
         "error_title": "评价年度", "error_message": "请填写 1900 到 2100 之间的 4 位年份，如 2024 或“2024年”"})

@@ -63,7 +63,7 @@ class Unit:
 
 def _label(path: Path) -> str:
     """An input as the workbook names it: its folder's name (or its file's), as one line whose
-    invisible and direction characters show as escapes (``safe.display_name``)."""
+    invisible and direction characters show as escapes (``sanitize.display_name``)."""
     return display_name(path.parent.name if path.name == RESULTS_JSON else path.name)
 
 

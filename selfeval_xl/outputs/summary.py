@@ -15,7 +15,7 @@ each one's rows as it comes (XlsxWriter's ``constant_memory`` mode), keeping onl
 its memory does not grow with the number of files. The rows of 问题清单, which is most of a big
 summary (a finding a row), are streamed as sheet XML to a temporary file of our own, faster than
 XlsxWriter writes them; every text goes to a shared-strings table streamed to another (see
-``reportbook.SharedStrings``); ``finish`` splices both into the package, copying every other part
+``outputs.workbook.SharedStrings``); ``finish`` splices both into the package, copying every other part
 as it is compressed.
 """
 

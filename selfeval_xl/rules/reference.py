@@ -1,6 +1,6 @@
 """docs/rules.md, the rule writer's reference, generated from the schema and the method registry.
 
-Every key of the rule file comes from ``rules_schema`` (its type, default and description), every
+Every key of the rule file comes from ``rules.schema`` (its type, default and description), every
 method from ``methods.METHODS`` (its keys and its worked example, scored here as the tests score it),
 the bundled rule sets from the package. The walkthrough around them is prose.
 """
