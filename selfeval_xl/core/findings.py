@@ -122,23 +122,12 @@ def finding(code: str, variant: str = "", *, sheet: str = "", cell: str = "", ex
     if want != set(fields):
         raise TypeError(f"{code}{'/' + variant if variant else ''}: fields {sorted(fields)} != {sorted(want)}")
     exp, act = _text(expected), _text(actual)
-    message = template.format(sheet=sheet, cell=cell, expected=_quoted(exp), actual=_quoted(act),
-                              **{k: _quoted(_text(v)) for k, v in fields.items()})
+    message = template.format(sheet=sheet, cell=cell, expected=exp, actual=act,
+                              **{k: _text(v) for k, v in fields.items()})
     return Finding(code, c.level, sheet, cell, message, exp, act)
 
 
 _LOCATION = {"sheet", "cell", "expected", "actual"}
-
-#: the longest text a message quotes whole: a longer one (a department's 30,000-character target)
-#: is quoted by its start, so what the message says to do, after it, is never cut off with it; the
-#: finding's 期望值 and 实际值 keep the text itself
-QUOTED_CHARS = 1000
-
-
-def _quoted(text: str) -> str:
-    if len(text) <= QUOTED_CHARS:
-        return text
-    return f"{text[:QUOTED_CHARS]}…（共 {len(text):,} 字）"
 
 
 def _text(v: object) -> str:
