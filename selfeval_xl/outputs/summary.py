@@ -270,8 +270,8 @@ class SummaryWriter:
         _finish_indicators(w, ws["指标明细"], self.in_indicators, self.rules)
         _finish_budget(ws["预算汇总"], self.scored)
         _groups(w, ws["主管部门合计"], self.groups)
-        _finish_failed(w, ws["处理失败"], self.failed_rows)
-        _finish_unaudited(w, ws["未审核文件"], self.unaudited)
+        _finish_list(w, ws["处理失败"], self.failed_rows, FAILED_COLUMNS, "没有处理失败的文件。")
+        _finish_list(w, ws["未审核文件"], self.unaudited, UNAUDITED_COLUMNS, "输入文件夹中的文件都已审核。")
         w.wb.close()
         w.strings.close()
         marks = {b"\x01" + k.encode(): str(fmt._get_xf_index()).encode() for k, fmt in styles.items()}
@@ -736,20 +736,10 @@ def _failed_row(w: _Writer, ws: FastSheet, n: int, file: str, code: str, message
     w.text(ws, n, 3, message, "wrap")
 
 
-def _finish_failed(w: _Writer, ws: FastSheet, n: int) -> None:
+def _finish_list(w: _Writer, ws: FastSheet, n: int, columns: tuple[str, ...], empty: str) -> None:
+    """A list sheet of ``n`` rows under its header: filtered, or saying ``empty``; the header frozen."""
     if n:
-        ws.autofilter(0, 0, n, len(FAILED_COLUMNS) - 1)
+        ws.autofilter(0, 0, n, len(columns) - 1)
     else:
-        ws.write_string(1, 0, "没有处理失败的文件。", w.f["note"])
-    ws.freeze_panes(1, 0)
-
-
-# --- 未审核文件 ---------------------------------------------------------------------------------
-
-
-def _finish_unaudited(w: _Writer, ws: FastSheet, n: int) -> None:
-    if n:
-        ws.autofilter(0, 0, n, len(UNAUDITED_COLUMNS) - 1)
-    else:
-        ws.write_string(1, 0, "输入文件夹中的文件都已审核。", w.f["note"])
+        ws.write_string(1, 0, empty, w.f["note"])
     ws.freeze_panes(1, 0)
