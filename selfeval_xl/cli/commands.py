@@ -10,6 +10,8 @@ import signal
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,23 +163,11 @@ def check(files: tuple[Path, ...], rules_path: Path | None, fmt: str, jobs: int)
         raise click.UsageError("没有找到要审核的文件。")
     if jobs != 1 and len(paths) > 1:
         _check_in_workers(paths, rules_path, fmt, jobs)
-    any_errors = False
-
-    internal = 0
-
-    def results():  # one file at a time: a folder of thousands is never held in memory
-        nonlocal any_errors, internal
-        for p in paths:
-            a = _assess(p, rules)
-            if a is None:
-                internal += 1
-                continue
-            any_errors |= bool(a.errors)
-            yield a
-
-    (render_json_stream if fmt == "json" else render_text_stream)(results(), sys.stdout)
+    tally = _Tally()
+    assessed = (a for _path, a in _assessed(paths, rules, tally))
+    (render_json_stream if fmt == "json" else render_text_stream)(assessed, sys.stdout)
     sys.stdout.flush()
-    sys.exit(3 if internal else 1 if any_errors else 0)
+    sys.exit(tally.exit_code)
 
 
 #: where check and score keep the traceback of an error of ours
@@ -190,20 +180,44 @@ def _check_in_workers(paths: list[Path], rules_path: Path | None, fmt: str, jobs
     from selfeval_xl.outputs.console import RenderedWriter
 
     out = RenderedWriter(fmt, sys.stdout)
-    state = {"errors": False, "internal": 0}
+    tally = _Tally()
 
     def emit(c: Checked) -> None:
         if c.traceback:
-            state["internal"] += 1
+            tally.internal += 1
             _log_bug(c.file, c.traceback)
             return
-        state["errors"] |= c.errors
+        tally.errors |= c.errors
         out.add(c.rendered)
 
     check_in_workers(paths, rules_path, fmt, jobs, ERROR_LOG, emit)
     out.close()
     sys.stdout.flush()
-    sys.exit(3 if state["internal"] else 1 if state["errors"] else 0)
+    sys.exit(tally.exit_code)
+
+
+@dataclass
+class _Tally:
+    """What check's and score's exit code needs of the files: an error in any, bugs of ours."""
+
+    errors: bool = False
+    internal: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.internal else 1 if self.errors else 0
+
+
+def _assessed(paths: list[Path], rules: Rules | None, tally: _Tally) -> Iterator[tuple[Path, Assessment]]:
+    """Each file with its assessment, one at a time (a folder of thousands is never held in
+    memory), counted in ``tally``; a file our code failed on is logged and left out."""
+    for path in paths:
+        a = _assess(path, rules)
+        if a is None:
+            tally.internal += 1
+            continue
+        tally.errors |= bool(a.errors)
+        yield path, a
 
 
 def _assess(path: Path, rules: Rules | None) -> Assessment | None:
@@ -249,14 +263,8 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
     paths = expand_inputs(files)
     if not paths:
         raise click.UsageError("没有找到要审核的文件。")
-    any_errors = False
-    internal = 0
-    for path in paths:
-        a = _assess(path, rules)
-        if a is None:
-            internal += 1
-            continue
-        any_errors |= bool(a.errors)
+    tally = _Tally()
+    for path, a in _assessed(paths, rules, tally):
         if a.failed:
             f = a.failure
             click.echo(f"{path}：无法审核（{f.code}）{f.message}" if f else f"{path}：无法审核")
@@ -270,7 +278,7 @@ def score(files: tuple[Path, ...], output_dir: Path, rules_path: Path | None) ->
         grade = f"{sc.grade}，暂定" if sc.provisional else sc.grade  # P501: a category rescaled
         click.echo(f"{path} → {out}：核定总分 {fmt_score(sc.total)}（{grade}），"
                    f"错误 {a.errors} 项，警告 {a.warnings} 项，提示 {a.infos} 项")
-    sys.exit(3 if internal else 1 if any_errors else 0)
+    sys.exit(tally.exit_code)
 
 
 def _report_template(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
